@@ -1,0 +1,67 @@
+package cases
+
+// Milestone is the name of a step in a case's cross-border timeline, as the
+// relay reports it to the coordinator. Milestones carry no personal data.
+type Milestone string
+
+// The milestones.
+const (
+	MilestoneReferralSent      Milestone = "referral_sent"
+	MilestoneReferralDelivered Milestone = "referral_delivered"
+	MilestoneReferralAccepted  Milestone = "referral_accepted"
+	MilestoneReferralDeclined  Milestone = "referral_declined"
+	MilestoneReferralWithdrawn Milestone = "referral_withdrawn"
+	MilestoneInfoRequested     Milestone = "info_requested"
+	MilestoneInfoProvided      Milestone = "info_provided"
+	MilestoneHandoverPlanned   Milestone = "handover_planned"
+	MilestoneHandedOver        Milestone = "handed_over"
+	MilestoneServiceRecorded   Milestone = "service_recorded"
+	MilestoneFollowUpRecorded  Milestone = "follow_up_recorded"
+	MilestoneCaseClosed        Milestone = "case_closed"
+)
+
+// Milestones returns every milestone, in the order of the constants.
+func Milestones() []Milestone {
+	return []Milestone{
+		MilestoneReferralSent, MilestoneReferralDelivered, MilestoneReferralAccepted,
+		MilestoneReferralDeclined, MilestoneReferralWithdrawn, MilestoneInfoRequested,
+		MilestoneInfoProvided, MilestoneHandoverPlanned, MilestoneHandedOver,
+		MilestoneServiceRecorded, MilestoneFollowUpRecorded, MilestoneCaseClosed,
+	}
+}
+
+// MilestoneOf returns the milestone that event ev marks when it moves a
+// referral to status to, and false when it marks none. The status is needed
+// because one handover confirmation is not a milestone: the handover is,
+// once the second confirmation (from either side) reaches handed_over.
+func MilestoneOf(ev Event, to Status) (Milestone, bool) {
+	switch ev {
+	case EventSend:
+		return MilestoneReferralSent, true
+	case EventDeliver:
+		return MilestoneReferralDelivered, true
+	case EventAccept:
+		return MilestoneReferralAccepted, true
+	case EventDecline:
+		return MilestoneReferralDeclined, true
+	case EventWithdraw:
+		return MilestoneReferralWithdrawn, true
+	case EventRequestInfo:
+		return MilestoneInfoRequested, true
+	case EventRespondInfo:
+		return MilestoneInfoProvided, true
+	case EventPlanHandover:
+		return MilestoneHandoverPlanned, true
+	case EventConfirmHandover:
+		if to == StatusHandedOver {
+			return MilestoneHandedOver, true
+		}
+	case EventRecordService:
+		return MilestoneServiceRecorded, true
+	case EventRecordFollowUp:
+		return MilestoneFollowUpRecorded, true
+	case EventClose:
+		return MilestoneCaseClosed, true
+	}
+	return "", false
+}

@@ -1,0 +1,67 @@
+package corridor
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrorKind classifies an error for the boundary that reports it; the HTTP
+// layer maps each kind to one status code in one table.
+type ErrorKind string
+
+// The error kinds. They describe what the caller can do about the error, not
+// where it happened.
+const (
+	KindInvalid      ErrorKind = "invalid"      // the request is malformed or breaks a rule
+	KindUnauthorized ErrorKind = "unauthorized" // no valid credentials
+	KindForbidden    ErrorKind = "forbidden"    // valid credentials, not allowed
+	KindNotFound     ErrorKind = "not_found"    // nothing there, or nothing the caller may see
+	KindConflict     ErrorKind = "conflict"     // the resource's state does not allow it now
+	KindUnavailable  ErrorKind = "unavailable"  // a dependency is down; try again later
+	KindInternal     ErrorKind = "internal"     // a bug or an unexpected failure
+)
+
+// FieldError names one bad input field. Field is a JSON path into the request
+// body (for example "child.birth_date" or "hazards[2]").
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is the domain error. Message is safe to show to the caller and never
+// carries personal data; wrap the cause for logs instead.
+type Error struct {
+	Kind    ErrorKind
+	Message string
+	Fields  []FieldError
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %v", e.Message, e.Err)
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error of the given kind with a formatted message.
+func Errorf(kind ErrorKind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a KindInvalid error naming the bad fields.
+func Invalid(message string, fields ...FieldError) *Error {
+	return &Error{Kind: KindInvalid, Message: message, Fields: fields}
+}
+
+// KindOf reports the kind of err: the kind of the first *Error in its chain,
+// or KindInternal when there is none.
+func KindOf(err error) ErrorKind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}

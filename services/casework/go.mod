@@ -1,0 +1,3 @@
+module github.com/corridor-org/corridor/services/casework
+
+go 1.26.0

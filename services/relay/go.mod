@@ -1,0 +1,3 @@
+module github.com/corridor-org/corridor/services/relay
+
+go 1.26.0
