@@ -3,8 +3,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-MODULES := pkg proto services/casework services/relay services/coordinator services/sandbox
+MODULES := pkg
 BIN     := $(CURDIR)/.bin
+SERVICES := $(addprefix ./,$(filter services/%,$(MODULES)))
 GO      ?= go
 STATICCHECK_VERSION := v0.8.2
 
@@ -24,7 +25,7 @@ help:
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./services/casework ./services/relay ./services/coordinator ./services/sandbox
+	$(GO) build -o $(BIN)/ $(SERVICES)
 
 # postgres-check says how to get PostgreSQL when its server binaries are missing.
 postgres-check:
