@@ -1,0 +1,32 @@
+// Package exchange is the contract between a member's case system and its
+// relay: two tables in the member's PostgreSQL database, and the Go API
+// that reads and writes them. They are the only place the two meet, so a
+// country that runs another case system (Primero, a national CLMS) joins the
+// corridor by writing and reading these tables as documented here and in
+// docs/exchange.md.
+//
+// exchange_outbox holds messages to send. The case system inserts a row
+// (Enqueue) in the same transaction as the case change it announces. The
+// relay claims due rows (ClaimUnpublished), seals, signs and publishes them,
+// marks them published, and re-sends them (DueForResend) until the
+// recipient's signed receipt is recorded (RecordReceipt): a transport
+// acknowledgement is not delivery.
+//
+// exchange_inbox holds messages received. The relay inserts each verified,
+// opened message (InsertInbox); a message id seen before is dropped, however
+// long ago, and the relay answers it with a receipt all the same. The case
+// system claims unapplied rows (ClaimInbox), applies them, and marks each
+// applied or failed; failed messages stay visible (ListFailedInbox) and are
+// retried with a growing delay.
+//
+// Inserts notify the channels exchange_outbox and exchange_inbox, and a
+// recorded receipt notifies exchange_receipt, each with the message id as
+// payload; Listen turns them into wake-ups. Every reader also polls, since
+// notifications sent while it is disconnected are lost.
+//
+// Payloads are plaintext (serialized protobuf) and contain personal data:
+// they never leave the member's database unencrypted. Every other column is
+// an identifier or a code, and error texts must not contain personal data,
+// because operators and logs see them. Tracking attributes are the only
+// part of a message the relay passes to the coordinator.
+package exchange

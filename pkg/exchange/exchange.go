@@ -1,0 +1,114 @@
+package exchange
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/corridor-org/corridor/pkg/pgdb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// VersionTable is the table in which goose records the exchange schema's
+// version, apart from the version tables of the services sharing the
+// database.
+const VersionTable = "exchange_schema_version"
+
+// The notification channels. Each notification's payload is a message id.
+const (
+	ChannelOutbox  = "exchange_outbox"  // a row was added to the outbox
+	ChannelInbox   = "exchange_inbox"   // a row was added to the inbox
+	ChannelReceipt = "exchange_receipt" // an outbox row received its receipt
+)
+
+// maxErrorLen bounds the error texts stored in last_error and apply_error.
+const maxErrorLen = 1000
+
+// Migrate creates or upgrades the exchange tables in the database at dsn.
+// Both casework and relay call it at start-up; concurrent calls are safe.
+func Migrate(ctx context.Context, dsn string) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate exchange: %w", err)
+	}
+	if err := pgdb.Migrate(ctx, dsn, fsys, VersionTable); err != nil {
+		return fmt.Errorf("migrate exchange: %w", err)
+	}
+	return nil
+}
+
+// DB runs queries: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// MessageType says what a message does to the referral it concerns.
+type MessageType string
+
+// The message types. The exchange tables' CHECK constraints list the same.
+const (
+	TypeReferral             MessageType = "referral"
+	TypeDecision             MessageType = "decision"
+	TypeWithdrawal           MessageType = "withdrawal"
+	TypeInfoRequest          MessageType = "info_request"
+	TypeInfoResponse         MessageType = "info_response"
+	TypeHandoverPlan         MessageType = "handover_plan"
+	TypeHandoverConfirmation MessageType = "handover_confirmation"
+	TypeServiceUpdate        MessageType = "service_update"
+	TypeFollowUp             MessageType = "follow_up"
+	TypeClosure              MessageType = "closure"
+
+	// TypeReceipt is for inbox rows only: the relay writes one when the
+	// recipient's signed receipt for one of our outbox messages arrives, so
+	// the case system learns of delivery through the inbox like everything
+	// else. Its payload is the id of the outbox message that was received.
+	TypeReceipt MessageType = "receipt"
+)
+
+// MessageTypes returns every message type.
+func MessageTypes() []MessageType {
+	return []MessageType{
+		TypeReferral, TypeDecision, TypeWithdrawal, TypeInfoRequest, TypeInfoResponse,
+		TypeHandoverPlan, TypeHandoverConfirmation, TypeServiceUpdate, TypeFollowUp, TypeClosure,
+	}
+}
+
+// Tracking holds the attributes of a message that the relay may pass to the
+// coordinator. Every value is a short code, never free text: the coordinator
+// must not see personal data.
+type Tracking struct {
+	Milestone string `json:"milestone" validate:"required,code"`
+	Sector    string `json:"sector,omitempty" validate:"omitempty,code"`   // ISIC Rev.4 section, e.g. "A"
+	AgeBand   string `json:"age_band,omitempty" validate:"omitempty,code"` // e.g. "15-17"
+	Sex       string `json:"sex,omitempty" validate:"omitempty,code"`
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary so the text stays valid UTF-8 for PostgreSQL.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,184 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+)
+
+// InboxMessage is a row of exchange_inbox: a message the relay received,
+// verified and opened, and the case system's progress in applying it.
+type InboxMessage struct {
+	// Written by the relay.
+	MessageID       string              `json:"message_id" validate:"code"`
+	Corridor        string              `json:"corridor" validate:"code"`
+	MessageType     MessageType         `json:"message_type" validate:"msgtype=inbox"`
+	CaseRef         string              `json:"case_ref" validate:"code"`
+	ReferralID      string              `json:"referral_id" validate:"code"`
+	SenderMember    corridor.MemberCode `json:"sender_member" validate:"member"`
+	SenderAgency    string              `json:"sender_agency" validate:"code"`
+	RecipientAgency string              `json:"recipient_agency" validate:"code"`
+	SentAt          time.Time           `json:"sent_at" validate:"required"`
+	ReceivedAt      time.Time           `json:"received_at"`              // zero: the time of insertion
+	Payload         []byte              `json:"payload" validate:"min=1"` // the opened plaintext
+
+	// Written by the case system; InsertInbox ignores them.
+	AppliedAt     *time.Time `json:"applied_at,omitempty"`
+	ApplyAttempts int        `json:"apply_attempts"`
+	ApplyError    string     `json:"apply_error,omitempty"`
+	NextApplyAt   time.Time  `json:"next_apply_at"`
+}
+
+// maxApplyBackoff caps the wait between attempts to apply a message that
+// failed: long enough not to churn, short enough that a message waiting on
+// one that arrives later is applied soon after.
+const maxApplyBackoff = time.Hour
+
+const inboxColumns = `message_id, corridor, message_type, case_ref, referral_id, sender_member,
+	sender_agency, recipient_agency, sent_at, received_at, payload, applied_at, apply_attempts,
+	coalesce(apply_error, ''), next_apply_at`
+
+func scanInbox(row pgx.CollectableRow) (InboxMessage, error) {
+	var m InboxMessage
+	err := row.Scan(&m.MessageID, &m.Corridor, &m.MessageType, &m.CaseRef, &m.ReferralID, &m.SenderMember,
+		&m.SenderAgency, &m.RecipientAgency, &m.SentAt, &m.ReceivedAt, &m.Payload, &m.AppliedAt,
+		&m.ApplyAttempts, &m.ApplyError, &m.NextApplyAt)
+	m.SentAt, m.ReceivedAt, m.NextApplyAt = utc(m.SentAt), utc(m.ReceivedAt), utc(m.NextApplyAt)
+	m.AppliedAt = utcPtr(m.AppliedAt)
+	return m, err
+}
+
+func collectInbox(rows pgx.Rows, err error) ([]InboxMessage, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanInbox)
+}
+
+// InsertInbox stores a received message and reports whether it was new. A
+// message id seen before, however long ago, is dropped and reported as not
+// inserted: the sender re-sends until it has a receipt, so duplicates are
+// normal. Either way the relay answers with a receipt once this returns.
+func InsertInbox(ctx context.Context, db DB, m InboxMessage) (bool, error) {
+	if err := validate("inbox message", m); err != nil {
+		return false, err
+	}
+	var receivedAt *time.Time
+	if !m.ReceivedAt.IsZero() {
+		receivedAt = &m.ReceivedAt
+	}
+	tag, err := db.Exec(ctx, `
+		INSERT INTO exchange_inbox (message_id, corridor, message_type, case_ref, referral_id,
+			sender_member, sender_agency, recipient_agency, sent_at, received_at, payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), $11)
+		ON CONFLICT (message_id) DO NOTHING`,
+		m.MessageID, m.Corridor, m.MessageType, m.CaseRef, m.ReferralID,
+		m.SenderMember, m.SenderAgency, m.RecipientAgency, m.SentAt, receivedAt, m.Payload)
+	if err != nil {
+		return false, fmt.Errorf("insert inbox message: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ClaimInbox returns up to limit messages due to be applied, in the order
+// they were sent, locked until tx ends so that another case-system instance
+// skips them. Apply each one inside a savepoint (tx.Begin) and then call
+// MarkApplied, or roll the savepoint back and call MarkApplyFailed, both in
+// tx.
+func ClaimInbox(ctx context.Context, tx pgx.Tx, limit int) ([]InboxMessage, error) {
+	msgs, err := collectInbox(tx.Query(ctx, `
+		SELECT `+inboxColumns+` FROM exchange_inbox
+		WHERE applied_at IS NULL AND next_apply_at <= now()
+		ORDER BY sent_at, received_at, message_id
+		LIMIT $1
+		FOR UPDATE SKIP LOCKED`, limit))
+	if err != nil {
+		return nil, fmt.Errorf("claim inbox messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// MarkApplied records that the case system applied the message. Marking a
+// message that is not in the inbox, or already applied, is a KindNotFound
+// error.
+func MarkApplied(ctx context.Context, db DB, messageID string) error {
+	tag, err := db.Exec(ctx, `
+		UPDATE exchange_inbox SET applied_at = now(), apply_error = NULL
+		WHERE message_id = $1 AND applied_at IS NULL`, messageID)
+	if err != nil {
+		return fmt.Errorf("mark message applied: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notInInbox()
+	}
+	return nil
+}
+
+// MarkApplyFailed records why the message could not be applied. The message
+// stays in the inbox, listed by ListFailedInbox, and is offered again after
+// a wait that doubles with each failure up to an hour: a message that came
+// before the one it depends on applies once that one arrives. reason is
+// shown to operators: it must not contain personal data.
+func MarkApplyFailed(ctx context.Context, db DB, messageID, reason string) error {
+	tag, err := db.Exec(ctx, `
+		UPDATE exchange_inbox
+		SET apply_attempts = apply_attempts + 1,
+			apply_error = $2,
+			next_apply_at = now() + least(
+				make_interval(secs => power(2, least(apply_attempts, 30))),
+				make_interval(secs => $3))
+		WHERE message_id = $1 AND applied_at IS NULL`,
+		messageID, truncate(reason, maxErrorLen), maxApplyBackoff.Seconds())
+	if err != nil {
+		return fmt.Errorf("mark message apply failed: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notInInbox()
+	}
+	return nil
+}
+
+// ListFailedInbox returns up to limit messages whose last attempt to apply
+// failed, oldest first: the quarantine an operator looks at.
+func ListFailedInbox(ctx context.Context, db DB, limit int) ([]InboxMessage, error) {
+	msgs, err := collectInbox(db.Query(ctx, `
+		SELECT `+inboxColumns+` FROM exchange_inbox
+		WHERE applied_at IS NULL AND apply_error IS NOT NULL
+		ORDER BY received_at, message_id
+		LIMIT $1`, limit))
+	if err != nil {
+		return nil, fmt.Errorf("list failed inbox messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// GetInbox returns one inbox message, or a KindNotFound error.
+func GetInbox(ctx context.Context, db DB, messageID string) (InboxMessage, error) {
+	rows, err := db.Query(ctx, `SELECT `+inboxColumns+` FROM exchange_inbox WHERE message_id = $1`, messageID)
+	if err != nil {
+		return InboxMessage{}, fmt.Errorf("get inbox message: %w", err)
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, scanInbox)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return InboxMessage{}, notInInbox()
+	}
+	if err != nil {
+		return InboxMessage{}, fmt.Errorf("get inbox message: %w", err)
+	}
+	return m, nil
+}
+
+func notInInbox() error {
+	return corridor.Errorf(corridor.KindNotFound, "message not in the inbox (or already applied)")
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}

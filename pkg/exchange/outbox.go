@@ -1,0 +1,224 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+)
+
+// OutboxMessage is a row of exchange_outbox: a message the case system has
+// decided to send, and the relay's progress in delivering it.
+type OutboxMessage struct {
+	// Written by the case system.
+	MessageID       string              `json:"message_id" validate:"code"` // globally unique, prefixed with the sending member ("ci-…")
+	Corridor        string              `json:"corridor" validate:"code"`
+	MessageType     MessageType         `json:"message_type" validate:"msgtype"`
+	CaseRef         string              `json:"case_ref" validate:"code"`
+	ReferralID      string              `json:"referral_id" validate:"code"`
+	SenderAgency    string              `json:"sender_agency" validate:"code"`
+	RecipientMember corridor.MemberCode `json:"recipient_member" validate:"member"`
+	RecipientAgency string              `json:"recipient_agency" validate:"code"`
+	Payload         []byte              `json:"payload" validate:"min=1"` // serialized protobuf; never leaves the member unencrypted
+	Tracking        *Tracking           `json:"tracking,omitempty"`       // nil: nothing for the coordinator
+
+	// Written by the database and the relay; Enqueue ignores them.
+	CreatedAt       time.Time  `json:"created_at"`
+	PublishedAt     *time.Time `json:"published_at,omitempty"`
+	PublishAttempts int        `json:"publish_attempts"`
+	NextAttemptAt   time.Time  `json:"next_attempt_at"`
+	LastError       string     `json:"last_error,omitempty"`
+	ReceiptAt       *time.Time `json:"receipt_at,omitempty"`
+	Receipt         []byte     `json:"receipt,omitempty"` // the recipient's signed receipt
+}
+
+const outboxColumns = `message_id, corridor, message_type, case_ref, referral_id, sender_agency,
+	recipient_member, recipient_agency, payload, tracking, created_at, published_at,
+	publish_attempts, next_attempt_at, coalesce(last_error, ''), receipt_at, receipt`
+
+func scanOutbox(row pgx.CollectableRow) (OutboxMessage, error) {
+	var m OutboxMessage
+	err := row.Scan(&m.MessageID, &m.Corridor, &m.MessageType, &m.CaseRef, &m.ReferralID, &m.SenderAgency,
+		&m.RecipientMember, &m.RecipientAgency, &m.Payload, &m.Tracking, &m.CreatedAt, &m.PublishedAt,
+		&m.PublishAttempts, &m.NextAttemptAt, &m.LastError, &m.ReceiptAt, &m.Receipt)
+	m.CreatedAt, m.NextAttemptAt = utc(m.CreatedAt), utc(m.NextAttemptAt)
+	m.PublishedAt, m.ReceiptAt = utcPtr(m.PublishedAt), utcPtr(m.ReceiptAt)
+	return m, err
+}
+
+func collectOutbox(rows pgx.Rows, err error) ([]OutboxMessage, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanOutbox)
+}
+
+// Enqueue adds m to the outbox. It takes the transaction that records the
+// case change the message announces, so that the two commit or fail
+// together: a change is never lost to the peer, nor announced but undone.
+// An invalid message is a KindInvalid error; a message id already queued is
+// a KindConflict error.
+func Enqueue(ctx context.Context, tx pgx.Tx, m OutboxMessage) error {
+	if err := validate("outbox message", m); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO exchange_outbox (message_id, corridor, message_type, case_ref, referral_id,
+			sender_agency, recipient_member, recipient_agency, payload, tracking)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		m.MessageID, m.Corridor, m.MessageType, m.CaseRef, m.ReferralID,
+		m.SenderAgency, m.RecipientMember, m.RecipientAgency, m.Payload, m.Tracking)
+	if isUniqueViolation(err) {
+		return &corridor.Error{Kind: corridor.KindConflict, Message: "message id already in the outbox", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue message: %w", err)
+	}
+	return nil
+}
+
+// ClaimUnpublished returns up to limit outbox messages that are due for
+// publishing, oldest first, and leases them for lease: until it runs out no
+// other ClaimUnpublished returns them, so two relays never publish the same
+// message at once, and one that crashes mid-publish leaves its messages to
+// be claimed again. Each claim counts as a publish attempt. Follow it with
+// MarkPublished or MarkPublishFailed.
+func ClaimUnpublished(ctx context.Context, db DB, limit int, lease time.Duration) ([]OutboxMessage, error) {
+	msgs, err := collectOutbox(db.Query(ctx, `
+		UPDATE exchange_outbox
+		SET publish_attempts = publish_attempts + 1,
+			next_attempt_at = now() + make_interval(secs => $2)
+		WHERE message_id IN (
+			SELECT message_id FROM exchange_outbox
+			WHERE published_at IS NULL AND next_attempt_at <= now()
+			ORDER BY next_attempt_at, created_at, message_id
+			LIMIT $1
+			FOR UPDATE SKIP LOCKED)
+		RETURNING `+outboxColumns,
+		limit, lease.Seconds()))
+	if err != nil {
+		return nil, fmt.Errorf("claim unpublished messages: %w", err)
+	}
+	sortOutbox(msgs)
+	return msgs, nil
+}
+
+// MarkPublished records that the message was published to the transport.
+// That is not delivery: the message is re-sent (see DueForResend) until its
+// receipt is recorded.
+func MarkPublished(ctx context.Context, db DB, messageID string) error {
+	tag, err := db.Exec(ctx, `
+		UPDATE exchange_outbox SET published_at = now(), last_error = NULL
+		WHERE message_id = $1`, messageID)
+	if err != nil {
+		return fmt.Errorf("mark message published: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notInOutbox()
+	}
+	return nil
+}
+
+// MarkPublishFailed records why publishing failed and when to try again.
+// errMsg is stored and shown to operators: it must not contain personal
+// data.
+func MarkPublishFailed(ctx context.Context, db DB, messageID, errMsg string, retryAt time.Time) error {
+	tag, err := db.Exec(ctx, `
+		UPDATE exchange_outbox SET last_error = $2, next_attempt_at = $3
+		WHERE message_id = $1`, messageID, truncate(errMsg, maxErrorLen), retryAt)
+	if err != nil {
+		return fmt.Errorf("mark message publish failed: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notInOutbox()
+	}
+	return nil
+}
+
+// DueForResend returns up to limit messages published at or before
+// olderThan that still have no receipt, oldest first, and claims them: their
+// published time moves to now, so they are due again only after the same
+// wait, whichever relay re-sends them. Each claim counts as a publish
+// attempt. Re-sending is safe because the recipient drops duplicates.
+func DueForResend(ctx context.Context, db DB, olderThan time.Time, limit int) ([]OutboxMessage, error) {
+	msgs, err := collectOutbox(db.Query(ctx, `
+		UPDATE exchange_outbox
+		SET published_at = now(), publish_attempts = publish_attempts + 1
+		WHERE message_id IN (
+			SELECT message_id FROM exchange_outbox
+			WHERE published_at IS NOT NULL AND receipt_at IS NULL AND published_at <= $1
+			ORDER BY published_at, message_id
+			LIMIT $2
+			FOR UPDATE SKIP LOCKED)
+		RETURNING `+outboxColumns,
+		olderThan, limit))
+	if err != nil {
+		return nil, fmt.Errorf("claim messages for resend: %w", err)
+	}
+	sortOutbox(msgs)
+	return msgs, nil
+}
+
+// RecordReceipt stores the recipient's signed receipt for a message, which
+// proves delivery; the caller has verified it. It reports false when the
+// message already had a receipt (the recipient answers every duplicate),
+// and returns a KindNotFound error for a message that is not in the outbox.
+// A receipt also marks an unmarked message published: the relay may have
+// stopped between publishing and recording it.
+func RecordReceipt(ctx context.Context, db DB, messageID string, at time.Time, receipt []byte) (bool, error) {
+	if len(receipt) == 0 {
+		return false, corridor.Invalid("empty receipt", corridor.FieldError{Field: "receipt", Message: "must not be empty"})
+	}
+	var recorded, exists bool
+	err := db.QueryRow(ctx, `
+		WITH updated AS (
+			UPDATE exchange_outbox
+			SET receipt_at = $2, receipt = $3, published_at = coalesce(published_at, $2)
+			WHERE message_id = $1 AND receipt_at IS NULL
+			RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM updated),
+			EXISTS (SELECT 1 FROM exchange_outbox WHERE message_id = $1)`,
+		messageID, at, receipt).Scan(&recorded, &exists)
+	if err != nil {
+		return false, fmt.Errorf("record receipt: %w", err)
+	}
+	if !exists {
+		return false, notInOutbox()
+	}
+	return recorded, nil
+}
+
+// GetOutbox returns one outbox message, or a KindNotFound error.
+func GetOutbox(ctx context.Context, db DB, messageID string) (OutboxMessage, error) {
+	rows, err := db.Query(ctx, `SELECT `+outboxColumns+` FROM exchange_outbox WHERE message_id = $1`, messageID)
+	if err != nil {
+		return OutboxMessage{}, fmt.Errorf("get outbox message: %w", err)
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, scanOutbox)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return OutboxMessage{}, notInOutbox()
+	}
+	if err != nil {
+		return OutboxMessage{}, fmt.Errorf("get outbox message: %w", err)
+	}
+	return m, nil
+}
+
+func notInOutbox() error {
+	return corridor.Errorf(corridor.KindNotFound, "message not in the outbox")
+}
+
+// sortOutbox restores the order UPDATE … RETURNING does not keep.
+func sortOutbox(msgs []OutboxMessage) {
+	sort.SliceStable(msgs, func(i, j int) bool {
+		if !msgs[i].CreatedAt.Equal(msgs[j].CreatedAt) {
+			return msgs[i].CreatedAt.Before(msgs[j].CreatedAt)
+		}
+		return msgs[i].MessageID < msgs[j].MessageID
+	})
+}
