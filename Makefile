@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-MODULES := pkg
+MODULES := pkg proto
 BIN     := $(CURDIR)/.bin
 SERVICES := $(addprefix ./,$(filter services/%,$(MODULES)))
 GO      ?= go

@@ -1,0 +1,280 @@
+package directory
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory/internal/atomicfile"
+	"github.com/corridor-org/corridor/pkg/signing"
+)
+
+// Key algorithms and their public key sizes. They are the envelope's
+// (pkg/envelope) and signing's; this package repeats them rather than import
+// the envelope, and a test in directory/keyfile keeps them equal.
+const (
+	EncryptionAlgorithm     = "MLKEM768-X25519"
+	EncryptionPublicKeySize = 1216
+	SigningAlgorithm        = signing.Algorithm
+	SigningPublicKeySize    = ed25519.PublicKeySize
+)
+
+// Sentinel errors. Lookups that find nothing return a *corridor.Error of
+// kind not_found wrapping ErrNotFound; SigningKey wraps
+// signing.ErrUnknownKey instead, as envelope.Opener expects.
+var (
+	ErrExpired      = errors.New("corridor directory expired")
+	ErrNotFound     = errors.New("not in the corridor directory")
+	ErrNoCurrentKey = errors.New("no current key")
+)
+
+// Directory is one version of a corridor's directory. Treat a loaded
+// Directory as read-only: it is shared between goroutines.
+type Directory struct {
+	// Corridor identifies the corridor ("ci-bf").
+	Corridor string `json:"corridor" validate:"required,ident"`
+	// Version increases with every published change.
+	Version   int64     `json:"version" validate:"min=1"`
+	IssuedAt  time.Time `json:"issued_at" validate:"required"`
+	ExpiresAt time.Time `json:"expires_at" validate:"required,gtfield=IssuedAt"`
+	// TimeLimits are the corridor's agreed time limits.
+	TimeLimits TimeLimits `json:"time_limits"`
+	Members    []Member   `json:"members" validate:"min=2,dive"`
+}
+
+// TimeLimits are the delays the corridor's members agreed on; the
+// coordinator reports what is overdue against them.
+type TimeLimits struct {
+	// RespondWithinHours: from delivery of a referral to the recipient's
+	// decision.
+	RespondWithinHours int `json:"respond_within_hours" validate:"min=1,max=8760"`
+	// InformationResponseWithinHours: from an information request to its
+	// answer.
+	InformationResponseWithinHours int `json:"information_response_within_hours" validate:"min=1,max=8760"`
+	// HandoverWithinDays: from acceptance to the child handed over.
+	HandoverWithinDays int `json:"handover_within_days" validate:"min=1,max=3650"`
+	// FollowUpEveryDays: the longest gap between follow-up visits.
+	FollowUpEveryDays int `json:"follow_up_every_days" validate:"min=1,max=3650"`
+}
+
+// RespondWithin returns RespondWithinHours as a duration.
+func (l TimeLimits) RespondWithin() time.Duration { return hours(l.RespondWithinHours) }
+
+// InformationResponseWithin returns InformationResponseWithinHours as a duration.
+func (l TimeLimits) InformationResponseWithin() time.Duration {
+	return hours(l.InformationResponseWithinHours)
+}
+
+// HandoverWithin returns HandoverWithinDays as a duration.
+func (l TimeLimits) HandoverWithin() time.Duration { return hours(24 * l.HandoverWithinDays) }
+
+// FollowUpEvery returns FollowUpEveryDays as a duration.
+func (l TimeLimits) FollowUpEvery() time.Duration { return hours(24 * l.FollowUpEveryDays) }
+
+func hours(n int) time.Duration { return time.Duration(n) * time.Hour }
+
+// Member is a corridor member: a country, or the coordinator.
+type Member struct {
+	// Code is the ISO 3166-1 alpha-2 code, or "COORD" for the coordinator.
+	Code corridor.MemberCode `json:"code" validate:"required,iso3166_1_alpha2|eq=COORD"`
+	Name string              `json:"name" validate:"required,max=200"`
+	// JetStreamDomain is the member's JetStream domain: its code in lower case.
+	JetStreamDomain string `json:"jetstream_domain" validate:"required"`
+	// OIDC is the member's identity provider; absent for a member without
+	// users of its own.
+	OIDC *OIDC `json:"oidc,omitempty"`
+	// EncryptionKeys are the member's HPKE public keys; a country needs one.
+	EncryptionKeys []Key `json:"encryption_keys" validate:"dive"`
+	// SigningKeys are the member's Ed25519 public keys; every member needs one.
+	SigningKeys []Key    `json:"signing_keys" validate:"min=1,dive"`
+	Agencies    []Agency `json:"agencies" validate:"dive"`
+}
+
+// OIDC names a member's OpenID Connect provider and the audience its
+// tokens for corridor services carry.
+type OIDC struct {
+	Issuer   string `json:"issuer" validate:"required,http_url"`
+	Audience string `json:"audience" validate:"required,max=256"`
+}
+
+// Key is a public key with its validity period. PublicKey is base64 in
+// JSON.
+type Key struct {
+	ID        string    `json:"id" validate:"required,ident"`
+	Algorithm string    `json:"algorithm" validate:"required"`
+	PublicKey []byte    `json:"public_key" validate:"required"`
+	NotBefore time.Time `json:"not_before" validate:"required"`
+	NotAfter  time.Time `json:"not_after" validate:"required,gtfield=NotBefore"`
+}
+
+// ValidAt reports whether at is within the key's validity period.
+func (k Key) ValidAt(at time.Time) bool {
+	return !at.Before(k.NotBefore) && at.Before(k.NotAfter)
+}
+
+// Agency is an agency of a member that sends or receives referrals.
+type Agency struct {
+	ID   string `json:"id" validate:"required,ident"`
+	Name string `json:"name" validate:"required,max=200"`
+	// Services are the service codes the agency offers ("family_tracing").
+	Services []string `json:"services" validate:"dive,service_code"`
+	// Places are the ISO 3166-2 subdivisions the agency covers.
+	Places []string `json:"places" validate:"dive,iso3166_2"`
+}
+
+// Parse decodes and validates a directory, and refuses it if it has
+// expired at now.
+func Parse(data []byte, now time.Time) (*Directory, error) {
+	var d Directory
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("parse corridor directory: %w", corridor.Invalid("the corridor directory is not valid JSON: "+err.Error()))
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("parse corridor directory: %w", err)
+	}
+	if err := d.CheckExpiry(now); err != nil {
+		return nil, fmt.Errorf("parse corridor directory: %w", err)
+	}
+	return &d, nil
+}
+
+// Load reads and validates the directory file at path, and refuses it if it
+// has expired.
+func Load(path string) (*Directory, error) {
+	return load(path, time.Now())
+}
+
+func load(path string, now time.Time) (*Directory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load corridor directory: %w", err)
+	}
+	d, err := Parse(data, now)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Save validates d and writes it to path atomically (mode 0644: the
+// directory is public).
+func (d *Directory) Save(path string) error {
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("save corridor directory: %w", err)
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save corridor directory: %w", err)
+	}
+	if err := atomicfile.Write(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("save corridor directory: %w", err)
+	}
+	return nil
+}
+
+// CheckExpiry returns an error wrapping ErrExpired unless d is still valid
+// at now.
+func (d *Directory) CheckExpiry(now time.Time) error {
+	if !now.Before(d.ExpiresAt) {
+		return fmt.Errorf("corridor %s directory version %d expired at %s; refusing it until a current one is published: %w",
+			d.Corridor, d.Version, d.ExpiresAt.UTC().Format(time.RFC3339), ErrExpired)
+	}
+	return nil
+}
+
+// Member returns the member with the given code.
+func (d *Directory) Member(code corridor.MemberCode) (Member, error) {
+	for _, m := range d.Members {
+		if m.Code == code {
+			return m, nil
+		}
+	}
+	return Member{}, notFound(fmt.Sprintf("member %s is not in the corridor directory", code))
+}
+
+// MemberByIssuer returns the member whose OpenID Connect issuer is issuer.
+func (d *Directory) MemberByIssuer(issuer string) (Member, error) {
+	for _, m := range d.Members {
+		if m.OIDC != nil && m.OIDC.Issuer == issuer {
+			return m, nil
+		}
+	}
+	return Member{}, notFound("no member of the corridor directory has this issuer")
+}
+
+// Agency returns the agency agencyID of member.
+func (d *Directory) Agency(member corridor.MemberCode, agencyID string) (Agency, error) {
+	m, err := d.Member(member)
+	if err != nil {
+		return Agency{}, err
+	}
+	for _, a := range m.Agencies {
+		if a.ID == agencyID {
+			return a, nil
+		}
+	}
+	return Agency{}, notFound(fmt.Sprintf("agency %q of %s is not in the corridor directory", agencyID, member))
+}
+
+// CurrentEncryptionKey returns the key to encrypt to member at time at: of
+// its keys valid then, the one that became valid last.
+func (d *Directory) CurrentEncryptionKey(member corridor.MemberCode, at time.Time) (Key, error) {
+	m, err := d.Member(member)
+	if err != nil {
+		return Key{}, err
+	}
+	return current(m.EncryptionKeys, member, "encryption", at)
+}
+
+// CurrentSigningKey returns the key member signs with at time at: of its
+// keys valid then, the one that became valid last.
+func (d *Directory) CurrentSigningKey(member corridor.MemberCode, at time.Time) (Key, error) {
+	m, err := d.Member(member)
+	if err != nil {
+		return Key{}, err
+	}
+	return current(m.SigningKeys, member, "signing", at)
+}
+
+func current(keys []Key, member corridor.MemberCode, kind string, at time.Time) (Key, error) {
+	var best *Key
+	for i := range keys {
+		if k := &keys[i]; k.ValidAt(at) && (best == nil || !k.NotBefore.Before(best.NotBefore)) {
+			best = k
+		}
+	}
+	if best == nil {
+		return Key{}, &corridor.Error{
+			Kind:    corridor.KindUnavailable,
+			Message: fmt.Sprintf("%s has no %s key valid at %s in the corridor directory", member, kind, at.UTC().Format(time.RFC3339)),
+			Err:     ErrNoCurrentKey,
+		}
+	}
+	return *best, nil
+}
+
+// SigningKey returns member's signing public key keyID, whatever its
+// validity period (see the package doc). It makes Directory an
+// envelope.PublicKeys; the error wraps signing.ErrUnknownKey when there is no
+// such key.
+func (d *Directory) SigningKey(member corridor.MemberCode, keyID string) (ed25519.PublicKey, error) {
+	for _, m := range d.Members {
+		if m.Code != member {
+			continue
+		}
+		for _, k := range m.SigningKeys {
+			if k.ID == keyID {
+				return ed25519.PublicKey(k.PublicKey), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("find signing key %q of %s in corridor %s directory version %d: %w", keyID, member, d.Corridor, d.Version, signing.ErrUnknownKey)
+}
+
+func notFound(msg string) error {
+	return &corridor.Error{Kind: corridor.KindNotFound, Message: msg, Err: ErrNotFound}
+}

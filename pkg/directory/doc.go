@@ -1,0 +1,26 @@
+// Package directory reads, checks and writes the corridor directory: the
+// document that says who is in a corridor (member countries and the
+// coordinator), their agencies, the services those offer and the places they
+// cover, each member's encryption and signing public keys with their
+// validity, each member's OpenID Connect issuer and audience, and the
+// corridor's agreed time limits.
+//
+// A directory that does not validate, or that has expired, is refused with a
+// clear error: relays fail closed rather than trust stale keys. Keys are
+// looked up by id; a signing key verifies for as long as it is listed (its
+// validity period says when its owner signs with it, and envelopes signed
+// near the end of it may arrive days later), so revoking a key means
+// publishing a directory without it.
+//
+// The package imports no wire-format package, so the coordinator can use it
+// without linking the types that carry personal data; Directory satisfies
+// envelope.PublicKeys and signing.PublicKeys through its SigningKey method.
+//
+// Seam for what comes next: consumers depend on Source, not on a file. Today
+// FileSource reads a JSON file and reloads it when it changes. Governance
+// signatures over the document (verified before a new version replaces the
+// current one) and distribution as a JetStream KV bucket mirrored read-only
+// by every member are further Source implementations; key rotation needs no
+// new API, since a member lists several keys with overlapping validity and
+// CurrentEncryptionKey and CurrentSigningKey pick by time.
+package directory
