@@ -1,0 +1,10 @@
+// Package natsconf loads the nats-server configurations under deploy/nats and
+// builds the environment they read.
+//
+// The configurations are static files parameterised by environment variables
+// (ports, passwords, the store directory, the hub's URL). Tests embed servers
+// loaded from those very files with Load; the sandbox runs
+// `nats-server -c <file>` as separate processes with the variables of
+// HubEnv.Vars and MemberEnv.Vars. Either way the files deploy ships are the
+// files that run.
+package natsconf

@@ -1,0 +1,230 @@
+package natsconf
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Environment variables read by deploy/nats/hub.conf.
+const (
+	EnvHubHost        = "CORRIDOR_HUB_HOST"
+	EnvHubPort        = "CORRIDOR_HUB_PORT"
+	EnvHubLeafPort    = "CORRIDOR_HUB_LEAF_PORT"
+	EnvHubMonitorPort = "CORRIDOR_HUB_MONITOR_PORT"
+	EnvHubSysPassword = "CORRIDOR_HUB_SYS_PASSWORD"
+)
+
+// EnvHubLeafPassword returns the variable holding the password of member's
+// leaf user on the hub, for example CORRIDOR_HUB_CI_PASSWORD.
+func EnvHubLeafPassword(member string) string {
+	return "CORRIDOR_HUB_" + strings.ToUpper(member) + "_PASSWORD"
+}
+
+// Environment variables read by deploy/nats/member.conf.
+const (
+	EnvMemberHost             = "CORRIDOR_NATS_HOST"
+	EnvMemberPort             = "CORRIDOR_NATS_PORT"
+	EnvMemberMonitorPort      = "CORRIDOR_NATS_MONITOR_PORT"
+	EnvMemberStoreDir         = "CORRIDOR_NATS_STORE_DIR"
+	EnvMemberHubURL           = "CORRIDOR_NATS_HUB_URL"
+	EnvMemberRelayPassword    = "CORRIDOR_NATS_RELAY_PASSWORD"
+	EnvMemberOperatorPassword = "CORRIDOR_NATS_OPERATOR_PASSWORD"
+	EnvMemberSysPassword      = "CORRIDOR_NATS_SYS_PASSWORD"
+)
+
+// The users the member configurations define in the account that holds the
+// streams.
+const (
+	// UserRelay is the relay's user: full rights in the stream account except
+	// deleting or purging streams and messages.
+	UserRelay = "relay"
+	// UserOperator has full rights in the stream account (operators, tests,
+	// the sandbox).
+	UserOperator = "operator"
+	// UserSys is the system account's user, on the hub and on every member.
+	UserSys = "sys"
+)
+
+// Account names used by the configurations.
+const (
+	// AccountStreams holds a member's OUTBOX and INBOX.
+	AccountStreams = "CORRIDOR"
+	// AccountLink is the member's account the leaf link to the hub is bound to.
+	AccountLink = "LINK"
+	// AccountSys is the system account, on the hub and on every member.
+	AccountSys = "SYS"
+)
+
+// HubAccount returns the name of member's account on the hub ("CI").
+func HubAccount(member string) string { return strings.ToUpper(member) }
+
+// HubEnv holds what deploy/nats/hub.conf reads from the environment.
+type HubEnv struct {
+	Host        string
+	Port        int // client port; -1 picks a free one
+	LeafPort    int // must be a real port: members dial it
+	MonitorPort int // 0 turns monitoring off; -1 picks a free port
+	// LeafPasswords holds each member's leaf password, by member domain
+	// ("ci", "bf", "coord").
+	LeafPasswords map[string]string
+	SysPassword   string
+}
+
+// NewHubEnv returns an environment for the hub listening on host, with free
+// ports and fresh random passwords for the given members.
+func NewHubEnv(host string, members []string) (HubEnv, error) {
+	e := HubEnv{Host: host, LeafPasswords: make(map[string]string, len(members))}
+	var err error
+	for _, p := range []*int{&e.Port, &e.LeafPort, &e.MonitorPort} {
+		if *p, err = FreePort(host); err != nil {
+			return HubEnv{}, err
+		}
+	}
+	for _, m := range members {
+		if err := checkMember(m); err != nil {
+			return HubEnv{}, err
+		}
+		if e.LeafPasswords[m], err = NewPassword(); err != nil {
+			return HubEnv{}, err
+		}
+	}
+	if e.SysPassword, err = NewPassword(); err != nil {
+		return HubEnv{}, err
+	}
+	return e, nil
+}
+
+// Vars returns the variables to set for hub.conf. The configuration names
+// every member's password variable, so a member the hub knows but e lacks
+// fails the load; that is the caller's to fill.
+func (e HubEnv) Vars() map[string]string {
+	v := map[string]string{
+		EnvHubHost:        e.Host,
+		EnvHubPort:        strconv.Itoa(e.Port),
+		EnvHubLeafPort:    strconv.Itoa(e.LeafPort),
+		EnvHubMonitorPort: strconv.Itoa(e.MonitorPort),
+		EnvHubSysPassword: e.SysPassword,
+	}
+	for m, p := range e.LeafPasswords {
+		v[EnvHubLeafPassword(m)] = p
+	}
+	return v
+}
+
+// LeafURL returns the URL member's server dials, with its leaf credentials.
+func (e HubEnv) LeafURL(member string) (string, error) {
+	pw, ok := e.LeafPasswords[member]
+	if !ok {
+		return "", fmt.Errorf("build leaf url: no leaf password for member %q", member)
+	}
+	u := url.URL{
+		Scheme: "nats-leaf",
+		User:   url.UserPassword(member, pw),
+		Host:   net.JoinHostPort(e.Host, strconv.Itoa(e.LeafPort)),
+	}
+	return u.String(), nil
+}
+
+// MemberEnv holds what deploy/nats/member.conf reads from the environment.
+type MemberEnv struct {
+	Member           string // domain: "ci", "bf", "coord"
+	Host             string
+	Port             int // client port; -1 picks a free one
+	MonitorPort      int // 0 turns monitoring off; -1 picks a free port
+	StoreDir         string
+	HubURL           string // nats-leaf://<member>:<password>@host:port
+	RelayPassword    string
+	OperatorPassword string
+	SysPassword      string
+}
+
+// NewMemberEnv returns an environment for member listening on host, storing
+// under storeDir, linked to the hub described by hub, with free ports and
+// fresh random passwords.
+func NewMemberEnv(member, host, storeDir string, hub HubEnv) (MemberEnv, error) {
+	if err := checkMember(member); err != nil {
+		return MemberEnv{}, err
+	}
+	e := MemberEnv{Member: member, Host: host, StoreDir: storeDir}
+	var err error
+	if e.HubURL, err = hub.LeafURL(member); err != nil {
+		return MemberEnv{}, err
+	}
+	for _, p := range []*int{&e.Port, &e.MonitorPort} {
+		if *p, err = FreePort(host); err != nil {
+			return MemberEnv{}, err
+		}
+	}
+	for _, p := range []*string{&e.RelayPassword, &e.OperatorPassword, &e.SysPassword} {
+		if *p, err = NewPassword(); err != nil {
+			return MemberEnv{}, err
+		}
+	}
+	return e, nil
+}
+
+// Vars returns the variables to set for the member's configuration.
+func (e MemberEnv) Vars() map[string]string {
+	return map[string]string{
+		EnvMemberHost:             e.Host,
+		EnvMemberPort:             strconv.Itoa(e.Port),
+		EnvMemberMonitorPort:      strconv.Itoa(e.MonitorPort),
+		EnvMemberStoreDir:         e.StoreDir,
+		EnvMemberHubURL:           e.HubURL,
+		EnvMemberRelayPassword:    e.RelayPassword,
+		EnvMemberOperatorPassword: e.OperatorPassword,
+		EnvMemberSysPassword:      e.SysPassword,
+	}
+}
+
+// Environ returns vars as KEY=value lines for exec.Cmd.Env.
+func Environ(vars map[string]string) []string {
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// NewPassword returns a random password of 128 bits. It starts with a letter
+// because the configuration parser reads variables as values: digits alone
+// would become a number.
+func NewPassword() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate password: %w", err)
+	}
+	return "p" + hex.EncodeToString(b[:]), nil
+}
+
+// FreePort returns a TCP port on host that was free a moment ago. Another
+// process may take it before the caller binds it; prefer -1 where the
+// configuration allows it.
+func FreePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, errors.New("find free port: listener has no TCP address")
+	}
+	return addr.Port, nil
+}
+
+var memberPattern = regexp.MustCompile(`^[a-z][a-z0-9]{1,15}$`)
+
+func checkMember(m string) error {
+	if !memberPattern.MatchString(m) {
+		return fmt.Errorf("check member: %q is not a lower-case member domain", m)
+	}
+	return nil
+}

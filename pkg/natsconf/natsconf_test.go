@@ -1,0 +1,343 @@
+package natsconf_test
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/corridor-org/corridor/pkg/natsconf"
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := natsconf.RepoRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestRepoRoot(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.work"), []byte("go 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deep := filepath.Join(dir, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, start := range []string{dir, deep} {
+		got, err := natsconf.RepoRoot(start)
+		if err != nil || got != dir {
+			t.Errorf("RepoRoot(%s) = %q, %v; want %q", start, got, err, dir)
+		}
+	}
+}
+
+func TestMembers(t *testing.T) {
+	t.Parallel()
+	got, err := natsconf.Members(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"bf", "ci", "coord"}; !slices.Equal(got, want) {
+		t.Fatalf("Members = %v, want %v", got, want)
+	}
+}
+
+// TestHubConfigLoads loads deploy/nats/hub.conf as the hub runs it and checks
+// the settings the corridor relies on.
+func TestHubConfigLoads(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	members, err := natsconf.Members(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := natsconf.NewHubEnv("127.0.0.1", members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := natsconf.Load(filepath.Join(root, natsconf.HubConfigPath), env.Vars())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.JetStream {
+		t.Error("hub runs JetStream; it must hold no data")
+	}
+	if !opts.LeafNode.NoAdvertise {
+		t.Error("hub leaf listener advertises its addresses")
+	}
+	if opts.LeafNode.Port != env.LeafPort || opts.Port != env.Port || opts.HTTPPort != env.MonitorPort {
+		t.Errorf("ports %d/%d/%d, want %d/%d/%d", opts.Port, opts.LeafNode.Port, opts.HTTPPort, env.Port, env.LeafPort, env.MonitorPort)
+	}
+	if opts.SystemAccount != natsconf.AccountSys {
+		t.Errorf("system account %q", opts.SystemAccount)
+	}
+	if opts.MaxControlLine != 16384 {
+		t.Errorf("max_control_line %d, want 16384", opts.MaxControlLine)
+	}
+	// One leaf user per member, bound to that member's own account.
+	leafUsers := map[string]string{}
+	for _, u := range opts.LeafNode.Users {
+		acc := ""
+		if u.Account != nil {
+			acc = u.Account.Name
+		}
+		leafUsers[u.Username] = acc
+		if u.Password != env.LeafPasswords[u.Username] {
+			t.Errorf("leaf user %s does not take its password from the environment", u.Username)
+		}
+	}
+	for _, m := range members {
+		if got, want := leafUsers[m], natsconf.HubAccount(m); got != want {
+			t.Errorf("leaf user %s bound to account %q, want %q", m, got, want)
+		}
+	}
+	if len(leafUsers) != len(members) {
+		t.Errorf("leaf users %v, want one per member %v", leafUsers, members)
+	}
+}
+
+// TestMemberConfigsLoad loads every member's configuration as the member
+// runs it and checks the settings the corridor relies on.
+func TestMemberConfigsLoad(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	members, err := natsconf.Members(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := natsconf.NewHubEnv("127.0.0.1", members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		t.Run(m, func(t *testing.T) {
+			t.Parallel()
+			env, err := natsconf.NewMemberEnv(m, "127.0.0.1", t.TempDir(), hub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := natsconf.Load(filepath.Join(root, natsconf.MemberConfigPath(m)), env.Vars())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !opts.JetStream || opts.JetStreamDomain != m {
+				t.Errorf("JetStream %v domain %q, want domain %q", opts.JetStream, opts.JetStreamDomain, m)
+			}
+			if !opts.SyncAlways {
+				t.Error("sync_interval is not always")
+			}
+			if opts.StoreDir != env.StoreDir {
+				t.Errorf("store dir %q, want %q", opts.StoreDir, env.StoreDir)
+			}
+			if opts.MaxControlLine != 16384 {
+				t.Errorf("max_control_line %d, want 16384", opts.MaxControlLine)
+			}
+			if !opts.FeatureFlags["js_ack_fc_v2"] {
+				t.Error("feature flag js_ack_fc_v2 is off: flow-control replies of both directions would share $JS.FC.OUTBOX.>")
+			}
+			if opts.SystemAccount != natsconf.AccountSys {
+				t.Errorf("system account %q", opts.SystemAccount)
+			}
+			if len(opts.LeafNode.Remotes) != 1 {
+				t.Fatalf("%d leaf remotes, want 1", len(opts.LeafNode.Remotes))
+			}
+			r := opts.LeafNode.Remotes[0]
+			if r.LocalAccount != natsconf.AccountLink {
+				t.Errorf("leaf remote bound to %q, want %q", r.LocalAccount, natsconf.AccountLink)
+			}
+			if len(r.URLs) != 1 || r.URLs[0].User.Username() != m || !strings.HasSuffix(env.HubURL, r.URLs[0].Host) {
+				t.Errorf("leaf remote URLs %v, want %s", r.URLs, env.HubURL)
+			}
+			users := map[string]*server.User{}
+			for _, u := range opts.Users {
+				users[u.Username] = u
+			}
+			for name, acc := range map[string]string{
+				natsconf.UserRelay:    natsconf.AccountStreams,
+				natsconf.UserOperator: natsconf.AccountStreams,
+				natsconf.UserSys:      natsconf.AccountSys,
+			} {
+				u := users[name]
+				if u == nil || u.Account == nil || u.Account.Name != acc {
+					t.Errorf("user %s missing or not in account %s", name, acc)
+				}
+			}
+			if len(users) != 3 {
+				t.Errorf("users %v, want relay, operator and sys only", slices.Sorted(maps.Keys(users)))
+			}
+		})
+	}
+}
+
+// TestLoadFailsClosed: a configuration whose variable is unset does not load,
+// and Load leaves the environment as it found it.
+func TestLoadFailsClosed(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	hub, err := natsconf.NewHubEnv("127.0.0.1", []string{"ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := natsconf.NewMemberEnv("ci", "127.0.0.1", t.TempDir(), hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := env.Vars()
+	delete(vars, natsconf.EnvMemberRelayPassword)
+	if _, ok := os.LookupEnv(natsconf.EnvMemberRelayPassword); ok {
+		t.Skipf("%s is set in this process's environment", natsconf.EnvMemberRelayPassword)
+	}
+	_, err = natsconf.Load(filepath.Join(root, natsconf.MemberConfigPath("ci")), vars)
+	if err == nil || !strings.Contains(err.Error(), natsconf.EnvMemberRelayPassword) {
+		t.Fatalf("Load without %s: %v", natsconf.EnvMemberRelayPassword, err)
+	}
+	for k := range vars {
+		if _, ok := os.LookupEnv(k); ok {
+			t.Errorf("Load left %s in the environment", k)
+		}
+	}
+}
+
+// TestPairsAgree: the hub grants exactly the pairs the members' own
+// configurations open, and each pair is open at both of its ends.
+func TestPairsAgree(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	members, err := natsconf.Members(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := natsconf.HubPairs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[natsconf.Pair]int{}
+	for _, m := range members {
+		pairs, err := natsconf.MemberPairs(root, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pairs {
+			seen[p]++
+		}
+	}
+	for p, n := range seen {
+		if n != 2 {
+			t.Errorf("pair %s->%s is open in %d member configurations, want 2 (origin and recipient)", p.From, p.To, n)
+		}
+		if !slices.Contains(hub, p) {
+			t.Errorf("pair %s->%s is open at the members but not granted by the hub", p.From, p.To)
+		}
+	}
+	for _, p := range hub {
+		if seen[p] == 0 {
+			t.Errorf("hub grants %s->%s, which no member opens", p.From, p.To)
+		}
+	}
+	// The demo corridor's directions.
+	for _, p := range []natsconf.Pair{{"ci", "bf"}, {"bf", "ci"}, {"ci", "coord"}, {"bf", "coord"}} {
+		if !slices.Contains(hub, p) {
+			t.Errorf("demo pair %s->%s is not granted", p.From, p.To)
+		}
+	}
+	senders, err := natsconf.Senders(root, "coord")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"bf", "ci"}; !slices.Equal(senders, want) {
+		t.Errorf("Senders(coord) = %v, want %v", senders, want)
+	}
+}
+
+func TestEnv(t *testing.T) {
+	t.Parallel()
+	hub, err := natsconf.NewHubEnv("127.0.0.1", []string{"ci", "bf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := hub.LeafURL("ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "nats-leaf://ci:" + hub.LeafPasswords["ci"] + "@127.0.0.1:"; !strings.HasPrefix(u, want) {
+		t.Errorf("LeafURL = %q, want prefix %q", u, want)
+	}
+	if _, err := hub.LeafURL("coord"); err == nil {
+		t.Error("LeafURL for a member without a password succeeded")
+	}
+	if got := hub.Vars()[natsconf.EnvHubLeafPassword("bf")]; got != hub.LeafPasswords["bf"] || natsconf.EnvHubLeafPassword("bf") != "CORRIDOR_HUB_BF_PASSWORD" {
+		t.Errorf("bf's leaf password variable is wrong")
+	}
+	if _, err := natsconf.NewHubEnv("127.0.0.1", []string{"CI"}); err == nil {
+		t.Error("NewHubEnv accepted an upper-case member")
+	}
+	for range 100 {
+		p, err := natsconf.NewPassword()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) != 33 || p[0] < 'a' || p[0] > 'z' {
+			t.Fatalf("NewPassword = %q: want 33 characters starting with a letter", p)
+		}
+	}
+	if env := natsconf.Environ(map[string]string{"A": "1"}); !slices.Equal(env, []string{"A=1"}) {
+		t.Errorf("Environ = %v", env)
+	}
+}
+
+// TestSharedFlowControlSubjectFormsCycle pins down why members run with
+// feature flag js_ack_fc_v2. Without it a consumer's flow-control replies go
+// to $JS.FC.<stream>.>, the same for every member's OUTBOX, so a member that
+// is both origin and recipient needs its two accounts (and the hub its
+// member accounts) to import $JS.FC.OUTBOX.> from each other. The server
+// refuses that as a cycle. If a later nats-server accepts it, this test
+// fails and the README's reasoning needs revisiting.
+func TestSharedFlowControlSubjectFormsCycle(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "cycle.conf")
+	cfg := `
+accounts {
+  CORRIDOR: {
+    exports: [{service: "$JS.FC.OUTBOX.>", accounts: [LINK]}]
+    imports: [{service: {account: LINK, subject: "$JS.FC.OUTBOX.>"}}]
+  }
+  LINK: {
+    exports: [{service: "$JS.FC.OUTBOX.>", accounts: [CORRIDOR]}]
+    imports: [{service: {account: CORRIDOR, subject: "$JS.FC.OUTBOX.>"}}]
+  }
+}
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := server.ProcessConfigFile(path)
+	if err == nil || !strings.Contains(err.Error(), "import forms a cycle") {
+		t.Fatalf("load mutual $JS.FC.OUTBOX.> imports: %v, want an import cycle error", err)
+	}
+	// The domain-qualified subjects of js_ack_fc_v2 do not collide.
+	cfg = strings.NewReplacer(
+		`{service: "$JS.FC.OUTBOX.>", accounts: [LINK]}`, `{service: "$JS.FC.ci.*.OUTBOX.>", accounts: [LINK]}`,
+		`{service: {account: LINK, subject: "$JS.FC.OUTBOX.>"}}`, `{service: {account: LINK, subject: "$JS.FC.bf.*.OUTBOX.>"}}`,
+		`{service: "$JS.FC.OUTBOX.>", accounts: [CORRIDOR]}`, `{service: "$JS.FC.bf.*.OUTBOX.>", accounts: [CORRIDOR]}`,
+		`{service: {account: CORRIDOR, subject: "$JS.FC.OUTBOX.>"}}`, `{service: {account: CORRIDOR, subject: "$JS.FC.ci.*.OUTBOX.>"}}`,
+	).Replace(cfg)
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.ProcessConfigFile(path); err != nil {
+		t.Fatalf("load domain-qualified flow-control imports: %v", err)
+	}
+}
