@@ -32,7 +32,8 @@ type InboxMessage struct {
 	AppliedAt     *time.Time `json:"applied_at,omitempty"`
 	ApplyAttempts int        `json:"apply_attempts"`
 	ApplyError    string     `json:"apply_error,omitempty"`
-	NextApplyAt   time.Time  `json:"next_apply_at"`
+	NextApplyAt   time.Time  `json:"next_apply_at"` // zero once GaveUp
+	GaveUp        bool       `json:"gave_up"`       // failed MaxApplyAttempts times: waits for RetryInbox
 }
 
 // maxApplyBackoff caps the wait between attempts to apply a message that
@@ -42,13 +43,19 @@ const maxApplyBackoff = time.Hour
 
 const inboxColumns = `message_id, corridor, message_type, case_ref, referral_id, sender_member,
 	sender_agency, recipient_agency, sent_at, received_at, payload, applied_at, apply_attempts,
-	coalesce(apply_error, ''), next_apply_at`
+	coalesce(apply_error, ''), CASE WHEN isfinite(next_apply_at) THEN next_apply_at END`
 
 func scanInbox(row pgx.CollectableRow) (InboxMessage, error) {
 	var m InboxMessage
+	var next *time.Time // NULL once the case system gave up on the message
 	err := row.Scan(&m.MessageID, &m.Corridor, &m.MessageType, &m.CaseRef, &m.ReferralID, &m.SenderMember,
 		&m.SenderAgency, &m.RecipientAgency, &m.SentAt, &m.ReceivedAt, &m.Payload, &m.AppliedAt,
-		&m.ApplyAttempts, &m.ApplyError, &m.NextApplyAt)
+		&m.ApplyAttempts, &m.ApplyError, &next)
+	if next != nil {
+		m.NextApplyAt = *next
+	} else {
+		m.GaveUp = true
+	}
 	m.SentAt, m.ReceivedAt, m.NextApplyAt = utc(m.SentAt), utc(m.ReceivedAt), utc(m.NextApplyAt)
 	m.AppliedAt = utcPtr(m.AppliedAt)
 	return m, err
@@ -123,20 +130,43 @@ func MarkApplied(ctx context.Context, db DB, messageID string) error {
 // MarkApplyFailed records why the message could not be applied. The message
 // stays in the inbox, listed by ListFailedInbox, and is offered again after
 // a wait that doubles with each failure up to an hour: a message that came
-// before the one it depends on applies once that one arrives. reason is
-// shown to operators: it must not contain personal data.
+// before the one it depends on applies once that one arrives. After
+// MaxApplyAttempts failures it is no longer offered (next_apply_at becomes
+// infinity): it waits, visible, for an operator to correct the cause and
+// call RetryInbox, so a message that can never apply is not retried forever.
+// reason is shown to operators: it must not contain personal data.
 func MarkApplyFailed(ctx context.Context, db DB, messageID, reason string) error {
 	tag, err := db.Exec(ctx, `
 		UPDATE exchange_inbox
 		SET apply_attempts = apply_attempts + 1,
 			apply_error = $2,
-			next_apply_at = now() + least(
-				make_interval(secs => power(2, least(apply_attempts, 30))),
-				make_interval(secs => $3))
+			next_apply_at = CASE WHEN apply_attempts + 1 >= $4 THEN 'infinity'::timestamptz
+				ELSE now() + least(
+					make_interval(secs => power(2, least(apply_attempts, 30))),
+					make_interval(secs => $3)) END
 		WHERE message_id = $1 AND applied_at IS NULL`,
-		messageID, truncate(reason, maxErrorLen), maxApplyBackoff.Seconds())
+		messageID, truncate(reason, maxErrorLen), maxApplyBackoff.Seconds(), MaxApplyAttempts)
 	if err != nil {
 		return fmt.Errorf("mark message apply failed: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notInInbox()
+	}
+	return nil
+}
+
+// MaxApplyAttempts is how many times a case system tries to apply an inbox
+// message before it stops offering it and leaves it to an operator.
+const MaxApplyAttempts = 16
+
+// RetryInbox offers a failed message again at once, with a fresh count of
+// attempts: what an operator does after correcting the cause.
+func RetryInbox(ctx context.Context, db DB, messageID string) error {
+	tag, err := db.Exec(ctx, `
+		UPDATE exchange_inbox SET apply_attempts = 0, next_apply_at = now()
+		WHERE message_id = $1 AND applied_at IS NULL`, messageID)
+	if err != nil {
+		return fmt.Errorf("retry inbox message: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return notInInbox()

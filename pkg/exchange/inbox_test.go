@@ -167,7 +167,7 @@ func TestApplyBackoffGrowsAndCaps(t *testing.T) {
 		{1, 2 * time.Second},
 		{5, 32 * time.Second},
 		{12, time.Hour}, // 4096 s, capped
-		{1000, time.Hour},
+		{MaxApplyAttempts - 2, time.Hour},
 	}
 	for _, tc := range cases {
 		if _, err := pool.Exec(ctx, "UPDATE exchange_inbox SET apply_attempts = $1", tc.attemptsBefore); err != nil {
@@ -184,6 +184,39 @@ func TestApplyBackoffGrowsAndCaps(t *testing.T) {
 		if d := wait - tc.wait; d < -5*time.Second || d > 0 {
 			t.Errorf("after %d failures, wait %v; want %v", tc.attemptsBefore+1, wait, tc.wait)
 		}
+	}
+
+	// The last failure gives up: the message stays, visible, but is no
+	// longer offered until an operator retries it.
+	if _, err := pool.Exec(ctx, "UPDATE exchange_inbox SET apply_attempts = $1", MaxApplyAttempts-1); err != nil {
+		t.Fatal(err)
+	}
+	if err := MarkApplyFailed(ctx, pool, m.MessageID, "bad payload"); err != nil {
+		t.Fatal(err)
+	}
+	claimable := func() int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM exchange_inbox
+			WHERE applied_at IS NULL AND next_apply_at <= now() + interval '1 day'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := claimable(); n != 0 {
+		t.Errorf("after %d failures the message is still offered", MaxApplyAttempts)
+	}
+	if failed, err := ListFailedInbox(ctx, pool, 10); err != nil || len(failed) != 1 || !failed[0].GaveUp {
+		t.Errorf("ListFailedInbox after giving up = %v, %v; want the message, given up", ids(failed), err)
+	}
+	if err := RetryInbox(ctx, pool, m.MessageID); err != nil {
+		t.Fatal(err)
+	}
+	if n := claimable(); n != 1 {
+		t.Errorf("after RetryInbox the message is not offered")
+	}
+	if err := RetryInbox(ctx, pool, "ci-unknown"); corridor.KindOf(err) != corridor.KindNotFound {
+		t.Errorf("RetryInbox(unknown) = %v, want not found", err)
 	}
 }
 
