@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-MODULES := pkg proto
+MODULES := pkg proto services/casework
 BIN     := $(CURDIR)/.bin
 SERVICES := $(addprefix ./,$(filter services/%,$(MODULES)))
 GO      ?= go

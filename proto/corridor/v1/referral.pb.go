@@ -531,6 +531,8 @@ type Referral struct {
 	BestInterests *BestInterests `protobuf:"bytes,7,opt,name=best_interests,json=bestInterests,proto3" json:"best_interests,omitempty"`
 	Work          *Work          `protobuf:"bytes,8,opt,name=work,proto3" json:"work,omitempty"`
 	Trafficking   *Trafficking   `protobuf:"bytes,9,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
+	// What happened, in the inspector's or caseworker's words.
+	Narrative     string `protobuf:"bytes,10,opt,name=narrative,proto3" json:"narrative,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -626,6 +628,13 @@ func (x *Referral) GetTrafficking() *Trafficking {
 		return x.Trafficking
 	}
 	return nil
+}
+
+func (x *Referral) GetNarrative() string {
+	if x != nil {
+		return x.Narrative
+	}
+	return ""
 }
 
 // Routing says who sends the referral to whom, why and by when.
@@ -781,8 +790,9 @@ type Child struct {
 	AgeYears int32 `protobuf:"varint,6,opt,name=age_years,json=ageYears,proto3" json:"age_years,omitempty"`
 	// Whether the date of birth or age is an estimate.
 	AgeEstimated bool `protobuf:"varint,7,opt,name=age_estimated,json=ageEstimated,proto3" json:"age_estimated,omitempty"`
-	// How the age was assessed: "document", "declaration", "physical", "dental",
-	// "other".
+	// How the age was assessed: "identity_document", "civil_registry", "dental",
+	// "skeletal_xray", "physical_appearance", "psychosocial_interview",
+	// "self_declared" or "other".
 	AgeAssessmentMethod string `protobuf:"bytes,8,opt,name=age_assessment_method,json=ageAssessmentMethod,proto3" json:"age_assessment_method,omitempty"`
 	// ISO 3166-1 alpha-2 codes.
 	Nationalities []string `protobuf:"bytes,9,rep,name=nationalities,proto3" json:"nationalities,omitempty"`
@@ -1504,12 +1514,12 @@ type Work struct {
 	Occupation   string `protobuf:"bytes,6,opt,name=occupation,proto3" json:"occupation,omitempty"`
 	HoursPerWeek int32  `protobuf:"varint,7,opt,name=hours_per_week,json=hoursPerWeek,proto3" json:"hours_per_week,omitempty"`
 	NightWork    Answer `protobuf:"varint,8,opt,name=night_work,json=nightWork,proto3,enum=corridor.v1.Answer" json:"night_work,omitempty"`
-	// ILO R190 paragraph 3 hazard categories: "abuse", "underground_water_heights_confined",
-	// "dangerous_machinery_heavy_loads", "unhealthy_environment", "difficult_conditions".
+	// ILO R190 paragraph 3 hazard categories, codes "r190_3a" to "r190_3e" as
+	// listed by the Go package pkg/codes (docs/protocol lists them).
 	Hazards []string `protobuf:"bytes,9,rep,name=hazards,proto3" json:"hazards,omitempty"`
 	// Codes of the country's national hazardous-work list.
 	NationalHazards []string `protobuf:"bytes,10,rep,name=national_hazards,json=nationalHazards,proto3" json:"national_hazards,omitempty"`
-	// ILO C182 Article 3 category: "a", "b", "c" or "d".
+	// ILO C182 Article 3 category: "c182_3a", "c182_3b", "c182_3c" or "c182_3d".
 	C182Category     string           `protobuf:"bytes,11,opt,name=c182_category,json=c182Category,proto3" json:"c182_category,omitempty"`
 	BelowMinimumAge  Answer           `protobuf:"varint,12,opt,name=below_minimum_age,json=belowMinimumAge,proto3,enum=corridor.v1.Answer" json:"below_minimum_age,omitempty"`
 	SchoolAttendance SchoolAttendance `protobuf:"varint,13,opt,name=school_attendance,json=schoolAttendance,proto3,enum=corridor.v1.SchoolAttendance" json:"school_attendance,omitempty"`
@@ -1660,9 +1670,9 @@ type Trafficking struct {
 	Status TraffickingStatus      `protobuf:"varint,1,opt,name=status,proto3,enum=corridor.v1.TraffickingStatus" json:"status,omitempty"`
 	// ILO's 11 indicators of forced labour observed: "abuse_of_vulnerability",
 	// "deception", "restriction_of_movement", "isolation",
-	// "physical_sexual_violence", "intimidation_threats",
+	// "physical_and_sexual_violence", "intimidation_and_threats",
 	// "retention_of_identity_documents", "withholding_of_wages", "debt_bondage",
-	// "abusive_working_living_conditions", "excessive_overtime".
+	// "abusive_working_and_living_conditions", "excessive_overtime".
 	ForcedLabourIndicators []string `protobuf:"bytes,2,rep,name=forced_labour_indicators,json=forcedLabourIndicators,proto3" json:"forced_labour_indicators,omitempty"`
 	// How the child was recruited (code such as "family", "broker", "employer",
 	// "self", "other").
@@ -1753,7 +1763,7 @@ var File_corridor_v1_referral_proto protoreflect.FileDescriptor
 
 const file_corridor_v1_referral_proto_rawDesc = "" +
 	"\n" +
-	"\x1acorridor/v1/referral.proto\x12\vcorridor.v1\x1a\x18corridor/v1/common.proto\"\xa9\x03\n" +
+	"\x1acorridor/v1/referral.proto\x12\vcorridor.v1\x1a\x18corridor/v1/common.proto\"\xc7\x03\n" +
 	"\bReferral\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1765,7 +1775,9 @@ const file_corridor_v1_referral_proto_rawDesc = "" +
 	"\aconsent\x18\x06 \x01(\v2\x14.corridor.v1.ConsentR\aconsent\x12A\n" +
 	"\x0ebest_interests\x18\a \x01(\v2\x1a.corridor.v1.BestInterestsR\rbestInterests\x12%\n" +
 	"\x04work\x18\b \x01(\v2\x11.corridor.v1.WorkR\x04work\x12:\n" +
-	"\vtrafficking\x18\t \x01(\v2\x18.corridor.v1.TraffickingR\vtrafficking\"\xfa\x03\n" +
+	"\vtrafficking\x18\t \x01(\v2\x18.corridor.v1.TraffickingR\vtrafficking\x12\x1c\n" +
+	"\tnarrative\x18\n" +
+	" \x01(\tR\tnarrative\"\xfa\x03\n" +
 	"\aRouting\x12\x19\n" +
 	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12#\n" +
 	"\rsender_member\x18\x02 \x01(\tR\fsenderMember\x12#\n" +

@@ -50,7 +50,8 @@ type TrackingEvent struct {
 	At int64 `protobuf:"varint,11,opt,name=at,proto3" json:"at,omitempty"`
 	// ISIC Rev.4 section letter ("A").
 	Sector string `protobuf:"bytes,12,opt,name=sector,proto3" json:"sector,omitempty"`
-	// Coarse age band ("0-11", "12-14", "15-17", "unknown").
+	// Coarse age band, the ILO statistical bands: "0-4", "5-11", "12-14",
+	// "15-17", "18+" or "unknown".
 	AgeBand string `protobuf:"bytes,13,opt,name=age_band,json=ageBand,proto3" json:"age_band,omitempty"`
 	// "female", "male", "other" or "unknown".
 	Sex           string `protobuf:"bytes,14,opt,name=sex,proto3" json:"sex,omitempty"`

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/corridor-org/corridor/services/casework/internal/app"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	full := map[string]string{
+		"CASEWORK_HTTP_ADDR": "127.0.0.1:9000",
+		"DATABASE_URL":       "postgres://localhost/ci",
+		"CORRIDOR_MEMBER":    " ci ",
+		"CORRIDOR_DIRECTORY": "/etc/corridor/directory.json",
+		"OIDC_ISSUER":        "http://127.0.0.1:9001",
+		"OIDC_AUDIENCE":      "corridor-ci",
+		"LOG_LEVEL":          "debug",
+	}
+	cfg, level, err := loadConfig(env(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := app.Config{HTTPAddr: "127.0.0.1:9000", DatabaseURL: "postgres://localhost/ci", Member: "CI",
+		DirectoryPath: "/etc/corridor/directory.json", OIDCIssuer: "http://127.0.0.1:9001", OIDCAudience: "corridor-ci"}
+	if cfg != want || level != slog.LevelDebug {
+		t.Errorf("config = %+v level %v, want %+v debug", cfg, level, want)
+	}
+
+	// Defaults: address, audience from the member, info level.
+	minimal := map[string]string{"DATABASE_URL": "x", "CORRIDOR_MEMBER": "BF", "CORRIDOR_DIRECTORY": "d", "OIDC_ISSUER": "http://i"}
+	cfg, level, err = loadConfig(env(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != defaultHTTPAddr || cfg.OIDCAudience != "corridor-bf" || level != slog.LevelInfo {
+		t.Errorf("defaults: %+v %v", cfg, level)
+	}
+
+	// Every problem is reported at once.
+	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud"}))
+	if err == nil {
+		t.Fatal("empty environment accepted")
+	}
+	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "OIDC_ISSUER", "LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+func TestRunRefusesArgumentsAndBadConfig(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"casework", "serve"}, env(nil), &out); err == nil {
+		t.Error("arguments accepted")
+	}
+	if err := run(context.Background(), []string{"casework"}, env(nil), &out); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("empty environment: %v", err)
+	}
+}

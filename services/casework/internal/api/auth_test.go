@@ -1,0 +1,114 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	ci := newMember(t, "CI", false)
+	bf := newMember(t, "BF", false)
+	id := ci.create("ci-inspector")["id"].(string)
+
+	routes := []struct{ method, path string }{
+		{http.MethodPost, "/api/v1/referrals"},
+		{http.MethodGet, "/api/v1/referrals?direction=outgoing"},
+		{http.MethodGet, "/api/v1/referrals/" + id},
+		{http.MethodPost, "/api/v1/referrals/" + id + "/accept"},
+		{http.MethodPost, "/api/v1/referrals/" + id + "/decline"},
+		{http.MethodPost, "/api/v1/referrals/" + id + "/withdraw"},
+		{http.MethodGet, "/api/v1/inbox/failed"},
+	}
+	tokens := []struct {
+		name   string
+		token  func() string
+		status int
+	}{
+		{"no token", func() string { return "" }, http.StatusUnauthorized},
+		{"garbage token", func() string { return "not.a.jwt" }, http.StatusUnauthorized},
+		{"token for another audience", func() string { return ci.tokenFor(otherClient, "ci-inspector") }, http.StatusUnauthorized},
+		{"token from another country's provider", func() string { return bf.token("bf-caseworker") }, http.StatusUnauthorized},
+		{"token claiming another country", func() string { return ci.token("foreigner") }, http.StatusUnauthorized},
+		{"coordinator role", func() string { return ci.token("ci-coordinator") }, http.StatusForbidden},
+		{"user without agency", func() string { return ci.token("nobody") }, http.StatusForbidden},
+	}
+	for _, tok := range tokens {
+		for _, rt := range routes {
+			t.Run(tok.name+"/"+rt.method+" "+rt.path, func(t *testing.T) {
+				var body any
+				if rt.method == http.MethodPost {
+					body = exampleBytes(t)
+				}
+				r := ci.do(rt.method, rt.path, tok.token(), body)
+				if r.status != tok.status {
+					t.Fatalf("status %d, want %d: %s", r.status, tok.status, r.body)
+				}
+				r.problem(t)
+				if tok.status == http.StatusUnauthorized && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("WWW-Authenticate = %q", r.header.Get("WWW-Authenticate"))
+				}
+			})
+		}
+	}
+	// An agency the directory does not list cannot send.
+	if r := ci.do(http.MethodPost, "/api/v1/referrals", ci.token("ghost"), exampleBytes(t)); r.status != http.StatusForbidden {
+		t.Errorf("agency not in the directory: %d %s", r.status, r.body)
+	}
+	// Refused callers changed nothing.
+	if got := ci.statusOf("ci-inspector", id); got != "sent" {
+		t.Errorf("status after refused calls = %q, want sent", got)
+	}
+	if n := ci.count("referrals"); n != 1 {
+		t.Errorf("%d referrals, want 1", n)
+	}
+}
+
+func TestFailedInboxNeedsSupervisor(t *testing.T) {
+	t.Parallel()
+	ci := newMember(t, "CI", false)
+	for user, want := range map[string]int{"ci-inspector": 403, "ci-caseworker": 403, "ci-supervisor": 200} {
+		if r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token(user), nil); r.status != want {
+			t.Errorf("%s: status %d, want %d: %s", user, r.status, want, r.body)
+		}
+	}
+}
+
+func TestOperationalEndpointsNeedNoToken(t *testing.T) {
+	t.Parallel()
+	ci := newMember(t, "CI", false)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if r := ci.do(http.MethodGet, path, "", nil); r.status != http.StatusOK {
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+		}
+	}
+}
+
+func TestUnknownRoutesAnswerProblems(t *testing.T) {
+	t.Parallel()
+	ci := newMember(t, "CI", false)
+	tok := ci.token("ci-inspector")
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodGet, "/api/v1/nothing", http.StatusNotFound, ""},
+		{http.MethodGet, "/", http.StatusNotFound, ""},
+		{http.MethodDelete, "/api/v1/referrals", http.StatusMethodNotAllowed, "POST, GET"},
+		{http.MethodGet, "/api/v1/referrals/x/accept", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodPut, "/api/v1/referrals/x", http.StatusMethodNotAllowed, "GET"},
+	}
+	for _, tc := range tests {
+		r := ci.do(tc.method, tc.path, tok, nil)
+		if r.status != tc.status {
+			t.Errorf("%s %s: status %d, want %d", tc.method, tc.path, r.status, tc.status)
+			continue
+		}
+		r.problem(t)
+		if tc.allow != "" && r.header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: Allow = %q, want %q", tc.method, tc.path, r.header.Get("Allow"), tc.allow)
+		}
+	}
+}

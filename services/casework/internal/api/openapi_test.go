@@ -1,0 +1,236 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/corridor-org/corridor/services/casework/internal/api"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
+)
+
+// openAPI is the part of docs/api/openapi.yaml the tests read.
+type openAPI struct {
+	OpenAPI    string                    `yaml:"openapi"`
+	Paths      map[string]map[string]any `yaml:"paths"`
+	Components struct {
+		Schemas map[string]map[string]any `yaml:"schemas"`
+	} `yaml:"components"`
+}
+
+func loadOpenAPI(t *testing.T) openAPI {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "api", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc openAPI
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("docs/api/openapi.yaml: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
+	}
+	return doc
+}
+
+// TestOpenAPIDescribesEveryRoute checks the document against the routes
+// the server registers, both ways.
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	t.Parallel()
+	doc := loadOpenAPI(t)
+	served := map[string]bool{}
+	routes := append(api.Routes(),
+		api.Route{Method: "GET", Path: "/healthz"}, api.Route{Method: "GET", Path: "/readyz"}, api.Route{Method: "GET", Path: "/metrics"})
+	for _, r := range routes {
+		key := r.Method + " " + r.Path
+		served[key] = true
+		op, ok := doc.Paths[r.Path][strings.ToLower(r.Method)].(map[string]any)
+		if !ok {
+			t.Errorf("%s is served but not in docs/api/openapi.yaml", key)
+			continue
+		}
+		if _, ok := op["responses"]; !ok {
+			t.Errorf("%s: no responses documented", key)
+		}
+	}
+	for path, item := range doc.Paths {
+		for method := range item {
+			if method == "parameters" {
+				continue
+			}
+			if key := strings.ToUpper(method) + " " + path; !served[key] {
+				t.Errorf("%s is documented but not served", key)
+			}
+		}
+	}
+}
+
+// TestOpenAPISchemaMatchesTheDocument checks that the ReferralDocument
+// schema has exactly the Go document's fields, at every level, and that
+// docs/examples/referral.json conforms to it.
+func TestOpenAPISchemaMatchesTheDocument(t *testing.T) {
+	t.Parallel()
+	doc := loadOpenAPI(t)
+	s := schemas{doc.Components.Schemas}
+	s.compareType(t, "ReferralDocument", s.ref("ReferralDocument"), reflect.TypeFor[referral.Document]())
+
+	var example any
+	if err := json.Unmarshal(exampleBytes(t), &example); err != nil {
+		t.Fatal(err)
+	}
+	for _, problem := range s.conform("", s.ref("ReferralDocument"), example) {
+		t.Errorf("docs/examples/referral.json: %s", problem)
+	}
+}
+
+// TestExampleIsAccepted files docs/examples/referral.json as it is.
+func TestExampleIsAccepted(t *testing.T) {
+	t.Parallel()
+	ci := newMember(t, "CI", false)
+	body := ci.create("ci-inspector")
+	if body["status"] != "sent" {
+		t.Errorf("status = %v", body["status"])
+	}
+}
+
+type schemas struct{ all map[string]map[string]any }
+
+// ref returns the named component schema.
+func (s schemas) ref(name string) map[string]any { return s.all[name] }
+
+// resolve follows $ref.
+func (s schemas) resolve(node map[string]any) map[string]any {
+	for {
+		ref, ok := node["$ref"].(string)
+		if !ok {
+			return node
+		}
+		name, found := strings.CutPrefix(ref, "#/components/schemas/")
+		if !found || s.all[name] == nil {
+			return map[string]any{"unresolved": ref}
+		}
+		node = s.all[name]
+	}
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// compareType checks that the object schema node has exactly the JSON
+// fields of Go struct type typ, recursing into nested structs.
+func (s schemas) compareType(t *testing.T, path string, node map[string]any, typ reflect.Type) {
+	t.Helper()
+	node = s.resolve(node)
+	for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
+		typ = typ.Elem()
+		if node["type"] == "array" {
+			node = s.resolve(asMap(node["items"]))
+		}
+	}
+	if typ.Kind() != reflect.Struct {
+		return
+	}
+	props := asMap(node["properties"])
+	var goFields, docFields []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		goFields = append(goFields, name)
+		if sub, ok := props[name]; ok {
+			s.compareType(t, path+"."+name, asMap(sub), f.Type)
+		}
+	}
+	for name := range props {
+		docFields = append(docFields, name)
+	}
+	sort.Strings(goFields)
+	sort.Strings(docFields)
+	if !slices.Equal(goFields, docFields) {
+		t.Errorf("%s: the schema has fields %v, the Go document %v", path, docFields, goFields)
+	}
+	if node["additionalProperties"] != false {
+		t.Errorf("%s: the schema must say additionalProperties: false, as the API refuses unknown fields", path)
+	}
+}
+
+// conform checks value against a schema node: types, required and known
+// properties, enums. It is not a full JSON Schema validator, but it covers
+// what the referral schema uses.
+func (s schemas) conform(path string, node map[string]any, value any) []string {
+	node = s.resolve(node)
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, path+": "+fmt.Sprintf(format, args...)) }
+	if enum, ok := node["enum"].([]any); ok && !slices.Contains(enum, value) {
+		bad("%v is not one of %v", value, enum)
+	}
+	switch node["type"] {
+	case "object":
+		obj, ok := value.(map[string]any)
+		if !ok {
+			bad("want an object")
+			return out
+		}
+		props := asMap(node["properties"])
+		for _, r := range asSlice(node["required"]) {
+			if _, ok := obj[r.(string)]; !ok {
+				bad("required %s missing", r)
+			}
+		}
+		for k, v := range obj {
+			sub, ok := props[k]
+			if !ok {
+				bad("%s is not in the schema", k)
+				continue
+			}
+			if asMap(sub)["readOnly"] == true {
+				bad("%s is read-only", k)
+			}
+			out = append(out, s.conform(path+"."+k, asMap(sub), v)...)
+		}
+	case "array":
+		arr, ok := value.([]any)
+		if !ok {
+			bad("want an array")
+			return out
+		}
+		for i, v := range arr {
+			out = append(out, s.conform(fmt.Sprintf("%s[%d]", path, i), asMap(node["items"]), v)...)
+		}
+	case "string":
+		if _, ok := value.(string); !ok {
+			bad("want a string")
+		}
+	case "boolean":
+		if _, ok := value.(bool); !ok {
+			bad("want a boolean")
+		}
+	case "integer":
+		if f, ok := value.(float64); !ok || f != float64(int64(f)) {
+			bad("want an integer")
+		}
+	case "number":
+		if _, ok := value.(float64); !ok {
+			bad("want a number")
+		}
+	}
+	return out
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}

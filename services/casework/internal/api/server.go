@@ -1,0 +1,297 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
+	"github.com/corridor-org/corridor/services/casework/internal/store"
+	"github.com/corridor-org/corridor/services/casework/internal/workflow"
+)
+
+// Config is what the API needs.
+type Config struct {
+	Service  *workflow.Service
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+	// Registry receives the HTTP metrics and is served at /metrics.
+	Registry *prometheus.Registry
+	// Ready are the readiness checks of /readyz.
+	Ready []httpapi.Check
+}
+
+// Route is one operation of the API, as the OpenAPI document lists it.
+type Route struct {
+	Method string
+	Path   string // an OpenAPI path template, which is also a net/http pattern
+}
+
+// server holds the handlers' dependencies.
+type server struct {
+	svc    *workflow.Service
+	logger *slog.Logger
+}
+
+// routes is the API, in one table so that the OpenAPI test can check the
+// document against what is actually served.
+func (s *server) routes() []struct {
+	Route
+	handler http.HandlerFunc
+} {
+	return []struct {
+		Route
+		handler http.HandlerFunc
+	}{
+		{Route{http.MethodPost, "/api/v1/referrals"}, s.create},
+		{Route{http.MethodGet, "/api/v1/referrals"}, s.list},
+		{Route{http.MethodGet, "/api/v1/referrals/{id}"}, s.get},
+		{Route{http.MethodPost, "/api/v1/referrals/{id}/accept"}, s.accept},
+		{Route{http.MethodPost, "/api/v1/referrals/{id}/decline"}, s.decline},
+		{Route{http.MethodPost, "/api/v1/referrals/{id}/withdraw"}, s.withdraw},
+		{Route{http.MethodGet, "/api/v1/inbox/failed"}, s.failedInbox},
+	}
+}
+
+// Routes returns the API's operations (not the operational endpoints
+// /healthz, /readyz and /metrics).
+func Routes() []Route {
+	var out []Route
+	for _, r := range (&server{}).routes() {
+		out = append(out, r.Route)
+	}
+	return out
+}
+
+// New returns the service's HTTP handler: the API behind bearer-token
+// authentication, the operational endpoints, and the shared middleware.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Service == nil || cfg.Verifier == nil || cfg.Logger == nil || cfg.Registry == nil {
+		return nil, errors.New("new api: service, verifier, logger and registry are required")
+	}
+	metrics, err := httpapi.NewMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("new api: %w", err)
+	}
+	s := &server{svc: cfg.Service, logger: cfg.Logger}
+	mux := http.NewServeMux()
+	httpapi.HandleOps(mux, cfg.Logger, cfg.Registry, cfg.Ready...)
+	allowed := map[string][]string{}
+	for _, rt := range s.routes() {
+		mux.Handle(rt.Method+" "+rt.Path, auth.RequireAuth(cfg.Verifier, rt.handler))
+		allowed[rt.Path] = append(allowed[rt.Path], rt.Method)
+	}
+	// net/http answers a wrong method or path in plain text; the API
+	// promises problem documents everywhere.
+	for path, methods := range allowed {
+		mux.Handle(path, methodNotAllowed(methods))
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.Error(w, r, cfg.Logger, corridor.Errorf(corridor.KindNotFound, "There is nothing at this path."))
+	}))
+	return httpapi.Middleware(cfg.Logger, metrics, mux), nil
+}
+
+func methodNotAllowed(methods []string) http.Handler {
+	allow := strings.Join(methods, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		httpapi.WriteProblem(w, httpapi.Problem{
+			Type:      "urn:corridor:problem:method-not-allowed",
+			Title:     "Method not allowed",
+			Status:    http.StatusMethodNotAllowed,
+			Detail:    "This path allows " + allow + ".",
+			RequestID: httpapi.RequestIDFromContext(r.Context()),
+		})
+	})
+}
+
+// caller is the verified user RequireAuth put in the request's context.
+func caller(r *http.Request) (workflow.Caller, error) {
+	p, ok := auth.FromContext(r.Context())
+	if !ok {
+		return workflow.Caller{}, errors.New("no principal in the request context")
+	}
+	return workflow.Caller{Member: p.Country, Agency: p.Agency, UserID: p.Subject, Roles: p.Roles}, nil
+}
+
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpapi.Error(w, r, s.logger, err)
+}
+
+func (s *server) write(w http.ResponseWriter, r *http.Request, status int, v any) {
+	if err := httpapi.WriteJSON(w, status, v); err != nil {
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "write response",
+			slog.String("request_id", httpapi.RequestIDFromContext(r.Context())), slog.String("error", err.Error()))
+	}
+}
+
+// create files and sends a referral: POST /api/v1/referrals.
+func (s *server) create(w http.ResponseWriter, r *http.Request) {
+	c, err := caller(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// The role is checked before the body is read, so that a caller who may
+	// not file learns nothing about what a valid referral looks like.
+	if err := s.svc.CheckFiler(c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var d referral.Document
+	if err := httpapi.DecodeJSON(r, &d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ref, err := s.svc.Create(r.Context(), c, &d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/referrals/"+ref.ID)
+	s.write(w, r, http.StatusCreated, newReferralView(ref))
+}
+
+// list answers GET /api/v1/referrals?direction=outgoing|incoming.
+func (s *server) list(w http.ResponseWriter, r *http.Request) {
+	c, err := caller(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.CheckFiler(c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	dir := store.Direction(r.URL.Query().Get("direction"))
+	if dir != store.Outgoing && dir != store.Incoming {
+		s.fail(w, r, corridor.Invalid("The query has invalid parameters.",
+			corridor.FieldError{Field: "direction", Message: "must be one of: outgoing, incoming"}))
+		return
+	}
+	refs, err := s.svc.List(r.Context(), c, dir)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]summaryView, 0, len(refs))
+	for _, ref := range refs {
+		items = append(items, newSummaryView(ref))
+	}
+	s.write(w, r, http.StatusOK, map[string]any{"items": items})
+}
+
+// get answers GET /api/v1/referrals/{id}.
+func (s *server) get(w http.ResponseWriter, r *http.Request) {
+	c, err := caller(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ref, err := s.svc.Get(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.write(w, r, http.StatusOK, newReferralView(ref))
+}
+
+// acceptRequest is the optional body of accept: an empty object.
+type acceptRequest struct{}
+
+// declineRequest is the body of decline.
+type declineRequest struct {
+	Reason     string `json:"reason" validate:"required,max=2000"`
+	ReasonCode string `json:"reason_code,omitempty" validate:"omitempty,oneof=not_in_mandate outside_area no_capacity insufficient_information duplicate other"`
+}
+
+// withdrawRequest is the optional body of withdraw.
+type withdrawRequest struct {
+	Reason string `json:"reason,omitempty" validate:"max=2000"`
+}
+
+func (s *server) accept(w http.ResponseWriter, r *http.Request) {
+	var req acceptRequest
+	s.act(w, r, &req, false, func() workflow.Action { return workflow.Action{Event: cases.EventAccept} })
+}
+
+func (s *server) decline(w http.ResponseWriter, r *http.Request) {
+	var req declineRequest
+	s.act(w, r, &req, true, func() workflow.Action {
+		code := req.ReasonCode
+		if code == "" {
+			code = "other"
+		}
+		return workflow.Action{Event: cases.EventDecline, ReasonCode: code, Reason: req.Reason}
+	})
+}
+
+func (s *server) withdraw(w http.ResponseWriter, r *http.Request) {
+	var req withdrawRequest
+	s.act(w, r, &req, false, func() workflow.Action {
+		return workflow.Action{Event: cases.EventWithdraw, Reason: req.Reason}
+	})
+}
+
+// act decodes and validates the body into req (required or optional), then
+// applies the action the body describes.
+func (s *server) act(w http.ResponseWriter, r *http.Request, req any, bodyRequired bool, action func() workflow.Action) {
+	c, err := caller(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.CheckFiler(c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if bodyRequired || hasBody(r) {
+		if err := httpapi.DecodeJSON(r, req); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if err := s.svc.Validator().Struct(req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ref, err := s.svc.Act(r.Context(), c, r.PathValue("id"), action())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.write(w, r, http.StatusOK, newReferralView(ref))
+}
+
+// hasBody reports whether the client sent a body at all.
+func hasBody(r *http.Request) bool {
+	return r.ContentLength > 0 || len(r.TransferEncoding) > 0
+}
+
+// failedInbox answers GET /api/v1/inbox/failed (supervisors).
+func (s *server) failedInbox(w http.ResponseWriter, r *http.Request) {
+	c, err := caller(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	msgs, err := s.svc.FailedInbox(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]failedView, 0, len(msgs))
+	for _, m := range msgs {
+		items = append(items, newFailedView(m))
+	}
+	s.write(w, r, http.StatusOK, map[string]any{"items": items})
+}

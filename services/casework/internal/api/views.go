@@ -1,0 +1,151 @@
+package api
+
+import (
+	"time"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
+	"github.com/corridor-org/corridor/services/casework/internal/store"
+	"github.com/corridor-org/corridor/services/casework/internal/workflow"
+)
+
+// endpoint is one end of a referral.
+type endpoint struct {
+	Member string `json:"member"`
+	Agency string `json:"agency"`
+}
+
+// referralView is a referral as GET /api/v1/referrals/{id} returns it: the
+// document as filed (or as received), and what the service adds.
+type referralView struct {
+	ID        string   `json:"id"`
+	CaseRef   string   `json:"case_ref"`
+	Status    string   `json:"status"`
+	Direction string   `json:"direction"`
+	Sender    endpoint `json:"sender"`
+	// Actions are what the caller may do now: the events pkg/cases allows
+	// this side, among those the API offers.
+	Actions            []string `json:"actions"`
+	DecisionReasonCode string   `json:"decision_reason_code,omitempty"`
+	DecisionReason     string   `json:"decision_reason,omitempty"`
+	*referral.Document
+	History   []historyView `json:"history"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
+}
+
+// historyView is one step of the cross-border history.
+type historyView struct {
+	At         time.Time `json:"at"`
+	Event      string    `json:"event"`
+	Side       string    `json:"side"`
+	Member     string    `json:"member"`
+	Actor      string    `json:"actor"`
+	FromStatus string    `json:"from_status"`
+	ToStatus   string    `json:"to_status"`
+	Note       string    `json:"note,omitempty"`
+}
+
+// summaryView is a referral in a list.
+type summaryView struct {
+	ID        string    `json:"id"`
+	CaseRef   string    `json:"case_ref"`
+	Status    string    `json:"status"`
+	Direction string    `json:"direction"`
+	Sender    endpoint  `json:"sender"`
+	Recipient endpoint  `json:"recipient"`
+	Kind      string    `json:"kind,omitempty"`
+	Urgency   string    `json:"urgency,omitempty"`
+	RespondBy string    `json:"respond_by,omitempty"`
+	RiskLevel string    `json:"risk_level,omitempty"`
+	ChildName string    `json:"child_name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// failedView is an inbox message that could not be applied: identifiers
+// and codes only, never the payload.
+type failedView struct {
+	MessageID       string    `json:"message_id"`
+	MessageType     string    `json:"message_type"`
+	CaseRef         string    `json:"case_ref"`
+	ReferralID      string    `json:"referral_id"`
+	SenderMember    string    `json:"sender_member"`
+	SenderAgency    string    `json:"sender_agency"`
+	RecipientAgency string    `json:"recipient_agency"`
+	SentAt          time.Time `json:"sent_at"`
+	ReceivedAt      time.Time `json:"received_at"`
+	ApplyAttempts   int       `json:"apply_attempts"`
+	ApplyError      string    `json:"apply_error"`
+	NextApplyAt     time.Time `json:"next_apply_at"`
+}
+
+// offered reports whether this API lets users cause ev.
+func offered(ev cases.Event) bool {
+	return ev == cases.EventAccept || ev == cases.EventDecline || ev == cases.EventWithdraw
+}
+
+func direction(side cases.Side) string {
+	if side == cases.Sender {
+		return string(store.Outgoing)
+	}
+	return string(store.Incoming)
+}
+
+func newReferralView(r workflow.Referral) referralView {
+	v := referralView{
+		ID:                 r.ID,
+		CaseRef:            r.CaseRef,
+		Status:             string(r.Status),
+		Direction:          direction(r.Side),
+		Sender:             endpoint{Member: string(r.SenderMember), Agency: r.SenderAgency},
+		Actions:            []string{},
+		DecisionReasonCode: r.DecisionCode,
+		DecisionReason:     r.DecisionReason,
+		Document:           r.Document,
+		History:            make([]historyView, 0, len(r.History)),
+		CreatedAt:          r.CreatedAt,
+		UpdatedAt:          r.UpdatedAt,
+	}
+	for _, ev := range cases.Actions(r.Status, r.Side) {
+		if offered(ev) {
+			v.Actions = append(v.Actions, string(ev))
+		}
+	}
+	for _, e := range r.History {
+		v.History = append(v.History, historyView{
+			At: e.At, Event: string(e.Event), Side: string(e.ActorSide), Member: string(e.ActorMember),
+			Actor: e.Actor, FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus), Note: e.Note,
+		})
+	}
+	return v
+}
+
+func newSummaryView(r workflow.Referral) summaryView {
+	v := summaryView{
+		ID:        r.ID,
+		CaseRef:   r.CaseRef,
+		Status:    string(r.Status),
+		Direction: direction(r.Side),
+		Sender:    endpoint{Member: string(r.SenderMember), Agency: r.SenderAgency},
+		Recipient: endpoint{Member: string(r.RecipientMember), Agency: r.RecipientAgency},
+		Urgency:   r.Urgency,
+		CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt,
+	}
+	if d := r.Document; d != nil {
+		v.Kind, v.RespondBy, v.RiskLevel = d.Kind, d.RespondBy, d.BestInterests.RiskLevel
+		v.ChildName = d.Child.Name.Display()
+	}
+	return v
+}
+
+func newFailedView(m exchange.InboxMessage) failedView {
+	return failedView{
+		MessageID: m.MessageID, MessageType: string(m.MessageType), CaseRef: m.CaseRef, ReferralID: m.ReferralID,
+		SenderMember: string(m.SenderMember), SenderAgency: m.SenderAgency, RecipientAgency: m.RecipientAgency,
+		SentAt: m.SentAt, ReceivedAt: m.ReceivedAt, ApplyAttempts: m.ApplyAttempts, ApplyError: m.ApplyError,
+		NextApplyAt: m.NextApplyAt,
+	}
+}

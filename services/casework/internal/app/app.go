@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/pgdb"
+	"github.com/corridor-org/corridor/services/casework/internal/api"
+	"github.com/corridor-org/corridor/services/casework/internal/store"
+	"github.com/corridor-org/corridor/services/casework/internal/workflow"
+)
+
+// Config is casework's configuration (main reads it from the environment).
+type Config struct {
+	HTTPAddr      string              // CASEWORK_HTTP_ADDR
+	DatabaseURL   string              // DATABASE_URL
+	Member        corridor.MemberCode // CORRIDOR_MEMBER
+	DirectoryPath string              // CORRIDOR_DIRECTORY
+	OIDCIssuer    string              // OIDC_ISSUER
+	OIDCAudience  string              // OIDC_AUDIENCE
+	// PollInterval is how often the applier looks at the inbox without a
+	// notification; DefaultPollInterval when zero.
+	PollInterval time.Duration
+}
+
+// Timeouts of the service's life cycle.
+const (
+	DefaultPollInterval = 2 * time.Second
+	startTimeout        = 2 * time.Minute // the database may start after us
+	shutdownTimeout     = 20 * time.Second
+)
+
+// App is a configured casework, ready to serve.
+type App struct {
+	cfg     Config
+	logger  *slog.Logger
+	pool    *pgxpool.Pool
+	svc     *workflow.Service
+	handler http.Handler
+}
+
+// New connects to the database, migrates it, loads the directory and
+// builds the service. Close releases what it holds.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	dir, corridorID, err := openDirectory(startCtx, cfg.DirectoryPath, cfg.Member, logger)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgdb.Open(startCtx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	a, err := build(startCtx, cfg, logger, pool, dir, corridorID)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.Pool, dir *corridorDirectory, corridorID string) (*App, error) {
+	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	verifier, err := auth.NewVerifier(auth.Config{Issuers: []auth.Issuer{{
+		URL: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Member: cfg.Member,
+	}}}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	reg := httpapi.NewRegistry()
+	svc, err := workflow.New(pool, workflow.Config{Member: cfg.Member, Corridor: corridorID, Registerer: reg}, dir, time.Now, logger)
+	if err != nil {
+		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	handler, err := api.New(api.Config{
+		Service:  svc,
+		Verifier: verifier,
+		Logger:   logger,
+		Registry: reg,
+		Ready: []httpapi.Check{
+			{Name: "database", Check: pool.Ping},
+			{Name: "identity_provider", Check: verifier.Ready},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	return &App{cfg: cfg, logger: logger, pool: pool, svc: svc, handler: handler}, nil
+}
+
+// Handler is the HTTP API with its operational endpoints.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Close closes the database pool.
+func (a *App) Close() { a.pool.Close() }
+
+// Serve serves HTTP on ln and runs the inbox applier until ctx ends, then
+// shuts the server down gracefully: requests in flight may finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Go(func() { a.svc.RunApplier(runCtx, a.cfg.PollInterval) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	a.logger.Info("casework serving", "addr", ln.Addr().String(), "member", string(a.cfg.Member))
+
+	var err error
+	select {
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if serr := srv.Shutdown(shutCtx); serr != nil {
+			err = fmt.Errorf("shut down http server: %w", serr)
+		}
+		<-serveErr
+	case serr := <-serveErr:
+		err = fmt.Errorf("serve http: %w", serr)
+	}
+	stop()
+	wg.Wait()
+	a.logger.Info("casework stopped")
+	return err
+}
+
+// Run starts casework from cfg and serves until ctx ends.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	a, err := New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	if err := a.Serve(ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

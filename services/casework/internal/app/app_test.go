@@ -1,0 +1,219 @@
+package app_test
+
+import (
+	"context"
+	"crypto/hpke"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/oidcdev"
+	"github.com/corridor-org/corridor/pkg/pgtest"
+	"github.com/corridor-org/corridor/pkg/signing"
+	"github.com/corridor-org/corridor/services/casework/internal/app"
+)
+
+var pg pgtest.Server
+
+func TestMain(m *testing.M) { pg.Main(m) }
+
+// empty is a database without any schema: the service migrates it.
+var empty = pgtest.Template{Name: "empty"}
+
+const redirectURI = "http://127.0.0.1/callback"
+
+// writeDirectory saves a valid directory of CI, BF and the coordinator,
+// issued now and expiring at expires, and returns its path.
+func writeDirectory(t *testing.T, ciIssuer string, expires time.Time) string {
+	t.Helper()
+	issued := time.Now().Add(-time.Hour)
+	if !expires.After(issued) {
+		issued = expires.Add(-time.Hour)
+	}
+	keys := func(id string) ([]directory.Key, []directory.Key) {
+		enc, err := hpke.MLKEM768X25519().GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, _, err := signing.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []directory.Key{{ID: id + "-enc", Algorithm: directory.EncryptionAlgorithm, PublicKey: enc.PublicKey().Bytes(), NotBefore: issued, NotAfter: expires}},
+			[]directory.Key{{ID: id + "-sig", Algorithm: directory.SigningAlgorithm, PublicKey: sig, NotBefore: issued, NotAfter: expires}}
+	}
+	ciEnc, ciSig := keys("ci")
+	bfEnc, bfSig := keys("bf")
+	_, coordSig := keys("coord")
+	services := []string{"family_tracing", "family_reunification", "school_reintegration", "psychosocial"}
+	d := &directory.Directory{
+		Corridor: "ci-bf", Version: 1, IssuedAt: issued, ExpiresAt: expires,
+		TimeLimits: directory.TimeLimits{RespondWithinHours: 72, InformationResponseWithinHours: 48, HandoverWithinDays: 30, FollowUpEveryDays: 180},
+		Members: []directory.Member{
+			{Code: "CI", Name: "Côte d'Ivoire", JetStreamDomain: "ci", OIDC: &directory.OIDC{Issuer: ciIssuer, Audience: "corridor-ci"},
+				EncryptionKeys: ciEnc, SigningKeys: ciSig, Agencies: []directory.Agency{
+					{ID: "CI-DGT", Name: "Labour inspection"}, {ID: "CI-DPE", Name: "Child protection", Services: services}}},
+			{Code: "BF", Name: "Burkina Faso", JetStreamDomain: "bf", OIDC: &directory.OIDC{Issuer: "http://127.0.0.1:1", Audience: "corridor-bf"},
+				EncryptionKeys: bfEnc, SigningKeys: bfSig, Agencies: []directory.Agency{
+					{ID: "BF-DGT", Name: "Labour inspection"}, {ID: "BF-DPE", Name: "Child protection", Services: services}}},
+			{Code: corridor.Coordinator, Name: "ECOWAS", JetStreamDomain: "coord", SigningKeys: coordSig,
+				Agencies: []directory.Agency{{ID: "ECOWAS-CLU", Name: "Child Labour Unit"}}},
+		},
+	}
+	path := filepath.Join(t.TempDir(), "directory.json")
+	if err := d.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startIdP serves CI's development identity provider and returns its
+// issuer URL.
+func startIdP(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	idp, err := oidcdev.New(oidcdev.Config{
+		Issuer: issuer, Audience: "corridor-ci", Country: "CI", Users: oidcdev.DemoUsers("CI"),
+		Clients: []oidcdev.Client{{ID: "corridor-web", Public: true, RedirectURIs: []string{redirectURI}}},
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(idp.Handler())
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return issuer
+}
+
+func TestServeFilesAReferralAndShutsDown(t *testing.T) {
+	t.Parallel()
+	issuer := startIdP(t)
+	cfg := app.Config{
+		DatabaseURL:   pg.NewDatabase(t, empty),
+		Member:        "CI",
+		DirectoryPath: writeDirectory(t, issuer, time.Now().Add(24*time.Hour)),
+		OIDCIssuer:    issuer,
+		OIDCAudience:  "corridor-ci",
+		PollInterval:  50 * time.Millisecond,
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	a, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	// A second instance on the same database finds the schema migrated.
+	b, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		t.Fatalf("second start: %v", err)
+	}
+	b.Close()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready struct {
+		Status string            `json:"status"`
+		Checks map[string]string `json:"checks"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ready); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || ready.Checks["database"] != "ok" || ready.Checks["identity_provider"] != "ok" {
+		t.Errorf("readyz: %d %+v", resp.StatusCode, ready)
+	}
+
+	tok, err := oidcdev.PasswordLogin(ctx, nil, issuer, "corridor-web", redirectURI, "ci-inspector", oidcdev.DemoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "examples", "referral.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/referrals", strings.NewReader(string(example)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve after cancel: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve did not return after its context ended")
+	}
+}
+
+func TestNewRefusesBadStarts(t *testing.T) {
+	t.Parallel()
+	issuer := startIdP(t)
+	good := writeDirectory(t, issuer, time.Now().Add(24*time.Hour))
+	dsn := pg.NewDatabase(t, empty)
+	tests := []struct {
+		name   string
+		change func(*app.Config)
+		want   string
+	}{
+		{"no directory file", func(c *app.Config) { c.DirectoryPath = filepath.Join(t.TempDir(), "missing.json") }, "no such file"},
+		{"expired directory", func(c *app.Config) { c.DirectoryPath = writeDirectory(t, issuer, time.Now().Add(-time.Minute)) }, "expired"},
+		{"member not in the directory", func(c *app.Config) { c.Member = "ML" }, "not in the corridor directory"},
+		{"unparsable database URL", func(c *app.Config) { c.DatabaseURL = "postgres://%zz" }, "database"},
+		{"bad issuer", func(c *app.Config) { c.OIDCIssuer = "not a url" }, "issuer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := app.Config{DatabaseURL: dsn, Member: "CI", DirectoryPath: good, OIDCIssuer: issuer, OIDCAudience: "corridor-ci"}
+			tc.change(&cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+			if err == nil {
+				a.Close()
+				t.Fatal("started")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}

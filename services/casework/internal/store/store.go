@@ -1,0 +1,308 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/pgdb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// VersionTable records casework's schema version, apart from the exchange
+// tables' own.
+const VersionTable = "casework_schema_version"
+
+// Migrate brings the database at dsn to casework's schema: the exchange
+// tables first, since the relay shares them, then casework's own.
+func Migrate(ctx context.Context, dsn string) error {
+	if err := exchange.Migrate(ctx, dsn); err != nil {
+		return err
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate casework: %w", err)
+	}
+	if err := pgdb.Migrate(ctx, dsn, fsys, VersionTable); err != nil {
+		return fmt.Errorf("migrate casework: %w", err)
+	}
+	return nil
+}
+
+// DB runs queries: a pool or a transaction.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Referral is a row of the referrals table. Details is the referral
+// document as JSON; this package does not look inside it.
+type Referral struct {
+	ID              string
+	CaseRef         string
+	Side            cases.Side
+	Status          cases.Status
+	SenderMember    corridor.MemberCode
+	SenderAgency    string
+	SenderUser      string
+	RecipientMember corridor.MemberCode
+	RecipientAgency string
+	Urgency         string
+	Details         json.RawMessage
+	DecisionReason  string // why it was declined, in the recipient's words
+	DecisionCode    string // why it was declined, as a code ("no_capacity")
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Event is a row of referral_history: one transition, made here or applied
+// from the other side. MessageID is the exchange message that carried it.
+type Event struct {
+	Seq         int
+	At          time.Time
+	Event       cases.Event
+	ActorSide   cases.Side
+	ActorMember corridor.MemberCode
+	Actor       string
+	FromStatus  cases.Status
+	ToStatus    cases.Status
+	MessageID   string
+	Note        string
+}
+
+// ActorRelay is the actor of events that arrived from the other country.
+const ActorRelay = "relay"
+
+// InTx runs fn in a transaction on pool, committing when it returns nil.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
+	if err := pgx.BeginFunc(ctx, pool, fn); err != nil {
+		return err
+	}
+	return nil
+}
+
+const referralColumns = `id, case_ref, side, status, sender_member, sender_agency, sender_user,
+	recipient_member, recipient_agency, urgency, details, decision_reason, decision_code, created_at, updated_at`
+
+func scanReferral(row pgx.CollectableRow) (Referral, error) {
+	var r Referral
+	err := row.Scan(&r.ID, &r.CaseRef, &r.Side, &r.Status, &r.SenderMember, &r.SenderAgency, &r.SenderUser,
+		&r.RecipientMember, &r.RecipientAgency, &r.Urgency, &r.Details, &r.DecisionReason, &r.DecisionCode, &r.CreatedAt, &r.UpdatedAt)
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	return r, err
+}
+
+// Insert adds a referral. A referral with the same id is a KindConflict
+// error.
+func Insert(ctx context.Context, db DB, r Referral) error {
+	_, err := db.Exec(ctx, `
+		INSERT INTO referrals (`+referralColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		r.ID, r.CaseRef, r.Side, r.Status, r.SenderMember, r.SenderAgency, r.SenderUser,
+		r.RecipientMember, r.RecipientAgency, r.Urgency, r.Details, r.DecisionReason, r.DecisionCode,
+		r.CreatedAt, r.UpdatedAt)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return &corridor.Error{Kind: corridor.KindConflict, Message: "a referral with this id already exists", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("insert referral: %w", err)
+	}
+	return nil
+}
+
+// Get returns one referral, or a KindNotFound error.
+func Get(ctx context.Context, db DB, id string) (Referral, error) {
+	return getOne(ctx, db, `SELECT `+referralColumns+` FROM referrals WHERE id = $1`, id)
+}
+
+// GetForUpdate returns one referral locked until tx ends, so that two
+// changes to it are made one after the other; or a KindNotFound error.
+func GetForUpdate(ctx context.Context, tx pgx.Tx, id string) (Referral, error) {
+	return getOne(ctx, tx, `SELECT `+referralColumns+` FROM referrals WHERE id = $1 FOR UPDATE`, id)
+}
+
+func getOne(ctx context.Context, db DB, sql, id string) (Referral, error) {
+	rows, err := db.Query(ctx, sql, id)
+	if err != nil {
+		return Referral{}, fmt.Errorf("get referral: %w", err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanReferral)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Referral{}, corridor.Errorf(corridor.KindNotFound, "no such referral")
+	}
+	if err != nil {
+		return Referral{}, fmt.Errorf("get referral: %w", err)
+	}
+	return r, nil
+}
+
+// Direction selects the referrals an agency sent or received.
+type Direction string
+
+// The directions.
+const (
+	Outgoing Direction = "outgoing"
+	Incoming Direction = "incoming"
+)
+
+// ListLimit bounds a list: an agency's page of referrals, newest first.
+const ListLimit = 500
+
+// List returns the referrals agency sent (Outgoing) or received (Incoming),
+// newest first, at most ListLimit of them.
+func List(ctx context.Context, db DB, agency string, dir Direction) ([]Referral, error) {
+	var sql string
+	switch dir {
+	case Outgoing:
+		sql = `SELECT ` + referralColumns + ` FROM referrals
+			WHERE side = 'sender' AND sender_agency = $1
+			ORDER BY created_at DESC, id LIMIT $2`
+	case Incoming:
+		sql = `SELECT ` + referralColumns + ` FROM referrals
+			WHERE side = 'recipient' AND recipient_agency = $1
+			ORDER BY created_at DESC, id LIMIT $2`
+	default:
+		return nil, corridor.Errorf(corridor.KindInvalid, "unknown direction %q", dir)
+	}
+	rows, err := db.Query(ctx, sql, agency, ListLimit)
+	if err != nil {
+		return nil, fmt.Errorf("list referrals: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanReferral)
+	if err != nil {
+		return nil, fmt.Errorf("list referrals: %w", err)
+	}
+	return out, nil
+}
+
+// Decision is why a referral was declined.
+type Decision struct {
+	Code   string
+	Reason string
+}
+
+// SetStatus moves a referral to status at time at; a non-nil decision
+// replaces the stored one.
+func SetStatus(ctx context.Context, db DB, id string, status cases.Status, decision *Decision, at time.Time) error {
+	var code, reason *string
+	if decision != nil {
+		code, reason = &decision.Code, &decision.Reason
+	}
+	tag, err := db.Exec(ctx, `
+		UPDATE referrals
+		SET status = $2,
+			decision_code = coalesce($3, decision_code),
+			decision_reason = coalesce($4, decision_reason),
+			updated_at = $5
+		WHERE id = $1`, id, status, code, reason, at)
+	if err != nil {
+		return fmt.Errorf("update referral status: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return corridor.Errorf(corridor.KindNotFound, "no such referral")
+	}
+	return nil
+}
+
+// AppendEvent adds e to the referral's history with the next sequence
+// number. Call it with the referral locked (GetForUpdate) or just inserted.
+func AppendEvent(ctx context.Context, db DB, referralID string, e Event) error {
+	var msg *string
+	if e.MessageID != "" {
+		msg = &e.MessageID
+	}
+	_, err := db.Exec(ctx, `
+		INSERT INTO referral_history (referral_id, seq, at, event, actor_side, actor_member, actor,
+			from_status, to_status, message_id, note)
+		SELECT $1::text, coalesce(max(seq), 0) + 1, $2::timestamptz, $3::text, $4::text, $5::text,
+			$6::text, $7::text, $8::text, $9::text, $10::text
+		FROM referral_history WHERE referral_id = $1::text`,
+		referralID, e.At, e.Event, e.ActorSide, e.ActorMember, e.Actor, e.FromStatus, e.ToStatus, msg, e.Note)
+	if err != nil {
+		return fmt.Errorf("append referral history: %w", err)
+	}
+	return nil
+}
+
+// History returns a referral's events in order.
+func History(ctx context.Context, db DB, referralID string) ([]Event, error) {
+	rows, err := db.Query(ctx, `
+		SELECT seq, at, event, actor_side, actor_member, actor, from_status, to_status,
+			coalesce(message_id, ''), note
+		FROM referral_history WHERE referral_id = $1 ORDER BY seq`, referralID)
+	if err != nil {
+		return nil, fmt.Errorf("get referral history: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
+		var e Event
+		err := row.Scan(&e.Seq, &e.At, &e.Event, &e.ActorSide, &e.ActorMember, &e.Actor,
+			&e.FromStatus, &e.ToStatus, &e.MessageID, &e.Note)
+		e.At = e.At.UTC()
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get referral history: %w", err)
+	}
+	return out, nil
+}
+
+// MessageApplied reports whether a message already changed some referral's
+// history, so that applying it again can be skipped.
+func MessageApplied(ctx context.Context, db DB, messageID string) (bool, error) {
+	var seen bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM referral_history WHERE message_id = $1)`, messageID).Scan(&seen)
+	if err != nil {
+		return false, fmt.Errorf("look up applied message: %w", err)
+	}
+	return seen, nil
+}
+
+// Delivered is an outgoing referral still in status sent whose referral
+// message has a recorded receipt: the recipient has it.
+type Delivered struct {
+	ReferralID string
+	MessageID  string
+	ReceiptAt  time.Time
+}
+
+// ClaimDelivered returns up to limit outgoing referrals in status sent
+// whose referral message the relay has a receipt for, locked until tx
+// ends.
+func ClaimDelivered(ctx context.Context, tx pgx.Tx, limit int) ([]Delivered, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT r.id, o.message_id, o.receipt_at
+		FROM referrals r
+		JOIN exchange_outbox o ON o.referral_id = r.id AND o.message_type = 'referral'
+		WHERE r.side = 'sender' AND r.status = 'sent' AND o.receipt_at IS NOT NULL
+		ORDER BY o.receipt_at, r.id
+		LIMIT $1
+		FOR UPDATE OF r SKIP LOCKED`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim delivered referrals: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Delivered, error) {
+		var d Delivered
+		err := row.Scan(&d.ReferralID, &d.MessageID, &d.ReceiptAt)
+		d.ReceiptAt = d.ReceiptAt.UTC()
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim delivered referrals: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,390 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/exchange"
+	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
+	"github.com/corridor-org/corridor/services/casework/internal/store"
+)
+
+// applyBatch is how many messages one transaction applies: enough to catch
+// up quickly after an outage, few enough to keep locks short.
+const applyBatch = 50
+
+// rejection is why a message cannot be applied: a fault of the message (or
+// of its order), not of this service. Its reason is stored with the
+// message and shown to supervisors, so it names ids, types and statuses
+// only, never personal data.
+type rejection struct{ reason string }
+
+func (r *rejection) Error() string { return r.reason }
+
+func reject(format string, args ...any) error {
+	return &rejection{reason: fmt.Sprintf(format, args...)}
+}
+
+// rejectRule turns an error of pkg/cases into a rejection; its messages
+// name events and statuses only.
+func rejectRule(err error) error {
+	var ce *corridor.Error
+	if errors.As(err, &ce) {
+		msg := ce.Message
+		if ce.Err != nil {
+			msg = ce.Err.Error()
+		}
+		return reject("%s", msg)
+	}
+	return err
+}
+
+// internalReason is stored for a failure that was not the message's fault;
+// the cause is in the log, under the message id.
+const internalReason = "casework could not apply the message (an internal error, logged under this message id); it will be retried"
+
+// ApplyInbox applies the inbox messages that are due, one batch, and
+// reports how many it handled. A message that cannot be applied is marked
+// failed with its reason and stays in the inbox (exchange retries it later
+// and lists it for supervisors); it never blocks the messages after it.
+func (s *Service) ApplyInbox(ctx context.Context) (int, error) {
+	var n int
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		n = 0
+		msgs, err := exchange.ClaimInbox(ctx, tx, applyBatch)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if err := s.applyInSavepoint(ctx, tx, m); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("apply inbox: %w", err)
+	}
+	return n, nil
+}
+
+// applyInSavepoint applies m inside a savepoint and marks it applied, or
+// rolls the savepoint back and marks it failed. Only an error of the
+// transaction itself is returned.
+func (s *Service) applyInSavepoint(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin savepoint: %w", err)
+	}
+	applyErr := s.applyOne(ctx, sp, m)
+	if applyErr == nil {
+		if err := sp.Commit(ctx); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+		if err := exchange.MarkApplied(ctx, tx, m.MessageID); err != nil {
+			return err
+		}
+		s.metrics.applied.WithLabelValues(string(m.MessageType)).Inc()
+		return nil
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return errors.Join(fmt.Errorf("roll back savepoint: %w", err), applyErr)
+	}
+	reason := internalReason
+	var rej *rejection
+	if errors.As(applyErr, &rej) {
+		reason = rej.reason
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "inbox message rejected",
+			slog.String("message_id", m.MessageID), slog.String("message_type", string(m.MessageType)),
+			slog.String("referral_id", m.ReferralID), slog.String("reason", reason))
+	} else {
+		s.logger.LogAttrs(ctx, slog.LevelError, "inbox message failed",
+			slog.String("message_id", m.MessageID), slog.String("message_type", string(m.MessageType)),
+			slog.String("referral_id", m.ReferralID), slog.String("error", applyErr.Error()))
+	}
+	if err := exchange.MarkApplyFailed(ctx, tx, m.MessageID, reason); err != nil {
+		return err
+	}
+	s.metrics.failed.WithLabelValues(string(m.MessageType)).Inc()
+	return nil
+}
+
+// applyOne applies one message. A message already in a referral's history
+// was applied before (its row was offered again): it changes nothing.
+func (s *Service) applyOne(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
+	seen, err := store.MessageApplied(ctx, tx, m.MessageID)
+	if err != nil {
+		return err
+	}
+	if seen {
+		return nil
+	}
+	switch m.MessageType {
+	case exchange.TypeReferral:
+		return s.applyReferral(ctx, tx, m)
+	case exchange.TypeDecision:
+		return s.applyDecision(ctx, tx, m)
+	case exchange.TypeWithdrawal:
+		return s.applyWithdrawal(ctx, tx, m)
+	}
+	return reject("message type %q is not supported by this version of casework", m.MessageType)
+}
+
+// applyReferral stores a referral sent to one of this country's agencies:
+// the sender's send, then this side's deliver, in one step.
+func (s *Service) applyReferral(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
+	var p corridorv1.Referral
+	if err := proto.Unmarshal(m.Payload, &p); err != nil {
+		return reject("payload is not a valid referral message")
+	}
+	d, rt, err := referral.FromProto(&p)
+	if err != nil {
+		return reject("referral payload has no referral id, case reference or routing")
+	}
+	switch {
+	case rt.ReferralID != m.ReferralID:
+		return reject("payload referral id differs from the message's")
+	case rt.CaseRef != m.CaseRef:
+		return reject("payload case reference differs from the message's")
+	case corridor.MemberCode(rt.SenderMember) != m.SenderMember || rt.SenderAgency != m.SenderAgency:
+		return reject("payload sender differs from the message's")
+	case corridor.MemberCode(d.Recipient.Member) != s.cfg.Member || d.Recipient.Agency != m.RecipientAgency:
+		return reject("payload recipient differs from the message's or is not this member")
+	}
+	_, err = s.dir.Agency(ctx, s.cfg.Member, m.RecipientAgency)
+	if corridor.KindOf(err) == corridor.KindNotFound {
+		return reject("recipient agency %q is not an agency of %s in the directory", m.RecipientAgency, s.cfg.Member)
+	}
+	if err != nil {
+		return fmt.Errorf("look up recipient agency: %w", err)
+	}
+	if len(referral.NULFields(d)) > 0 || strings.ContainsRune(rt.SenderUserID, 0) {
+		return reject("referral payload contains NUL characters")
+	}
+	current := cases.Status("")
+	existing, err := store.GetForUpdate(ctx, tx, m.ReferralID)
+	switch {
+	case err == nil:
+		current = existing.Status
+	case corridor.KindOf(err) != corridor.KindNotFound:
+		return err
+	}
+	base := cases.Status(rt.BaseStatus)
+	sent, _, err := cases.ApplyRemote(current, cases.EventSend, cases.Sender, base)
+	if err != nil {
+		return rejectRule(err)
+	}
+	delivered, err := cases.Transition(sent, cases.EventDeliver, cases.Recipient)
+	if err != nil {
+		return rejectRule(err)
+	}
+	details, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode referral: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	r := store.Referral{
+		ID:              m.ReferralID,
+		CaseRef:         m.CaseRef,
+		Side:            cases.Recipient,
+		Status:          delivered,
+		SenderMember:    m.SenderMember,
+		SenderAgency:    m.SenderAgency,
+		SenderUser:      rt.SenderUserID,
+		RecipientMember: s.cfg.Member,
+		RecipientAgency: m.RecipientAgency,
+		Urgency:         d.Urgency,
+		Details:         details,
+		CreatedAt:       now,
+		UpdatedAt:       now,
+	}
+	if err := store.Insert(ctx, tx, r); err != nil {
+		return err
+	}
+	if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
+		At: m.SentAt, Event: cases.EventSend, ActorSide: cases.Sender, ActorMember: m.SenderMember,
+		Actor: store.ActorRelay, FromStatus: base, ToStatus: sent, MessageID: m.MessageID,
+	}); err != nil {
+		return err
+	}
+	return store.AppendEvent(ctx, tx, r.ID, store.Event{
+		At: now, Event: cases.EventDeliver, ActorSide: cases.Recipient, ActorMember: s.cfg.Member,
+		Actor: store.ActorRelay, FromStatus: sent, ToStatus: delivered, MessageID: m.MessageID,
+	})
+}
+
+// applyDecision applies the recipient's acceptance or refusal to a referral
+// this country sent.
+func (s *Service) applyDecision(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
+	var p corridorv1.Decision
+	if err := proto.Unmarshal(m.Payload, &p); err != nil {
+		return reject("payload is not a valid decision message")
+	}
+	var ev cases.Event
+	var decision *store.Decision
+	switch p.GetOutcome() {
+	case corridorv1.DecisionOutcome_DECISION_OUTCOME_ACCEPT:
+		ev = cases.EventAccept
+	case corridorv1.DecisionOutcome_DECISION_OUTCOME_DECLINE:
+		ev = cases.EventDecline
+		decision = &store.Decision{Code: p.GetReasonCode(), Reason: p.GetReason()}
+		if len(referral.NULFields(decision)) > 0 {
+			return reject("decision payload contains NUL characters")
+		}
+	default:
+		return reject("decision has no outcome")
+	}
+	return s.applyRemote(ctx, tx, m, remote{
+		referralID: p.GetReferralId(), event: ev, from: cases.Recipient,
+		base: cases.Status(p.GetBaseStatus()), at: p.GetDecidedAt(), decision: decision,
+	})
+}
+
+// applyWithdrawal applies the sender's withdrawal to a referral this
+// country received.
+func (s *Service) applyWithdrawal(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
+	var p corridorv1.Withdrawal
+	if err := proto.Unmarshal(m.Payload, &p); err != nil {
+		return reject("payload is not a valid withdrawal message")
+	}
+	if len(referral.NULFields(&p.Reason)) > 0 {
+		return reject("withdrawal payload contains NUL characters")
+	}
+	return s.applyRemote(ctx, tx, m, remote{
+		referralID: p.GetReferralId(), event: cases.EventWithdraw, from: cases.Sender,
+		base: cases.Status(p.GetBaseStatus()), at: p.GetWithdrawnAt(), note: p.GetReason(),
+	})
+}
+
+// remote is an event that arrived from the other side.
+type remote struct {
+	referralID string
+	event      cases.Event
+	from       cases.Side
+	base       cases.Status
+	at         int64 // when the other side acted, microseconds; 0 if not said
+	decision   *store.Decision
+	note       string
+}
+
+// applyRemote applies ev, caused by the other side, to the referral: only
+// the referral's counterpart agency may cause it, and pkg/cases decides
+// the status, including for messages that crossed.
+func (s *Service) applyRemote(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage, e remote) error {
+	if e.referralID != m.ReferralID {
+		return reject("payload referral id differs from the message's")
+	}
+	r, err := store.GetForUpdate(ctx, tx, m.ReferralID)
+	if corridor.KindOf(err) == corridor.KindNotFound {
+		return reject("no referral %s here", m.ReferralID)
+	}
+	if err != nil {
+		return err
+	}
+	// The other side's copy is the one that caused the event.
+	if r.Side != e.from.Other() {
+		return reject("a %s from the %s cannot apply to a referral this country holds as %s", e.event, e.from, r.Side)
+	}
+	counterMember, counterAgency := r.RecipientMember, r.RecipientAgency
+	if e.from == cases.Sender {
+		counterMember, counterAgency = r.SenderMember, r.SenderAgency
+	}
+	if m.SenderMember != counterMember || m.SenderAgency != counterAgency {
+		return reject("the message comes from another agency than the referral's %s", e.from)
+	}
+	if m.CaseRef != r.CaseRef {
+		return reject("message case reference differs from the referral's")
+	}
+	next, outcome, err := cases.ApplyRemote(r.Status, e.event, e.from, e.base)
+	if err != nil {
+		return rejectRule(err)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	at := m.SentAt
+	if e.at > 0 {
+		// The other side's clock says when it acted; a value no database
+		// could store is ignored rather than fail the message.
+		if t := time.UnixMicro(e.at).UTC(); t.Year() <= 9999 {
+			at = t
+		}
+	}
+	note := e.note
+	decision := e.decision
+	if decision != nil {
+		note = decision.Reason
+	}
+	if outcome != cases.OutcomeApplied {
+		note, decision = string(outcome), nil
+	}
+	if next != r.Status || decision != nil {
+		if err := store.SetStatus(ctx, tx, r.ID, next, decision, now); err != nil {
+			return err
+		}
+	}
+	return store.AppendEvent(ctx, tx, r.ID, store.Event{
+		At: at, Event: e.event, ActorSide: e.from, ActorMember: m.SenderMember, Actor: store.ActorRelay,
+		FromStatus: r.Status, ToStatus: next, MessageID: m.MessageID, Note: note,
+	})
+}
+
+// ApplyReceipts moves outgoing referrals whose referral message has a
+// recorded receipt from sent to delivered, one batch, and reports how many
+// it moved. The relay records receipts in the outbox
+// (exchange.RecordReceipt) and notifies exchange_receipt; a receipt is the
+// recipient's deliver event.
+func (s *Service) ApplyReceipts(ctx context.Context) (int, error) {
+	var n int
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		n = 0
+		ds, err := store.ClaimDelivered(ctx, tx, applyBatch)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			r, err := store.GetForUpdate(ctx, tx, d.ReferralID)
+			if err != nil {
+				return err
+			}
+			if err := s.deliver(ctx, tx, r, d.ReceiptAt, d.MessageID); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("apply receipts: %w", err)
+	}
+	return n, nil
+}
+
+// deliver applies the recipient's deliver event, proven at time at by the
+// receipt for our referral message messageID, to the outgoing referral r.
+func (s *Service) deliver(ctx context.Context, tx pgx.Tx, r store.Referral, at time.Time, messageID string) error {
+	next, outcome, err := cases.ApplyRemote(r.Status, cases.EventDeliver, cases.Recipient, cases.StatusSent)
+	if err != nil {
+		return fmt.Errorf("deliver referral: %w", err) // ClaimDelivered chose a sent referral: a bug
+	}
+	if outcome == cases.OutcomeStaleReceipt || next == r.Status {
+		return nil
+	}
+	if err := store.SetStatus(ctx, tx, r.ID, next, nil, s.now().UTC().Truncate(time.Microsecond)); err != nil {
+		return err
+	}
+	return store.AppendEvent(ctx, tx, r.ID, store.Event{
+		At: at.UTC(), Event: cases.EventDeliver, ActorSide: cases.Recipient, ActorMember: r.RecipientMember,
+		Actor: store.ActorRelay, FromStatus: r.Status, ToStatus: next, MessageID: messageID,
+	})
+}

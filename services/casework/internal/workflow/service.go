@@ -1,0 +1,368 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/exchange"
+	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
+	"github.com/corridor-org/corridor/services/casework/internal/store"
+)
+
+// Config is what a Service needs to know about where it runs.
+type Config struct {
+	Member   corridor.MemberCode // this country
+	Corridor string              // the corridor's id in the directory ("ci-bf")
+	// Registerer receives the applier's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
+}
+
+// Service runs casework's use cases against one database.
+type Service struct {
+	pool      *pgxpool.Pool
+	cfg       Config
+	validator *referral.Validator
+	dir       referral.Directory
+	now       func() time.Time
+	logger    *slog.Logger
+	metrics   *metrics
+}
+
+// New returns a Service. now is the clock (time.Now outside tests).
+func New(pool *pgxpool.Pool, cfg Config, dir referral.Directory, now func() time.Time, logger *slog.Logger) (*Service, error) {
+	if cfg.Member == "" || cfg.Corridor == "" {
+		return nil, errors.New("new workflow service: member and corridor are required")
+	}
+	v, err := referral.NewValidator(now)
+	if err != nil {
+		return nil, fmt.Errorf("new workflow service: %w", err)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("new workflow service: %w", err)
+	}
+	return &Service{pool: pool, cfg: cfg, validator: v, dir: dir, now: now, logger: logger, metrics: m}, nil
+}
+
+// Validator returns the validator the service checks documents with, for
+// the HTTP layer's own request bodies.
+func (s *Service) Validator() *referral.Validator { return s.validator }
+
+// Caller is the verified user making a request.
+type Caller = referral.Caller
+
+// Referral is a referral as this country holds it.
+type Referral struct {
+	store.Referral
+	Document *referral.Document
+	History  []store.Event
+}
+
+// caseRoles may create referrals and act on them: the people who handle
+// cases. Coordinators and machine clients may not.
+func caseRoles() []corridor.Role {
+	return []corridor.Role{corridor.RoleInspector, corridor.RoleCaseworker, corridor.RoleSupervisor}
+}
+
+// CheckFiler returns a KindForbidden error unless the caller may file and
+// handle referrals here: a user of this country with a case-handling role.
+func (s *Service) CheckFiler(c Caller) error { return s.authorize(c, caseRoles()...) }
+
+func (s *Service) authorize(c Caller, allowed ...corridor.Role) error {
+	if c.Member != s.cfg.Member {
+		return corridor.Errorf(corridor.KindForbidden, "this service serves users of %s only", s.cfg.Member)
+	}
+	if c.Agency == "" || c.UserID == "" {
+		return corridor.Errorf(corridor.KindForbidden, "the token names no agency or user")
+	}
+	for _, r := range c.Roles {
+		if slices.Contains(allowed, r) {
+			return nil
+		}
+	}
+	return corridor.Errorf(corridor.KindForbidden, "this action needs one of the roles %v", allowed)
+}
+
+// Create validates d, files it as a referral from the caller's agency and
+// sends it: the referral, its first history row and the outbox message
+// commit together.
+func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document) (Referral, error) {
+	if err := s.authorize(c, caseRoles()...); err != nil {
+		return Referral{}, err
+	}
+	// The sending agency goes on the wire: the other country checks it
+	// against the directory too.
+	_, err := s.dir.Agency(ctx, s.cfg.Member, c.Agency)
+	if corridor.KindOf(err) == corridor.KindNotFound {
+		return Referral{}, corridor.Errorf(corridor.KindForbidden, "the caller's agency is not in the corridor directory")
+	}
+	if err != nil {
+		return Referral{}, fmt.Errorf("look up the caller's agency: %w", err)
+	}
+	if err := s.validator.Validate(ctx, d, c, s.dir); err != nil {
+		return Referral{}, err
+	}
+	d.Normalize()
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if o := d.Consent.Override; o != nil {
+		// Who overrode consent is the caller, as verified, never the body.
+		o.By, o.Role, o.DecidedAt = c.UserID, string(corridor.RoleSupervisor), now.Format(time.RFC3339Nano)
+	}
+	next, err := cases.Transition(cases.StatusDraft, cases.EventSend, cases.Sender)
+	if err != nil {
+		return Referral{}, err
+	}
+	details, err := json.Marshal(d)
+	if err != nil {
+		return Referral{}, fmt.Errorf("encode referral: %w", err)
+	}
+	r := store.Referral{
+		ID:              corridor.NewID("ref-"),
+		CaseRef:         corridor.NewID("case-"),
+		Side:            cases.Sender,
+		Status:          next,
+		SenderMember:    s.cfg.Member,
+		SenderAgency:    c.Agency,
+		SenderUser:      c.UserID,
+		RecipientMember: corridor.MemberCode(d.Recipient.Member),
+		RecipientAgency: d.Recipient.Agency,
+		Urgency:         d.Urgency,
+		Details:         details,
+		CreatedAt:       now,
+		UpdatedAt:       now,
+	}
+	payload, err := proto.Marshal(referral.ToProto(d, referral.Routing{
+		ReferralID:   r.ID,
+		CaseRef:      r.CaseRef,
+		BaseStatus:   string(cases.StatusDraft),
+		SenderMember: string(s.cfg.Member),
+		SenderAgency: c.Agency,
+		SenderUserID: c.UserID,
+	}))
+	if err != nil {
+		return Referral{}, fmt.Errorf("encode referral payload: %w", err)
+	}
+	msg := s.outbox(r, exchange.TypeReferral, payload, tracking(cases.EventSend, next, d, now))
+	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := store.Insert(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
+			At: now, Event: cases.EventSend, ActorSide: cases.Sender, ActorMember: s.cfg.Member,
+			Actor: c.UserID, FromStatus: cases.StatusDraft, ToStatus: next, MessageID: msg.MessageID,
+		}); err != nil {
+			return err
+		}
+		return exchange.Enqueue(ctx, tx, msg)
+	})
+	if err != nil {
+		return Referral{}, fmt.Errorf("create referral: %w", err)
+	}
+	return s.Get(ctx, c, r.ID)
+}
+
+// Action is a decision on, or the withdrawal of, a referral.
+type Action struct {
+	Event      cases.Event // accept, decline or withdraw
+	ReasonCode string      // decline only: why, as a code
+	Reason     string      // why, in the user's words
+}
+
+// Act applies a to the referral id on the caller's behalf: the caller's
+// agency must hold the referral, and the caller's side must be allowed the
+// event in the referral's status (pkg/cases decides). The status, history
+// row and outbox message commit together.
+func (s *Service) Act(ctx context.Context, c Caller, id string, a Action) (Referral, error) {
+	if err := s.authorize(c, caseRoles()...); err != nil {
+		return Referral{}, err
+	}
+	if a.Event == cases.EventDecline && strings.TrimSpace(a.Reason) == "" {
+		return Referral{}, corridor.Invalid("A referral is declined with a reason.",
+			corridor.FieldError{Field: "reason", Message: "is required"})
+	}
+	var msgType exchange.MessageType
+	switch a.Event {
+	case cases.EventAccept, cases.EventDecline:
+		msgType = exchange.TypeDecision
+	case cases.EventWithdraw:
+		msgType = exchange.TypeWithdrawal
+	default:
+		return Referral{}, fmt.Errorf("act on referral: unsupported event %q", a.Event)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := store.GetForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !visible(r, c) {
+			return corridor.Errorf(corridor.KindNotFound, "no such referral")
+		}
+		next, err := cases.Transition(r.Status, a.Event, r.Side)
+		if err != nil {
+			return err
+		}
+		var d referral.Document
+		if err := json.Unmarshal(r.Details, &d); err != nil {
+			return fmt.Errorf("decode stored referral: %w", err)
+		}
+		officer := &corridorv1.Officer{UserId: c.UserID}
+		var payload proto.Message
+		var decision *store.Decision
+		switch a.Event {
+		case cases.EventAccept:
+			payload = &corridorv1.Decision{ReferralId: r.ID, BaseStatus: string(r.Status),
+				Outcome: corridorv1.DecisionOutcome_DECISION_OUTCOME_ACCEPT, DecidedAt: now.UnixMicro(), DecidedBy: officer}
+		case cases.EventDecline:
+			payload = &corridorv1.Decision{ReferralId: r.ID, BaseStatus: string(r.Status),
+				Outcome:    corridorv1.DecisionOutcome_DECISION_OUTCOME_DECLINE,
+				ReasonCode: a.ReasonCode, Reason: a.Reason, DecidedAt: now.UnixMicro(), DecidedBy: officer}
+			decision = &store.Decision{Code: a.ReasonCode, Reason: a.Reason}
+		case cases.EventWithdraw:
+			payload = &corridorv1.Withdrawal{ReferralId: r.ID, BaseStatus: string(r.Status),
+				Reason: a.Reason, WithdrawnAt: now.UnixMicro(), WithdrawnBy: officer}
+		}
+		b, err := proto.Marshal(payload)
+		if err != nil {
+			return fmt.Errorf("encode %s payload: %w", msgType, err)
+		}
+		msg := s.outbox(r, msgType, b, tracking(a.Event, next, &d, now))
+		if err := store.SetStatus(ctx, tx, r.ID, next, decision, now); err != nil {
+			return err
+		}
+		if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
+			At: now, Event: a.Event, ActorSide: r.Side, ActorMember: s.cfg.Member, Actor: c.UserID,
+			FromStatus: r.Status, ToStatus: next, MessageID: msg.MessageID, Note: a.Reason,
+		}); err != nil {
+			return err
+		}
+		return exchange.Enqueue(ctx, tx, msg)
+	})
+	if err != nil {
+		return Referral{}, fmt.Errorf("%s referral: %w", a.Event, err)
+	}
+	return s.Get(ctx, c, id)
+}
+
+// outbox builds the outbox row for a message about r to the other side.
+func (s *Service) outbox(r store.Referral, t exchange.MessageType, payload []byte, tr *exchange.Tracking) exchange.OutboxMessage {
+	m := exchange.OutboxMessage{
+		MessageID:   corridor.NewID(s.cfg.Member.Domain() + "-"),
+		Corridor:    s.cfg.Corridor,
+		MessageType: t,
+		CaseRef:     r.CaseRef,
+		ReferralID:  r.ID,
+		Payload:     payload,
+		Tracking:    tr,
+	}
+	if r.Side == cases.Sender {
+		m.SenderAgency, m.RecipientMember, m.RecipientAgency = r.SenderAgency, r.RecipientMember, r.RecipientAgency
+	} else {
+		m.SenderAgency, m.RecipientMember, m.RecipientAgency = r.RecipientAgency, r.SenderMember, r.SenderAgency
+	}
+	return m
+}
+
+// tracking is what the coordinator may learn of a transition: the
+// milestone and the coarse attributes of DESIGN.md, nothing that names or
+// places the child.
+func tracking(ev cases.Event, to cases.Status, d *referral.Document, now time.Time) *exchange.Tracking {
+	m, ok := cases.MilestoneOf(ev, to)
+	if !ok {
+		return nil
+	}
+	return &exchange.Tracking{
+		Milestone: string(m),
+		Sector:    d.Work.Sector.Section,
+		AgeBand:   d.Child.AgeBand(now),
+		Sex:       d.Child.Sex,
+	}
+}
+
+// visible reports whether the caller's agency holds r: as its sender on
+// the sending side, as its recipient on the receiving side.
+func visible(r store.Referral, c Caller) bool {
+	if r.Side == cases.Sender {
+		return r.SenderAgency == c.Agency && r.SenderMember == c.Member
+	}
+	return r.RecipientAgency == c.Agency && r.RecipientMember == c.Member
+}
+
+// Get returns the referral id with its document and history, if the
+// caller's agency holds it; otherwise a KindNotFound error, so that the
+// caller cannot tell others' referrals from missing ones.
+func (s *Service) Get(ctx context.Context, c Caller, id string) (Referral, error) {
+	if err := s.authorize(c, caseRoles()...); err != nil {
+		return Referral{}, err
+	}
+	r, err := store.Get(ctx, s.pool, id)
+	if err != nil {
+		return Referral{}, err
+	}
+	if !visible(r, c) {
+		return Referral{}, corridor.Errorf(corridor.KindNotFound, "no such referral")
+	}
+	var d referral.Document
+	if err := json.Unmarshal(r.Details, &d); err != nil {
+		return Referral{}, fmt.Errorf("decode stored referral: %w", err)
+	}
+	h, err := store.History(ctx, s.pool, id)
+	if err != nil {
+		return Referral{}, err
+	}
+	return Referral{Referral: r, Document: &d, History: h}, nil
+}
+
+// List returns the referrals the caller's agency sent or received, with
+// their documents (for the list's names and urgency) but not their history.
+func (s *Service) List(ctx context.Context, c Caller, dir store.Direction) ([]Referral, error) {
+	if err := s.authorize(c, caseRoles()...); err != nil {
+		return nil, err
+	}
+	rows, err := store.List(ctx, s.pool, c.Agency, dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Referral, 0, len(rows))
+	for _, r := range rows {
+		var d referral.Document
+		if err := json.Unmarshal(r.Details, &d); err != nil {
+			return nil, fmt.Errorf("decode stored referral: %w", err)
+		}
+		out = append(out, Referral{Referral: r, Document: &d})
+	}
+	return out, nil
+}
+
+// FailedLimit bounds the quarantine list.
+const FailedLimit = 500
+
+// FailedInbox lists the received messages that could not be applied, for a
+// supervisor to look at. The rows carry identifiers and codes only.
+func (s *Service) FailedInbox(ctx context.Context, c Caller) ([]exchange.InboxMessage, error) {
+	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
+		return nil, err
+	}
+	msgs, err := exchange.ListFailedInbox(ctx, s.pool, FailedLimit)
+	if err != nil {
+		return nil, err
+	}
+	for i := range msgs {
+		msgs[i].Payload = nil // personal data; the list never shows it
+	}
+	return msgs, nil
+}
