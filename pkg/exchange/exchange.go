@@ -66,12 +66,6 @@ const (
 	TypeServiceUpdate        MessageType = "service_update"
 	TypeFollowUp             MessageType = "follow_up"
 	TypeClosure              MessageType = "closure"
-
-	// TypeReceipt is for inbox rows only: the relay writes one when the
-	// recipient's signed receipt for one of our outbox messages arrives, so
-	// the case system learns of delivery through the inbox like everything
-	// else. Its payload is the id of the outbox message that was received.
-	TypeReceipt MessageType = "receipt"
 )
 
 // MessageTypes returns every message type.

@@ -18,7 +18,7 @@ type InboxMessage struct {
 	// Written by the relay.
 	MessageID       string              `json:"message_id" validate:"code"`
 	Corridor        string              `json:"corridor" validate:"code"`
-	MessageType     MessageType         `json:"message_type" validate:"msgtype=inbox"`
+	MessageType     MessageType         `json:"message_type" validate:"msgtype"`
 	CaseRef         string              `json:"case_ref" validate:"code"`
 	ReferralID      string              `json:"referral_id" validate:"code"`
 	SenderMember    corridor.MemberCode `json:"sender_member" validate:"member"`

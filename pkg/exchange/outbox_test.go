@@ -240,23 +240,6 @@ func TestMessageTypesMatchSchema(t *testing.T) {
 	if err == nil {
 		t.Error("the database accepted message type gossip")
 	}
-
-	// Receipts reach the case system through the inbox only.
-	receipt := inboxMessage(time.Now())
-	receipt.MessageType = TypeReceipt
-	if _, err := InsertInbox(ctx, pool, receipt); err != nil {
-		t.Errorf("InsertInbox(receipt): %v", err)
-	}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return Enqueue(ctx, tx, outboxMessage(TypeReceipt)) })
-	if kind := corridor.KindOf(err); kind != corridor.KindInvalid {
-		t.Errorf("Enqueue(receipt): %v (kind %s), want invalid", err, kind)
-	}
-	_, err = pool.Exec(ctx, `INSERT INTO exchange_outbox (message_id, corridor, message_type, case_ref,
-		referral_id, sender_agency, recipient_member, recipient_agency, payload)
-		VALUES ('ci-y', 'bf-ci', 'receipt', 'c', 'r', 'a', 'BF', 'b', '\x01')`)
-	if err == nil {
-		t.Error("the database accepted an outbox receipt")
-	}
 }
 
 func TestPublishFailedIsRetried(t *testing.T) {

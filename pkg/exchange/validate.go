@@ -27,9 +27,6 @@ func validate(what string, v any) error {
 	_ = val.RegisterValidation("member", func(fl validator.FieldLevel) bool { return isMember(fl.Field().String()) })
 	_ = val.RegisterValidation("msgtype", func(fl validator.FieldLevel) bool {
 		t := MessageType(fl.Field().String())
-		if t == TypeReceipt && fl.Param() == "inbox" {
-			return true
-		}
 		for _, known := range MessageTypes() {
 			if t == known {
 				return true

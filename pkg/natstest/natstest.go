@@ -400,6 +400,9 @@ func connect(t testing.TB, url string, c Credentials, extra []nats.Option) *nats
 	opts := append([]nats.Option{
 		nats.UserInfo(c.User, c.Password),
 		nats.Name("natstest " + c.User),
+		// Generous: under -race on a loaded two-core machine the handshake
+		// alone has taken more than nats.go's default of two seconds.
+		nats.Timeout(15 * time.Second),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(50 * time.Millisecond),
 	}, extra...)

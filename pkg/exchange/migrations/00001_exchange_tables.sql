@@ -41,8 +41,7 @@ CREATE TABLE exchange_inbox (
     message_type      text        NOT NULL CHECK (message_type IN (
                                       'referral', 'decision', 'withdrawal', 'info_request',
                                       'info_response', 'handover_plan', 'handover_confirmation',
-                                      'service_update', 'follow_up', 'closure',
-                                      'receipt')),
+                                      'service_update', 'follow_up', 'closure')),
     case_ref          text        NOT NULL CHECK (case_ref <> ''),
     referral_id       text        NOT NULL CHECK (referral_id <> ''),
     sender_member     text        NOT NULL CHECK (sender_member <> ''),

@@ -1,0 +1,208 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/streams"
+)
+
+// ConsumerName is the durable consumer the coordinator reads its INBOX with.
+const ConsumerName = "coordinator"
+
+// Config configures a Coordinator. The connections are made by the caller;
+// zero tuning values take the defaults in the comments.
+type Config struct {
+	Pool      *pgxpool.Pool
+	Conn      *nats.Conn
+	JetStream jetstream.JetStream
+	Directory directory.Source
+	// Verifier checks the bearer tokens of the API; it trusts every
+	// member's identity provider (IssuersFrom).
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+	// Registry receives the coordinator's metrics and is served on /metrics.
+	Registry *prometheus.Registry
+	// Now is the clock events are checked against; time.Now when nil.
+	Now func() time.Time
+
+	// Timeout bounds one database or NATS call made outside a request (5 s).
+	Timeout time.Duration
+	// MaxDeliver bounds deliveries of one INBOX message (8); after the last
+	// failure the event is quarantined as gave_up.
+	MaxDeliver int
+	// AckWaits are JetStream's BackOff for the consumer: how long it waits
+	// for an acknowledgement before redelivering, by delivery (30 s, 1 min,
+	// 2 min, 5 min, 10 min, 15 min, 30 min).
+	AckWaits []time.Duration
+	// RetryDelays are the waits before an event that failed for a transient
+	// reason is delivered again (1 s, 5 s, 15 s, 30 s, 1 min, 2 min, 5 min).
+	RetryDelays []time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 5 * time.Second
+	}
+	if c.MaxDeliver <= 0 {
+		c.MaxDeliver = 8
+	}
+	if len(c.AckWaits) == 0 {
+		c.AckWaits = []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute,
+			10 * time.Minute, 15 * time.Minute, 30 * time.Minute}
+	}
+	if len(c.RetryDelays) == 0 {
+		c.RetryDelays = []time.Duration{time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second,
+			time.Minute, 2 * time.Minute, 5 * time.Minute}
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Pool == nil {
+		errs = append(errs, errors.New("no database pool"))
+	}
+	if c.Conn == nil || c.JetStream == nil {
+		errs = append(errs, errors.New("no NATS connection"))
+	}
+	if c.Directory == nil {
+		errs = append(errs, errors.New("no directory"))
+	}
+	if c.Verifier == nil {
+		errs = append(errs, errors.New("no token verifier"))
+	}
+	if c.Logger == nil {
+		errs = append(errs, errors.New("no logger"))
+	}
+	if c.Registry == nil {
+		errs = append(errs, errors.New("no metrics registry"))
+	}
+	if c.MaxDeliver < len(c.AckWaits) {
+		errs = append(errs, fmt.Errorf("max deliver %d is less than the %d ack waits", c.MaxDeliver, len(c.AckWaits)))
+	}
+	return errors.Join(errs...)
+}
+
+// Coordinator is the coordinator's service. Create it with New, start it
+// with Run, serve Handler.
+type Coordinator struct {
+	cfg      Config
+	domain   string
+	logger   *slog.Logger
+	metrics  *metrics
+	verifier *verifier
+	running  atomic.Bool
+}
+
+// New checks cfg and returns a Coordinator; it contacts nothing.
+func New(cfg Config) (*Coordinator, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("new coordinator: %w", err)
+	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("new coordinator: %w", err)
+	}
+	return &Coordinator{
+		cfg:      cfg,
+		domain:   corridor.Coordinator.Domain(),
+		logger:   cfg.Logger.With("member", string(corridor.Coordinator)),
+		metrics:  m,
+		verifier: &verifier{validate: newValidator(), now: cfg.Now},
+	}, nil
+}
+
+// IssuersFrom returns an issuer for every member of dir with an identity
+// provider: coordinators log in with their own country's provider, and
+// each provider may vouch only for its own member.
+func IssuersFrom(dir *directory.Directory) []auth.Issuer {
+	var out []auth.Issuer
+	for _, m := range dir.Members {
+		if m.OIDC != nil {
+			out = append(out, auth.Issuer{URL: m.OIDC.Issuer, Audience: m.OIDC.Audience, Member: m.Code})
+		}
+	}
+	return out
+}
+
+// EnsureStreams creates or updates the coordinator's OUTBOX and its INBOX,
+// which sources every country member of the directory, and the consumer.
+func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
+	dir, err := c.cfg.Directory.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	var peers []string
+	for _, m := range dir.Members {
+		if m.Code != corridor.Coordinator {
+			peers = append(peers, m.Code.Domain())
+		}
+	}
+	slices.Sort(peers)
+	if err := streams.EnsureOutbox(ctx, c.cfg.JetStream, c.domain); err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	if err := streams.EnsureInbox(ctx, c.cfg.JetStream, c.domain, peers); err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	cons, err := c.cfg.JetStream.CreateOrUpdateConsumer(ctx, streams.Inbox, jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		Description:   "the coordinator: verifies and stores tracking events",
+		FilterSubject: streams.InboxSubjects(c.domain),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.cfg.AckWaits[0],
+		MaxDeliver:    c.cfg.MaxDeliver,
+		BackOff:       c.cfg.AckWaits,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 256,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ensure streams: create consumer %s: %w", ConsumerName, err)
+	}
+	return cons, nil
+}
+
+// Run sets up the streams and consumes the INBOX until ctx ends. While NATS
+// cannot be reached it keeps trying (and /readyz says so).
+func (c *Coordinator) Run(ctx context.Context) error {
+	var cons jetstream.Consumer
+	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
+		ectx, cancel := context.WithTimeout(ctx, 10*c.cfg.Timeout)
+		var err error
+		cons, err = c.EnsureStreams(ectx)
+		cancel()
+		if err == nil {
+			break
+		}
+		c.logger.WarnContext(ctx, "setting up the streams failed; retrying", "retry_in", delay, "error", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+	c.logger.InfoContext(ctx, "coordinator running")
+	c.running.Store(true)
+	defer c.running.Store(false)
+	c.consumeLoop(ctx, cons)
+	return nil
+}

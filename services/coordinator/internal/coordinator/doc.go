@@ -1,0 +1,18 @@
+// Package coordinator is the corridor coordinator's service: a member of
+// the corridor like the countries, with its own NATS domain ("coord") and
+// PostgreSQL, that follows every cross-border case by its milestones and
+// never sees who the child is.
+//
+// Relays publish signed tracking events (proto/corridor/tracking/v1) to
+// their OUTBOX; the coordinator's INBOX sources them across the hub. The
+// coordinator verifies each event's signature with the directory, checks
+// that it carries codes only (a known milestone, members and agencies of
+// the directory, a sector letter, an age band, a sex), stores it once by its
+// id, and serves per-case timelines to coordinators logged in with any
+// member's identity provider.
+//
+// This package must never link a type that can carry personal data: it
+// imports neither proto/corridor/v1 nor pkg/envelope (a test runs go list
+// to prove it), and its quarantine keeps a digest of what it refused, not
+// the bytes, which stay in the INBOX stream until they expire.
+package coordinator

@@ -1,0 +1,251 @@
+package coordinator
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/signing"
+	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
+)
+
+// MaxEventSize is the largest signed tracking event accepted, in bytes. An
+// event is a dozen short codes; anything near this size is not one.
+const MaxEventSize = 4 << 10
+
+// maxClockSkew is how far in the future an event's time may be: relays'
+// clocks disagree a little, never by hours.
+const maxClockSkew = time.Hour
+
+// Reason says why an event was refused. The set is closed and carries no
+// data, so it is safe as a metric label.
+type Reason string
+
+// The reasons.
+const (
+	ReasonMalformed     Reason = "malformed"      // does not parse
+	ReasonTooLarge      Reason = "too_large"      // over MaxEventSize
+	ReasonUnknownKey    Reason = "unknown_key"    // a key id the directory does not list for the signer
+	ReasonUnknownSender Reason = "unknown_sender" // the signer is not a member
+	ReasonBadSignature  Reason = "bad_signature"  // altered or forged
+	ReasonInvalid       Reason = "invalid"        // verified, but not codes the corridor knows
+	ReasonRouteMismatch Reason = "route_mismatch" // the subject, the signer and the event disagree
+	ReasonGaveUp        Reason = "gave_up"        // failed on every delivery attempt
+)
+
+// Reasons returns every reason.
+func Reasons() []Reason {
+	return []Reason{ReasonMalformed, ReasonTooLarge, ReasonUnknownKey, ReasonUnknownSender,
+		ReasonBadSignature, ReasonInvalid, ReasonRouteMismatch, ReasonGaveUp}
+}
+
+// Rejection is an event to quarantine, and why.
+type Rejection struct {
+	Reason Reason
+	Err    error
+	// Member and EventID are what the event claimed, when it could be read.
+	Member  string
+	EventID string
+}
+
+func (e *Rejection) Error() string { return fmt.Sprintf("%s: %v", e.Reason, e.Err) }
+func (e *Rejection) Unwrap() error { return e.Err }
+
+// Event is a verified, validated tracking event.
+type Event struct {
+	EventID         string              `json:"event_id" validate:"required,code"`
+	Corridor        string              `json:"corridor" validate:"required,code"`
+	CaseRef         string              `json:"case_ref" validate:"required,code"`
+	ReferralID      string              `json:"referral_id" validate:"required,code"`
+	Milestone       string              `json:"milestone" validate:"required,milestone"`
+	Member          corridor.MemberCode `json:"member" validate:"required,member"`
+	SenderMember    corridor.MemberCode `json:"sender_member" validate:"required,member"`
+	SenderAgency    string              `json:"sender_agency" validate:"required,code"`
+	RecipientMember corridor.MemberCode `json:"recipient_member" validate:"required,member,nefield=SenderMember"`
+	RecipientAgency string              `json:"recipient_agency" validate:"required,code"`
+	At              time.Time           `json:"at" validate:"required"`
+	Sector          string              `json:"sector" validate:"omitempty,isic_section"`
+	AgeBand         string              `json:"age_band" validate:"omitempty,age_band"`
+	Sex             string              `json:"sex" validate:"omitempty,oneof=female male other unknown"`
+}
+
+// newValidator returns the validator for events, naming fields by their
+// JSON names.
+func newValidator() *validator.Validate {
+	v := httpapi.NewValidator()
+	must := func(err error) {
+		if err != nil {
+			panic(err) // only an empty tag or a nil function gets here
+		}
+	}
+	must(v.RegisterValidation("code", func(fl validator.FieldLevel) bool { return isCode(fl.Field().String()) }))
+	must(v.RegisterValidation("member", func(fl validator.FieldLevel) bool {
+		m := fl.Field().String()
+		return m == string(corridor.Coordinator) || (len(m) == 2 && isUpper(m))
+	}))
+	must(v.RegisterValidation("milestone", func(fl validator.FieldLevel) bool {
+		return slices.Contains(cases.Milestones(), cases.Milestone(fl.Field().String()))
+	}))
+	must(v.RegisterValidation("isic_section", func(fl validator.FieldLevel) bool {
+		// ISIC Rev.4 has sections A to U.
+		s := fl.Field().String()
+		return len(s) == 1 && s[0] >= 'A' && s[0] <= 'U'
+	}))
+	must(v.RegisterValidation("age_band", func(fl validator.FieldLevel) bool {
+		return slices.Contains(cases.AgeBands(), fl.Field().String())
+	}))
+	return v
+}
+
+// isCode accepts what may appear in an id or code column: letters, digits
+// and a little punctuation, no spaces, so that no name or narrative fits.
+func isCode(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		case r == '_', r == '.', r == ':', r == '+', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isUpper(s string) bool {
+	for i := range len(s) {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// verifier checks signed tracking events against the directory.
+type verifier struct {
+	validate *validator.Validate
+	now      func() time.Time
+}
+
+// Verify checks data, a serialized SignedTrackingEvent that arrived from
+// the member whose JetStream domain is from, and returns the event. It
+// returns a *Rejection for an event to quarantine, and any other error for a
+// failure of the check itself (try again later).
+func (v *verifier) Verify(dir *directory.Directory, from string, data []byte) (Event, error) {
+	reject := func(reason Reason, member, eventID string, format string, args ...any) (Event, error) {
+		return Event{}, &Rejection{Reason: reason, Err: fmt.Errorf(format, args...), Member: member, EventID: eventID}
+	}
+	if len(data) > MaxEventSize {
+		return reject(ReasonTooLarge, "", "", "signed event of %d bytes, over %d", len(data), MaxEventSize)
+	}
+	var signed trackingv1.SignedTrackingEvent
+	if err := proto.Unmarshal(data, &signed); err != nil {
+		return reject(ReasonMalformed, "", "", "parse signed event: %v", err)
+	}
+	if len(signed.ProtoReflect().GetUnknown()) > 0 {
+		return reject(ReasonMalformed, "", "", "signed event has fields this version does not know")
+	}
+	member := corridor.MemberCode(signed.GetMember())
+	if !isCode(string(member)) {
+		return reject(ReasonMalformed, "", "", "signed event has no valid member")
+	}
+	if _, err := dir.Member(member); err != nil {
+		return reject(ReasonUnknownSender, string(member), "", "signer %s is not a member of the corridor", member)
+	}
+	if member.Domain() != from {
+		return reject(ReasonRouteMismatch, string(member), "", "event signed by %s arrived from %s", member, from)
+	}
+	err := signing.VerifyFrom(dir, member, signed.GetKeyId(), signing.PurposeTracking, signed.GetEvent(), signed.GetSignature())
+	switch {
+	case errors.Is(err, signing.ErrUnknownKey):
+		return reject(ReasonUnknownKey, string(member), "", "verify event of %s: %v", member, err)
+	case errors.Is(err, signing.ErrBadSignature):
+		return reject(ReasonBadSignature, string(member), "", "verify event of %s: %v", member, err)
+	case err != nil:
+		return Event{}, fmt.Errorf("verify event of %s: %w", member, err)
+	}
+
+	var pe trackingv1.TrackingEvent
+	if err := proto.Unmarshal(signed.GetEvent(), &pe); err != nil {
+		return reject(ReasonMalformed, string(member), "", "parse event of %s: %v", member, err)
+	}
+	if len(pe.ProtoReflect().GetUnknown()) > 0 {
+		return reject(ReasonMalformed, string(member), "", "event of %s has fields this version does not know", member)
+	}
+	eventID := ""
+	if isCode(pe.GetEventId()) {
+		eventID = pe.GetEventId()
+	}
+	if pe.GetMember() != string(member) {
+		return reject(ReasonRouteMismatch, string(member), eventID, "event signed by %s names another member as its reporter", member)
+	}
+	ev := Event{
+		EventID:         pe.GetEventId(),
+		Corridor:        pe.GetCorridor(),
+		CaseRef:         pe.GetCaseRef(),
+		ReferralID:      pe.GetReferralId(),
+		Milestone:       pe.GetMilestone(),
+		Member:          member,
+		SenderMember:    corridor.MemberCode(pe.GetSenderMember()),
+		SenderAgency:    pe.GetSenderAgency(),
+		RecipientMember: corridor.MemberCode(pe.GetRecipientMember()),
+		RecipientAgency: pe.GetRecipientAgency(),
+		Sector:          pe.GetSector(),
+		AgeBand:         pe.GetAgeBand(),
+		Sex:             pe.GetSex(),
+	}
+	if pe.GetAt() > 0 {
+		ev.At = time.UnixMicro(pe.GetAt()).UTC()
+	}
+	if err := httpapi.Validate(v.validate, ev); err != nil {
+		// The message names fields and rules, never values.
+		return reject(ReasonInvalid, string(member), eventID, "event of %s: %s", member, describeFields(err))
+	}
+	var problems []corridor.FieldError
+	if ev.Corridor != dir.Corridor {
+		problems = append(problems, corridor.FieldError{Field: "corridor", Message: "must be " + dir.Corridor})
+	}
+	if ev.Member != ev.SenderMember && ev.Member != ev.RecipientMember {
+		problems = append(problems, corridor.FieldError{Field: "member", Message: "must be the referral's sender or recipient"})
+	}
+	if _, err := dir.Agency(ev.SenderMember, ev.SenderAgency); err != nil {
+		problems = append(problems, corridor.FieldError{Field: "sender_agency", Message: "must be an agency of the sender in the directory"})
+	}
+	if _, err := dir.Agency(ev.RecipientMember, ev.RecipientAgency); err != nil {
+		problems = append(problems, corridor.FieldError{Field: "recipient_agency", Message: "must be an agency of the recipient in the directory"})
+	}
+	if ev.At.After(v.now().Add(maxClockSkew)) {
+		problems = append(problems, corridor.FieldError{Field: "at", Message: "must not be in the future"})
+	}
+	if len(problems) > 0 {
+		return reject(ReasonInvalid, string(member), eventID, "event of %s: %s", member,
+			describeFields(corridor.Invalid("invalid event", problems...)))
+	}
+	return ev, nil
+}
+
+// describeFields lists the fields of a validation error with their rules.
+func describeFields(err error) string {
+	var ce *corridor.Error
+	if !errors.As(err, &ce) || len(ce.Fields) == 0 {
+		return "invalid"
+	}
+	s := ""
+	for i, f := range ce.Fields {
+		if i > 0 {
+			s += "; "
+		}
+		s += f.Field + " " + f.Message
+	}
+	return s
+}

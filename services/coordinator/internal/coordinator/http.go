@@ -1,0 +1,117 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/streams"
+)
+
+// Case list bounds.
+const (
+	defaultListLimit = 100
+	maxListLimit     = 1000
+)
+
+// Handler returns the coordinator's HTTP API: the operational endpoints,
+// GET /api/v1/cases and GET /api/v1/cases/{case_ref}, the latter two for
+// callers with the coordinator role from any member's identity provider.
+func (c *Coordinator) Handler() (http.Handler, error) {
+	httpMetrics, err := httpapi.NewMetrics(c.cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	httpapi.HandleOps(mux, c.logger, c.cfg.Registry, c.readinessChecks()...)
+	mux.Handle("GET /api/v1/cases", c.coordinatorsOnly(c.handleListCases))
+	mux.Handle("GET /api/v1/cases/{case_ref}", c.coordinatorsOnly(c.handleGetCase))
+	return httpapi.Middleware(c.logger, httpMetrics, mux), nil
+}
+
+func (c *Coordinator) coordinatorsOnly(next http.HandlerFunc) http.Handler {
+	return auth.RequireAuth(c.cfg.Verifier, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.FromContext(r.Context())
+		if !p.Has(corridor.RoleCoordinator) {
+			httpapi.Error(w, r, c.logger, corridor.Errorf(corridor.KindForbidden, "The coordinator role is required."))
+			return
+		}
+		next(w, r)
+	}))
+}
+
+func (c *Coordinator) readinessChecks() []httpapi.Check {
+	return []httpapi.Check{
+		{Name: "database", Check: func(ctx context.Context) error { return c.cfg.Pool.Ping(ctx) }},
+		{Name: "nats", Check: func(context.Context) error {
+			if !c.cfg.Conn.IsConnected() {
+				return errors.New("not connected to NATS")
+			}
+			return nil
+		}},
+		{Name: "streams", Check: func(ctx context.Context) error {
+			if !c.running.Load() {
+				return errors.New("streams and consumer not set up yet")
+			}
+			_, err := c.cfg.JetStream.Stream(ctx, streams.Inbox)
+			return err
+		}},
+		{Name: "directory", Check: func(ctx context.Context) error {
+			_, err := c.cfg.Directory.Current(ctx)
+			return err
+		}},
+	}
+}
+
+type caseList struct {
+	Items []CaseSummary `json:"items"`
+}
+
+func (c *Coordinator) handleListCases(w http.ResponseWriter, r *http.Request) {
+	limit := defaultListLimit
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxListLimit {
+			httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.",
+				corridor.FieldError{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(maxListLimit)}))
+			return
+		}
+		limit = n
+	}
+	items, err := ListCases(r.Context(), c.cfg.Pool, limit)
+	if err != nil {
+		httpapi.Error(w, r, c.logger, unavailable(err))
+		return
+	}
+	if items == nil {
+		items = []CaseSummary{}
+	}
+	_ = httpapi.WriteJSON(w, http.StatusOK, caseList{Items: items})
+}
+
+func (c *Coordinator) handleGetCase(w http.ResponseWriter, r *http.Request) {
+	ref := r.PathValue("case_ref")
+	if !isCode(ref) {
+		// Not a reference the corridor mints: no case has it.
+		httpapi.Error(w, r, c.logger, corridor.Errorf(corridor.KindNotFound, "No case has this reference."))
+		return
+	}
+	cs, err := GetCase(r.Context(), c.cfg.Pool, ref)
+	if corridor.KindOf(err) == corridor.KindNotFound {
+		httpapi.Error(w, r, c.logger, err)
+		return
+	}
+	if err != nil {
+		httpapi.Error(w, r, c.logger, unavailable(err))
+		return
+	}
+	_ = httpapi.WriteJSON(w, http.StatusOK, cs)
+}
+
+func unavailable(err error) error {
+	return &corridor.Error{Kind: corridor.KindUnavailable, Message: "The coordinator's database cannot be read.", Err: err}
+}

@@ -1,0 +1,209 @@
+package coordinator
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/pgdb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// VersionTable records the coordinator's schema version.
+const VersionTable = "coordinator_schema_version"
+
+// Migrate brings the database at dsn to the coordinator's schema.
+func Migrate(ctx context.Context, dsn string) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate coordinator: %w", err)
+	}
+	if err := pgdb.Migrate(ctx, dsn, fsys, VersionTable); err != nil {
+		return fmt.Errorf("migrate coordinator: %w", err)
+	}
+	return nil
+}
+
+// DB runs queries: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// InsertEvent stores ev and reports whether it was new: an event id seen
+// before keeps its first row.
+func InsertEvent(ctx context.Context, db DB, ev Event) (bool, error) {
+	tag, err := db.Exec(ctx, `
+		INSERT INTO tracking_events (event_id, corridor, case_ref, referral_id, milestone, member,
+			sender_member, sender_agency, recipient_member, recipient_agency, at, sector, age_band, sex)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (event_id) DO NOTHING`,
+		ev.EventID, ev.Corridor, ev.CaseRef, ev.ReferralID, ev.Milestone, ev.Member,
+		ev.SenderMember, ev.SenderAgency, ev.RecipientMember, ev.RecipientAgency, ev.At,
+		ev.Sector, ev.AgeBand, ev.Sex)
+	if err != nil {
+		return false, fmt.Errorf("insert tracking event: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Quarantined is a row of coordinator_quarantine.
+type Quarantined struct {
+	ID         int64     `json:"id"`
+	ReceivedAt time.Time `json:"received_at"`
+	StreamSeq  uint64    `json:"stream_seq"`
+	Subject    string    `json:"subject"`
+	Reason     Reason    `json:"reason"`
+	Error      string    `json:"error"`
+	Member     string    `json:"member,omitempty"`
+	EventID    string    `json:"event_id,omitempty"`
+	Size       int       `json:"size"`
+	SHA256     [32]byte  `json:"-"`
+}
+
+const maxErrorLen = 1000
+
+// insertQuarantine records a refused event and reports whether it was new.
+func insertQuarantine(ctx context.Context, db DB, q Quarantined) (bool, error) {
+	tag, err := db.Exec(ctx, `
+		INSERT INTO coordinator_quarantine (stream_seq, subject, reason, error, member, event_id, size, sha256)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (stream_seq) DO NOTHING`,
+		int64(q.StreamSeq), text(q.Subject), string(q.Reason), text(q.Error), text(q.Member), text(q.EventID),
+		q.Size, q.SHA256[:])
+	if err != nil {
+		return false, fmt.Errorf("insert quarantined event: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// text makes s storable in a text column: valid UTF-8 without NUL bytes,
+// bounded. Refused events are hostile input.
+func text(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) <= maxErrorLen {
+		return s
+	}
+	n := maxErrorLen
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// CaseSummary is what the coordinator knows of one cross-border case. The
+// members and agencies are those of the latest referral under the case
+// reference (a declined referral may be followed by one to another agency);
+// the coarse attributes are the first ones reported.
+type CaseSummary struct {
+	CaseRef         string    `json:"case_ref"`
+	SenderMember    string    `json:"sender_member"`
+	RecipientMember string    `json:"recipient_member"`
+	SenderAgency    string    `json:"sender_agency"`
+	RecipientAgency string    `json:"recipient_agency"`
+	LatestMilestone string    `json:"latest_milestone"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	OpenedAt        time.Time `json:"opened_at"`
+	Sector          string    `json:"sector"`
+	AgeBand         string    `json:"age_band"`
+	Sex             string    `json:"sex"`
+}
+
+// TimelineEntry is one milestone of a case.
+type TimelineEntry struct {
+	Milestone  string    `json:"milestone"`
+	Member     string    `json:"member"`
+	At         time.Time `json:"at"`
+	ReferralID string    `json:"referral_id"`
+}
+
+// Case is a case with its timeline, oldest milestone first.
+type Case struct {
+	CaseSummary
+	Timeline []TimelineEntry `json:"timeline"`
+}
+
+// caseSummarySQL summarises the events of each case. Ties in time are
+// broken by event id so that the answer does not change between calls.
+const caseSummarySQL = `
+	SELECT case_ref,
+		(array_agg(sender_member ORDER BY at DESC, event_id DESC))[1],
+		(array_agg(recipient_member ORDER BY at DESC, event_id DESC))[1],
+		(array_agg(sender_agency ORDER BY at DESC, event_id DESC))[1],
+		(array_agg(recipient_agency ORDER BY at DESC, event_id DESC))[1],
+		(array_agg(milestone ORDER BY at DESC, event_id DESC))[1],
+		max(at), min(at),
+		coalesce((array_agg(sector ORDER BY at, event_id) FILTER (WHERE sector <> ''))[1], ''),
+		coalesce((array_agg(age_band ORDER BY at, event_id) FILTER (WHERE age_band <> ''))[1], ''),
+		coalesce((array_agg(sex ORDER BY at, event_id) FILTER (WHERE sex <> ''))[1], '')
+	FROM tracking_events`
+
+func scanSummary(row pgx.CollectableRow) (CaseSummary, error) {
+	var c CaseSummary
+	err := row.Scan(&c.CaseRef, &c.SenderMember, &c.RecipientMember, &c.SenderAgency, &c.RecipientAgency,
+		&c.LatestMilestone, &c.UpdatedAt, &c.OpenedAt, &c.Sector, &c.AgeBand, &c.Sex)
+	c.UpdatedAt, c.OpenedAt = c.UpdatedAt.UTC(), c.OpenedAt.UTC()
+	return c, err
+}
+
+// ListCases returns up to limit cases, the most recently updated first.
+func ListCases(ctx context.Context, db DB, limit int) ([]CaseSummary, error) {
+	rows, err := db.Query(ctx, caseSummarySQL+`
+		GROUP BY case_ref
+		ORDER BY max(at) DESC, case_ref
+		LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	cases, err := pgx.CollectRows(rows, scanSummary)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	return cases, nil
+}
+
+// GetCase returns one case with its timeline, or a KindNotFound error.
+func GetCase(ctx context.Context, db DB, caseRef string) (Case, error) {
+	rows, err := db.Query(ctx, caseSummarySQL+`
+		WHERE case_ref = $1
+		GROUP BY case_ref`, caseRef)
+	if err != nil {
+		return Case{}, fmt.Errorf("get case: %w", err)
+	}
+	summary, err := pgx.CollectExactlyOneRow(rows, scanSummary)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Case{}, corridor.Errorf(corridor.KindNotFound, "No case has this reference.")
+	}
+	if err != nil {
+		return Case{}, fmt.Errorf("get case: %w", err)
+	}
+	rows, err = db.Query(ctx, `
+		SELECT milestone, member, at, referral_id FROM tracking_events
+		WHERE case_ref = $1
+		ORDER BY at, event_id`, caseRef)
+	if err != nil {
+		return Case{}, fmt.Errorf("get case timeline: %w", err)
+	}
+	timeline, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TimelineEntry, error) {
+		var e TimelineEntry
+		err := row.Scan(&e.Milestone, &e.Member, &e.At, &e.ReferralID)
+		e.At = e.At.UTC()
+		return e, err
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("get case timeline: %w", err)
+	}
+	return Case{CaseSummary: summary, Timeline: timeline}, nil
+}

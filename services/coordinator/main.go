@@ -1,0 +1,167 @@
+// Command coordinator is the corridor coordinator's service: it verifies
+// and stores the PII-free tracking events members' relays send, and serves
+// each cross-border case's timeline to coordinators from any member.
+//
+// Configuration is read from the environment only: COORDINATOR_HTTP_ADDR,
+// DATABASE_URL, CORRIDOR_DIRECTORY, NATS_URL, NATS_USER, NATS_PASSWORD,
+// LOG_LEVEL. The identity providers it trusts are those of the members in
+// the directory; a change to them takes effect at the next start.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/pgdb"
+	"github.com/corridor-org/corridor/services/coordinator/internal/coordinator"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "coordinator:", err)
+		os.Exit(1)
+	}
+}
+
+// startTimeout bounds waiting for the database at start-up.
+const startTimeout = 2 * time.Minute
+
+// shutdownTimeout bounds draining HTTP requests at exit.
+const shutdownTimeout = 10 * time.Second
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "usage: coordinator (configured by environment variables; see the package documentation)")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).
+		With("service", "coordinator")
+
+	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	pool, err := pgdb.Open(startCtx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := coordinator.Migrate(startCtx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	src, err := directory.NewFileSource(directory.FileSourceConfig{Path: cfg.DirectoryPath, Logger: logger})
+	if err != nil {
+		return err
+	}
+	dir, err := src.Current(startCtx)
+	if err != nil {
+		return err
+	}
+	verifier, err := auth.NewVerifier(auth.Config{Issuers: coordinator.IssuersFrom(dir)}, logger)
+	if err != nil {
+		return err
+	}
+
+	nc, err := nats.Connect(cfg.NATSURL,
+		nats.Name("coordinator"),
+		nats.UserInfo(cfg.NATSUser, cfg.NATSPassword),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			logger.Warn("disconnected from NATS", "error", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logger.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			logger.Error("NATS error", "error", err)
+		}),
+	)
+	if err != nil {
+		return fmt.Errorf("connect to NATS: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("connect to JetStream: %w", err)
+	}
+
+	reg := httpapi.NewRegistry()
+	c, err := coordinator.New(coordinator.Config{
+		Pool:      pool,
+		Conn:      nc,
+		JetStream: js,
+		Directory: src,
+		Verifier:  verifier,
+		Logger:    logger,
+		Registry:  reg,
+	})
+	if err != nil {
+		return err
+	}
+	handler, err := c.Handler()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	httpErr := make(chan error, 1)
+	go func() {
+		logger.Info("serving HTTP", "addr", cfg.HTTPAddr)
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- fmt.Errorf("serve HTTP: %w", err)
+		}
+		close(httpErr)
+	}()
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- c.Run(runCtx) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err, ok := <-httpErr:
+		if ok {
+			runErr = err
+		}
+	}
+	stop()
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancelShutdown()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("shut down HTTP: %w", err))
+	}
+	runErr = errors.Join(runErr, <-done)
+	logger.Info("coordinator stopped")
+	return runErr
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/natstest"
+	"github.com/corridor-org/corridor/pkg/oidcdev"
+	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
+	"github.com/corridor-org/corridor/pkg/pgtest"
+	"github.com/corridor-org/corridor/pkg/signing"
+)
+
+var pg pgtest.Server
+
+func TestMain(m *testing.M) { pg.Main(m) }
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	full := map[string]string{"DATABASE_URL": "postgres://x", "CORRIDOR_DIRECTORY": "/d.json", "NATS_URL": "nats://x"}
+	tests := []struct {
+		name    string
+		change  map[string]string
+		wantErr []string
+	}{
+		{name: "complete"},
+		{name: "missing", change: map[string]string{"CORRIDOR_DIRECTORY": "", "NATS_URL": ""},
+			wantErr: []string{"CORRIDOR_DIRECTORY is not set", "NATS_URL is not set"}},
+		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "chatty"}, wantErr: []string{"LOG_LEVEL"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range full {
+				env[k] = v
+			}
+			for k, v := range tc.change {
+				env[k] = v
+			}
+			cfg, err := loadConfig(func(k string) string { return env[k] })
+			if len(tc.wantErr) == 0 {
+				if err != nil || cfg.HTTPAddr == "" {
+					t.Fatalf("config = %+v, %v", cfg, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, want := range tc.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestRun starts the coordinator as its main does, from environment
+// variables, against a real database, NATS server, directory file and
+// identity provider, waits until it is ready, and stops it.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	hub := natstest.StartHub(t)
+	member := natstest.StartMember(t, hub, "coord")
+	idp := oidcdevtest.Start(t, oidcdev.Config{Audience: "corridor-coord", Country: corridor.Coordinator})
+
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	d := &directory.Directory{
+		Corridor: "ci-bf", Version: 1, IssuedAt: now.Add(-time.Hour), ExpiresAt: now.Add(24 * time.Hour),
+		TimeLimits: directory.TimeLimits{RespondWithinHours: 72, InformationResponseWithinHours: 72, HandoverWithinDays: 30, FollowUpEveryDays: 180},
+	}
+	for _, code := range []corridor.MemberCode{"CI", corridor.Coordinator} {
+		pub, _, err := signing.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := directory.Member{
+			Code: code, Name: string(code), JetStreamDomain: code.Domain(),
+			SigningKeys: []directory.Key{{ID: code.Domain() + "-sig-1", Algorithm: directory.SigningAlgorithm,
+				PublicKey: ed25519.PublicKey(pub), NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}},
+			Agencies: []directory.Agency{{ID: string(code) + "-X", Name: "Agency"}},
+		}
+		if code == corridor.Coordinator {
+			m.OIDC = &directory.OIDC{Issuer: idp.URL, Audience: "corridor-coord"}
+		} else {
+			priv, err := hpke.MLKEM768X25519().GenerateKey()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.EncryptionKeys = []directory.Key{{ID: "ci-enc-1", Algorithm: directory.EncryptionAlgorithm,
+				PublicKey: priv.PublicKey().Bytes(), NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}}
+		}
+		d.Members = append(d.Members, m)
+	}
+	if err := d.Save(filepath.Join(dir, "directory.json")); err != nil {
+		t.Fatal(err)
+	}
+	port, err := natsconf.FreePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	creds := member.Credentials(t, natsconf.UserRelay)
+	env := map[string]string{
+		"COORDINATOR_HTTP_ADDR": addr,
+		"DATABASE_URL":          pg.NewDatabase(t, pgtest.Template{Name: "empty"}),
+		"CORRIDOR_DIRECTORY":    filepath.Join(dir, "directory.json"),
+		"NATS_URL":              member.ClientURL(),
+		"NATS_USER":             creds.User,
+		"NATS_PASSWORD":         creds.Password,
+		"LOG_LEVEL":             "debug",
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"coordinator"}, func(k string) string { return env[k] }, &out) }()
+	natstest.WaitFor(t, 60*time.Second, "the coordinator is ready", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("coordinator exited: %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("coordinator: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"msg":"coordinator running"`) {
+		t.Errorf("log lacks the start message:\n%s", out.String())
+	}
+}

@@ -1,0 +1,509 @@
+package relay
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/streams"
+	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
+)
+
+// ReceiptType is the message type token of receipts on subjects. A receipt
+// is recorded on the outbox row of the message it acknowledges, which
+// notifies the case system (exchange_receipt).
+const ReceiptType = "receipt"
+
+// consumeLoop reads the INBOX until ctx ends. Messages are handled one at
+// a time: order within a peer's stream is kept, and the throughput of one
+// country's referrals is far below what one goroutine handles. When reading
+// stops for another reason (the consumer was deleted, say), the consumer is
+// set up again.
+func (r *Relay) consumeLoop(ctx context.Context, cons jetstream.Consumer) {
+	for {
+		err := r.consume(ctx, cons)
+		if ctx.Err() != nil {
+			return
+		}
+		r.logger.WarnContext(ctx, "reading the inbox stream stopped; setting it up again", "error", err)
+		if !sleep(ctx, r.cfg.RetryBase) {
+			return
+		}
+		ectx, cancel := context.WithTimeout(ctx, 10*r.cfg.PublishTimeout)
+		c, err := r.EnsureStreams(ectx)
+		cancel()
+		if err != nil {
+			r.logger.WarnContext(ctx, "setting up the inbox consumer failed", "error", err)
+			continue
+		}
+		cons = c
+	}
+}
+
+// consume handles messages until the iterator ends, and says why it did.
+func (r *Relay) consume(ctx context.Context, cons jetstream.Consumer) error {
+	it, err := cons.Messages(jetstream.PullMaxMessages(64))
+	if err != nil {
+		return fmt.Errorf("read inbox stream: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			return fmt.Errorf("read inbox stream: %w", err)
+		}
+		r.handle(ctx, msg)
+	}
+}
+
+// outcome is what became of one delivery.
+type outcome int
+
+const (
+	outcomeStored      outcome = iota // accepted: acknowledge
+	outcomeQuarantined                // rejected for good: terminate
+	outcomeRetry                      // transient failure: redeliver later
+)
+
+// rejection is a message that must be quarantined, with the reason.
+type rejection struct {
+	reason Reason
+	err    error
+	header envelope.Header // what the message claimed, if it could be read
+}
+
+func (e *rejection) Error() string { return fmt.Sprintf("%s: %v", e.reason, e.err) }
+func (e *rejection) Unwrap() error { return e.err }
+
+func reject(reason Reason, err error) error { return &rejection{reason: reason, err: err} }
+
+// handle processes one INBOX message and settles it: acknowledged once
+// stored and answered, terminated once quarantined, or handed back with a
+// delay on a transient failure. On the last allowed delivery a transient
+// failure is quarantined as gave_up instead: never dropped, never retried
+// forever.
+func (r *Relay) handle(ctx context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		// Not a JetStream message: nothing to settle.
+		r.logger.ErrorContext(ctx, "inbox message without metadata", "error", err)
+		return
+	}
+	log := r.logger.With("subject", msg.Subject(), "stream_seq", meta.Sequence.Stream,
+		"delivery", meta.NumDelivered)
+	err = r.process(ctx, msg, meta, log)
+	var rej *rejection
+	switch {
+	case err == nil:
+		r.settle(ctx, log, msg, outcomeStored)
+	case errors.As(err, &rej):
+		if r.quarantine(ctx, log, msg, meta, rej) {
+			r.settle(ctx, log, msg, outcomeQuarantined)
+		} else {
+			r.settle(ctx, log, msg, outcomeRetry)
+		}
+	case ctx.Err() != nil:
+		// Shutting down: the message is redelivered after AckWait.
+	case meta.NumDelivered >= uint64(r.cfg.MaxDeliver):
+		log.ErrorContext(ctx, "giving up on an inbox message", "error", err)
+		rej := &rejection{reason: ReasonGaveUp, err: err, header: peek(msg.Subject(), msg.Data())}
+		if r.quarantine(ctx, log, msg, meta, rej) {
+			r.settle(ctx, log, msg, outcomeQuarantined)
+		}
+	default:
+		log.WarnContext(ctx, "handling an inbox message failed; will retry", "error", err)
+		r.settle(ctx, log, msg, outcomeRetry)
+	}
+}
+
+func (r *Relay) settle(ctx context.Context, log *slog.Logger, msg jetstream.Msg, o outcome) {
+	var err error
+	switch o {
+	case outcomeStored:
+		ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.PublishTimeout)
+		defer cancel()
+		err = msg.DoubleAck(ackCtx)
+	case outcomeQuarantined:
+		err = msg.TermWithReason("quarantined")
+	case outcomeRetry:
+		meta, _ := msg.Metadata()
+		attempt := 1
+		if meta != nil {
+			attempt = int(meta.NumDelivered)
+		}
+		err = msg.NakWithDelay(r.cfg.RetryDelays[min(attempt, len(r.cfg.RetryDelays))-1])
+	}
+	if err != nil {
+		// Unsettled, the message comes back after AckWait and is handled
+		// again; storing and quarantining are both idempotent.
+		log.WarnContext(ctx, "settling an inbox message failed", "error", err)
+	}
+}
+
+// quarantine stores a rejected message and reports whether it is safely
+// stored, so the delivery may be terminated.
+func (r *Relay) quarantine(ctx context.Context, log *slog.Logger, msg jetstream.Msg, meta *jetstream.MsgMetadata, rej *rejection) bool {
+	h := rej.header
+	q := Quarantined{
+		StreamSeq:       meta.Sequence.Stream,
+		Subject:         msg.Subject(),
+		Reason:          rej.reason,
+		Error:           rej.err.Error(),
+		MessageID:       h.MessageID,
+		MessageType:     h.MessageType,
+		SenderMember:    string(h.SenderMember),
+		SenderAgency:    h.SenderAgency,
+		RecipientMember: string(h.RecipientMember),
+		RecipientAgency: h.RecipientAgency,
+		Raw:             msg.Data(),
+	}
+	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.PublishTimeout)
+	defer cancel()
+	inserted, err := insertQuarantine(dbCtx, r.cfg.Pool, q)
+	if err != nil {
+		log.ErrorContext(ctx, "quarantining an inbox message failed; will retry", "reason", string(rej.reason), "error", err)
+		return false
+	}
+	if inserted {
+		r.metrics.quarantined.WithLabelValues(string(rej.reason)).Inc()
+	}
+	log.WarnContext(ctx, "inbox message quarantined", "reason", string(rej.reason),
+		"message_id", h.MessageID, "error", rej.err)
+	return true
+}
+
+// process handles one message. It returns nil once the message is stored
+// and answered, a *rejection for a message to quarantine, and any other
+// error for a transient failure.
+func (r *Relay) process(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, log *slog.Logger) error {
+	route, err := streams.ParseInSubject(msg.Subject())
+	if err != nil || route.To != r.domain {
+		return reject(ReasonRouteMismatch, fmt.Errorf("subject is not one of %s's inbox subjects", r.domain))
+	}
+	dir, err := r.cfg.Directory.Current(ctx)
+	if err != nil {
+		return err
+	}
+	switch route.Type {
+	case ReceiptType:
+		return r.processReceipt(ctx, dir, route, msg.Data(), log)
+	case TrackingType:
+		return reject(ReasonRouteMismatch, errors.New("tracking events are for the coordinator"))
+	default:
+		return r.processEnvelope(ctx, dir, route, msg.Data(), meta, log)
+	}
+}
+
+// classify turns an Open error into a rejection, or returns it unchanged
+// when it is the opener's own (transient) failure.
+func classify(err error, dir *directory.Directory, h envelope.Header) error {
+	var reason Reason
+	switch {
+	case errors.Is(err, envelope.ErrTooLarge):
+		reason = ReasonTooLarge
+	case errors.Is(err, envelope.ErrMalformed):
+		reason = ReasonMalformed
+	case errors.Is(err, envelope.ErrWrongRecipient):
+		reason = ReasonWrongRecipient
+	case errors.Is(err, envelope.ErrUnknownKey):
+		reason = ReasonUnknownKey
+		if _, merr := dir.Member(h.SenderMember); merr != nil && h.SenderMember != "" {
+			reason = ReasonUnknownSender
+		}
+	case errors.Is(err, envelope.ErrBadSignature):
+		reason = ReasonBadSignature
+	case errors.Is(err, envelope.ErrHeaderAltered):
+		reason = ReasonHeaderAltered
+	default:
+		return err
+	}
+	return &rejection{reason: reason, err: err, header: h}
+}
+
+// processEnvelope opens a case message, stores it, answers it with a
+// receipt and, for a newly stored referral, tells the coordinator.
+func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, route streams.Route, data []byte, meta *jetstream.MsgMetadata, log *slog.Logger) error {
+	peek, _ := envelope.PeekHeader(data) // for the quarantine record only
+	opener := envelope.Opener{Self: r.me, Keys: r.cfg.Keys.Decryption, Peers: dir}
+	h, plaintext, err := opener.Open(data)
+	if err != nil {
+		return classify(err, dir, peek)
+	}
+	bad := func(reason Reason, format string, args ...any) error {
+		return &rejection{reason: reason, err: fmt.Errorf(format, args...), header: h}
+	}
+	if h.SenderMember.Domain() != route.From {
+		return bad(ReasonRouteMismatch, "envelope %s signed by %s arrived from %s", h.MessageID, h.SenderMember, route.From)
+	}
+	if h.MessageType != route.Type {
+		return bad(ReasonRouteMismatch, "envelope %s of type %s arrived as %s", h.MessageID, h.MessageType, route.Type)
+	}
+	if h.Corridor != dir.Corridor {
+		return bad(ReasonRouteMismatch, "envelope %s is for corridor %s, this is %s", h.MessageID, h.Corridor, dir.Corridor)
+	}
+	if _, err := dir.Agency(h.SenderMember, h.SenderAgency); err != nil {
+		return bad(ReasonUnknownAgency, "envelope %s: sender agency: %w", h.MessageID, err)
+	}
+	if _, err := dir.Agency(r.me, h.RecipientAgency); err != nil {
+		return bad(ReasonUnknownAgency, "envelope %s: recipient agency: %w", h.MessageID, err)
+	}
+	referralID, err := referralIDOf(h.MessageType, plaintext)
+	if err != nil {
+		return bad(ReasonMalformed, "envelope %s: payload: %w", h.MessageID, err)
+	}
+
+	in := exchange.InboxMessage{
+		MessageID:       h.MessageID,
+		Corridor:        h.Corridor,
+		MessageType:     exchange.MessageType(h.MessageType),
+		CaseRef:         h.CaseRef,
+		ReferralID:      referralID,
+		SenderMember:    h.SenderMember,
+		SenderAgency:    h.SenderAgency,
+		RecipientAgency: h.RecipientAgency,
+		SentAt:          h.SentAt,
+		Payload:         plaintext,
+	}
+	inserted, err := exchange.InsertInbox(ctx, r.cfg.Pool, in)
+	if err != nil {
+		if corridor.KindOf(err) == corridor.KindInvalid {
+			// Signed by a member, but not storable: a sender's bug.
+			return bad(ReasonMalformed, "envelope %s: %w", h.MessageID, err)
+		}
+		return err
+	}
+	stored, err := exchange.GetInbox(ctx, r.cfg.Pool, h.MessageID)
+	if err != nil {
+		return err
+	}
+	if inserted {
+		r.metrics.received.WithLabelValues(h.MessageType).Inc()
+		log.InfoContext(ctx, "message received", "message_id", h.MessageID, "message_type", h.MessageType,
+			"sender_member", string(h.SenderMember))
+	} else {
+		r.metrics.duplicates.Inc()
+		log.InfoContext(ctx, "duplicate message answered again", "message_id", h.MessageID)
+	}
+	// A receipt for every copy: the sender re-sends until one gets through.
+	if err := r.sendReceipt(ctx, dir, h, data, stored.ReceivedAt, meta.Sequence.Stream); err != nil {
+		return err
+	}
+	if h.MessageType == envelope.TypeReferral {
+		// Derived event id: a duplicate, or a retry after a failure here,
+		// is deduplicated downstream.
+		if err := r.publishDelivered(ctx, stored, stored.ReceivedAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// referralPayload is what every case message has: the referral it moves.
+type referralPayload interface {
+	proto.Message
+	GetReferralId() string
+}
+
+// referralIDOf parses the plaintext as the corridor.v1 message its type
+// names and returns its referral id. The relay reads nothing else in it.
+func referralIDOf(messageType string, plaintext []byte) (string, error) {
+	var p referralPayload
+	switch messageType {
+	case envelope.TypeReferral:
+		p = &corridorv1.Referral{}
+	case envelope.TypeDecision:
+		p = &corridorv1.Decision{}
+	case envelope.TypeWithdrawal:
+		p = &corridorv1.Withdrawal{}
+	case envelope.TypeInfoRequest:
+		p = &corridorv1.InformationRequest{}
+	case envelope.TypeInfoResponse:
+		p = &corridorv1.InformationResponse{}
+	case envelope.TypeHandoverPlan:
+		p = &corridorv1.HandoverPlan{}
+	case envelope.TypeHandoverConfirmation:
+		p = &corridorv1.HandoverConfirmation{}
+	case envelope.TypeServiceUpdate:
+		p = &corridorv1.ServiceUpdate{}
+	case envelope.TypeFollowUp:
+		p = &corridorv1.FollowUp{}
+	case envelope.TypeClosure:
+		p = &corridorv1.Closure{}
+	default:
+		return "", fmt.Errorf("unknown message type %q", messageType)
+	}
+	if err := proto.Unmarshal(plaintext, p); err != nil {
+		return "", fmt.Errorf("parse %s: %w", messageType, err)
+	}
+	if p.GetReferralId() == "" {
+		return "", fmt.Errorf("%s has no referral id", messageType)
+	}
+	return p.GetReferralId(), nil
+}
+
+// sendReceipt signs a receipt for the envelope data and publishes it to
+// the sender's slice of our OUTBOX. Its Nats-Msg-Id names the INBOX
+// sequence: a redelivery of the same copy is deduplicated, while a re-sent
+// copy (a new sequence) is answered anew, in case the first receipt was
+// lost.
+func (r *Relay) sendReceipt(ctx context.Context, dir *directory.Directory, h envelope.Header, data []byte, receivedAt time.Time, seq uint64) error {
+	signer, err := r.signer(dir, time.Now())
+	if err != nil {
+		return err
+	}
+	receipt, err := envelope.SignReceipt(envelope.Receipt{
+		MessageID:      h.MessageID,
+		ReceiverMember: r.me,
+		ReceiverAgency: h.RecipientAgency,
+		SenderMember:   h.SenderMember,
+		ReceivedAt:     receivedAt,
+		EnvelopeSHA256: sha256.Sum256(data),
+	}, signer)
+	if err != nil {
+		return fmt.Errorf("sign receipt: %w", err)
+	}
+	subject, err := streams.OutSubject(r.domain, h.SenderMember.Domain(), ReceiptType)
+	if err != nil {
+		return fmt.Errorf("build receipt subject: %w", err)
+	}
+	msgID, err := derivedMsgID(r.domain, "rcpt-"+strconv.FormatUint(seq, 10)+"-", h.MessageID)
+	if err != nil {
+		return fmt.Errorf("build receipt message id: %w", err)
+	}
+	if err := r.publish(ctx, subject, msgID, receipt); err != nil {
+		return fmt.Errorf("publish receipt: %w", err)
+	}
+	r.metrics.receipts.WithLabelValues("sent").Inc()
+	return nil
+}
+
+// processReceipt checks a peer's receipt for one of our messages, records
+// it on the outbox row and tells the case system through the inbox, both
+// in one transaction.
+func (r *Relay) processReceipt(ctx context.Context, dir *directory.Directory, route streams.Route, data []byte, log *slog.Logger) error {
+	rc, err := envelope.OpenReceipt(data, dir)
+	if err != nil {
+		return classify(err, dir, peekReceipt(data))
+	}
+	hdr := receiptHeader(rc)
+	bad := func(reason Reason, format string, args ...any) error {
+		return &rejection{reason: reason, err: fmt.Errorf(format, args...), header: hdr}
+	}
+	if rc.ReceiverMember.Domain() != route.From {
+		return bad(ReasonRouteMismatch, "receipt for %s signed by %s arrived from %s", rc.MessageID, rc.ReceiverMember, route.From)
+	}
+	if rc.SenderMember != r.me {
+		return bad(ReasonRouteMismatch, "receipt for %s names sender %s", rc.MessageID, rc.SenderMember)
+	}
+	out, err := exchange.GetOutbox(ctx, r.cfg.Pool, rc.MessageID)
+	if corridor.KindOf(err) == corridor.KindNotFound {
+		return bad(ReasonUnknownMessage, "receipt for %s, which is not in the outbox", rc.MessageID)
+	}
+	if err != nil {
+		return err
+	}
+	if out.RecipientMember != rc.ReceiverMember || out.RecipientAgency != rc.ReceiverAgency {
+		return bad(ReasonReceiptMismatch, "receipt for %s from %s/%s, sent to %s/%s",
+			rc.MessageID, rc.ReceiverMember, rc.ReceiverAgency, out.RecipientMember, out.RecipientAgency)
+	}
+	sent, err := wasSent(ctx, r.cfg.Pool, rc.MessageID, rc.EnvelopeSHA256)
+	if err != nil {
+		return err
+	}
+	if !sent {
+		return bad(ReasonReceiptMismatch, "receipt for %s names an envelope digest this relay never sealed", rc.MessageID)
+	}
+
+	// Recording the receipt notifies exchange_receipt: that is how the case
+	// system learns the message was delivered.
+	recorded, err := exchange.RecordReceipt(ctx, r.cfg.Pool, rc.MessageID, rc.ReceivedAt, data)
+	if err != nil {
+		return fmt.Errorf("record receipt: %w", err)
+	}
+	if recorded {
+		r.metrics.receipts.WithLabelValues("received").Inc()
+		log.InfoContext(ctx, "message delivered", "message_id", rc.MessageID,
+			"receiver_member", string(rc.ReceiverMember))
+	}
+	return nil
+}
+
+// receiptHeader describes a receipt in the quarantine's header columns: it
+// travels from the member that received our message back to us.
+func receiptHeader(rc envelope.Receipt) envelope.Header {
+	return envelope.Header{
+		MessageID:       rc.MessageID,
+		SenderMember:    rc.ReceiverMember,
+		SenderAgency:    rc.ReceiverAgency,
+		RecipientMember: rc.SenderMember,
+		MessageType:     ReceiptType,
+		SenderKeyID:     rc.KeyID,
+	}
+}
+
+// peekReceipt reads what a rejected receipt claims, unauthenticated, for
+// the quarantine record; an unreadable one gives the zero header.
+func peekReceipt(data []byte) envelope.Header {
+	var pr corridorv1.Receipt
+	if len(data) > envelope.MaxReceiptSize || proto.Unmarshal(data, &pr) != nil {
+		return envelope.Header{}
+	}
+	return receiptHeader(envelope.Receipt{
+		MessageID:      identifier(pr.GetMessageId()),
+		ReceiverMember: corridor.MemberCode(identifier(pr.GetReceiverMember())),
+		ReceiverAgency: identifier(pr.GetReceiverAgency()),
+		SenderMember:   corridor.MemberCode(identifier(pr.GetSenderMember())),
+	})
+}
+
+// identifier returns s if it is what the protocol allows in an identifier
+// field (printable ASCII without spaces, at most MaxFieldSize bytes), and ""
+// otherwise: an unauthenticated field of a rejected message could hold
+// anything, text a person typed included.
+func identifier(s string) string {
+	if len(s) > envelope.MaxFieldSize {
+		return ""
+	}
+	for i := range len(s) {
+		if c := s[i]; c < 0x21 || c > 0x7e {
+			return ""
+		}
+	}
+	return s
+}
+
+// peek reads what a message claims, unauthenticated, for its quarantine
+// record: a receipt's fields or an envelope's header.
+func peek(subject string, data []byte) envelope.Header {
+	if route, err := streams.ParseInSubject(subject); err == nil && route.Type == ReceiptType {
+		return peekReceipt(data)
+	}
+	h, _ := envelope.PeekHeader(data)
+	return h
+}
+
+// derivedMsgID returns the Nats-Msg-Id <domain>:<prefix><id> for a message
+// derived from message id (its receipt, its tracking event). Such ids are
+// deterministic so that republishing is deduplicated; an id too long or
+// odd for a Nats-Msg-Id is replaced by its digest, which is as unique.
+func derivedMsgID(domain, prefix, id string) (string, error) {
+	if msgID, err := streams.MsgID(domain, prefix+id); err == nil {
+		return msgID, nil
+	}
+	sum := sha256.Sum256([]byte(id))
+	return streams.MsgID(domain, prefix+hex.EncodeToString(sum[:16]))
+}

@@ -1,0 +1,132 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/streams"
+)
+
+// Quarantine listing bounds.
+const (
+	defaultListLimit = 100
+	maxListLimit     = 500
+)
+
+// Handler returns the relay's HTTP API: the operational endpoints,
+// GET /api/v1/status and GET /api/v1/quarantine.
+func (r *Relay) Handler() (http.Handler, error) {
+	httpMetrics, err := httpapi.NewMetrics(r.cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	httpapi.HandleOps(mux, r.logger, r.cfg.Registry, r.readinessChecks()...)
+	// Counts carry no data, so the status needs no token: monitoring can
+	// read it as it reads /metrics.
+	mux.HandleFunc("GET /api/v1/status", r.handleStatus)
+	mux.Handle("GET /api/v1/quarantine", auth.RequireAuth(r.cfg.Verifier, http.HandlerFunc(r.handleQuarantine)))
+	return httpapi.Middleware(r.logger, httpMetrics, mux), nil
+}
+
+func (r *Relay) readinessChecks() []httpapi.Check {
+	return []httpapi.Check{
+		{Name: "database", Check: func(ctx context.Context) error { return r.cfg.Pool.Ping(ctx) }},
+		{Name: "nats", Check: func(context.Context) error {
+			if !r.cfg.Conn.IsConnected() {
+				return errors.New("not connected to NATS")
+			}
+			return nil
+		}},
+		{Name: "streams", Check: func(ctx context.Context) error {
+			if !r.running.Load() {
+				return errors.New("streams and consumer not set up yet")
+			}
+			for _, name := range []string{streams.Outbox, streams.Inbox} {
+				if _, err := r.cfg.JetStream.Stream(ctx, name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{Name: "directory", Check: func(ctx context.Context) error {
+			_, err := r.cfg.Directory.Current(ctx)
+			return err
+		}},
+	}
+}
+
+func (r *Relay) handleStatus(w http.ResponseWriter, req *http.Request) {
+	s, err := readStatus(req.Context(), r.cfg.Pool)
+	if err != nil {
+		httpapi.Error(w, req, r.logger, &corridor.Error{Kind: corridor.KindUnavailable, Message: "The relay's database cannot be read.", Err: err})
+		return
+	}
+	_ = httpapi.WriteJSON(w, http.StatusOK, s)
+}
+
+type quarantineList struct {
+	Items []Quarantined `json:"items"`
+	// NextBefore, when set, is the before= value of the next page.
+	NextBefore int64 `json:"next_before,omitempty"`
+}
+
+// handleQuarantine lists quarantined messages, newest first, for
+// supervisors and services. Raw bytes are never served: only what a person
+// needs to find the message and ask its sender about it.
+func (r *Relay) handleQuarantine(w http.ResponseWriter, req *http.Request) {
+	p, _ := auth.FromContext(req.Context())
+	if !p.HasAny(corridor.RoleSupervisor, corridor.RoleService) || p.Country != r.me {
+		httpapi.Error(w, req, r.logger, corridor.Errorf(corridor.KindForbidden, "Listing the quarantine needs the supervisor or service role of %s.", r.me))
+		return
+	}
+	limit, before, err := pageParams(req)
+	if err != nil {
+		httpapi.Error(w, req, r.logger, err)
+		return
+	}
+	items, err := listQuarantine(req.Context(), r.cfg.Pool, before, limit)
+	if err != nil {
+		httpapi.Error(w, req, r.logger, &corridor.Error{Kind: corridor.KindUnavailable, Message: "The relay's database cannot be read.", Err: err})
+		return
+	}
+	out := quarantineList{Items: items}
+	if out.Items == nil {
+		out.Items = []Quarantined{}
+	}
+	if len(items) == limit {
+		out.NextBefore = items[len(items)-1].ID
+	}
+	_ = httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+func pageParams(req *http.Request) (limit int, before int64, err error) {
+	q := req.URL.Query()
+	limit = defaultListLimit
+	var fields []corridor.FieldError
+	if s := q.Get("limit"); s != "" {
+		n, perr := strconv.Atoi(s)
+		if perr != nil || n < 1 || n > maxListLimit {
+			fields = append(fields, corridor.FieldError{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(maxListLimit)})
+		} else {
+			limit = n
+		}
+	}
+	if s := q.Get("before"); s != "" {
+		n, perr := strconv.ParseInt(s, 10, 64)
+		if perr != nil || n < 1 {
+			fields = append(fields, corridor.FieldError{Field: "before", Message: "must be a positive integer"})
+		} else {
+			before = n
+		}
+	}
+	if len(fields) > 0 {
+		return 0, 0, corridor.Invalid("Invalid query parameters.", fields...)
+	}
+	return limit, before, nil
+}

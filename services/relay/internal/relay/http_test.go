@@ -1,0 +1,173 @@
+package relay_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/oidcdev"
+	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
+	"github.com/corridor-org/corridor/services/relay/internal/relay"
+)
+
+const redirectURI = "http://127.0.0.1/callback"
+
+// TestHTTP checks the relay's API: the quarantine list needs a BF token
+// with the supervisor or service role and never serves the raw bytes; the
+// status and operational endpoints answer without one.
+func TestHTTP(t *testing.T) {
+	t.Parallel()
+	idp := oidcdevtest.Start(t, oidcdev.Config{
+		Audience: "corridor-bf",
+		Country:  bf,
+		Users:    oidcdev.DemoUsers(bf),
+		Clients: []oidcdev.Client{
+			{ID: "corridor-web", Public: true, RedirectURIs: []string{redirectURI}},
+			{ID: "monitor", Secret: "monitor-secret", Roles: []string{"service"}},
+			{ID: "clerk", Secret: "clerk-secret", Roles: []string{"caseworker"}},
+		},
+	})
+	// Another country's provider, with the same roles: BF's relay must not
+	// trust it.
+	otherIdP := oidcdevtest.Start(t, oidcdev.Config{
+		Audience: "corridor-bf", Country: ci,
+		Clients: []oidcdev.Client{{ID: "monitor", Secret: "monitor-secret", Roles: []string{"service"}}},
+	})
+
+	w := newWorld(t)
+	bfNode := w.startRelay(t, bf, func(c *relay.Config) {
+		v, err := auth.NewVerifier(auth.Config{Issuers: []auth.Issuer{{URL: idp.URL, Audience: "corridor-bf", Member: bf}}},
+			slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Verifier = v
+	})
+	handler, err := bfNode.relay.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+
+	garbage := []byte("\xff\xffnot an envelope")
+	publish(t, w.nats.Members["ci"].JetStream(t, natsconf.UserOperator), "corr.ci.out.bf.referral", garbage)
+	waitFor(t, "the garbage is quarantined", func() (bool, error) {
+		return count(t, bfNode.pool, `SELECT count(*) FROM relay_quarantine`) == 1, nil
+	})
+
+	clientToken := func(issuer, id, secret string) string {
+		tok, err := oidcdev.ClientCredentials(t.Context(), nil, issuer, id, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.AccessToken
+	}
+	userToken := func(username string) string {
+		tok, err := oidcdev.PasswordLogin(t.Context(), nil, idp.URL, "corridor-web", redirectURI, username, oidcdev.DemoPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.AccessToken
+	}
+
+	tests := []struct {
+		name   string
+		token  string
+		status int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"malformed token", "not-a-jwt", http.StatusUnauthorized},
+		{"service client", clientToken(idp.URL, "monitor", "monitor-secret"), http.StatusOK},
+		{"supervisor", userToken("bf-supervisor"), http.StatusOK},
+		{"caseworker client", clientToken(idp.URL, "clerk", "clerk-secret"), http.StatusForbidden},
+		{"inspector", userToken("bf-inspector"), http.StatusForbidden},
+		{"another country's issuer", clientToken(otherIdP.URL, "monitor", "monitor-secret"), http.StatusUnauthorized},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := get(t, srv.URL+"/api/v1/quarantine", tc.token)
+			if status != tc.status {
+				t.Fatalf("status = %d, want %d: %s", status, tc.status, body)
+			}
+			if status != http.StatusOK {
+				if !strings.Contains(body, `"status":`) {
+					t.Errorf("error body is not a problem document: %s", body)
+				}
+				return
+			}
+			var list struct {
+				Items []map[string]any `json:"items"`
+			}
+			if err := json.Unmarshal([]byte(body), &list); err != nil {
+				t.Fatal(err)
+			}
+			if len(list.Items) != 1 || list.Items[0]["reason"] != "malformed" ||
+				list.Items[0]["subject"] != "corr.bf.in.ci.referral" || list.Items[0]["size"] != float64(len(garbage)) {
+				t.Errorf("items = %v", list.Items)
+			}
+			if _, ok := list.Items[0]["raw"]; ok {
+				t.Errorf("the raw bytes are served")
+			}
+		})
+	}
+
+	t.Run("bad page parameters", func(t *testing.T) {
+		status, body := get(t, srv.URL+"/api/v1/quarantine?limit=0&before=x", clientToken(idp.URL, "monitor", "monitor-secret"))
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `"field":"limit"`) || !strings.Contains(body, `"field":"before"`) {
+			t.Errorf("status %d: %s", status, body)
+		}
+	})
+
+	t.Run("status", func(t *testing.T) {
+		status, body := get(t, srv.URL+"/api/v1/status", "")
+		var s relay.Status
+		if err := json.Unmarshal([]byte(body), &s); status != http.StatusOK || err != nil {
+			t.Fatalf("status %d: %s", status, body)
+		}
+		if s.Quarantined != 1 || s.Unpublished != 0 || s.InboxUnapplied != 0 {
+			t.Errorf("status = %+v", s)
+		}
+	})
+
+	t.Run("readyz", func(t *testing.T) {
+		waitFor(t, "the relay is ready", func() (bool, error) {
+			status, _ := get(t, srv.URL+"/readyz", "")
+			return status == http.StatusOK, nil
+		})
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		status, body := get(t, srv.URL+"/metrics", "")
+		if status != http.StatusOK || !strings.Contains(body, `relay_quarantined_total{reason="malformed"} 1`) {
+			t.Errorf("status %d; metrics lack the quarantined message", status)
+		}
+	})
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}

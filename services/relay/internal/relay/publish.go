@@ -1,0 +1,229 @@
+package relay
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/streams"
+)
+
+// publishLoop drains the outbox: woken by the outbox notification, and by
+// a poll, since notifications are lost while the listener reconnects.
+func (r *Relay) publishLoop(ctx context.Context) {
+	wake := exchange.Listen(ctx, r.cfg.Pool, exchange.ChannelOutbox, r.logger)
+	poll := time.NewTicker(r.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		for {
+			n, err := r.PublishPending(ctx)
+			if err != nil && ctx.Err() == nil {
+				r.logger.WarnContext(ctx, "publishing the outbox failed", "error", err)
+			}
+			// A full batch means there may be more right now.
+			if err != nil || n < r.cfg.BatchSize {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			<-wake.Done()
+			return
+		case <-wake.C:
+		case <-poll.C:
+		}
+	}
+}
+
+// PublishPending claims one batch of due outbox messages and publishes
+// each; it returns how many it claimed. Messages that fail are scheduled
+// again with a growing delay, not reported as an error: the error is the
+// claim's own.
+func (r *Relay) PublishPending(ctx context.Context) (int, error) {
+	msgs, err := exchange.ClaimUnpublished(ctx, r.cfg.Pool, r.cfg.BatchSize, r.cfg.ClaimLease)
+	if err != nil {
+		return 0, fmt.Errorf("publish pending: %w", err)
+	}
+	for _, m := range msgs {
+		if ctx.Err() != nil {
+			// The lease lets another relay, or this one restarted, take it.
+			break
+		}
+		r.publishOne(ctx, m)
+	}
+	return len(msgs), nil
+}
+
+func (r *Relay) publishOne(ctx context.Context, m exchange.OutboxMessage) {
+	log := r.logger.With("message_id", m.MessageID, "message_type", string(m.MessageType),
+		"recipient_member", string(m.RecipientMember), "attempt", m.PublishAttempts)
+	msgID, err := streams.MsgID(r.domain, m.MessageID)
+	if err == nil {
+		err = r.send(ctx, m, msgID)
+	}
+	if err == nil {
+		// The tracking event goes before the row is marked published: if it
+		// fails, the whole message is published again, and both publishes
+		// are deduplicated by their message ids.
+		err = r.publishTracking(ctx, m)
+	}
+	if err == nil {
+		if err = exchange.MarkPublished(ctx, r.cfg.Pool, m.MessageID); err == nil {
+			r.metrics.published.WithLabelValues(string(m.MessageType)).Inc()
+			log.InfoContext(ctx, "message published")
+			return
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	retry := backoff(r.cfg.RetryBase, r.cfg.RetryMax, m.PublishAttempts)
+	r.metrics.publishFailures.Inc()
+	log.WarnContext(ctx, "publishing a message failed", "retry_in", retry, "error", err)
+	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.PublishTimeout)
+	defer cancel()
+	// Every error on the publishing path names ids, codes and subjects
+	// only, never payload, so operators may read it.
+	if err := exchange.MarkPublishFailed(markCtx, r.cfg.Pool, m.MessageID, err.Error(), time.Now().Add(retry)); err != nil {
+		// The claim's lease runs out and the message is claimed again.
+		log.ErrorContext(ctx, "recording a publish failure failed", "error", err)
+	}
+}
+
+// resendLoop re-sends messages that have no receipt yet.
+func (r *Relay) resendLoop(ctx context.Context) {
+	tick := time.NewTicker(r.cfg.ResendInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for {
+			n, err := r.ResendDue(ctx)
+			if err != nil && ctx.Err() == nil {
+				r.logger.WarnContext(ctx, "re-sending failed", "error", err)
+			}
+			if err != nil || n < r.cfg.BatchSize {
+				break
+			}
+		}
+	}
+}
+
+// ResendDue re-seals and re-publishes one batch of messages whose receipt
+// is overdue, and returns how many it claimed. Each sending gets its own
+// Nats-Msg-Id (<message id>-r<attempt>), or JetStream's dedupe window
+// would swallow it; the recipient's inbox drops the duplicate by message
+// id and answers with a receipt again.
+func (r *Relay) ResendDue(ctx context.Context) (int, error) {
+	msgs, err := claimResend(ctx, r.cfg.Pool, r.cfg.ResendAfter, r.cfg.ResendMax, r.cfg.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("resend: %w", err)
+	}
+	for _, m := range msgs {
+		log := r.logger.With("message_id", m.MessageID, "message_type", string(m.MessageType),
+			"recipient_member", string(m.RecipientMember), "attempt", m.PublishAttempts)
+		msgID, err := streams.MsgID(r.domain, m.MessageID+"-r"+strconv.Itoa(m.PublishAttempts))
+		if err == nil {
+			err = r.send(ctx, m, msgID)
+		}
+		if err != nil {
+			// The message stays published without a receipt, so it is due
+			// again after the next, longer wait.
+			log.WarnContext(ctx, "re-sending a message failed", "error", err)
+			continue
+		}
+		r.metrics.resent.Inc()
+		log.InfoContext(ctx, "message re-sent: no receipt yet")
+	}
+	return len(msgs), nil
+}
+
+// send seals m for its recipient and publishes it with Nats-Msg-Id msgID.
+func (r *Relay) send(ctx context.Context, m exchange.OutboxMessage, msgID string) error {
+	dir, err := r.cfg.Directory.Current(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	data, err := r.seal(dir, m, now)
+	if err != nil {
+		return err
+	}
+	subject, err := streams.OutSubject(r.domain, m.RecipientMember.Domain(), string(m.MessageType))
+	if err != nil {
+		return fmt.Errorf("build subject: %w", err)
+	}
+	if err := recordSent(ctx, r.cfg.Pool, m.MessageID, sha256.Sum256(data)); err != nil {
+		return err
+	}
+	return r.publish(ctx, subject, msgID, data)
+}
+
+// seal builds m's envelope: the header from the row and the directory, the
+// recipient's current encryption key, our current signing key.
+func (r *Relay) seal(dir *directory.Directory, m exchange.OutboxMessage, now time.Time) ([]byte, error) {
+	encKey, err := dir.CurrentEncryptionKey(m.RecipientMember, now)
+	if err != nil {
+		return nil, fmt.Errorf("find recipient key: %w", err)
+	}
+	signer, err := r.signer(dir, now)
+	if err != nil {
+		return nil, err
+	}
+	h := envelope.Header{
+		MessageID:       m.MessageID,
+		Corridor:        dir.Corridor,
+		SenderMember:    r.me,
+		SenderAgency:    m.SenderAgency,
+		RecipientMember: m.RecipientMember,
+		RecipientAgency: m.RecipientAgency,
+		MessageType:     string(m.MessageType),
+		CaseRef:         m.CaseRef,
+		SentAt:          now,
+	}
+	data, err := envelope.Seal(h, m.Payload, envelope.EncryptionKey{ID: encKey.ID, Public: encKey.PublicKey}, signer)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	return data, nil
+}
+
+// signer returns the private half of the signing key the directory lists
+// as ours now: a key peers cannot look up would make every message fail.
+func (r *Relay) signer(dir *directory.Directory, now time.Time) (envelope.SigningKey, error) {
+	cur, err := dir.CurrentSigningKey(r.me, now)
+	if err != nil {
+		return envelope.SigningKey{}, fmt.Errorf("find own signing key: %w", err)
+	}
+	for _, k := range r.cfg.Keys.Signing {
+		if k.ID == cur.ID {
+			return k, nil
+		}
+	}
+	return envelope.SigningKey{}, corridor.Errorf(corridor.KindUnavailable,
+		"the directory's current signing key %q of %s is not in the relay's key file", cur.ID, r.me)
+}
+
+// publish publishes data to subject with Nats-Msg-Id msgID and waits for
+// the stream's acknowledgement, within PublishTimeout.
+func (r *Relay) publish(ctx context.Context, subject, msgID string, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
+	defer cancel()
+	msg := &nats.Msg{Subject: subject, Data: data}
+	if _, err := r.cfg.JetStream.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID)); err != nil {
+		return fmt.Errorf("publish to %s: %w", subject, err)
+	}
+	return nil
+}

@@ -1,0 +1,285 @@
+package relay
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/streams"
+)
+
+// ConsumerName is the durable consumer the relay reads its INBOX with.
+const ConsumerName = "relay"
+
+// Keys are the member's private keys (KeysFromFile reads them from the key
+// file): every signing key and decryption key it may need. The relay signs with the one the directory names as current
+// and opens with whichever an envelope names, so keys can be rotated by
+// adding the new one here before publishing it in the directory.
+type Keys struct {
+	Signing    []envelope.SigningKey
+	Decryption []envelope.DecryptionKey
+}
+
+// Config configures a Relay. The connections are made by the caller, so
+// tests can hand in their own servers; zero tuning values take the
+// defaults in the comments.
+type Config struct {
+	Member    corridor.MemberCode
+	Pool      *pgxpool.Pool
+	Conn      *nats.Conn
+	JetStream jetstream.JetStream
+	Directory directory.Source
+	Keys      Keys
+	// Verifier checks bearer tokens for the quarantine API.
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+	// Registry receives the relay's metrics and is served on /metrics.
+	Registry *prometheus.Registry
+
+	// PollInterval is how often the outbox is looked at without a
+	// notification (5 s).
+	PollInterval time.Duration
+	// PublishTimeout bounds one publish and its acknowledgement (5 s). A
+	// publish the server refuses for lack of permission never fails on its
+	// own: only this deadline ends it.
+	PublishTimeout time.Duration
+	// ClaimLease is how long a claimed outbox row is ours before another
+	// relay may claim it (1 min).
+	ClaimLease time.Duration
+	// BatchSize is how many outbox rows are claimed at once (50).
+	BatchSize int
+	// RetryBase and RetryMax bound the wait before a failed publish is
+	// tried again: it doubles from RetryBase up to RetryMax (1 s, 5 min).
+	RetryBase, RetryMax time.Duration
+	// ResendAfter and ResendMax bound the wait for a receipt before a
+	// message is sent again: it doubles from ResendAfter up to ResendMax
+	// (2 min, 6 h).
+	ResendAfter, ResendMax time.Duration
+	// ResendInterval is how often the relay looks for messages to re-send
+	// (ResendAfter / 4, at most 30 s).
+	ResendInterval time.Duration
+	// MaxDeliver bounds deliveries of one INBOX message (8); after the last
+	// failure the message is quarantined as gave_up.
+	MaxDeliver int
+	// AckWaits are how long the INBOX consumer waits for an acknowledgement
+	// before redelivering, by delivery (30 s, 1 min, 2 min, 5 min, 10 min,
+	// 15 min, 30 min): JetStream's BackOff, whose first value is the
+	// consumer's AckWait. They cover a relay that stopped mid-message.
+	AckWaits []time.Duration
+	// RetryDelays are the waits before a message that failed for a
+	// transient reason (database down, publish timeout) is delivered again,
+	// by delivery (1 s, 5 s, 15 s, 30 s, 1 min, 2 min, 5 min).
+	RetryDelays []time.Duration
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.PollInterval, 5*time.Second)
+	def(&c.PublishTimeout, 5*time.Second)
+	def(&c.ClaimLease, time.Minute)
+	def(&c.RetryBase, time.Second)
+	def(&c.RetryMax, 5*time.Minute)
+	def(&c.ResendAfter, 2*time.Minute)
+	def(&c.ResendMax, 6*time.Hour)
+	def(&c.ResendInterval, min(c.ResendAfter/4, 30*time.Second))
+	if c.BatchSize <= 0 {
+		c.BatchSize = 50
+	}
+	if c.MaxDeliver <= 0 {
+		c.MaxDeliver = 8
+	}
+	if len(c.AckWaits) == 0 {
+		c.AckWaits = []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute,
+			10 * time.Minute, 15 * time.Minute, 30 * time.Minute}
+	}
+	if len(c.RetryDelays) == 0 {
+		c.RetryDelays = []time.Duration{time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second,
+			time.Minute, 2 * time.Minute, 5 * time.Minute}
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Member == "" {
+		errs = append(errs, errors.New("no member"))
+	}
+	if c.Pool == nil {
+		errs = append(errs, errors.New("no database pool"))
+	}
+	if c.Conn == nil || c.JetStream == nil {
+		errs = append(errs, errors.New("no NATS connection"))
+	}
+	if c.Directory == nil {
+		errs = append(errs, errors.New("no directory"))
+	}
+	if len(c.Keys.Signing) == 0 || len(c.Keys.Decryption) == 0 {
+		errs = append(errs, errors.New("no signing or decryption key"))
+	}
+	if c.Verifier == nil {
+		errs = append(errs, errors.New("no token verifier"))
+	}
+	if c.Logger == nil {
+		errs = append(errs, errors.New("no logger"))
+	}
+	if c.Registry == nil {
+		errs = append(errs, errors.New("no metrics registry"))
+	}
+	if c.MaxDeliver < len(c.AckWaits) {
+		// JetStream refuses a consumer with more back-off delays than deliveries.
+		errs = append(errs, fmt.Errorf("max deliver %d is less than the %d ack waits", c.MaxDeliver, len(c.AckWaits)))
+	}
+	return errors.Join(errs...)
+}
+
+// Relay is a member's access point. Create it with New, start it with Run.
+type Relay struct {
+	cfg     Config
+	me      corridor.MemberCode
+	domain  string
+	logger  *slog.Logger
+	metrics *metrics
+	// running is set once the streams and the consumer are set up.
+	running atomic.Bool
+}
+
+// New checks cfg and returns a Relay; it contacts nothing.
+func New(cfg Config) (*Relay, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("new relay: %w", err)
+	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("new relay: %w", err)
+	}
+	return &Relay{
+		cfg:     cfg,
+		me:      cfg.Member,
+		domain:  cfg.Member.Domain(),
+		logger:  cfg.Logger.With("member", string(cfg.Member)),
+		metrics: m,
+	}, nil
+}
+
+// EnsureStreams creates or updates the member's OUTBOX and its INBOX, which
+// sources every other member of the directory, and the INBOX consumer.
+func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
+	dir, err := r.cfg.Directory.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	if _, err := dir.Member(r.me); err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	var peers []string
+	for _, m := range dir.Members {
+		if m.Code != r.me {
+			peers = append(peers, m.Code.Domain())
+		}
+	}
+	slices.Sort(peers)
+	if err := streams.EnsureOutbox(ctx, r.cfg.JetStream, r.domain); err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	if err := streams.EnsureInbox(ctx, r.cfg.JetStream, r.domain, peers); err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	cons, err := r.cfg.JetStream.CreateOrUpdateConsumer(ctx, streams.Inbox, jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		Description:   "the relay: opens, stores and answers what peers sent",
+		FilterSubject: streams.InboxSubjects(r.domain),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.cfg.AckWaits[0],
+		MaxDeliver:    r.cfg.MaxDeliver,
+		BackOff:       r.cfg.AckWaits,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 256,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ensure streams: create consumer %s: %w", ConsumerName, err)
+	}
+	return cons, nil
+}
+
+// Run sets up the streams and runs the publisher, the re-sender and the
+// INBOX consumer until ctx ends. Services start in any order, so while NATS
+// cannot be reached it keeps trying (and /readyz says so).
+func (r *Relay) Run(ctx context.Context) error {
+	var cons jetstream.Consumer
+	for delay := r.cfg.RetryBase; ; delay = min(2*delay, 30*time.Second) {
+		ectx, cancel := context.WithTimeout(ctx, 10*r.cfg.PublishTimeout)
+		var err error
+		cons, err = r.EnsureStreams(ectx)
+		cancel()
+		if err == nil {
+			break
+		}
+		r.logger.WarnContext(ctx, "setting up the streams failed; retrying", "retry_in", delay, "error", err)
+		if !sleep(ctx, delay) {
+			return nil
+		}
+	}
+	r.logger.InfoContext(ctx, "relay running")
+	r.running.Store(true)
+	defer r.running.Store(false)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.publishLoop(ctx) })
+	wg.Go(func() { r.resendLoop(ctx) })
+	wg.Go(func() { r.consumeLoop(ctx, cons) })
+	wg.Go(func() { r.gaugeLoop(ctx) })
+	wg.Wait()
+	return nil
+}
+
+// sleep waits d or until ctx ends, reporting false in the latter case.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// backoff returns base × 2^(attempt-1), capped at max.
+func backoff(base, max time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// KeysFromFile returns the keys of a member's key file.
+func KeysFromFile(f *keyfile.File) Keys {
+	k := Keys{Decryption: f.EnvelopeKeys()}
+	for _, sk := range f.SigningKeys {
+		if len(sk.PrivateKey) != ed25519.SeedSize {
+			continue // Validate refuses such a file
+		}
+		k.Signing = append(k.Signing, envelope.SigningKey{ID: sk.ID, Private: ed25519.NewKeyFromSeed(sk.PrivateKey)})
+	}
+	return k
+}

@@ -1,0 +1,269 @@
+package relay
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/pgdb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// VersionTable records the relay's own schema version, apart from the
+// exchange tables' (which casework migrates too) in the same database.
+const VersionTable = "relay_schema_version"
+
+// Migrate brings the database at dsn to the schema the relay needs: the
+// exchange tables, then the relay's own.
+func Migrate(ctx context.Context, dsn string) error {
+	if err := exchange.Migrate(ctx, dsn); err != nil {
+		return fmt.Errorf("migrate relay: %w", err)
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate relay: %w", err)
+	}
+	if err := pgdb.Migrate(ctx, dsn, fsys, VersionTable); err != nil {
+		return fmt.Errorf("migrate relay: %w", err)
+	}
+	return nil
+}
+
+// Reason says why a message was quarantined. The set is closed (the table's
+// CHECK lists the same) and carries no data, so it is safe as a metric label.
+type Reason string
+
+// The reasons.
+const (
+	ReasonWrongRecipient  Reason = "wrong_recipient"  // sealed to another member
+	ReasonUnknownKey      Reason = "unknown_key"      // a key id neither we nor the directory know
+	ReasonBadSignature    Reason = "bad_signature"    // body or signature altered or forged
+	ReasonHeaderAltered   Reason = "header_altered"   // signed body, header changed after sealing
+	ReasonMalformed       Reason = "malformed"        // does not parse
+	ReasonTooLarge        Reason = "too_large"        // over the protocol's size limit
+	ReasonUnknownSender   Reason = "unknown_sender"   // the sender is not a member in the directory
+	ReasonUnknownAgency   Reason = "unknown_agency"   // an agency the directory does not list
+	ReasonRouteMismatch   Reason = "route_mismatch"   // the subject and the signed content disagree
+	ReasonUnknownMessage  Reason = "unknown_message"  // a receipt for a message we never sent
+	ReasonReceiptMismatch Reason = "receipt_mismatch" // a receipt for bytes we never sent
+	ReasonGaveUp          Reason = "gave_up"          // failed on every delivery attempt
+)
+
+// Reasons returns every reason, for metrics that start at zero.
+func Reasons() []Reason {
+	return []Reason{
+		ReasonWrongRecipient, ReasonUnknownKey, ReasonBadSignature, ReasonHeaderAltered,
+		ReasonMalformed, ReasonTooLarge, ReasonUnknownSender, ReasonUnknownAgency,
+		ReasonRouteMismatch, ReasonUnknownMessage, ReasonReceiptMismatch, ReasonGaveUp,
+	}
+}
+
+// Quarantined is a row of relay_quarantine. The header fields are what the
+// message claimed in clear, unauthenticated; the raw bytes are never served
+// by the API, since garbage may be anything.
+type Quarantined struct {
+	ID              int64     `json:"id"`
+	ReceivedAt      time.Time `json:"received_at"`
+	StreamSeq       uint64    `json:"stream_seq"`
+	Subject         string    `json:"subject"`
+	Reason          Reason    `json:"reason"`
+	Error           string    `json:"error"`
+	MessageID       string    `json:"message_id,omitempty"`
+	MessageType     string    `json:"message_type,omitempty"`
+	SenderMember    string    `json:"sender_member,omitempty"`
+	SenderAgency    string    `json:"sender_agency,omitempty"`
+	RecipientMember string    `json:"recipient_member,omitempty"`
+	RecipientAgency string    `json:"recipient_agency,omitempty"`
+	Size            int       `json:"size"`
+	Raw             []byte    `json:"-"`
+}
+
+// maxErrorLen bounds stored error texts.
+const maxErrorLen = 1000
+
+// insertQuarantine stores q and reports whether it was new: a message
+// quarantined before (same INBOX sequence) keeps its first row.
+func insertQuarantine(ctx context.Context, db exchange.DB, q Quarantined) (bool, error) {
+	raw := q.Raw
+	if raw == nil {
+		raw = []byte{}
+	}
+	tag, err := db.Exec(ctx, `
+		INSERT INTO relay_quarantine (stream_seq, subject, reason, error, message_id, message_type,
+			sender_member, sender_agency, recipient_member, recipient_agency, raw)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (stream_seq) DO NOTHING`,
+		int64(q.StreamSeq), text(q.Subject, maxErrorLen), string(q.Reason), text(q.Error, maxErrorLen),
+		text(q.MessageID, maxErrorLen), text(q.MessageType, maxErrorLen), text(q.SenderMember, maxErrorLen),
+		text(q.SenderAgency, maxErrorLen), text(q.RecipientMember, maxErrorLen), text(q.RecipientAgency, maxErrorLen), raw)
+	if err != nil {
+		return false, fmt.Errorf("insert quarantined message: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// listQuarantine returns up to limit quarantined messages with ids below
+// before (0: from the newest), newest first.
+func listQuarantine(ctx context.Context, db exchange.DB, before int64, limit int) ([]Quarantined, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := db.Query(ctx, `
+		SELECT id, received_at, stream_seq, subject, reason, error, message_id, message_type,
+			sender_member, sender_agency, recipient_member, recipient_agency, length(raw), raw
+		FROM relay_quarantine
+		WHERE id < $1
+		ORDER BY id DESC
+		LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list quarantined messages: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Quarantined, error) {
+		var q Quarantined
+		var seq int64
+		err := row.Scan(&q.ID, &q.ReceivedAt, &seq, &q.Subject, &q.Reason, &q.Error, &q.MessageID,
+			&q.MessageType, &q.SenderMember, &q.SenderAgency, &q.RecipientMember, &q.RecipientAgency,
+			&q.Size, &q.Raw)
+		q.StreamSeq = uint64(seq)
+		q.ReceivedAt = q.ReceivedAt.UTC()
+		return q, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list quarantined messages: %w", err)
+	}
+	return items, nil
+}
+
+// recordSent remembers the digest of an envelope about to be published.
+func recordSent(ctx context.Context, db exchange.DB, messageID string, digest [32]byte) error {
+	_, err := db.Exec(ctx, `
+		INSERT INTO relay_sent_envelopes (message_id, envelope_sha256) VALUES ($1, $2)
+		ON CONFLICT DO NOTHING`, messageID, digest[:])
+	if err != nil {
+		return fmt.Errorf("record sent envelope: %w", err)
+	}
+	return nil
+}
+
+// wasSent reports whether an envelope with this digest was sealed for
+// messageID.
+func wasSent(ctx context.Context, db exchange.DB, messageID string, digest [32]byte) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM relay_sent_envelopes WHERE message_id = $1 AND envelope_sha256 = $2)`,
+		messageID, digest[:]).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("look up sent envelope: %w", err)
+	}
+	return ok, nil
+}
+
+// claimResend claims up to limit published messages without a receipt
+// whose wait has passed, as exchange.DueForResend does, but with a wait
+// that doubles with each sending (base, 2×base, 4×base, … up to max): a
+// recipient that is down for a day is not sent the same message every few
+// minutes. exchange.DueForResend waits the same time after every sending.
+//
+// publish_attempts counts every claim, the first publication included, so
+// the wait after the n-th sending is base × 2^(n-1).
+func claimResend(ctx context.Context, db exchange.DB, base, max time.Duration, limit int) ([]exchange.OutboxMessage, error) {
+	rows, err := db.Query(ctx, `
+		UPDATE exchange_outbox
+		SET published_at = now(), publish_attempts = publish_attempts + 1
+		WHERE message_id IN (
+			SELECT message_id FROM exchange_outbox
+			WHERE published_at IS NOT NULL AND receipt_at IS NULL
+				AND published_at <= now() - least(
+					make_interval(secs => $1 * power(2, least(greatest(publish_attempts - 1, 0), 30))),
+					make_interval(secs => $2))
+			ORDER BY published_at, message_id
+			LIMIT $3
+			FOR UPDATE SKIP LOCKED)
+		RETURNING message_id`, base.Seconds(), max.Seconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim messages for resend: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("claim messages for resend: %w", err)
+	}
+	msgs := make([]exchange.OutboxMessage, 0, len(ids))
+	for _, id := range ids {
+		m, err := exchange.GetOutbox(ctx, db, id)
+		if err != nil {
+			return nil, fmt.Errorf("claim messages for resend: %w", err)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// Status counts what the relay has in hand. Counts carry no data.
+type Status struct {
+	Unpublished              int64   `json:"unpublished"`
+	AwaitingReceipt          int64   `json:"awaiting_receipt"`
+	Quarantined              int64   `json:"quarantined"`
+	InboxUnapplied           int64   `json:"inbox_unapplied"`
+	OldestUnpublishedSeconds float64 `json:"oldest_unpublished_seconds"`
+}
+
+func readStatus(ctx context.Context, db exchange.DB) (Status, error) {
+	var s Status
+	var oldest *float64
+	err := db.QueryRow(ctx, `
+		SELECT
+			(SELECT count(*) FROM exchange_outbox WHERE published_at IS NULL),
+			(SELECT count(*) FROM exchange_outbox WHERE published_at IS NOT NULL AND receipt_at IS NULL),
+			(SELECT count(*) FROM relay_quarantine),
+			(SELECT count(*) FROM exchange_inbox WHERE applied_at IS NULL),
+			(SELECT extract(epoch FROM now() - min(created_at))::float8 FROM exchange_outbox WHERE published_at IS NULL)`,
+	).Scan(&s.Unpublished, &s.AwaitingReceipt, &s.Quarantined, &s.InboxUnapplied, &oldest)
+	if err != nil {
+		return Status{}, fmt.Errorf("read relay status: %w", err)
+	}
+	if oldest != nil {
+		s.OldestUnpublishedSeconds = max(*oldest, 0)
+	}
+	return s, nil
+}
+
+// receivedReferral reports whether this member received the referral
+// referralID (it is in the inbox as a referral) rather than sent it: the
+// tracking events name the referral's sender and recipient, whichever side
+// reports them.
+func receivedReferral(ctx context.Context, db exchange.DB, referralID string) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM exchange_inbox WHERE referral_id = $1 AND message_type = 'referral')`,
+		referralID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("look up referral side: %w", err)
+	}
+	return ok, nil
+}
+
+// text makes s storable in a text column: valid UTF-8 without NUL bytes,
+// at most n bytes. Quarantined messages are hostile input.
+func text(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	return truncate(s, n)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,154 @@
+package relay
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/signing"
+	"github.com/corridor-org/corridor/pkg/streams"
+	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
+)
+
+// TrackingType is the message type token of tracking events on subjects.
+const TrackingType = "tracking"
+
+// trackingEventID is the id of the tracking event that member reports for
+// message messageID. It is derived, not random, so that publishing the
+// event again (after a failure, or a redelivery) is deduplicated by JetStream
+// and by the coordinator.
+func trackingEventID(domain, messageID string) string {
+	return domain + "-trk-" + messageID
+}
+
+// publishTracking reports the milestone an outbox message marks, if its
+// row carries one, to the coordinator.
+func (r *Relay) publishTracking(ctx context.Context, m exchange.OutboxMessage) error {
+	if m.Tracking == nil || m.Tracking.Milestone == "" {
+		return nil
+	}
+	received, err := receivedReferral(ctx, r.cfg.Pool, m.ReferralID)
+	if err != nil {
+		return err
+	}
+	ev := &trackingv1.TrackingEvent{
+		EventId:    trackingEventID(r.domain, m.MessageID),
+		CaseRef:    m.CaseRef,
+		ReferralId: m.ReferralID,
+		Milestone:  m.Tracking.Milestone,
+		Member:     string(r.me),
+		At:         m.CreatedAt.UnixMicro(),
+		Sector:     m.Tracking.Sector,
+		AgeBand:    m.Tracking.AgeBand,
+		Sex:        m.Tracking.Sex,
+	}
+	// Events name the referral's sender and recipient, whichever end
+	// reports them: the end that received the referral sends its messages
+	// back to the referral's sender.
+	if received {
+		ev.SenderMember, ev.SenderAgency = string(m.RecipientMember), m.RecipientAgency
+		ev.RecipientMember, ev.RecipientAgency = string(r.me), m.SenderAgency
+	} else {
+		ev.SenderMember, ev.SenderAgency = string(r.me), m.SenderAgency
+		ev.RecipientMember, ev.RecipientAgency = string(m.RecipientMember), m.RecipientAgency
+	}
+	return r.sendTracking(ctx, ev)
+}
+
+// publishDelivered reports that a referral reached this member: the
+// recipient's end of referral_sent. at is when it was stored.
+func (r *Relay) publishDelivered(ctx context.Context, in exchange.InboxMessage, at time.Time) error {
+	return r.sendTracking(ctx, &trackingv1.TrackingEvent{
+		EventId:         trackingEventID(r.domain, in.MessageID),
+		CaseRef:         in.CaseRef,
+		ReferralId:      in.ReferralID,
+		Milestone:       string(cases.MilestoneReferralDelivered),
+		Member:          string(r.me),
+		SenderMember:    string(in.SenderMember),
+		SenderAgency:    in.SenderAgency,
+		RecipientMember: string(r.me),
+		RecipientAgency: in.RecipientAgency,
+		At:              at.UnixMicro(),
+	})
+}
+
+// sendTracking signs ev and publishes it to the coordinator's slice of our
+// OUTBOX. A corridor without a coordinator gets no events.
+func (r *Relay) sendTracking(ctx context.Context, ev *trackingv1.TrackingEvent) error {
+	if r.me == corridor.Coordinator {
+		return nil
+	}
+	dir, err := r.cfg.Directory.Current(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := dir.Member(corridor.Coordinator); err != nil {
+		return nil
+	}
+	ev.Corridor = dir.Corridor
+	data, err := r.signTracking(dir, ev, time.Now())
+	if err != nil {
+		return err
+	}
+	subject, err := streams.OutSubject(r.domain, corridor.Coordinator.Domain(), TrackingType)
+	if err != nil {
+		return fmt.Errorf("build tracking subject: %w", err)
+	}
+	msgID, err := derivedMsgID(r.domain, "", ev.GetEventId())
+	if err != nil {
+		return fmt.Errorf("build tracking message id: %w", err)
+	}
+	if err := r.publish(ctx, subject, msgID, data); err != nil {
+		return fmt.Errorf("publish tracking event: %w", err)
+	}
+	r.metrics.tracking.WithLabelValues(milestoneLabel(ev.GetMilestone())).Inc()
+	return nil
+}
+
+// signTracking serializes ev and signs the bytes as carried.
+func (r *Relay) signTracking(dir *directory.Directory, ev *trackingv1.TrackingEvent, now time.Time) ([]byte, error) {
+	signer, err := r.signer(dir, now)
+	if err != nil {
+		return nil, err
+	}
+	return SignTracking(ev, r.me, signer.ID, signer.Private)
+}
+
+// SignTracking serializes ev, signs it for member with the key keyID, and
+// returns the serialized SignedTrackingEvent.
+func SignTracking(ev *trackingv1.TrackingEvent, member corridor.MemberCode, keyID string, priv ed25519.PrivateKey) ([]byte, error) {
+	body, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("marshal tracking event: %w", err)
+	}
+	sig, err := signing.Sign(priv, signing.PurposeTracking, body)
+	if err != nil {
+		return nil, fmt.Errorf("sign tracking event: %w", err)
+	}
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(&trackingv1.SignedTrackingEvent{
+		Event:     body,
+		Member:    string(member),
+		KeyId:     keyID,
+		Signature: sig,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marshal signed tracking event: %w", err)
+	}
+	return data, nil
+}
+
+// milestoneLabel bounds the metric label to the known milestones.
+func milestoneLabel(m string) string {
+	if slices.Contains(cases.Milestones(), cases.Milestone(m)) {
+		return m
+	}
+	return "other"
+}

@@ -1,0 +1,199 @@
+// Command relay is a member country's access point to the corridor: it
+// seals, signs and publishes what the case system puts in the exchange
+// outbox, and verifies, opens and stores in the exchange inbox what peers
+// send, answering each message with a signed receipt.
+//
+// Configuration is read from the environment only: RELAY_HTTP_ADDR,
+// DATABASE_URL, CORRIDOR_MEMBER, CORRIDOR_DIRECTORY, RELAY_KEYS_FILE,
+// NATS_URL, NATS_USER, NATS_PASSWORD, OIDC_ISSUER, OIDC_AUDIENCE, LOG_LEVEL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/pgdb"
+	"github.com/corridor-org/corridor/services/relay/internal/relay"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "relay:", err)
+		os.Exit(1)
+	}
+}
+
+// startTimeout bounds waiting for the database at start-up: services start
+// in any order, but a relay that cannot reach its database for this long
+// is misconfigured.
+const startTimeout = 2 * time.Minute
+
+// shutdownTimeout bounds draining HTTP requests at exit.
+const shutdownTimeout = 10 * time.Second
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "usage: relay (configured by environment variables; see the package documentation)")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).
+		With("service", "relay")
+
+	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	pool, err := pgdb.Open(startCtx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := relay.Migrate(startCtx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+
+	dir, err := directory.NewFileSource(directory.FileSourceConfig{Path: cfg.DirectoryPath, Logger: logger})
+	if err != nil {
+		return err
+	}
+	keys, err := loadKeys(startCtx, cfg, dir)
+	if err != nil {
+		return err
+	}
+
+	nc, err := nats.Connect(cfg.NATSURL,
+		nats.Name("relay "+string(cfg.Member)),
+		nats.UserInfo(cfg.NATSUser, cfg.NATSPassword),
+		// The relay outlives any NATS outage; messages wait in the outbox.
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			logger.Warn("disconnected from NATS", "error", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logger.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+		}),
+		// A denied publish does not fail the publish call: the server
+		// reports it here, asynchronously.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			logger.Error("NATS error", "error", err)
+		}),
+	)
+	if err != nil {
+		return fmt.Errorf("connect to NATS: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("connect to JetStream: %w", err)
+	}
+
+	verifier, err := auth.NewVerifier(auth.Config{Issuers: []auth.Issuer{{
+		URL: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Member: cfg.Member,
+	}}}, logger)
+	if err != nil {
+		return err
+	}
+	reg := httpapi.NewRegistry()
+	r, err := relay.New(relay.Config{
+		Member:    cfg.Member,
+		Pool:      pool,
+		Conn:      nc,
+		JetStream: js,
+		Directory: dir,
+		Keys:      relay.KeysFromFile(keys),
+		Verifier:  verifier,
+		Logger:    logger,
+		Registry:  reg,
+	})
+	if err != nil {
+		return err
+	}
+	handler, err := r.Handler()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	httpErr := make(chan error, 1)
+	go func() {
+		logger.Info("serving HTTP", "addr", cfg.HTTPAddr)
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- fmt.Errorf("serve HTTP: %w", err)
+		}
+		close(httpErr)
+	}()
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- r.Run(runCtx) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err, ok := <-httpErr:
+		if ok {
+			runErr = err
+		}
+	}
+	stop()
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancelShutdown()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("shut down HTTP: %w", err))
+	}
+	runErr = errors.Join(runErr, <-relayDone)
+	logger.Info("relay stopped")
+	return runErr
+}
+
+// loadKeys reads the key file and checks it against the directory: a relay
+// whose keys peers cannot use would fail every message, so it fails at
+// start instead.
+func loadKeys(ctx context.Context, cfg config, src directory.Source) (*keyfile.File, error) {
+	keys, err := keyfile.Load(cfg.KeysFile)
+	if err != nil {
+		return nil, err
+	}
+	if keys.Member != cfg.Member {
+		return nil, fmt.Errorf("key file %s holds the keys of %s, not of %s", cfg.KeysFile, keys.Member, cfg.Member)
+	}
+	dir, err := src.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := keys.CheckDirectory(dir, time.Now()); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}

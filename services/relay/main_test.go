@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/natstest"
+	"github.com/corridor-org/corridor/pkg/oidcdev"
+	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
+	"github.com/corridor-org/corridor/pkg/pgtest"
+)
+
+var pg pgtest.Server
+
+func TestMain(m *testing.M) { pg.Main(m) }
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	full := map[string]string{
+		"DATABASE_URL": "postgres://x", "CORRIDOR_MEMBER": "ci", "CORRIDOR_DIRECTORY": "/d.json",
+		"RELAY_KEYS_FILE": "/k.json", "NATS_URL": "nats://x", "OIDC_ISSUER": "http://idp",
+		"OIDC_AUDIENCE": "corridor-ci",
+	}
+	tests := []struct {
+		name    string
+		change  map[string]string
+		wantErr []string
+	}{
+		{name: "complete"},
+		{name: "missing", change: map[string]string{"DATABASE_URL": "", "NATS_URL": ""},
+			wantErr: []string{"DATABASE_URL is not set", "NATS_URL is not set"}},
+		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range full {
+				env[k] = v
+			}
+			for k, v := range tc.change {
+				env[k] = v
+			}
+			cfg, err := loadConfig(func(k string) string { return env[k] })
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cfg.Member != "CI" || cfg.HTTPAddr == "" {
+					t.Errorf("config = %+v", cfg)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, want := range tc.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// lockedBuffer is the service's stdout, read while it writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestRun starts the relay as its main does, from environment variables,
+// against a real database, NATS server, directory file, key file and
+// identity provider, waits until it is ready, and stops it.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	hub := natstest.StartHub(t)
+	member := natstest.StartMember(t, hub, "ci")
+	idp := oidcdevtest.Start(t, oidcdev.Config{Audience: "corridor-ci", Country: "CI"})
+
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	d := &directory.Directory{
+		Corridor: "ci-bf", Version: 1, IssuedAt: now.Add(-time.Hour), ExpiresAt: now.Add(24 * time.Hour),
+		TimeLimits: directory.TimeLimits{RespondWithinHours: 72, InformationResponseWithinHours: 72, HandoverWithinDays: 30, FollowUpEveryDays: 180},
+	}
+	for _, code := range []corridor.MemberCode{"CI", "BF"} {
+		f, err := keyfile.Generate(code, now.Add(-time.Hour), now.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code == "CI" {
+			if err := f.Save(filepath.Join(dir, "keys.json")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		enc, sig, err := f.PublicKeys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Members = append(d.Members, directory.Member{
+			Code: code, Name: string(code), JetStreamDomain: code.Domain(), EncryptionKeys: enc, SigningKeys: sig,
+			Agencies: []directory.Agency{{ID: string(code) + "-DPE", Name: "Child protection"}},
+		})
+	}
+	if err := d.Save(filepath.Join(dir, "directory.json")); err != nil {
+		t.Fatal(err)
+	}
+	port, err := natsconf.FreePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	creds := member.Credentials(t, natsconf.UserRelay)
+	env := map[string]string{
+		"RELAY_HTTP_ADDR":    addr,
+		"DATABASE_URL":       pg.NewDatabase(t, pgtest.Template{Name: "empty"}),
+		"CORRIDOR_MEMBER":    "CI",
+		"CORRIDOR_DIRECTORY": filepath.Join(dir, "directory.json"),
+		"RELAY_KEYS_FILE":    filepath.Join(dir, "keys.json"),
+		"NATS_URL":           member.ClientURL(),
+		"NATS_USER":          creds.User,
+		"NATS_PASSWORD":      creds.Password,
+		"OIDC_ISSUER":        idp.URL,
+		"OIDC_AUDIENCE":      "corridor-ci",
+		"LOG_LEVEL":          "debug",
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"relay"}, func(k string) string { return env[k] }, &out) }()
+
+	natstest.WaitFor(t, 60*time.Second, "the relay is ready", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("relay exited: %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("relay: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"msg":"relay running"`) {
+		t.Errorf("log lacks the start message:\n%s", out.String())
+	}
+}
