@@ -1,0 +1,12 @@
+// Package sandbox runs a whole corridor on one machine: one PostgreSQL
+// cluster (a database per member), the NATS hub and one NATS server per
+// member from the deploy/nats configurations, a development OpenID provider
+// per member, the relays, casework and the coordinator, each its own
+// supervised process. All state lives in one directory (.sandbox): a second
+// start reuses it (same ports, keys, data), a reset wipes it.
+//
+// Once everything is ready it seeds synthetic cases through the public API
+// on a fresh sandbox, logs every demo user in, and writes endpoints.json
+// (the shape DESIGN.md §6 fixes) and env.sh for scripts. `sandbox up` and
+// the end-to-end test both call Start.
+package sandbox

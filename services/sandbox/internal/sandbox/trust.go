@@ -1,0 +1,98 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+)
+
+// Validity of what the sandbox issues. Keys live as long as the sandbox's
+// state; the directory is re-issued at every start, so it only has to
+// outlast one run.
+const (
+	keyValidity       = 2 * 365 * 24 * time.Hour
+	directoryValidity = 30 * 24 * time.Hour
+	// clockSlack backdates what is issued, so that a process whose clock
+	// is a little behind does not find it not yet valid.
+	clockSlack = time.Hour
+)
+
+// trustFiles are the paths of the corridor directory and of each member's
+// private key file.
+type trustFiles struct {
+	Directory string
+	Keys      map[corridor.MemberCode]string
+}
+
+// prepareTrust creates each member's key file on first start and (re)issues
+// the corridor directory: members, their agencies, public keys, identity
+// providers and the corridor's time limits.
+func (s *Sandbox) prepareTrust(ports map[string]int) (trustFiles, error) {
+	tf := trustFiles{Directory: s.path(directoryFile), Keys: map[corridor.MemberCode]string{}}
+	if err := os.MkdirAll(s.path("keys"), 0o700); err != nil {
+		return trustFiles{}, fmt.Errorf("prepare keys: %w", err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	d := &directory.Directory{
+		Corridor: corridorID,
+		// Every start publishes a new version; a relay keeps the newest.
+		Version:    now.Unix(),
+		IssuedAt:   now.Add(-clockSlack),
+		ExpiresAt:  now.Add(directoryValidity),
+		TimeLimits: timeLimits(),
+	}
+	for _, m := range members() {
+		path := s.path("keys", m.domain()+".json")
+		tf.Keys[m.Code] = path
+		f, err := keyfile.Load(path)
+		if errors.Is(err, os.ErrNotExist) {
+			f, err = keyfile.Generate(m.Code, now.Add(-clockSlack), now.Add(keyValidity))
+			if err == nil {
+				err = f.Save(path)
+			}
+		}
+		if err != nil {
+			return trustFiles{}, fmt.Errorf("prepare keys of %s: %w", m.Code, err)
+		}
+		enc, sig, err := f.PublicKeys()
+		if err != nil {
+			return trustFiles{}, fmt.Errorf("prepare keys of %s: %w", m.Code, err)
+		}
+		entry := directory.Member{
+			Code:            m.Code,
+			Name:            m.Name,
+			JetStreamDomain: m.domain(),
+			OIDC:            &directory.OIDC{Issuer: httpURL(ports["idp-"+m.domain()]), Audience: m.audience()},
+			EncryptionKeys:  enc,
+			SigningKeys:     sig,
+		}
+		for _, a := range agencies() {
+			if a.Member == m.Code {
+				entry.Agencies = append(entry.Agencies, directory.Agency{ID: a.ID, Name: a.Name, Services: a.Services, Places: a.Places})
+			}
+		}
+		d.Members = append(d.Members, entry)
+	}
+	if err := d.Save(tf.Directory); err != nil {
+		return trustFiles{}, fmt.Errorf("issue corridor directory: %w", err)
+	}
+	return tf, nil
+}
+
+// timeLimits are the sandbox corridor's agreed delays: a decision within
+// three days of delivery, an answer to an information request within five,
+// the handover within a month, and a follow-up visit at least every six
+// months (the cocoa sector's monitoring practice).
+func timeLimits() directory.TimeLimits {
+	return directory.TimeLimits{
+		RespondWithinHours:             72,
+		InformationResponseWithinHours: 120,
+		HandoverWithinDays:             30,
+		FollowUpEveryDays:              180,
+	}
+}
