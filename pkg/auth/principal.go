@@ -64,12 +64,3 @@ func knownRole(r corridor.Role) bool {
 	}
 	return false
 }
-
-// validMember reports whether m looks like a member code: an ISO 3166-1
-// alpha-2 code in upper case, or the coordinator's.
-func validMember(m corridor.MemberCode) bool {
-	if m == corridor.Coordinator {
-		return true
-	}
-	return len(m) == 2 && m[0] >= 'A' && m[0] <= 'Z' && m[1] >= 'A' && m[1] <= 'Z'
-}

@@ -119,7 +119,7 @@ func NewVerifier(cfg Config, logger *slog.Logger) (*Verifier, error) {
 		if is.Audience == "" {
 			return nil, fmt.Errorf("new verifier: issuer %q has no audience", is.URL)
 		}
-		if is.Member != "" && !validMember(is.Member) {
+		if is.Member != "" && !is.Member.Valid() {
 			return nil, fmt.Errorf("new verifier: issuer %q: invalid member %q", is.URL, is.Member)
 		}
 		if _, dup := v.issuers[is.URL]; dup {
@@ -223,7 +223,7 @@ func principalFrom(tok *oidc.IDToken, is Issuer) (Principal, error) {
 		return Principal{}, unauthorized("The bearer token lacks the subject or corridor roles.", nil)
 	}
 	country := corridor.MemberCode(strings.ToUpper(c.Country))
-	if !validMember(country) {
+	if !country.Valid() {
 		return Principal{}, unauthorized("The bearer token lacks a valid corridor country.", nil)
 	}
 	if is.Member != "" && country != is.Member {

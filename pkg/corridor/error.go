@@ -65,3 +65,22 @@ func KindOf(err error) ErrorKind {
 	}
 	return KindInternal
 }
+
+// PanicError turns v, a value recovered from a panic, into a KindInternal
+// error, so that a worker can treat a message that crashed it like any other
+// failure instead of dying on it at every redelivery. Errors (runtime errors
+// among them) and strings are programmers' messages and are kept; any other
+// value is named by its type only, since it might be a struct full of a
+// child's data.
+func PanicError(v any) error {
+	var what string
+	switch v := v.(type) {
+	case error:
+		what = v.Error()
+	case string:
+		what = v
+	default:
+		what = fmt.Sprintf("value of type %T", v)
+	}
+	return &Error{Kind: KindInternal, Message: "panic: " + what}
+}

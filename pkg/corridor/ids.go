@@ -14,6 +14,39 @@ type MemberCode string
 // Coordinator is the member code of the corridor's regional coordinator.
 const Coordinator MemberCode = "COORD"
 
+// Valid reports whether m has the form of a member code: an ISO 3166-1
+// alpha-2 code in upper case, or Coordinator. Whether the corridor has such
+// a member is for its directory to say.
+func (m MemberCode) Valid() bool {
+	if m == Coordinator {
+		return true
+	}
+	return len(m) == 2 && 'A' <= m[0] && m[0] <= 'Z' && 'A' <= m[1] && m[1] <= 'Z'
+}
+
+// MaxCodeLen is the longest identifier or code IsCode accepts, in bytes.
+const MaxCodeLen = 128
+
+// IsCode reports whether s may stand in an identifier or code field (a
+// message id, a case reference, an agency id, a milestone, an ISIC section,
+// an age band): 1 to MaxCodeLen letters, digits, '_', '.', ':', '+' or '-'.
+// Such fields are logged and passed to the coordinator; refusing spaces and
+// other punctuation keeps names and narratives out of them.
+func IsCode(s string) bool {
+	if s == "" || len(s) > MaxCodeLen {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		case r == '_', r == '.', r == ':', r == '+', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Domain returns the member's JetStream domain and subject token: its code in
 // lower case ("ci", "bf", "coord").
 func (m MemberCode) Domain() string { return strings.ToLower(string(m)) }

@@ -70,14 +70,14 @@ func NewFileSource(cfg FileSourceConfig) (*FileSource, error) {
 // force has expired and no valid newer one has replaced it.
 func (s *FileSource) Current(ctx context.Context) (*Directory, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("current corridor directory: %w", err)
+		return nil, fmt.Errorf("get current corridor directory: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	s.reload(ctx, now)
 	if err := s.dir.CheckExpiry(now); err != nil {
-		return nil, fmt.Errorf("current corridor directory: %w", err)
+		return nil, fmt.Errorf("get current corridor directory: %w", err)
 	}
 	return s.dir, nil
 }
@@ -121,10 +121,10 @@ type staticSource struct{ d *Directory }
 
 func (s staticSource) Current(ctx context.Context) (*Directory, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("current corridor directory: %w", err)
+		return nil, fmt.Errorf("get current corridor directory: %w", err)
 	}
 	if err := s.d.CheckExpiry(time.Now()); err != nil {
-		return nil, fmt.Errorf("current corridor directory: %w", err)
+		return nil, fmt.Errorf("get current corridor directory: %w", err)
 	}
 	return s.d, nil
 }

@@ -23,8 +23,8 @@ func validate(what string, v any) error {
 		return name
 	})
 	// Registration fails only for an empty tag or nil function.
-	_ = val.RegisterValidation("code", func(fl validator.FieldLevel) bool { return isCode(fl.Field().String()) })
-	_ = val.RegisterValidation("member", func(fl validator.FieldLevel) bool { return isMember(fl.Field().String()) })
+	_ = val.RegisterValidation("code", func(fl validator.FieldLevel) bool { return corridor.IsCode(fl.Field().String()) })
+	_ = val.RegisterValidation("member", func(fl validator.FieldLevel) bool { return corridor.MemberCode(fl.Field().String()).Valid() })
 	_ = val.RegisterValidation("msgtype", func(fl validator.FieldLevel) bool {
 		t := MessageType(fl.Field().String())
 		for _, known := range MessageTypes() {
@@ -70,31 +70,4 @@ func fieldMessage(fe validator.FieldError) string {
 	default:
 		return "is invalid (" + fe.Tag() + ")"
 	}
-}
-
-// isCode accepts identifiers and coded values: message ids, case
-// references, agency ids, milestones, ISIC sections, age bands. Refusing
-// spaces and other punctuation keeps names and narratives out of columns
-// that are logged or passed to the coordinator.
-func isCode(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
-		case r == '_', r == '.', r == ':', r == '+', r == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// isMember accepts an ISO 3166-1 alpha-2 code or the coordinator's code.
-func isMember(s string) bool {
-	if s == string(corridor.Coordinator) {
-		return true
-	}
-	return len(s) == 2 && 'A' <= s[0] && s[0] <= 'Z' && 'A' <= s[1] && s[1] <= 'Z'
 }

@@ -2,8 +2,8 @@
 // problem responses mapped from corridor.Error kinds in one table, strict JSON
 // decoding and validation whose errors name JSON paths, and the middleware and
 // operational endpoints (request ids, access log, panic recovery, Prometheus
-// metrics, /healthz, /readyz, /metrics) that make services look alike to
-// operators.
+// metrics, /healthz, /readyz, /metrics) and the server's life cycle (Serve)
+// that make services look alike to operators.
 //
 // Nothing here logs request bodies, query strings or raw paths: those can carry
 // personal data. Logs and metrics name the route pattern instead.

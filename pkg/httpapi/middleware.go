@@ -134,33 +134,20 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 				slog.String("request_id", RequestIDFromContext(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("route", routeLabel(r)),
-				slog.String("panic", describePanic(v)),
+				slog.String("panic", corridor.PanicError(v).Error()),
 				slog.String("stack", string(debug.Stack())))
 			if rec != nil && rec.wroteHeader {
 				// Part of a response is out; the honest thing left is to cut
 				// the connection so the client sees it incomplete.
 				panic(http.ErrAbortHandler)
 			}
-			err := fmt.Errorf("handler panicked: %s", describePanic(v))
+			err := fmt.Errorf("handle request: %w", corridor.PanicError(v))
 			p := ProblemFor(err)
 			p.RequestID = RequestIDFromContext(r.Context())
 			WriteProblem(w, p)
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// describePanic renders a panic value for the log. Errors (runtime errors
-// among them) and strings are messages written by programmers; any other value
-// is named by its type only, since it might be a struct full of a child's data.
-func describePanic(v any) string {
-	if err, ok := v.(error); ok {
-		return err.Error()
-	}
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return fmt.Sprintf("value of type %T", v)
 }
 
 // statusRecorder remembers the status and size of a response.

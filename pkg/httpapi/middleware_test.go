@@ -241,6 +241,7 @@ func TestOps(t *testing.T) {
 		<-ctx.Done() // honours the timeout
 		return ctx.Err()
 	}}
+	panicCheck := Check{Name: "buggy", Check: func(context.Context) error { panic("nil directory") }}
 	tests := []struct {
 		name       string
 		checks     []Check
@@ -251,6 +252,7 @@ func TestOps(t *testing.T) {
 		{"all ok", []Check{okCheck}, 200, map[string]string{"database": "ok"}},
 		{"one down", []Check{okCheck, downCheck}, 503, map[string]string{"database": "ok", "nats": "failed"}},
 		{"timeout", []Check{slowCheck}, 503, map[string]string{"slow": "failed"}},
+		{"panic", []Check{okCheck, panicCheck}, 503, map[string]string{"database": "ok", "buggy": "failed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,12 +2,15 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
 )
 
 // Check is a named readiness check, such as a database ping. Readyz cancels
@@ -47,6 +50,13 @@ func Readyz(logger *slog.Logger, checks ...Check) http.Handler {
 		var wg sync.WaitGroup
 		for i, c := range checks {
 			wg.Go(func() {
+				// A check runs outside the handler's goroutine, out of the
+				// middleware's reach: a panic here would end the process.
+				defer func() {
+					if v := recover(); v != nil {
+						errs[i] = fmt.Errorf("check %s: %w", c.Name, corridor.PanicError(v))
+					}
+				}()
 				timeout := c.Timeout
 				if timeout <= 0 {
 					timeout = CheckTimeout

@@ -196,7 +196,7 @@ func (cfg Config) validate() error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("invalid config: %w", err)
+		return fmt.Errorf("validate config: %w", err)
 	}
 	return nil
 }

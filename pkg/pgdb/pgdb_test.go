@@ -97,7 +97,7 @@ func TestOpenGivesUpWithTheLastError(t *testing.T) {
 	dsn := pg.NewDatabase(t, empty)
 	// Long enough for one connection attempt to finish on a loaded machine,
 	// so the error Open gives up with is the server's, not the deadline's.
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	missing := strings.Replace(dsn, "/pgtest_", "/missing_", 1)
 	_, err := pgdb.Open(ctx, missing)

@@ -1,7 +1,8 @@
 // Package streams defines the corridor's JetStream layout on a member's
 // server: the OUTBOX stream a member's relay publishes to, the INBOX stream
 // that sources from each peer's OUTBOX the slice addressed to this member,
-// the subjects both use and the rule for message ids.
+// the subjects both use, the rule for message ids, and the durable consumer
+// a service reads its INBOX with.
 //
 // A member publishes to corr.<from>.out.<to>.<type> in its own OUTBOX. The
 // recipient's INBOX sources that slice across the hub and stores it as

@@ -278,3 +278,53 @@ func TestEnsureInboxAddsPeers(t *testing.T) {
 		t.Errorf("EnsureInbox with a repeated peer: %v", err)
 	}
 }
+
+func TestEnsureInboxConsumer(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	js := member(t)
+	if err := streams.EnsureInbox(ctx, js, "ci", []string{"bf"}); err != nil {
+		t.Fatal(err)
+	}
+	waits := []time.Duration{time.Minute, 2 * time.Minute}
+	// A consumer as earlier versions made it, with a delivery limit.
+	if _, err := js.CreateOrUpdateConsumer(ctx, streams.Inbox, jetstream.ConsumerConfig{
+		Durable: "relay", FilterSubject: "corr.ci.in.>", AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: waits[0], MaxDeliver: 8, BackOff: waits,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := streams.InboxConsumer{Name: "relay", Description: "test", AckWaits: waits}
+	for range 2 { // the first call updates it, the second finds it as it wants it
+		cons, err := streams.EnsureInboxConsumer(ctx, js, "ci", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := cons.CachedInfo().Config
+		// No delivery limit: the service decides when to give up, after
+		// its quarantine record is stored.
+		if cfg.MaxDeliver != -1 {
+			t.Errorf("MaxDeliver = %d, want -1", cfg.MaxDeliver)
+		}
+		if cfg.FilterSubject != "corr.ci.in.>" || cfg.AckWait != waits[0] || !slices.Equal(cfg.BackOff, waits) {
+			t.Errorf("filter %q, ack wait %s, back-off %v", cfg.FilterSubject, cfg.AckWait, cfg.BackOff)
+		}
+		if cfg.AckPolicy != jetstream.AckExplicitPolicy || cfg.Durable != "relay" {
+			t.Errorf("ack policy %v, durable %q", cfg.AckPolicy, cfg.Durable)
+		}
+	}
+
+	for _, tc := range []struct {
+		name   string
+		member string
+		c      streams.InboxConsumer
+	}{
+		{"no name", "ci", streams.InboxConsumer{AckWaits: waits}},
+		{"no ack waits", "ci", streams.InboxConsumer{Name: "relay"}},
+		{"bad member", "CI", c},
+	} {
+		if _, err := streams.EnsureInboxConsumer(ctx, js, tc.member, tc.c); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}

@@ -10,24 +10,23 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/pkg/pgdb"
+	"github.com/corridor-org/corridor/pkg/streams"
 	"github.com/corridor-org/corridor/services/coordinator/internal/coordinator"
 )
 
@@ -42,9 +41,6 @@ func main() {
 
 // startTimeout bounds waiting for the database at start-up.
 const startTimeout = 2 * time.Minute
-
-// shutdownTimeout bounds draining HTTP requests at exit.
-const shutdownTimeout = 10 * time.Second
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
@@ -85,24 +81,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	nc, err := nats.Connect(cfg.NATSURL,
-		nats.Name("coordinator"),
-		nats.UserInfo(cfg.NATSUser, cfg.NATSPassword),
-		nats.RetryOnFailedConnect(true),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			logger.Warn("disconnected from NATS", "error", err)
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			logger.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted())
-		}),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			logger.Error("NATS error", "error", err)
-		}),
-	)
+	nc, err := streams.Connect(cfg.NATSURL, "coordinator", cfg.NATSUser, cfg.NATSPassword, logger)
 	if err != nil {
-		return fmt.Errorf("connect to NATS: %w", err)
+		return err
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
@@ -127,41 +108,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              cfg.HTTPAddr,
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	httpErr := make(chan error, 1)
-	go func() {
-		logger.Info("serving HTTP", "addr", cfg.HTTPAddr)
-		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-			httpErr <- fmt.Errorf("serve HTTP: %w", err)
-		}
-		close(httpErr)
-	}()
-
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- c.Run(runCtx) }()
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case err, ok := <-httpErr:
-		if ok {
-			runErr = err
-		}
-	}
-	stop()
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancelShutdown()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("shut down HTTP: %w", err))
-	}
-	runErr = errors.Join(runErr, <-done)
+	logger.Info("serving HTTP", "addr", ln.Addr().String())
+	runErr := httpapi.Serve(ctx, httpapi.NewServer(handler, logger), ln, c.Run)
 	logger.Info("coordinator stopped")
 	return runErr
 }

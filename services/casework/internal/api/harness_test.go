@@ -60,7 +60,14 @@ const (
 // child-protection agencies offer.
 type testDirectory map[corridor.MemberCode]map[string]referral.Agency
 
+// panickingAgency is an agency id whose lookup panics, standing for a bug
+// that some message triggers.
+const panickingAgency = "BF-PANIC"
+
 func (d testDirectory) Agency(_ context.Context, m corridor.MemberCode, id string) (referral.Agency, error) {
+	if id == panickingAgency {
+		panic("directory lookup panicked (test)")
+	}
 	a, ok := d[m][id]
 	if !ok {
 		return referral.Agency{}, corridor.Errorf(corridor.KindNotFound, "no such agency")

@@ -110,6 +110,43 @@ func TestBadInboxMessagesAreQuarantined(t *testing.T) {
 			t.Errorf("%s: apply_attempts %v", b.msg.MessageID, item["apply_attempts"])
 		}
 	}
+	doc := schemas{loadOpenAPI(t).Components.Schemas}
+	for _, it := range items {
+		for _, problem := range doc.conform("failed item", doc.ref("FailedMessage"), it) {
+			t.Errorf("docs/api/openapi.yaml: %s", problem)
+		}
+		if item := it.(map[string]any); item["gave_up"] != false || item["next_apply_at"] == nil {
+			t.Errorf("%s: gave_up %v, next_apply_at %v; want false and a time", item["message_id"], item["gave_up"], item["next_apply_at"])
+		}
+	}
+
+	// After MaxApplyAttempts failures casework gives up: the message stays
+	// listed, marked so, without a next attempt.
+	last := bad[0].msg.MessageID
+	if _, err := ci.pool.Exec(context.Background(), `
+		UPDATE exchange_inbox SET apply_attempts = $2, next_apply_at = now() WHERE message_id = $1`,
+		last, exchange.MaxApplyAttempts-1); err != nil {
+		t.Fatal(err)
+	}
+	var gaveUp map[string]any
+	waitFor(t, "casework to give up on "+last, func() bool {
+		r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token("ci-supervisor"), nil)
+		for _, it := range r.json(t)["items"].([]any) {
+			if item := it.(map[string]any); item["message_id"] == last && item["gave_up"] == true {
+				gaveUp = item
+				return true
+			}
+		}
+		return false
+	})
+	if gaveUp["next_apply_at"] != nil || gaveUp["apply_attempts"] != float64(exchange.MaxApplyAttempts) {
+		t.Errorf("given up: next_apply_at %v, apply_attempts %v; want null and %d",
+			gaveUp["next_apply_at"], gaveUp["apply_attempts"], exchange.MaxApplyAttempts)
+	}
+	for _, problem := range doc.conform("given-up item", doc.ref("FailedMessage"), gaveUp) {
+		t.Errorf("docs/api/openapi.yaml: %s", problem)
+	}
+
 	// Nothing was dropped: every bad row is still in the inbox, unapplied.
 	var unapplied int
 	if err := ci.pool.QueryRow(context.Background(), `SELECT count(*) FROM exchange_inbox WHERE applied_at IS NULL`).Scan(&unapplied); err != nil {
@@ -159,6 +196,10 @@ func TestRecipientRefusesMisaddressedReferrals(t *testing.T) {
 		{name: "not a first sending", payload: variant(func(q *corridorv1.Referral) { q.BaseStatus = "delivered" }), reason: "cannot send"},
 		{name: "unknown base", payload: variant(func(q *corridorv1.Referral) { q.BaseStatus = "limbo" }), reason: "unknown referral status"},
 		{name: "NUL in a name", payload: variant(func(q *corridorv1.Referral) { q.Child.Name.GivenNames = "a\x00" }), reason: "NUL"},
+		// A bug that some message triggers fails that message, not the
+		// applier.
+		{name: "a panic while applying", msg: func(m *exchange.InboxMessage) { m.RecipientAgency = panickingAgency },
+			payload: variant(func(q *corridorv1.Referral) { q.Routing.RecipientAgency = panickingAgency }), reason: "internal error"},
 	}
 	for i, tc := range tests {
 		m := exchange.InboxMessage{MessageID: "ci-bad-" + string(rune('a'+i)), MessageType: exchange.TypeReferral,

@@ -78,7 +78,11 @@ type failedView struct {
 	ReceivedAt      time.Time `json:"received_at"`
 	ApplyAttempts   int       `json:"apply_attempts"`
 	ApplyError      string    `json:"apply_error"`
-	NextApplyAt     time.Time `json:"next_apply_at"`
+	// NextApplyAt is null once casework gave up on the message.
+	NextApplyAt *time.Time `json:"next_apply_at"`
+	// GaveUp is set after exchange.MaxApplyAttempts failures: the message
+	// is no longer retried and waits for an operator.
+	GaveUp bool `json:"gave_up"`
 }
 
 // offered reports whether this API lets users cause ev.
@@ -142,10 +146,15 @@ func newSummaryView(r workflow.Referral) summaryView {
 }
 
 func newFailedView(m exchange.InboxMessage) failedView {
-	return failedView{
+	v := failedView{
 		MessageID: m.MessageID, MessageType: string(m.MessageType), CaseRef: m.CaseRef, ReferralID: m.ReferralID,
 		SenderMember: string(m.SenderMember), SenderAgency: m.SenderAgency, RecipientAgency: m.RecipientAgency,
 		SentAt: m.SentAt, ReceivedAt: m.ReceivedAt, ApplyAttempts: m.ApplyAttempts, ApplyError: m.ApplyError,
-		NextApplyAt: m.NextApplyAt,
+		GaveUp: m.GaveUp,
 	}
+	if !m.GaveUp {
+		next := m.NextApplyAt
+		v.NextApplyAt = &next
+	}
+	return v
 }

@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,7 +36,6 @@ type Config struct {
 const (
 	DefaultPollInterval = 2 * time.Second
 	startTimeout        = 2 * time.Minute // the database may start after us
-	shutdownTimeout     = 20 * time.Second
 )
 
 // App is a configured casework, ready to serve.
@@ -114,37 +111,11 @@ func (a *App) Close() { a.pool.Close() }
 // Serve serves HTTP on ln and runs the inbox applier until ctx ends, then
 // shuts the server down gracefully: requests in flight may finish.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var wg sync.WaitGroup
-	wg.Go(func() { a.svc.RunApplier(runCtx, a.cfg.PollInterval) })
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
 	a.logger.Info("casework serving", "addr", ln.Addr().String(), "member", string(a.cfg.Member))
-
-	var err error
-	select {
-	case <-ctx.Done():
-		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-		defer cancel()
-		if serr := srv.Shutdown(shutCtx); serr != nil {
-			err = fmt.Errorf("shut down http server: %w", serr)
-		}
-		<-serveErr
-	case serr := <-serveErr:
-		err = fmt.Errorf("serve http: %w", serr)
-	}
-	stop()
-	wg.Wait()
+	err := httpapi.Serve(ctx, httpapi.NewServer(a.handler, a.logger), ln, func(ctx context.Context) error {
+		a.svc.RunApplier(ctx, a.cfg.PollInterval)
+		return nil
+	})
 	a.logger.Info("casework stopped")
 	return err
 }
@@ -160,8 +131,5 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	if err := a.Serve(ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return a.Serve(ctx, ln)
 }

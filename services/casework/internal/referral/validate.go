@@ -162,7 +162,7 @@ func recipientErrors(ctx context.Context, d *Document, caller Caller, dir Direct
 	}
 	agency, err := dir.Agency(ctx, member, d.Recipient.Agency)
 	if corridor.KindOf(err) == corridor.KindNotFound {
-		return []corridor.FieldError{{Field: "recipient.agency", Message: "must be an agency of member " + d.Recipient.Member + " in the corridor directory"}}, nil
+		return []corridor.FieldError{{Field: "recipient.agency", Message: "must be an agency of the recipient member in the corridor directory"}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up recipient agency: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -52,7 +53,7 @@ func rejectRule(err error) error {
 
 // internalReason is stored for a failure that was not the message's fault;
 // the cause is in the log, under the message id.
-const internalReason = "casework could not apply the message (an internal error, logged under this message id); it will be retried"
+const internalReason = "casework could not apply the message (an internal error, logged under this message id)"
 
 // ApplyInbox applies the inbox messages that are due, one batch, and
 // reports how many it handled. A message that cannot be applied is marked
@@ -88,7 +89,7 @@ func (s *Service) applyInSavepoint(ctx context.Context, tx pgx.Tx, m exchange.In
 	if err != nil {
 		return fmt.Errorf("begin savepoint: %w", err)
 	}
-	applyErr := s.applyOne(ctx, sp, m)
+	applyErr := s.applyRecovered(ctx, sp, m)
 	if applyErr == nil {
 		if err := sp.Commit(ctx); err != nil {
 			return fmt.Errorf("release savepoint: %w", err)
@@ -119,6 +120,20 @@ func (s *Service) applyInSavepoint(ctx context.Context, tx pgx.Tx, m exchange.In
 	}
 	s.metrics.failed.WithLabelValues(string(m.MessageType)).Inc()
 	return nil
+}
+
+// applyRecovered is applyOne with a panic turned into an error: a message
+// that crashed the applier would crash casework again at every pass, and
+// would never be marked failed, let alone given up on.
+func (s *Service) applyRecovered(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("apply inbox message: %w", corridor.PanicError(v))
+			s.logger.LogAttrs(ctx, slog.LevelError, "applying an inbox message panicked",
+				slog.String("message_id", m.MessageID), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	return s.applyOne(ctx, tx, m)
 }
 
 // applyOne applies one message. A message already in a referral's history

@@ -6,22 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
 
 // TrackingType is the message type token of tracking events on subjects.
 const TrackingType = "tracking"
 
-// consumeLoop reads the INBOX until ctx ends, one message at a time. When
-// reading stops for another reason (the consumer was deleted, say), the
-// consumer is set up again.
+// consumeLoop reads the INBOX until ctx ends. When reading stops for
+// another reason (the consumer was deleted, say), the consumer is set up
+// again.
 func (c *Coordinator) consumeLoop(ctx context.Context, cons jetstream.Consumer) {
 	for {
-		err := c.consume(ctx, cons)
+		err := streams.Consume(ctx, cons, func(msg jetstream.Msg) { c.handle(ctx, msg) })
 		if ctx.Err() != nil {
 			return
 		}
@@ -40,24 +42,7 @@ func (c *Coordinator) consumeLoop(ctx context.Context, cons jetstream.Consumer) 
 	}
 }
 
-// consume handles messages until the iterator ends, and says why it did.
-func (c *Coordinator) consume(ctx context.Context, cons jetstream.Consumer) error {
-	it, err := cons.Messages(jetstream.PullMaxMessages(64))
-	if err != nil {
-		return fmt.Errorf("read inbox stream: %w", err)
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			return fmt.Errorf("read inbox stream: %w", err)
-		}
-		c.handle(ctx, msg)
-	}
-}
-
+// sleep waits d or until ctx ends, reporting false in the latter case.
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -106,7 +91,7 @@ func (c *Coordinator) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	log := c.logger.With("subject", msg.Subject(), "stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered)
-	err = c.process(ctx, msg)
+	err = c.processRecovered(ctx, msg, log)
 	var rej *Rejection
 	switch {
 	case err == nil:
@@ -125,11 +110,28 @@ func (c *Coordinator) handle(ctx context.Context, msg jetstream.Msg) {
 		log.ErrorContext(ctx, "giving up on an inbox message", "error", err)
 		if c.quarantine(ctx, log, msg, meta, &Rejection{Reason: ReasonGaveUp, Err: err}) {
 			c.settle(ctx, log, msg.TermWithReason("quarantined"))
+		} else {
+			// The consumer has no delivery limit: the event comes back and
+			// its quarantine is tried again.
+			c.settle(ctx, log, msg.NakWithDelay(c.retryDelay(meta)))
 		}
 	default:
 		log.WarnContext(ctx, "handling an inbox message failed; will retry", "error", err)
 		c.settle(ctx, log, msg.NakWithDelay(c.retryDelay(meta)))
 	}
+}
+
+// processRecovered is process with a panic turned into a transient error:
+// an event that crashed the coordinator would crash it again at every
+// redelivery and never reach the quarantine.
+func (c *Coordinator) processRecovered(ctx context.Context, msg jetstream.Msg, log *slog.Logger) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("handle inbox message: %w", corridor.PanicError(v))
+			log.ErrorContext(ctx, "handling an inbox message panicked", "error", err, "stack", string(debug.Stack()))
+		}
+	}()
+	return c.process(ctx, msg)
 }
 
 func (c *Coordinator) process(ctx context.Context, msg jetstream.Msg) error {

@@ -41,12 +41,14 @@ type Config struct {
 
 	// Timeout bounds one database or NATS call made outside a request (5 s).
 	Timeout time.Duration
-	// MaxDeliver bounds deliveries of one INBOX message (8); after the last
-	// failure the event is quarantined as gave_up.
+	// MaxDeliver is the delivery of one INBOX message from which a failure
+	// quarantines it as gave_up (8). The coordinator counts, not the
+	// server: an event whose quarantine cannot be stored yet keeps coming
+	// back until it can.
 	MaxDeliver int
 	// AckWaits are JetStream's BackOff for the consumer: how long it waits
 	// for an acknowledgement before redelivering, by delivery (30 s, 1 min,
-	// 2 min, 5 min, 10 min, 15 min, 30 min).
+	// 2 min, 5 min, 10 min, 15 min, 30 min; the last repeats).
 	AckWaits []time.Duration
 	// RetryDelays are the waits before an event that failed for a transient
 	// reason is delivered again (1 s, 5 s, 15 s, 30 s, 1 min, 2 min, 5 min).
@@ -92,9 +94,6 @@ func (c *Config) validate() error {
 	}
 	if c.Registry == nil {
 		errs = append(errs, errors.New("no metrics registry"))
-	}
-	if c.MaxDeliver < len(c.AckWaits) {
-		errs = append(errs, fmt.Errorf("max deliver %d is less than the %d ack waits", c.MaxDeliver, len(c.AckWaits)))
 	}
 	return errors.Join(errs...)
 }
@@ -162,19 +161,13 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 	if err := streams.EnsureInbox(ctx, c.cfg.JetStream, c.domain, peers); err != nil {
 		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
-	cons, err := c.cfg.JetStream.CreateOrUpdateConsumer(ctx, streams.Inbox, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		Description:   "the coordinator: verifies and stores tracking events",
-		FilterSubject: streams.InboxSubjects(c.domain),
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       c.cfg.AckWaits[0],
-		MaxDeliver:    c.cfg.MaxDeliver,
-		BackOff:       c.cfg.AckWaits,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		MaxAckPending: 256,
+	cons, err := streams.EnsureInboxConsumer(ctx, c.cfg.JetStream, c.domain, streams.InboxConsumer{
+		Name:        ConsumerName,
+		Description: "the coordinator: verifies and stores tracking events",
+		AckWaits:    c.cfg.AckWaits,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ensure streams: create consumer %s: %w", ConsumerName, err)
+		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
 	return cons, nil
 }
@@ -192,12 +185,8 @@ func (c *Coordinator) Run(ctx context.Context) error {
 			break
 		}
 		c.logger.WarnContext(ctx, "setting up the streams failed; retrying", "retry_in", delay, "error", err)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, delay) {
 			return nil
-		case <-t.C:
 		}
 	}
 	c.logger.InfoContext(ctx, "coordinator running")

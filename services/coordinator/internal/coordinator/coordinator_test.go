@@ -38,6 +38,10 @@ var schema = pgtest.Template{Name: "coordinator", Migrate: coordinator.Migrate}
 
 const waitTimeout = 30 * time.Second
 
+// maxDeliver is the test coordinator's MaxDeliver: few deliveries, so that
+// giving up happens within a test.
+const maxDeliver = 3
+
 const (
 	ci    corridor.MemberCode = "CI"
 	bf    corridor.MemberCode = "BF"
@@ -126,13 +130,18 @@ func buildDirectory(t *testing.T, signers map[corridor.MemberCode]signer, idps i
 	return d
 }
 
-// switchSource is a directory source a test can make fail.
+// switchSource is a directory source a test can make fail, or panic as a
+// bug that some event triggers would.
 type switchSource struct {
-	inner directory.Source
-	fail  atomic.Bool
+	inner  directory.Source
+	fail   atomic.Bool
+	panics atomic.Bool
 }
 
 func (s *switchSource) Current(ctx context.Context) (*directory.Directory, error) {
+	if s.panics.Load() {
+		panic("directory source panicked (test)")
+	}
 	if s.fail.Load() {
 		return nil, errors.New("directory unavailable (test)")
 	}
@@ -212,7 +221,8 @@ func (w *world) startCoordinator(t *testing.T, run bool) *node {
 	n.c, err = coordinator.New(coordinator.Config{
 		Pool: n.pool, Conn: nc, JetStream: js, Directory: n.source, Verifier: verifier,
 		Logger: logger, Registry: n.registry,
-		MaxDeliver:  3,
+		Timeout:     15 * time.Second, // generous: a loaded machine running with -race
+		MaxDeliver:  maxDeliver,
 		AckWaits:    []time.Duration{20 * time.Second},
 		RetryDelays: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond},
 	})
@@ -265,7 +275,9 @@ func count(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int {
 func publish(t *testing.T, w *world, member, subject string, data []byte) {
 	t.Helper()
 	js := w.nats.Members[member].JetStream(t, natsconf.UserRelay)
-	if _, err := js.PublishMsg(t.Context(), &nats.Msg{Subject: subject, Data: data},
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	defer cancel()
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data},
 		jetstream.WithMsgID(corridor.NewID("test-"))); err != nil {
 		t.Fatalf("publish %s: %v", subject, err)
 	}

@@ -86,10 +86,9 @@ func newValidator() *validator.Validate {
 			panic(err) // only an empty tag or a nil function gets here
 		}
 	}
-	must(v.RegisterValidation("code", func(fl validator.FieldLevel) bool { return isCode(fl.Field().String()) }))
+	must(v.RegisterValidation("code", func(fl validator.FieldLevel) bool { return corridor.IsCode(fl.Field().String()) }))
 	must(v.RegisterValidation("member", func(fl validator.FieldLevel) bool {
-		m := fl.Field().String()
-		return m == string(corridor.Coordinator) || (len(m) == 2 && isUpper(m))
+		return corridor.MemberCode(fl.Field().String()).Valid()
 	}))
 	must(v.RegisterValidation("milestone", func(fl validator.FieldLevel) bool {
 		return slices.Contains(cases.Milestones(), cases.Milestone(fl.Field().String()))
@@ -103,32 +102,6 @@ func newValidator() *validator.Validate {
 		return slices.Contains(cases.AgeBands(), fl.Field().String())
 	}))
 	return v
-}
-
-// isCode accepts what may appear in an id or code column: letters, digits
-// and a little punctuation, no spaces, so that no name or narrative fits.
-func isCode(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
-		case r == '_', r == '.', r == ':', r == '+', r == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func isUpper(s string) bool {
-	for i := range len(s) {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 // verifier checks signed tracking events against the directory.
@@ -156,7 +129,7 @@ func (v *verifier) Verify(dir *directory.Directory, from string, data []byte) (E
 		return reject(ReasonMalformed, "", "", "signed event has fields this version does not know")
 	}
 	member := corridor.MemberCode(signed.GetMember())
-	if !isCode(string(member)) {
+	if !corridor.IsCode(string(member)) {
 		return reject(ReasonMalformed, "", "", "signed event has no valid member")
 	}
 	if _, err := dir.Member(member); err != nil {
@@ -183,7 +156,7 @@ func (v *verifier) Verify(dir *directory.Directory, from string, data []byte) (E
 		return reject(ReasonMalformed, string(member), "", "event of %s has fields this version does not know", member)
 	}
 	eventID := ""
-	if isCode(pe.GetEventId()) {
+	if corridor.IsCode(pe.GetEventId()) {
 		eventID = pe.GetEventId()
 	}
 	if pe.GetMember() != string(member) {

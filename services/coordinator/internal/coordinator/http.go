@@ -95,7 +95,7 @@ func (c *Coordinator) handleListCases(w http.ResponseWriter, r *http.Request) {
 
 func (c *Coordinator) handleGetCase(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("case_ref")
-	if !isCode(ref) {
+	if !corridor.IsCode(ref) {
 		// Not a reference the corridor mints: no case has it.
 		httpapi.Error(w, r, c.logger, corridor.Errorf(corridor.KindNotFound, "No case has this reference."))
 		return

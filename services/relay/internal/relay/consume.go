@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -26,14 +27,12 @@ import (
 // notifies the case system (exchange_receipt).
 const ReceiptType = "receipt"
 
-// consumeLoop reads the INBOX until ctx ends. Messages are handled one at
-// a time: order within a peer's stream is kept, and the throughput of one
-// country's referrals is far below what one goroutine handles. When reading
-// stops for another reason (the consumer was deleted, say), the consumer is
-// set up again.
+// consumeLoop reads the INBOX until ctx ends. When reading stops for
+// another reason (the consumer was deleted, say), the consumer is set up
+// again.
 func (r *Relay) consumeLoop(ctx context.Context, cons jetstream.Consumer) {
 	for {
-		err := r.consume(ctx, cons)
+		err := streams.Consume(ctx, cons, func(msg jetstream.Msg) { r.handle(ctx, msg) })
 		if ctx.Err() != nil {
 			return
 		}
@@ -49,24 +48,6 @@ func (r *Relay) consumeLoop(ctx context.Context, cons jetstream.Consumer) {
 			continue
 		}
 		cons = c
-	}
-}
-
-// consume handles messages until the iterator ends, and says why it did.
-func (r *Relay) consume(ctx context.Context, cons jetstream.Consumer) error {
-	it, err := cons.Messages(jetstream.PullMaxMessages(64))
-	if err != nil {
-		return fmt.Errorf("read inbox stream: %w", err)
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			return fmt.Errorf("read inbox stream: %w", err)
-		}
-		r.handle(ctx, msg)
 	}
 }
 
@@ -105,7 +86,7 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	log := r.logger.With("subject", msg.Subject(), "stream_seq", meta.Sequence.Stream,
 		"delivery", meta.NumDelivered)
-	err = r.process(ctx, msg, meta, log)
+	err = r.processRecovered(ctx, msg, meta, log)
 	var rej *rejection
 	switch {
 	case err == nil:
@@ -123,6 +104,10 @@ func (r *Relay) handle(ctx context.Context, msg jetstream.Msg) {
 		rej := &rejection{reason: ReasonGaveUp, err: err, header: peek(msg.Subject(), msg.Data())}
 		if r.quarantine(ctx, log, msg, meta, rej) {
 			r.settle(ctx, log, msg, outcomeQuarantined)
+		} else {
+			// The consumer has no delivery limit: the message comes back
+			// and its quarantine is tried again.
+			r.settle(ctx, log, msg, outcomeRetry)
 		}
 	default:
 		log.WarnContext(ctx, "handling an inbox message failed; will retry", "error", err)
@@ -184,6 +169,19 @@ func (r *Relay) quarantine(ctx context.Context, log *slog.Logger, msg jetstream.
 	log.WarnContext(ctx, "inbox message quarantined", "reason", string(rej.reason),
 		"message_id", h.MessageID, "error", rej.err)
 	return true
+}
+
+// processRecovered is process with a panic turned into a transient error:
+// a message that crashed the relay would crash it again at every
+// redelivery and never reach the quarantine.
+func (r *Relay) processRecovered(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, log *slog.Logger) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("handle inbox message: %w", corridor.PanicError(v))
+			log.ErrorContext(ctx, "handling an inbox message panicked", "error", err, "stack", string(debug.Stack()))
+		}
+	}()
+	return r.process(ctx, msg, meta, log)
 }
 
 // process handles one message. It returns nil once the message is stored

@@ -129,7 +129,7 @@ func (r *Relay) resendLoop(ctx context.Context) {
 func (r *Relay) ResendDue(ctx context.Context) (int, error) {
 	msgs, err := claimResend(ctx, r.cfg.Pool, r.cfg.ResendAfter, r.cfg.ResendMax, r.cfg.BatchSize)
 	if err != nil {
-		return 0, fmt.Errorf("resend: %w", err)
+		return 0, fmt.Errorf("resend due messages: %w", err)
 	}
 	for _, m := range msgs {
 		log := r.logger.With("message_id", m.MessageID, "message_type", string(m.MessageType),

@@ -2,7 +2,9 @@ package relay_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,10 +112,36 @@ func (s sealer) receipt(messageID string, signer envelope.SigningKey) []byte {
 // publish puts data in member's OUTBOX as that member's relay would.
 func publish(t *testing.T, js jetstream.JetStream, subject string, data []byte) {
 	t.Helper()
-	if _, err := js.PublishMsg(t.Context(), &nats.Msg{Subject: subject, Data: data},
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	defer cancel()
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data},
 		jetstream.WithMsgID(corridor.NewID("test-"))); err != nil {
 		t.Fatalf("publish to %s: %v", subject, err)
 	}
+}
+
+// quarantineFailed is what the relay logs when it cannot store a
+// quarantine record.
+const quarantineFailed = "quarantining an inbox message failed"
+
+func exec(t *testing.T, pool *pgxpool.Pool, sql string) {
+	t.Helper()
+	if _, err := pool.Exec(t.Context(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// waitQuarantined waits until pool's quarantine holds one row more than
+// before, and returns the newest.
+func waitQuarantined(t *testing.T, pool *pgxpool.Pool, before int) relay.Quarantined {
+	t.Helper()
+	var q relay.Quarantined
+	waitFor(t, "the message is quarantined", func() (bool, error) {
+		var n int
+		q, n = newestQuarantined(t, pool)
+		return n == before+1, nil
+	})
+	return q
 }
 
 // newestQuarantined returns the latest quarantine row and the row count.
@@ -273,12 +301,7 @@ func TestQuarantine(t *testing.T) {
 			msg := tc.build()
 			_, before := newestQuarantined(t, target.pool)
 			publish(t, js, subject, msg.data)
-			var q relay.Quarantined
-			waitFor(t, "the message is quarantined", func() (bool, error) {
-				var n int
-				q, n = newestQuarantined(t, target.pool)
-				return n == before+1, nil
-			})
+			q := waitQuarantined(t, target.pool, before)
 			if q.Reason != tc.reason {
 				t.Errorf("reason = %s (%s), want %s", q.Reason, q.Error, tc.reason)
 			}
@@ -302,15 +325,53 @@ func TestQuarantine(t *testing.T) {
 		h := s.header()
 		_, before := newestQuarantined(t, bfNode.pool)
 		publish(t, ciJS, "corr.ci.out.bf.referral", s.valid(h))
-		var q relay.Quarantined
-		waitFor(t, "the message is quarantined", func() (bool, error) {
-			var n int
-			q, n = newestQuarantined(t, bfNode.pool)
-			return n == before+1, nil
-		})
+		q := waitQuarantined(t, bfNode.pool, before)
 		bfNode.source.fail.Store(false)
 		if q.Reason != relay.ReasonGaveUp || q.MessageID != h.MessageID {
 			t.Errorf("quarantined %s %q (%s), want gave_up %q", q.Reason, q.MessageID, q.Error, h.MessageID)
+		}
+	})
+
+	t.Run("gave up while the quarantine could not be written", func(t *testing.T) {
+		// The last allowed delivery fails, and so does storing its
+		// quarantine record: the message must keep coming back until the
+		// record is stored, not be dropped by a delivery limit.
+		_, before := newestQuarantined(t, bfNode.pool)
+		failuresBefore := strings.Count(bfNode.logs.String(), quarantineFailed)
+		exec(t, bfNode.pool, `ALTER TABLE relay_quarantine RENAME TO relay_quarantine_away`)
+		away := true
+		restore := func() {
+			if away {
+				away = false
+				exec(t, bfNode.pool, `ALTER TABLE relay_quarantine_away RENAME TO relay_quarantine`)
+			}
+		}
+		defer restore() // for the subtests after this one, should it fail
+		bfNode.source.fail.Store(true)
+		defer bfNode.source.fail.Store(false)
+		h := s.header()
+		publish(t, ciJS, "corr.ci.out.bf.referral", s.valid(h))
+		waitFor(t, "the quarantine fails on two deliveries past the last", func() (bool, error) {
+			return strings.Count(bfNode.logs.String(), quarantineFailed) >= failuresBefore+2, nil
+		})
+		restore()
+		q := waitQuarantined(t, bfNode.pool, before)
+		bfNode.source.fail.Store(false)
+		if q.Reason != relay.ReasonGaveUp || q.MessageID != h.MessageID {
+			t.Errorf("quarantined %s %q (%s), want gave_up %q", q.Reason, q.MessageID, q.Error, h.MessageID)
+		}
+	})
+
+	t.Run("a panic while handling", func(t *testing.T) {
+		bfNode.source.panics.Store(true)
+		defer bfNode.source.panics.Store(false)
+		h := s.header()
+		_, before := newestQuarantined(t, bfNode.pool)
+		publish(t, ciJS, "corr.ci.out.bf.referral", s.valid(h))
+		q := waitQuarantined(t, bfNode.pool, before)
+		bfNode.source.panics.Store(false)
+		if q.Reason != relay.ReasonGaveUp || q.MessageID != h.MessageID || !strings.Contains(q.Error, "panic") {
+			t.Errorf("quarantined %s %q (%s), want gave_up %q after a panic", q.Reason, q.MessageID, q.Error, h.MessageID)
 		}
 	})
 

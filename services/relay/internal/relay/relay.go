@@ -74,13 +74,16 @@ type Config struct {
 	// ResendInterval is how often the relay looks for messages to re-send
 	// (ResendAfter / 4, at most 30 s).
 	ResendInterval time.Duration
-	// MaxDeliver bounds deliveries of one INBOX message (8); after the last
-	// failure the message is quarantined as gave_up.
+	// MaxDeliver is the delivery of one INBOX message from which a failure
+	// quarantines it as gave_up (8). The relay counts, not the server: a
+	// message whose quarantine cannot be stored yet keeps coming back until
+	// it can.
 	MaxDeliver int
 	// AckWaits are how long the INBOX consumer waits for an acknowledgement
 	// before redelivering, by delivery (30 s, 1 min, 2 min, 5 min, 10 min,
-	// 15 min, 30 min): JetStream's BackOff, whose first value is the
-	// consumer's AckWait. They cover a relay that stopped mid-message.
+	// 15 min, 30 min; the last repeats): JetStream's BackOff, whose first
+	// value is the consumer's AckWait. They cover a relay that stopped
+	// mid-message.
 	AckWaits []time.Duration
 	// RetryDelays are the waits before a message that failed for a
 	// transient reason (database down, publish timeout) is delivered again,
@@ -144,10 +147,6 @@ func (c *Config) validate() error {
 	if c.Registry == nil {
 		errs = append(errs, errors.New("no metrics registry"))
 	}
-	if c.MaxDeliver < len(c.AckWaits) {
-		// JetStream refuses a consumer with more back-off delays than deliveries.
-		errs = append(errs, fmt.Errorf("max deliver %d is less than the %d ack waits", c.MaxDeliver, len(c.AckWaits)))
-	}
 	return errors.Join(errs...)
 }
 
@@ -204,19 +203,13 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 	if err := streams.EnsureInbox(ctx, r.cfg.JetStream, r.domain, peers); err != nil {
 		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
-	cons, err := r.cfg.JetStream.CreateOrUpdateConsumer(ctx, streams.Inbox, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		Description:   "the relay: opens, stores and answers what peers sent",
-		FilterSubject: streams.InboxSubjects(r.domain),
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       r.cfg.AckWaits[0],
-		MaxDeliver:    r.cfg.MaxDeliver,
-		BackOff:       r.cfg.AckWaits,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		MaxAckPending: 256,
+	cons, err := streams.EnsureInboxConsumer(ctx, r.cfg.JetStream, r.domain, streams.InboxConsumer{
+		Name:        ConsumerName,
+		Description: "the relay: opens, stores and answers what peers sent",
+		AckWaits:    r.cfg.AckWaits,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ensure streams: create consumer %s: %w", ConsumerName, err)
+		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
 	return cons, nil
 }

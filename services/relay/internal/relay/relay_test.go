@@ -147,13 +147,18 @@ func buildDirectory(t *testing.T, keys map[corridor.MemberCode]*keyfile.File, no
 
 // switchSource is a directory source a test can make fail, as a relay's
 // would while its directory file is unreadable and expired: a transient
-// failure from the relay's point of view.
+// failure from the relay's point of view. It can also panic, standing for a
+// bug that some message triggers.
 type switchSource struct {
-	inner directory.Source
-	fail  atomic.Bool
+	inner  directory.Source
+	fail   atomic.Bool
+	panics atomic.Bool
 }
 
 func (s *switchSource) Current(ctx context.Context) (*directory.Directory, error) {
+	if s.panics.Load() {
+		panic("directory source panicked (test)")
+	}
 	if s.fail.Load() {
 		return nil, errors.New("directory unavailable (test)")
 	}
@@ -200,7 +205,7 @@ func (w *world) startRelay(t *testing.T, member corridor.MemberCode, adjust func
 		Logger:         logger,
 		Registry:       n.registry,
 		PollInterval:   100 * time.Millisecond,
-		PublishTimeout: 5 * time.Second,
+		PublishTimeout: 15 * time.Second, // generous: a loaded machine running with -race
 		RetryBase:      50 * time.Millisecond,
 		RetryMax:       time.Second,
 		ResendAfter:    time.Hour,

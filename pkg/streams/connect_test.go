@@ -1,0 +1,83 @@
+package streams_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/natstest"
+	"github.com/corridor-org/corridor/pkg/streams"
+)
+
+// syncBuffer collects log lines from NATS's callback goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// connectTimeout bounds waiting for a connection on a loaded machine.
+const connectTimeout = 30 * time.Second
+
+// TestConnectOutlivesTheServer connects before the server is up, loses it,
+// and gets it back, logging both.
+func TestConnectOutlivesTheServer(t *testing.T) {
+	t.Parallel()
+	hub := natstest.StartHub(t)
+	ci := natstest.StartMember(t, hub, "ci")
+	creds := ci.Credentials(t, natsconf.UserRelay)
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+
+	nc, err := streams.Connect(ci.ClientURL(), "test", creds.User, creds.Password, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	natstest.WaitFor(t, connectTimeout, "connected", nc.IsConnected)
+
+	ci.Stop()
+	natstest.WaitFor(t, connectTimeout, "the disconnection is logged", func() bool {
+		return strings.Contains(logs.String(), "disconnected from NATS")
+	})
+	ci.Restart(t)
+	natstest.WaitFor(t, connectTimeout, "reconnected and logged", func() bool {
+		return nc.IsConnected() && strings.Contains(logs.String(), "reconnected to NATS")
+	})
+}
+
+// TestConnectWithoutAServer returns a connection that keeps trying, not an
+// error: services start in any order.
+func TestConnectWithoutAServer(t *testing.T) {
+	t.Parallel()
+	port, err := natsconf.FreePort(natstest.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "nats://" + net.JoinHostPort(natstest.Host, strconv.Itoa(port))
+	nc, err := streams.Connect(url, "test", "nobody", "secret", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("Connect without a server = %v, want a connection that retries", err)
+	}
+	defer nc.Close()
+	if nc.IsConnected() {
+		t.Error("connected to nothing")
+	}
+}

@@ -1,0 +1,84 @@
+package streams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// InboxConsumer describes the durable consumer a service reads its
+// member's INBOX with.
+type InboxConsumer struct {
+	Name        string // the durable name
+	Description string
+	// AckWaits are how long the server waits for an acknowledgement before
+	// redelivering, by delivery: JetStream's BackOff, whose first value is
+	// the consumer's AckWait. They cover a service that stopped
+	// mid-message; the last value repeats.
+	AckWaits []time.Duration
+}
+
+// maxAckPending bounds the messages handed to a service and not yet
+// settled: far above one country's traffic, low enough that a stuck
+// service does not pull the whole stream.
+const maxAckPending = 256
+
+// EnsureInboxConsumer creates member's INBOX consumer c, or brings an
+// existing one to c.
+//
+// The consumer sets no MaxDeliver: the server redelivers a message until the
+// service settles it, and the service itself decides when to give up and
+// quarantine it. A server-side limit would stop redelivery for good after a
+// last attempt that could not record its quarantine (the database down, the
+// process stopped mid-message), and the message would be lost to the
+// service without a trace.
+func EnsureInboxConsumer(ctx context.Context, js jetstream.JetStream, member string, c InboxConsumer) (jetstream.Consumer, error) {
+	if err := checkMember("member", member); err != nil {
+		return nil, err
+	}
+	if c.Name == "" || len(c.AckWaits) == 0 {
+		return nil, errors.New("ensure inbox consumer: a name and at least one ack wait are required")
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, Inbox, jetstream.ConsumerConfig{
+		Durable:       c.Name,
+		Description:   c.Description,
+		FilterSubject: InboxSubjects(member),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.AckWaits[0],
+		MaxDeliver:    -1,
+		BackOff:       c.AckWaits,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: maxAckPending,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ensure inbox consumer %s: %w", c.Name, err)
+	}
+	return cons, nil
+}
+
+// Consume passes cons's messages to handle, one at a time, until ctx ends
+// or reading fails, and returns why reading stopped. One at a time keeps the
+// order within a peer's stream, and one country's traffic is far below what
+// one goroutine handles. handle settles each message itself.
+func Consume(ctx context.Context, cons jetstream.Consumer, handle func(jetstream.Msg)) error {
+	it, err := cons.Messages(jetstream.PullMaxMessages(64))
+	if err != nil {
+		return fmt.Errorf("read inbox stream: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return fmt.Errorf("read inbox stream: %w", err)
+		}
+		handle(msg)
+	}
+}
