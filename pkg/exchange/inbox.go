@@ -41,16 +41,32 @@ type InboxMessage struct {
 // one that arrives later is applied soon after.
 const maxApplyBackoff = time.Hour
 
-const inboxColumns = `message_id, corridor, message_type, case_ref, referral_id, sender_member,
-	sender_agency, recipient_agency, sent_at, received_at, payload, applied_at, apply_attempts,
+// inboxMetaColumns are every inbox column but the payload: what an operator
+// sees of a failed message (ids, codes and the failure, never the personal
+// data inside), and the listing does not even read the payload.
+const inboxMetaColumns = `message_id, corridor, message_type, case_ref, referral_id, sender_member,
+	sender_agency, recipient_agency, sent_at, received_at, applied_at, apply_attempts,
 	coalesce(apply_error, ''), CASE WHEN isfinite(next_apply_at) THEN next_apply_at END`
 
+const inboxColumns = inboxMetaColumns + `, payload`
+
 func scanInbox(row pgx.CollectableRow) (InboxMessage, error) {
+	var payload []byte
+	m, err := scanInboxMeta(row, &payload)
+	m.Payload = payload
+	return m, err
+}
+
+// scanInboxMeta scans inboxMetaColumns, then any extra columns into extra.
+func scanInboxMeta(row pgx.CollectableRow, extra ...any) (InboxMessage, error) {
 	var m InboxMessage
 	var next *time.Time // NULL once the case system gave up on the message
-	err := row.Scan(&m.MessageID, &m.Corridor, &m.MessageType, &m.CaseRef, &m.ReferralID, &m.SenderMember,
-		&m.SenderAgency, &m.RecipientAgency, &m.SentAt, &m.ReceivedAt, &m.Payload, &m.AppliedAt,
-		&m.ApplyAttempts, &m.ApplyError, &next)
+	dest := append([]any{&m.MessageID, &m.Corridor, &m.MessageType, &m.CaseRef, &m.ReferralID,
+		&m.SenderMember, &m.SenderAgency, &m.RecipientAgency, &m.SentAt, &m.ReceivedAt, &m.AppliedAt,
+		&m.ApplyAttempts, &m.ApplyError, &next}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return m, err
+	}
 	if next != nil {
 		m.NextApplyAt = *next
 	} else {
@@ -58,7 +74,7 @@ func scanInbox(row pgx.CollectableRow) (InboxMessage, error) {
 	}
 	m.SentAt, m.ReceivedAt, m.NextApplyAt = utc(m.SentAt), utc(m.ReceivedAt), utc(m.NextApplyAt)
 	m.AppliedAt = utcPtr(m.AppliedAt)
-	return m, err
+	return m, nil
 }
 
 func collectInbox(rows pgx.Rows, err error) ([]InboxMessage, error) {
@@ -159,33 +175,80 @@ func MarkApplyFailed(ctx context.Context, db DB, messageID, reason string) error
 // message before it stops offering it and leaves it to an operator.
 const MaxApplyAttempts = 16
 
-// RetryInbox offers a failed message again at once, with a fresh count of
-// attempts: what an operator does after correcting the cause.
-func RetryInbox(ctx context.Context, db DB, messageID string) error {
-	tag, err := db.Exec(ctx, `
-		UPDATE exchange_inbox SET apply_attempts = 0, next_apply_at = now()
-		WHERE message_id = $1 AND applied_at IS NULL`, messageID)
+// RetryInbox offers the failed message messageID again at once, with a
+// fresh count of attempts, and wakes the case system (the insert trigger
+// does not fire for an update): what an operator does after correcting the
+// cause. It returns the message as re-offered, without its payload, or a
+// KindNotFound error when no failed, unapplied message has that id. The
+// last apply_error stays until the message applies.
+func RetryInbox(ctx context.Context, db DB, messageID string) (InboxMessage, error) {
+	rows, err := db.Query(ctx, `
+		WITH retried AS (
+			UPDATE exchange_inbox SET apply_attempts = 0, next_apply_at = now()
+			WHERE message_id = $1 AND `+failedWhere+`
+			RETURNING *
+		)
+		SELECT `+inboxMetaColumns+`, pg_notify($2, message_id) IS NULL FROM retried`,
+		messageID, ChannelInbox)
 	if err != nil {
-		return fmt.Errorf("retry inbox message: %w", err)
+		return InboxMessage{}, fmt.Errorf("retry inbox message: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return notInInbox()
+	m, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (InboxMessage, error) {
+		var notified bool
+		return scanInboxMeta(row, &notified)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return InboxMessage{}, corridor.Errorf(corridor.KindNotFound,
+			"No failed inbox message has this id (unknown, or applied since).")
 	}
-	return nil
+	if err != nil {
+		return InboxMessage{}, fmt.Errorf("retry inbox message: %w", err)
+	}
+	return m, nil
 }
 
-// ListFailedInbox returns up to limit messages whose last attempt to apply
-// failed, oldest first: the quarantine an operator looks at.
-func ListFailedInbox(ctx context.Context, db DB, limit int) ([]InboxMessage, error) {
-	msgs, err := collectInbox(db.Query(ctx, `
-		SELECT `+inboxColumns+` FROM exchange_inbox
-		WHERE applied_at IS NULL AND apply_error IS NOT NULL
-		ORDER BY received_at, message_id
-		LIMIT $1`, limit))
-	if err != nil {
-		return nil, fmt.Errorf("list failed inbox messages: %w", err)
+// failedWhere selects the messages an operator must look at: not applied,
+// and failed at least once. A message offered again keeps its last failure
+// until it applies, so it stays listed until then.
+const failedWhere = `applied_at IS NULL AND apply_error IS NOT NULL`
+
+// FailedCursor is where a page of failed inbox messages ends: the next page
+// holds the messages received before this one. Received time and message
+// id together order every message, ties included.
+type FailedCursor struct {
+	ReceivedAt time.Time
+	MessageID  string
+}
+
+// ListFailedInbox returns up to limit messages that failed to apply, newest
+// first, starting after before (nil: from the newest), without payloads,
+// and the cursor of the next page (nil on the last). Newest first, so that
+// messages given up on long ago cannot hide a failure happening now.
+func ListFailedInbox(ctx context.Context, db DB, before *FailedCursor, limit int) ([]InboxMessage, *FailedCursor, error) {
+	var afterTime *time.Time
+	var afterID string
+	if before != nil {
+		afterTime, afterID = &before.ReceivedAt, before.MessageID
 	}
-	return msgs, nil
+	// One more than asked tells whether another page follows.
+	rows, err := db.Query(ctx, `
+		SELECT `+inboxMetaColumns+` FROM exchange_inbox
+		WHERE `+failedWhere+`
+			AND ($2::timestamptz IS NULL OR (received_at, message_id) < ($2::timestamptz, $3::text))
+		ORDER BY received_at DESC, message_id DESC
+		LIMIT $1`, limit+1, afterTime, afterID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list failed inbox messages: %w", err)
+	}
+	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (InboxMessage, error) { return scanInboxMeta(row) })
+	if err != nil {
+		return nil, nil, fmt.Errorf("list failed inbox messages: %w", err)
+	}
+	if len(msgs) <= limit {
+		return msgs, nil, nil
+	}
+	last := msgs[limit-1]
+	return msgs[:limit], &FailedCursor{ReceivedAt: last.ReceivedAt, MessageID: last.MessageID}, nil
 }
 
 // GetInbox returns one inbox message, or a KindNotFound error.

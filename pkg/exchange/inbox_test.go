@@ -107,8 +107,8 @@ func TestInboxApply(t *testing.T) {
 	if kind := corridor.KindOf(MarkApplied(ctx, pool, first.MessageID)); kind != corridor.KindNotFound {
 		t.Errorf("marking an applied message again: kind %s, want not_found", kind)
 	}
-	failed, err := ListFailedInbox(ctx, pool, 10)
-	if err != nil {
+	failed, next, err := ListFailedInbox(ctx, pool, nil, 10)
+	if err != nil || next != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(ids(failed), []string{second.MessageID}) {
@@ -146,7 +146,7 @@ func TestInboxApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if failed, err := ListFailedInbox(ctx, pool, 10); err != nil || len(failed) != 0 {
+	if failed, _, err := ListFailedInbox(ctx, pool, nil, 10); err != nil || len(failed) != 0 {
 		t.Errorf("failed after applying = %v, %v; want none", ids(failed), err)
 	}
 }
@@ -206,16 +206,20 @@ func TestApplyBackoffGrowsAndCaps(t *testing.T) {
 	if n := claimable(); n != 0 {
 		t.Errorf("after %d failures the message is still offered", MaxApplyAttempts)
 	}
-	if failed, err := ListFailedInbox(ctx, pool, 10); err != nil || len(failed) != 1 || !failed[0].GaveUp {
+	if failed, _, err := ListFailedInbox(ctx, pool, nil, 10); err != nil || len(failed) != 1 || !failed[0].GaveUp {
 		t.Errorf("ListFailedInbox after giving up = %v, %v; want the message, given up", ids(failed), err)
 	}
-	if err := RetryInbox(ctx, pool, m.MessageID); err != nil {
+	retried, err := RetryInbox(ctx, pool, m.MessageID)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if retried.GaveUp || retried.ApplyAttempts != 0 || retried.ApplyError == "" || retried.Payload != nil {
+		t.Errorf("RetryInbox returned %+v; want re-offered, last error kept, no payload", retried)
 	}
 	if n := claimable(); n != 1 {
 		t.Errorf("after RetryInbox the message is not offered")
 	}
-	if err := RetryInbox(ctx, pool, "ci-unknown"); corridor.KindOf(err) != corridor.KindNotFound {
+	if _, err := RetryInbox(ctx, pool, "ci-unknown"); corridor.KindOf(err) != corridor.KindNotFound {
 		t.Errorf("RetryInbox(unknown) = %v, want not found", err)
 	}
 }

@@ -60,6 +60,9 @@ CREATE TABLE exchange_inbox (
 CREATE INDEX exchange_inbox_unapplied ON exchange_inbox (next_apply_at, sent_at)
     WHERE applied_at IS NULL;
 CREATE INDEX exchange_inbox_referral ON exchange_inbox (referral_id, sent_at);
+-- What an operator must look at, newest first.
+CREATE INDEX exchange_inbox_failed ON exchange_inbox (received_at DESC, message_id DESC)
+    WHERE applied_at IS NULL AND apply_error IS NOT NULL;
 
 -- Wake-ups. A notification is sent at commit and carries only the message
 -- id; a listener reads the row itself, and polls as well, because

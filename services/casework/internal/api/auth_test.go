@@ -20,6 +20,7 @@ func TestAuthentication(t *testing.T) {
 		{http.MethodPost, "/api/v1/referrals/" + id + "/decline"},
 		{http.MethodPost, "/api/v1/referrals/" + id + "/withdraw"},
 		{http.MethodGet, "/api/v1/inbox/failed"},
+		{http.MethodPost, "/api/v1/inbox/failed/bf-unknown/retry"},
 	}
 	tokens := []struct {
 		name   string
@@ -68,9 +69,25 @@ func TestAuthentication(t *testing.T) {
 func TestFailedInboxNeedsSupervisor(t *testing.T) {
 	t.Parallel()
 	ci := newMember(t, "CI", false)
-	for user, want := range map[string]int{"ci-inspector": 403, "ci-caseworker": 403, "ci-supervisor": 200} {
-		if r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token(user), nil); r.status != want {
-			t.Errorf("%s: status %d, want %d: %s", user, r.status, want, r.body)
+	tests := []struct {
+		user    string
+		list    int
+		retry   int // an unknown message: the role is checked first
+		invalid int // a bad limit: the role is checked first
+	}{
+		{"ci-inspector", 403, 403, 403},
+		{"ci-caseworker", 403, 403, 403},
+		{"ci-supervisor", 200, 404, 422},
+	}
+	for _, tc := range tests {
+		if r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token(tc.user), nil); r.status != tc.list {
+			t.Errorf("%s lists: status %d, want %d: %s", tc.user, r.status, tc.list, r.body)
+		}
+		if r := ci.do(http.MethodPost, "/api/v1/inbox/failed/bf-unknown/retry", ci.token(tc.user), nil); r.status != tc.retry {
+			t.Errorf("%s retries: status %d, want %d: %s", tc.user, r.status, tc.retry, r.body)
+		}
+		if r := ci.do(http.MethodGet, "/api/v1/inbox/failed?limit=0", ci.token(tc.user), nil); r.status != tc.invalid {
+			t.Errorf("%s lists with a bad limit: status %d, want %d: %s", tc.user, r.status, tc.invalid, r.body)
 		}
 	}
 }
@@ -99,6 +116,7 @@ func TestUnknownRoutesAnswerProblems(t *testing.T) {
 		{http.MethodDelete, "/api/v1/referrals", http.StatusMethodNotAllowed, "POST, GET"},
 		{http.MethodGet, "/api/v1/referrals/x/accept", http.StatusMethodNotAllowed, "POST"},
 		{http.MethodPut, "/api/v1/referrals/x", http.StatusMethodNotAllowed, "GET"},
+		{http.MethodGet, "/api/v1/inbox/failed/x/retry", http.StatusMethodNotAllowed, "POST"},
 	}
 	for _, tc := range tests {
 		r := ci.do(tc.method, tc.path, tok, nil)

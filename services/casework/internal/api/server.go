@@ -58,6 +58,7 @@ func (s *server) routes() []struct {
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/decline"}, s.decline},
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/withdraw"}, s.withdraw},
 		{Route{http.MethodGet, "/api/v1/inbox/failed"}, s.failedInbox},
+		{Route{http.MethodPost, "/api/v1/inbox/failed/{message_id}/retry"}, s.retryFailed},
 	}
 }
 
@@ -275,23 +276,4 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, req any, bodyRequir
 // hasBody reports whether the client sent a body at all.
 func hasBody(r *http.Request) bool {
 	return r.ContentLength > 0 || len(r.TransferEncoding) > 0
-}
-
-// failedInbox answers GET /api/v1/inbox/failed (supervisors).
-func (s *server) failedInbox(w http.ResponseWriter, r *http.Request) {
-	c, err := caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	msgs, err := s.svc.FailedInbox(r.Context(), c)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items := make([]failedView, 0, len(msgs))
-	for _, m := range msgs {
-		items = append(items, newFailedView(m))
-	}
-	s.write(w, r, http.StatusOK, map[string]any{"items": items})
 }

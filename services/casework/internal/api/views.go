@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/cases"
-	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
@@ -64,27 +63,6 @@ type summaryView struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// failedView is an inbox message that could not be applied: identifiers
-// and codes only, never the payload.
-type failedView struct {
-	MessageID       string    `json:"message_id"`
-	MessageType     string    `json:"message_type"`
-	CaseRef         string    `json:"case_ref"`
-	ReferralID      string    `json:"referral_id"`
-	SenderMember    string    `json:"sender_member"`
-	SenderAgency    string    `json:"sender_agency"`
-	RecipientAgency string    `json:"recipient_agency"`
-	SentAt          time.Time `json:"sent_at"`
-	ReceivedAt      time.Time `json:"received_at"`
-	ApplyAttempts   int       `json:"apply_attempts"`
-	ApplyError      string    `json:"apply_error"`
-	// NextApplyAt is null once casework gave up on the message.
-	NextApplyAt *time.Time `json:"next_apply_at"`
-	// GaveUp is set after exchange.MaxApplyAttempts failures: the message
-	// is no longer retried and waits for an operator.
-	GaveUp bool `json:"gave_up"`
-}
-
 // offered reports whether this API lets users cause ev.
 func offered(ev cases.Event) bool {
 	return ev == cases.EventAccept || ev == cases.EventDecline || ev == cases.EventWithdraw
@@ -141,20 +119,6 @@ func newSummaryView(r workflow.Referral) summaryView {
 	if d := r.Document; d != nil {
 		v.Kind, v.RespondBy, v.RiskLevel = d.Kind, d.RespondBy, d.BestInterests.RiskLevel
 		v.ChildName = d.Child.Name.Display()
-	}
-	return v
-}
-
-func newFailedView(m exchange.InboxMessage) failedView {
-	v := failedView{
-		MessageID: m.MessageID, MessageType: string(m.MessageType), CaseRef: m.CaseRef, ReferralID: m.ReferralID,
-		SenderMember: string(m.SenderMember), SenderAgency: m.SenderAgency, RecipientAgency: m.RecipientAgency,
-		SentAt: m.SentAt, ReceivedAt: m.ReceivedAt, ApplyAttempts: m.ApplyAttempts, ApplyError: m.ApplyError,
-		GaveUp: m.GaveUp,
-	}
-	if !m.GaveUp {
-		next := m.NextApplyAt
-		v.NextApplyAt = &next
 	}
 	return v
 }

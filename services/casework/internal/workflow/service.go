@@ -347,22 +347,3 @@ func (s *Service) List(ctx context.Context, c Caller, dir store.Direction) ([]Re
 	}
 	return out, nil
 }
-
-// FailedLimit bounds the quarantine list.
-const FailedLimit = 500
-
-// FailedInbox lists the received messages that could not be applied, for a
-// supervisor to look at. The rows carry identifiers and codes only.
-func (s *Service) FailedInbox(ctx context.Context, c Caller) ([]exchange.InboxMessage, error) {
-	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
-		return nil, err
-	}
-	msgs, err := exchange.ListFailedInbox(ctx, s.pool, FailedLimit)
-	if err != nil {
-		return nil, err
-	}
-	for i := range msgs {
-		msgs[i].Payload = nil // personal data; the list never shows it
-	}
-	return msgs, nil
-}

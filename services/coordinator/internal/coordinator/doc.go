@@ -9,7 +9,8 @@
 // that it carries codes only (a known milestone, members and agencies of
 // the directory, a sector letter, an age band, a sex), stores it once by its
 // id, and serves per-case timelines to coordinators logged in with any
-// member's identity provider.
+// member's identity provider, with the events it refused (GET
+// /api/v1/quarantine), so that none is lost from sight.
 //
 // This package must never link a type that can carry personal data: it
 // imports neither proto/corridor/v1 nor pkg/envelope (a test runs go list

@@ -19,8 +19,9 @@ const (
 )
 
 // Handler returns the coordinator's HTTP API: the operational endpoints,
-// GET /api/v1/cases and GET /api/v1/cases/{case_ref}, the latter two for
-// callers with the coordinator role from any member's identity provider.
+// and GET /api/v1/cases, GET /api/v1/cases/{case_ref} and
+// GET /api/v1/quarantine for callers with the coordinator role from any
+// member's identity provider.
 func (c *Coordinator) Handler() (http.Handler, error) {
 	httpMetrics, err := httpapi.NewMetrics(c.cfg.Registry)
 	if err != nil {
@@ -30,6 +31,7 @@ func (c *Coordinator) Handler() (http.Handler, error) {
 	httpapi.HandleOps(mux, c.logger, c.cfg.Registry, c.readinessChecks()...)
 	mux.Handle("GET /api/v1/cases", c.coordinatorsOnly(c.handleListCases))
 	mux.Handle("GET /api/v1/cases/{case_ref}", c.coordinatorsOnly(c.handleGetCase))
+	mux.Handle("GET /api/v1/quarantine", c.coordinatorsOnly(c.handleListQuarantine))
 	return httpapi.Middleware(c.logger, httpMetrics, mux), nil
 }
 

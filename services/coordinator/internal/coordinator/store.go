@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"strings"
 	"time"
 
@@ -86,6 +87,45 @@ func insertQuarantine(ctx context.Context, db DB, q Quarantined) (bool, error) {
 		return false, fmt.Errorf("insert quarantined event: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// ListQuarantine returns up to limit quarantined events recorded before the
+// one with id before (0: from the newest), newest first. Ids are assigned
+// as events are recorded, so they order the quarantine by arrival and make
+// a cursor that rows recorded meanwhile cannot shift.
+func ListQuarantine(ctx context.Context, db DB, before int64, limit int) ([]Quarantined, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := db.Query(ctx, `
+		SELECT id, received_at, stream_seq, subject, reason, error, member, event_id, size, sha256
+		FROM coordinator_quarantine
+		WHERE id < $1
+		ORDER BY id DESC
+		LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list quarantined events: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Quarantined, error) {
+		var q Quarantined
+		var seq int64
+		var sum []byte
+		if err := row.Scan(&q.ID, &q.ReceivedAt, &seq, &q.Subject, &q.Reason, &q.Error, &q.Member,
+			&q.EventID, &q.Size, &sum); err != nil {
+			return q, err
+		}
+		if len(sum) != len(q.SHA256) {
+			return q, fmt.Errorf("quarantined event %d has a digest of %d bytes", q.ID, len(sum))
+		}
+		copy(q.SHA256[:], sum)
+		q.StreamSeq = uint64(seq)
+		q.ReceivedAt = q.ReceivedAt.UTC()
+		return q, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list quarantined events: %w", err)
+	}
+	return items, nil
 }
 
 // text makes s storable in a text column: valid UTF-8 without NUL bytes,
