@@ -26,6 +26,20 @@ type InboxConsumer struct {
 // service does not pull the whole stream.
 const maxAckPending = 256
 
+// EnsureMember sets up everything a member's service reads and writes on
+// its own server: the OUTBOX, the INBOX sourcing peers, and the durable
+// consumer c on the INBOX. Each step creates or updates in place, never
+// recreates.
+func EnsureMember(ctx context.Context, js jetstream.JetStream, member string, peers []string, c InboxConsumer) (jetstream.Consumer, error) {
+	if err := EnsureOutbox(ctx, js, member); err != nil {
+		return nil, err
+	}
+	if err := EnsureInbox(ctx, js, member, peers); err != nil {
+		return nil, err
+	}
+	return EnsureInboxConsumer(ctx, js, member, c)
+}
+
 // EnsureInboxConsumer creates member's INBOX consumer c, or brings an
 // existing one to c.
 //

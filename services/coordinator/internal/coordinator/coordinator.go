@@ -155,13 +155,7 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 		}
 	}
 	slices.Sort(peers)
-	if err := streams.EnsureOutbox(ctx, c.cfg.JetStream, c.domain); err != nil {
-		return nil, fmt.Errorf("ensure streams: %w", err)
-	}
-	if err := streams.EnsureInbox(ctx, c.cfg.JetStream, c.domain, peers); err != nil {
-		return nil, fmt.Errorf("ensure streams: %w", err)
-	}
-	cons, err := streams.EnsureInboxConsumer(ctx, c.cfg.JetStream, c.domain, streams.InboxConsumer{
+	cons, err := streams.EnsureMember(ctx, c.cfg.JetStream, c.domain, peers, streams.InboxConsumer{
 		Name:        ConsumerName,
 		Description: "the coordinator: verifies and stores tracking events",
 		AckWaits:    c.cfg.AckWaits,

@@ -197,13 +197,7 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 		}
 	}
 	slices.Sort(peers)
-	if err := streams.EnsureOutbox(ctx, r.cfg.JetStream, r.domain); err != nil {
-		return nil, fmt.Errorf("ensure streams: %w", err)
-	}
-	if err := streams.EnsureInbox(ctx, r.cfg.JetStream, r.domain, peers); err != nil {
-		return nil, fmt.Errorf("ensure streams: %w", err)
-	}
-	cons, err := streams.EnsureInboxConsumer(ctx, r.cfg.JetStream, r.domain, streams.InboxConsumer{
+	cons, err := streams.EnsureMember(ctx, r.cfg.JetStream, r.domain, peers, streams.InboxConsumer{
 		Name:        ConsumerName,
 		Description: "the relay: opens, stores and answers what peers sent",
 		AckWaits:    r.cfg.AckWaits,
