@@ -75,11 +75,7 @@ func StartHub(t testing.TB) *Hub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := natsconf.NewHubEnv(Host, members)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &Hub{root: root, env: env, probes: make(map[string]Credentials, len(members))}
+	h := &Hub{root: root, probes: make(map[string]Credentials, len(members))}
 	for _, m := range members {
 		pw, err := natsconf.NewPassword()
 		if err != nil {
@@ -87,26 +83,40 @@ func StartHub(t testing.TB) *Hub {
 		}
 		h.probes[natsconf.HubAccount(m)] = Credentials{User: "probe-" + m, Password: pw}
 	}
-	h.start(t)
+	for attempt := 1; ; attempt++ {
+		if h.env, err = natsconf.NewHubEnv(Host, members); err != nil {
+			t.Fatal(err)
+		}
+		if err = h.start(t); err == nil || attempt == startAttempts {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(h.Stop)
 	return h
 }
 
-func (h *Hub) start(t testing.TB) {
+func (h *Hub) start(t testing.TB) error {
 	t.Helper()
 	opts, err := natsconf.Load(filepath.Join(h.root, natsconf.HubConfigPath), h.env.Vars())
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for _, acc := range opts.Accounts {
 		if p, ok := h.probes[acc.Name]; ok {
 			opts.Users = append(opts.Users, &server.User{Username: p.User, Password: p.Password, Account: acc})
 		}
 	}
-	srv := runServer(t, opts)
+	srv, err := runServer(t, opts)
+	if err != nil {
+		return err
+	}
 	h.mu.Lock()
 	h.srv = srv
 	h.mu.Unlock()
+	return nil
 }
 
 // Env returns the hub's environment: ports and passwords.
@@ -144,7 +154,9 @@ func (h *Hub) Restart(t testing.TB) {
 	if h.Server() != nil {
 		t.Fatal("restart hub: hub is running")
 	}
-	h.start(t)
+	if err := h.start(t); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // ConnectAccount connects to the hub as the probe user of a member's hub
@@ -187,32 +199,39 @@ type Member struct {
 // storing under a temporary directory, linked to hub.
 func StartMember(t testing.TB, hub *Hub, member string) *Member {
 	t.Helper()
-	env, err := natsconf.NewMemberEnv(member, Host, t.TempDir(), hub.env)
+	m := &Member{Name: member, root: hub.root}
+	var err error
+	for attempt := 1; ; attempt++ {
+		if m.env, err = natsconf.NewMemberEnv(member, Host, t.TempDir(), hub.env); err != nil {
+			t.Fatal(err)
+		}
+		if err = m.start(t); err == nil || attempt == startAttempts {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Member{
-		Name:     member,
-		Relay:    Credentials{User: natsconf.UserRelay, Password: env.RelayPassword},
-		Operator: Credentials{User: natsconf.UserOperator, Password: env.OperatorPassword},
-		root:     hub.root,
-		env:      env,
-	}
-	m.start(t)
+	m.Relay = Credentials{User: natsconf.UserRelay, Password: m.env.RelayPassword}
+	m.Operator = Credentials{User: natsconf.UserOperator, Password: m.env.OperatorPassword}
 	t.Cleanup(m.Stop)
 	return m
 }
 
-func (m *Member) start(t testing.TB) {
+func (m *Member) start(t testing.TB) error {
 	t.Helper()
 	opts, err := natsconf.Load(filepath.Join(m.root, natsconf.MemberConfigPath(m.Name)), m.env.Vars())
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	srv := runServer(t, opts)
+	srv, err := runServer(t, opts)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	m.srv = srv
 	m.mu.Unlock()
+	return nil
 }
 
 // Env returns the member's environment: ports, passwords, store directory,
@@ -249,7 +268,9 @@ func (m *Member) Restart(t testing.TB) {
 	if m.Server() != nil {
 		t.Fatal("restart member: member is running")
 	}
-	m.start(t)
+	if err := m.start(t); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Credentials returns the credentials of user (natsconf.UserRelay or
@@ -374,7 +395,12 @@ func (c *Corridor) Names() []string {
 	return names
 }
 
-func runServer(t testing.TB, opts *server.Options) *server.Server {
+// startAttempts is how often a new server is tried on fresh ports: a port
+// found free can be taken by another test before the server binds it, and
+// nats-server then never becomes ready.
+const startAttempts = 3
+
+func runServer(t testing.TB, opts *server.Options) (*server.Server, error) {
 	t.Helper()
 	opts.NoSigs = true
 	_, logging := os.LookupEnv(LogEnv)
@@ -382,7 +408,7 @@ func runServer(t testing.TB, opts *server.Options) *server.Server {
 	opts.Debug = logging
 	srv, err := server.NewServer(opts)
 	if err != nil {
-		t.Fatalf("create nats server: %v", err)
+		return nil, fmt.Errorf("create nats server: %w", err)
 	}
 	if logging {
 		srv.ConfigureLogger()
@@ -390,9 +416,9 @@ func runServer(t testing.TB, opts *server.Options) *server.Server {
 	go srv.Start()
 	if !srv.ReadyForConnections(startTimeout) {
 		srv.Shutdown()
-		t.Fatalf("nats server %s did not start within %s", opts.ServerName, startTimeout)
+		return nil, fmt.Errorf("nats server %s did not start within %s", opts.ServerName, startTimeout)
 	}
-	return srv
+	return srv, nil
 }
 
 func connect(t testing.TB, url string, c Credentials, extra []nats.Option) *nats.Conn {
