@@ -183,9 +183,10 @@ func TestMemberConfigsLoad(t *testing.T) {
 }
 
 // TestLoadFailsClosed: a configuration whose variable is unset does not load,
-// and Load leaves the environment as it found it.
+// and Load leaves the environment as it found it. Not parallel: the other
+// tests' Loads set the same variables while they run, and the check reads the
+// environment after Load.
 func TestLoadFailsClosed(t *testing.T) {
-	t.Parallel()
 	root := repoRoot(t)
 	hub, err := natsconf.NewHubEnv("127.0.0.1", []string{"ci"})
 	if err != nil {
