@@ -140,23 +140,29 @@ func MarkPublishFailed(ctx context.Context, db DB, messageID, errMsg string, ret
 	return nil
 }
 
-// DueForResend returns up to limit messages published at or before
-// olderThan that still have no receipt, oldest first, and claims them: their
-// published time moves to now, so they are due again only after the same
-// wait, whichever relay re-sends them. Each claim counts as a publish
-// attempt. Re-sending is safe because the recipient drops duplicates.
-func DueForResend(ctx context.Context, db DB, olderThan time.Time, limit int) ([]OutboxMessage, error) {
+// DueForResend claims up to limit published messages that still have no
+// receipt and whose wait has passed, oldest first. The wait doubles with
+// each sending (base, 2×base, 4×base, … at most max), so a recipient that is
+// down for a day is not sent the same message every few minutes;
+// publish_attempts counts every sending, the first included, so the wait
+// after the n-th is base × 2^(n-1). Claiming moves published_at to now and
+// counts an attempt, so two relays never re-send one message at once.
+// Re-sending is safe because the recipient drops duplicates.
+func DueForResend(ctx context.Context, db DB, base, max time.Duration, limit int) ([]OutboxMessage, error) {
 	msgs, err := collectOutbox(db.Query(ctx, `
 		UPDATE exchange_outbox
 		SET published_at = now(), publish_attempts = publish_attempts + 1
 		WHERE message_id IN (
 			SELECT message_id FROM exchange_outbox
-			WHERE published_at IS NOT NULL AND receipt_at IS NULL AND published_at <= $1
+			WHERE published_at IS NOT NULL AND receipt_at IS NULL
+				AND published_at <= now() - least(
+					make_interval(secs => $1 * power(2, least(greatest(publish_attempts - 1, 0), 30))),
+					make_interval(secs => $2))
 			ORDER BY published_at, message_id
-			LIMIT $2
+			LIMIT $3
 			FOR UPDATE SKIP LOCKED)
 		RETURNING `+outboxColumns,
-		olderThan, limit))
+		base.Seconds(), max.Seconds(), limit))
 	if err != nil {
 		return nil, fmt.Errorf("claim messages for resend: %w", err)
 	}

@@ -54,7 +54,8 @@ func TestOutboxCycle(t *testing.T) {
 	if again, err := ClaimUnpublished(ctx, pool, 10, -time.Hour); err != nil || len(again) != 0 {
 		t.Fatalf("claim after publishing = %v, %v; want nothing", ids(again), err)
 	}
-	if due, err := DueForResend(ctx, pool, time.Now().Add(-5*time.Minute), 10); err != nil || len(due) != 0 {
+	const base, max = 5 * time.Minute, time.Hour
+	if due, err := DueForResend(ctx, pool, base, max, 10); err != nil || len(due) != 0 {
 		t.Fatalf("resend of a message just published = %v, %v; want nothing", ids(due), err)
 	}
 
@@ -62,7 +63,7 @@ func TestOutboxCycle(t *testing.T) {
 	if _, err := pool.Exec(ctx, "UPDATE exchange_outbox SET published_at = now() - interval '10 minutes'"); err != nil {
 		t.Fatal(err)
 	}
-	due, err := DueForResend(ctx, pool, time.Now().Add(-5*time.Minute), 10)
+	due, err := DueForResend(ctx, pool, base, max, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +73,21 @@ func TestOutboxCycle(t *testing.T) {
 	if due[0].PublishAttempts != 2 {
 		t.Errorf("PublishAttempts after resend = %d, want 2", due[0].PublishAttempts)
 	}
-	if again, err := DueForResend(ctx, pool, time.Now().Add(-5*time.Minute), 10); err != nil || len(again) != 0 {
+	if again, err := DueForResend(ctx, pool, base, max, 10); err != nil || len(again) != 0 {
 		t.Fatalf("resend right after a resend = %v, %v; want nothing", ids(again), err)
+	}
+	// After the second sending the wait doubles: ten minutes is not enough,
+	// eleven is.
+	for _, tc := range []struct {
+		ago  string
+		want int
+	}{{"9 minutes", 0}, {"11 minutes", 1}} {
+		if _, err := pool.Exec(ctx, "UPDATE exchange_outbox SET published_at = now() - $1::interval", tc.ago); err != nil {
+			t.Fatal(err)
+		}
+		if due, err := DueForResend(ctx, pool, base, max, 10); err != nil || len(due) != tc.want {
+			t.Fatalf("resend %s after the second sending = %v, %v; want %d", tc.ago, ids(due), err, tc.want)
+		}
 	}
 
 	receiptAt := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -96,7 +110,7 @@ func TestOutboxCycle(t *testing.T) {
 	if _, err := pool.Exec(ctx, "UPDATE exchange_outbox SET published_at = now() - interval '10 minutes'"); err != nil {
 		t.Fatal(err)
 	}
-	if due, err := DueForResend(ctx, pool, time.Now().Add(-5*time.Minute), 10); err != nil || len(due) != 0 {
+	if due, err := DueForResend(ctx, pool, base, max, 10); err != nil || len(due) != 0 {
 		t.Fatalf("resend of a delivered message = %v, %v; want nothing", ids(due), err)
 	}
 }

@@ -127,7 +127,7 @@ func (r *Relay) resendLoop(ctx context.Context) {
 // would swallow it; the recipient's inbox drops the duplicate by message
 // id and answers with a receipt again.
 func (r *Relay) ResendDue(ctx context.Context) (int, error) {
-	msgs, err := claimResend(ctx, r.cfg.Pool, r.cfg.ResendAfter, r.cfg.ResendMax, r.cfg.BatchSize)
+	msgs, err := exchange.DueForResend(ctx, r.cfg.Pool, r.cfg.ResendAfter, r.cfg.ResendMax, r.cfg.BatchSize)
 	if err != nil {
 		return 0, fmt.Errorf("resend due messages: %w", err)
 	}

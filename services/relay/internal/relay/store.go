@@ -166,46 +166,6 @@ func wasSent(ctx context.Context, db exchange.DB, messageID string, digest [32]b
 	return ok, nil
 }
 
-// claimResend claims up to limit published messages without a receipt
-// whose wait has passed, as exchange.DueForResend does, but with a wait
-// that doubles with each sending (base, 2×base, 4×base, … up to max): a
-// recipient that is down for a day is not sent the same message every few
-// minutes. exchange.DueForResend waits the same time after every sending.
-//
-// publish_attempts counts every claim, the first publication included, so
-// the wait after the n-th sending is base × 2^(n-1).
-func claimResend(ctx context.Context, db exchange.DB, base, max time.Duration, limit int) ([]exchange.OutboxMessage, error) {
-	rows, err := db.Query(ctx, `
-		UPDATE exchange_outbox
-		SET published_at = now(), publish_attempts = publish_attempts + 1
-		WHERE message_id IN (
-			SELECT message_id FROM exchange_outbox
-			WHERE published_at IS NOT NULL AND receipt_at IS NULL
-				AND published_at <= now() - least(
-					make_interval(secs => $1 * power(2, least(greatest(publish_attempts - 1, 0), 30))),
-					make_interval(secs => $2))
-			ORDER BY published_at, message_id
-			LIMIT $3
-			FOR UPDATE SKIP LOCKED)
-		RETURNING message_id`, base.Seconds(), max.Seconds(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim messages for resend: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("claim messages for resend: %w", err)
-	}
-	msgs := make([]exchange.OutboxMessage, 0, len(ids))
-	for _, id := range ids {
-		m, err := exchange.GetOutbox(ctx, db, id)
-		if err != nil {
-			return nil, fmt.Errorf("claim messages for resend: %w", err)
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, nil
-}
-
 // Status counts what the relay has in hand. Counts carry no data.
 type Status struct {
 	Unpublished              int64   `json:"unpublished"`
