@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -94,5 +95,68 @@ func Consume(ctx context.Context, cons jetstream.Consumer, handle func(jetstream
 			return fmt.Errorf("read inbox stream: %w", err)
 		}
 		handle(msg)
+	}
+}
+
+// InboxReader keeps a service reading its member's INBOX: it sets the streams and
+// the consumer up, retrying while the server cannot be reached (services
+// start in any order), and sets them up again whenever reading stops for a
+// reason other than the end of the service (the consumer was deleted, say).
+type InboxReader struct {
+	// SetUp creates or updates the streams and returns the INBOX consumer;
+	// typically a call of EnsureMember.
+	SetUp func(ctx context.Context) (jetstream.Consumer, error)
+	// Handle settles one message.
+	Handle func(jetstream.Msg)
+	Logger *slog.Logger
+	// AttemptTimeout bounds one SetUp; RetryBase is the first wait after a
+	// failure, doubling up to 30 s.
+	AttemptTimeout, RetryBase time.Duration
+}
+
+// WaitSetUp calls SetUp until it succeeds, and returns the consumer, or
+// ctx's error once ctx ends.
+func (in InboxReader) WaitSetUp(ctx context.Context) (jetstream.Consumer, error) {
+	for delay := in.RetryBase; ; delay = min(2*delay, 30*time.Second) {
+		actx, cancel := context.WithTimeout(ctx, in.AttemptTimeout)
+		cons, err := in.SetUp(actx)
+		cancel()
+		if err == nil {
+			return cons, nil
+		}
+		in.Logger.WarnContext(ctx, "setting up the streams failed; retrying", "retry_in", delay, "error", err)
+		if err := wait(ctx, delay); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Run passes cons's messages to Handle until ctx ends, setting the
+// consumer up again whenever reading stops.
+func (in InboxReader) Run(ctx context.Context, cons jetstream.Consumer) {
+	for {
+		err := Consume(ctx, cons, in.Handle)
+		if ctx.Err() != nil {
+			return
+		}
+		in.Logger.WarnContext(ctx, "reading the inbox stream stopped; setting it up again", "error", err)
+		if wait(ctx, in.RetryBase) != nil {
+			return
+		}
+		if cons, err = in.WaitSetUp(ctx); err != nil {
+			return
+		}
+	}
+}
+
+// wait waits d, or returns ctx's error once ctx ends first.
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

@@ -18,42 +18,6 @@ import (
 // TrackingType is the message type token of tracking events on subjects.
 const TrackingType = "tracking"
 
-// consumeLoop reads the INBOX until ctx ends. When reading stops for
-// another reason (the consumer was deleted, say), the consumer is set up
-// again.
-func (c *Coordinator) consumeLoop(ctx context.Context, cons jetstream.Consumer) {
-	for {
-		err := streams.Consume(ctx, cons, func(msg jetstream.Msg) { c.handle(ctx, msg) })
-		if ctx.Err() != nil {
-			return
-		}
-		c.logger.WarnContext(ctx, "reading the inbox stream stopped; setting it up again", "error", err)
-		if !sleep(ctx, c.cfg.RetryDelays[0]) {
-			return
-		}
-		ectx, cancel := context.WithTimeout(ctx, 10*c.cfg.Timeout)
-		next, err := c.EnsureStreams(ectx)
-		cancel()
-		if err != nil {
-			c.logger.WarnContext(ctx, "setting up the inbox consumer failed", "error", err)
-			continue
-		}
-		cons = next
-	}
-}
-
-// sleep waits d or until ctx ends, reporting false in the latter case.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // Ingest verifies, checks and stores one tracking event that arrived from
 // the member whose JetStream domain is from. It reports whether the event
 // was new. A *Rejection means the event must be quarantined; any other

@@ -169,23 +169,20 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 // Run sets up the streams and consumes the INBOX until ctx ends. While NATS
 // cannot be reached it keeps trying (and /readyz says so).
 func (c *Coordinator) Run(ctx context.Context) error {
-	var cons jetstream.Consumer
-	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
-		ectx, cancel := context.WithTimeout(ctx, 10*c.cfg.Timeout)
-		var err error
-		cons, err = c.EnsureStreams(ectx)
-		cancel()
-		if err == nil {
-			break
-		}
-		c.logger.WarnContext(ctx, "setting up the streams failed; retrying", "retry_in", delay, "error", err)
-		if !sleep(ctx, delay) {
-			return nil
-		}
+	inbox := streams.InboxReader{
+		SetUp:          c.EnsureStreams,
+		Handle:         func(msg jetstream.Msg) { c.handle(ctx, msg) },
+		Logger:         c.logger,
+		AttemptTimeout: 10 * c.cfg.Timeout,
+		RetryBase:      c.cfg.RetryDelays[0],
+	}
+	cons, err := inbox.WaitSetUp(ctx)
+	if err != nil {
+		return nil // ctx ended
 	}
 	c.logger.InfoContext(ctx, "coordinator running")
 	c.running.Store(true)
 	defer c.running.Store(false)
-	c.consumeLoop(ctx, cons)
+	inbox.Run(ctx, cons)
 	return nil
 }

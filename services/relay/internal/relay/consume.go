@@ -27,30 +27,6 @@ import (
 // notifies the case system (exchange_receipt).
 const ReceiptType = "receipt"
 
-// consumeLoop reads the INBOX until ctx ends. When reading stops for
-// another reason (the consumer was deleted, say), the consumer is set up
-// again.
-func (r *Relay) consumeLoop(ctx context.Context, cons jetstream.Consumer) {
-	for {
-		err := streams.Consume(ctx, cons, func(msg jetstream.Msg) { r.handle(ctx, msg) })
-		if ctx.Err() != nil {
-			return
-		}
-		r.logger.WarnContext(ctx, "reading the inbox stream stopped; setting it up again", "error", err)
-		if !sleep(ctx, r.cfg.RetryBase) {
-			return
-		}
-		ectx, cancel := context.WithTimeout(ctx, 10*r.cfg.PublishTimeout)
-		c, err := r.EnsureStreams(ectx)
-		cancel()
-		if err != nil {
-			r.logger.WarnContext(ctx, "setting up the inbox consumer failed", "error", err)
-			continue
-		}
-		cons = c
-	}
-}
-
 // outcome is what became of one delivery.
 type outcome int
 

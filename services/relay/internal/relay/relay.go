@@ -212,19 +212,16 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 // INBOX consumer until ctx ends. Services start in any order, so while NATS
 // cannot be reached it keeps trying (and /readyz says so).
 func (r *Relay) Run(ctx context.Context) error {
-	var cons jetstream.Consumer
-	for delay := r.cfg.RetryBase; ; delay = min(2*delay, 30*time.Second) {
-		ectx, cancel := context.WithTimeout(ctx, 10*r.cfg.PublishTimeout)
-		var err error
-		cons, err = r.EnsureStreams(ectx)
-		cancel()
-		if err == nil {
-			break
-		}
-		r.logger.WarnContext(ctx, "setting up the streams failed; retrying", "retry_in", delay, "error", err)
-		if !sleep(ctx, delay) {
-			return nil
-		}
+	inbox := streams.InboxReader{
+		SetUp:          r.EnsureStreams,
+		Handle:         func(msg jetstream.Msg) { r.handle(ctx, msg) },
+		Logger:         r.logger,
+		AttemptTimeout: 10 * r.cfg.PublishTimeout,
+		RetryBase:      r.cfg.RetryBase,
+	}
+	cons, err := inbox.WaitSetUp(ctx)
+	if err != nil {
+		return nil // ctx ended
 	}
 	r.logger.InfoContext(ctx, "relay running")
 	r.running.Store(true)
@@ -232,22 +229,10 @@ func (r *Relay) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { r.publishLoop(ctx) })
 	wg.Go(func() { r.resendLoop(ctx) })
-	wg.Go(func() { r.consumeLoop(ctx, cons) })
+	wg.Go(func() { inbox.Run(ctx, cons) })
 	wg.Go(func() { r.gaugeLoop(ctx) })
 	wg.Wait()
 	return nil
-}
-
-// sleep waits d or until ctx ends, reporting false in the latter case.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // backoff returns base × 2^(attempt-1), capped at max.
