@@ -1,49 +1,30 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// syncBuffer is a log sink safe for the server goroutines of httptest.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testService struct {
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *logtest.Buffer
 	reg     *prometheus.Registry
 }
 
 func newTestService(t *testing.T, checks ...Check) *testService {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
 	metrics, err := NewMetrics(reg)
@@ -334,7 +315,7 @@ func TestMethodLabel(t *testing.T) {
 // then fails: the error log still names the route pattern.
 func TestMiddlewareRouteThroughCopyingHandler(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	type key struct{}
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

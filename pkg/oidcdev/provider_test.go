@@ -1,12 +1,12 @@
 package oidcdev
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,24 +32,6 @@ const (
 	testRelayClient = "relay-ci"
 	testRelaySecret = "relay-secret"
 )
-
-// syncBuffer collects logs written by server goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func testConfig() Config {
 	return Config{
@@ -75,7 +56,7 @@ func testConfig() Config {
 type testServer struct {
 	url      string
 	provider *Provider
-	logs     *syncBuffer
+	logs     *logtest.Buffer
 }
 
 // start serves a provider for the test on a loopback port.
@@ -83,7 +64,7 @@ func start(t *testing.T, cfg Config) *testServer {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg.Issuer = "http://" + srv.Listener.Addr().String() + strings.TrimSuffix(cfg.Issuer, "/")
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	p, err := New(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		srv.Close()

@@ -1,12 +1,11 @@
 package streams_test
 
 import (
-	"bytes"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"log/slog"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,24 +13,6 @@ import (
 	"github.com/corridor-org/corridor/pkg/natstest"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
-
-// syncBuffer collects log lines from NATS's callback goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // connectTimeout bounds waiting for a connection on a loaded machine.
 const connectTimeout = 30 * time.Second
@@ -43,7 +24,7 @@ func TestConnectOutlivesTheServer(t *testing.T) {
 	hub := natstest.StartHub(t)
 	ci := natstest.StartMember(t, hub, "ci")
 	creds := ci.Credentials(t, natsconf.UserRelay)
-	var logs syncBuffer
+	var logs logtest.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 
 	nc, err := streams.Connect(ci.ClientURL(), "test", creds.User, creds.Password, logger)

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -67,23 +66,6 @@ func TestLoadConfig(t *testing.T) {
 			}
 		})
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestRun starts the coordinator as its main does, from environment
@@ -145,7 +127,7 @@ func TestRun(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var out lockedBuffer
+	var out logtest.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"coordinator"}, func(k string) string { return env[k] }, &out) }()
 	natstest.WaitFor(t, 60*time.Second, "the coordinator is ready", func() bool {

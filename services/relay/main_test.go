@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -74,24 +73,6 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-// lockedBuffer is the service's stdout, read while it writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestRun starts the relay as its main does, from environment variables,
 // against a real database, NATS server, directory file, key file and
 // identity provider, waits until it is ready, and stops it.
@@ -151,7 +132,7 @@ func TestRun(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var out lockedBuffer
+	var out logtest.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"relay"}, func(k string) string { return env[k] }, &out) }()
 

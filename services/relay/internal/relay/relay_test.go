@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,7 +171,7 @@ type node struct {
 	pool     *pgxpool.Pool
 	relay    *relay.Relay
 	source   *switchSource
-	logs     *syncBuffer
+	logs     *logtest.Buffer
 	registry *prometheus.Registry
 }
 
@@ -180,7 +180,7 @@ type node struct {
 // configuration before the relay is created.
 func (w *world) startRelay(t *testing.T, member corridor.MemberCode, adjust func(*relay.Config)) *node {
 	t.Helper()
-	n := &node{member: member, pool: pg.NewPool(t, schema), logs: &syncBuffer{}, registry: httpapi.NewRegistry()}
+	n := &node{member: member, pool: pg.NewPool(t, schema), logs: &logtest.Buffer{}, registry: httpapi.NewRegistry()}
 	n.source = &switchSource{inner: directory.Static(w.dir)}
 	nc := w.nats.Members[member.Domain()].Connect(t, natsconf.UserRelay)
 	js, err := jetstream.New(nc)
@@ -241,24 +241,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 		w.t.Log(string(bytes.TrimRight(p, "\n")))
 	}
 	return len(p), nil
-}
-
-// syncBuffer collects logs so a test can check what they do not contain.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // referral is a message as casework would enqueue it: a referral of a child

@@ -1,13 +1,12 @@
 package natsrun_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,24 +23,6 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer is a bytes.Buffer the server's logger and the test may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // The tests are not parallel: nats-server's flag parsing writes a package
@@ -62,7 +43,7 @@ accounts { A: { jetstream: enabled, users: [{user: op, password: s3cret}] } }
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs logtest.Buffer
 	errc := make(chan error, 1)
 	go func() { errc <- natsrun.Run(ctx, []string{"-c", conf}, &logs) }()
 
@@ -120,7 +101,7 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs logtest.Buffer
 			if err := natsrun.Run(context.Background(), tt.args, &logs); err == nil {
 				t.Error("Run succeeded, want an error")
 			}
