@@ -9,6 +9,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
 )
 
@@ -114,18 +115,8 @@ func (s *server) retryFailed(w http.ResponseWriter, r *http.Request) {
 // at fault.
 func failedPage(r *http.Request) (int, *exchange.FailedCursor, error) {
 	q := r.URL.Query()
-	limit := defaultFailedLimit
+	limit, fields := httpapi.LimitParam(q, defaultFailedLimit, workflow.MaxFailedLimit)
 	var before *exchange.FailedCursor
-	var fields []corridor.FieldError
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > workflow.MaxFailedLimit {
-			fields = append(fields, corridor.FieldError{Field: "limit",
-				Message: "must be an integer from 1 to " + strconv.Itoa(workflow.MaxFailedLimit)})
-		} else {
-			limit = n
-		}
-	}
 	if v := q.Get("before"); v != "" {
 		cur, ok := decodeCursor(v)
 		if !ok {

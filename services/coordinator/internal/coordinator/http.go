@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -74,15 +73,10 @@ type caseList struct {
 }
 
 func (c *Coordinator) handleListCases(w http.ResponseWriter, r *http.Request) {
-	limit := defaultListLimit
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxListLimit {
-			httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.",
-				corridor.FieldError{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(maxListLimit)}))
-			return
-		}
-		limit = n
+	limit, fields := httpapi.LimitParam(r.URL.Query(), defaultListLimit, maxListLimit)
+	if len(fields) > 0 {
+		httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.", fields...))
+		return
 	}
 	items, err := ListCases(r.Context(), c.cfg.Pool, limit)
 	if err != nil {

@@ -3,7 +3,6 @@ package coordinator
 import (
 	"encoding/hex"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -73,27 +72,9 @@ func (c *Coordinator) handleListQuarantine(w http.ResponseWriter, r *http.Reques
 // one at fault.
 func quarantinePage(r *http.Request) (limit int, before int64, err error) {
 	q := r.URL.Query()
-	limit = defaultQuarantineLimit
-	var fields []corridor.FieldError
-	if s := q.Get("limit"); s != "" {
-		n, perr := strconv.Atoi(s)
-		if perr != nil || n < 1 || n > maxQuarantineLimit {
-			fields = append(fields, corridor.FieldError{Field: "limit",
-				Message: "must be an integer from 1 to " + strconv.Itoa(maxQuarantineLimit)})
-		} else {
-			limit = n
-		}
-	}
-	if s := q.Get("before"); s != "" {
-		n, perr := strconv.ParseInt(s, 10, 64)
-		if perr != nil || n < 1 {
-			fields = append(fields, corridor.FieldError{Field: "before",
-				Message: "must be a positive integer, the next_before of an earlier page"})
-		} else {
-			before = n
-		}
-	}
-	if len(fields) > 0 {
+	limit, fields := httpapi.LimitParam(q, defaultQuarantineLimit, maxQuarantineLimit)
+	before, bad := httpapi.BeforeIDParam(q)
+	if fields = append(fields, bad...); len(fields) > 0 {
 		return 0, 0, corridor.Invalid("Invalid query parameters.", fields...)
 	}
 	return limit, before, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -107,25 +106,9 @@ func (r *Relay) handleQuarantine(w http.ResponseWriter, req *http.Request) {
 
 func pageParams(req *http.Request) (limit int, before int64, err error) {
 	q := req.URL.Query()
-	limit = defaultListLimit
-	var fields []corridor.FieldError
-	if s := q.Get("limit"); s != "" {
-		n, perr := strconv.Atoi(s)
-		if perr != nil || n < 1 || n > maxListLimit {
-			fields = append(fields, corridor.FieldError{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(maxListLimit)})
-		} else {
-			limit = n
-		}
-	}
-	if s := q.Get("before"); s != "" {
-		n, perr := strconv.ParseInt(s, 10, 64)
-		if perr != nil || n < 1 {
-			fields = append(fields, corridor.FieldError{Field: "before", Message: "must be a positive integer"})
-		} else {
-			before = n
-		}
-	}
-	if len(fields) > 0 {
+	limit, fields := httpapi.LimitParam(q, defaultListLimit, maxListLimit)
+	before, bad := httpapi.BeforeIDParam(q)
+	if fields = append(fields, bad...); len(fields) > 0 {
 		return 0, 0, corridor.Invalid("Invalid query parameters.", fields...)
 	}
 	return limit, before, nil
