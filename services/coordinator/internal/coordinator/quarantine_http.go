@@ -3,7 +3,6 @@ package coordinator
 import (
 	"encoding/hex"
 	"net/http"
-	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/httpapi"
@@ -20,16 +19,8 @@ const (
 // an operator can find the message in the INBOX stream or compare it with
 // what its sender published. The bytes are never stored, so never served.
 type quarantineItem struct {
-	ID         int64     `json:"id"`
-	ReceivedAt time.Time `json:"received_at"`
-	StreamSeq  uint64    `json:"stream_seq"`
-	Subject    string    `json:"subject"`
-	Reason     Reason    `json:"reason"`
-	Error      string    `json:"error"`
-	Member     string    `json:"member,omitempty"`
-	EventID    string    `json:"event_id,omitempty"`
-	Size       int       `json:"size"`
-	SHA256     string    `json:"sha256"`
+	Quarantined
+	SHA256 string `json:"sha256"` // hex; shadows the stored digest
 }
 
 type quarantineList struct {
@@ -60,10 +51,7 @@ func (c *Coordinator) handleListQuarantine(w http.ResponseWriter, r *http.Reques
 			out.NextBefore = rows[limit-1].ID
 			break
 		}
-		out.Items = append(out.Items, quarantineItem{
-			ID: q.ID, ReceivedAt: q.ReceivedAt, StreamSeq: q.StreamSeq, Subject: q.Subject, Reason: q.Reason,
-			Error: q.Error, Member: q.Member, EventID: q.EventID, Size: q.Size, SHA256: hex.EncodeToString(q.SHA256[:]),
-		})
+		out.Items = append(out.Items, quarantineItem{Quarantined: q, SHA256: hex.EncodeToString(q.SHA256[:])})
 	}
 	_ = httpapi.WriteJSON(w, http.StatusOK, out)
 }
