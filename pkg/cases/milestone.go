@@ -18,6 +18,12 @@ const (
 	MilestoneServiceRecorded   Milestone = "service_recorded"
 	MilestoneFollowUpRecorded  Milestone = "follow_up_recorded"
 	MilestoneCaseClosed        Milestone = "case_closed"
+
+	MilestoneHandoverFailed         Milestone = "handover_failed"
+	MilestoneCaseSuspended          Milestone = "case_suspended"
+	MilestoneCaseResumed            Milestone = "case_resumed"
+	MilestoneReferralCancelled      Milestone = "referral_cancelled"
+	MilestoneReferralEnteredInError Milestone = "referral_entered_in_error"
 )
 
 // Milestones returns every milestone, in the order of the constants.
@@ -27,6 +33,8 @@ func Milestones() []Milestone {
 		MilestoneReferralDeclined, MilestoneReferralWithdrawn, MilestoneInfoRequested,
 		MilestoneInfoProvided, MilestoneHandoverPlanned, MilestoneHandedOver,
 		MilestoneServiceRecorded, MilestoneFollowUpRecorded, MilestoneCaseClosed,
+		MilestoneHandoverFailed, MilestoneCaseSuspended, MilestoneCaseResumed,
+		MilestoneReferralCancelled, MilestoneReferralEnteredInError,
 	}
 }
 
@@ -62,6 +70,16 @@ func MilestoneOf(ev Event, to Status) (Milestone, bool) {
 		return MilestoneFollowUpRecorded, true
 	case EventClose:
 		return MilestoneCaseClosed, true
+	case EventReportHandoverFailed:
+		return MilestoneHandoverFailed, true
+	case EventSuspend:
+		return MilestoneCaseSuspended, true
+	case EventResume:
+		return MilestoneCaseResumed, true
+	case EventCancel:
+		return MilestoneReferralCancelled, true
+	case EventMarkEnteredInError:
+		return MilestoneReferralEnteredInError, true
 	}
 	return "", false
 }

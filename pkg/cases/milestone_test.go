@@ -24,6 +24,11 @@ func TestMilestoneOf(t *testing.T) {
 		{EventRecordService, StatusInCare, "service_recorded"},
 		{EventRecordFollowUp, StatusInCare, "follow_up_recorded"},
 		{EventClose, StatusClosed, "case_closed"},
+		{EventReportHandoverFailed, StatusHandoverFailed, "handover_failed"},
+		{EventSuspend, StatusOnHold, "case_suspended"},
+		{EventResume, StatusInCare, "case_resumed"},
+		{EventCancel, StatusCancelled, "referral_cancelled"},
+		{EventMarkEnteredInError, StatusEnteredInError, "referral_entered_in_error"},
 		{"bogus", StatusClosed, ""},
 	}
 	covered := map[Milestone]bool{}
@@ -39,8 +44,23 @@ func TestMilestoneOf(t *testing.T) {
 			t.Errorf("milestone %s is reached by no event", m)
 		}
 	}
-	if len(Milestones()) != 12 {
-		t.Errorf("%d milestones, want 12", len(Milestones()))
+	if len(Milestones()) != 17 {
+		t.Errorf("%d milestones, want 17", len(Milestones()))
+	}
+	// Every event marks a milestone when it moves a referral to the status
+	// it leads to, except a one-sided handover confirmation.
+	for _, ev := range Events() {
+		for _, side := range []Side{Sender, Recipient} {
+			for _, from := range Statuses() {
+				to, err := Transition(from, ev, side)
+				if err != nil || (ev == EventConfirmHandover && to != StatusHandedOver) {
+					continue
+				}
+				if _, ok := MilestoneOf(ev, to); !ok {
+					t.Errorf("%s by the %s to %s marks no milestone", ev, side, to)
+				}
+			}
+		}
 	}
 }
 

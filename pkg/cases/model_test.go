@@ -15,7 +15,9 @@ import (
 //   - ApplyRemote accepts every message a replica legitimately sent;
 //   - whenever no message is in flight, both replicas hold the same status
 //     (a sender's draft matching no record at the recipient);
-//   - once the sender has withdrawn, both end withdrawn;
+//   - once the sender has withdrawn, both end withdrawn; once it has marked
+//     the referral entered in error, both end entered_in_error; once either
+//     side has cancelled (and the sender did neither), both end cancelled;
 //   - a quiescent referral that is not final still offers someone an action.
 //
 // The state space is finite because a channel holds at most maxInFlight
@@ -37,13 +39,15 @@ type world struct {
 	// recipient's receipts apart from its other messages.
 	receipts   []message
 	withdrew   bool
+	marked     bool // the sender marked the referral entered in error
+	cancelled  bool // either side cancelled
 	extraRcpts int // duplicate receipts the recipient has sent
 	trace      string
 }
 
 func (w world) key() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%v|%d|", w.sender, w.recipient, w.withdrew, w.extraRcpts)
+	fmt.Fprintf(&b, "%s|%s|%v|%v|%v|%d|", w.sender, w.recipient, w.withdrew, w.marked, w.cancelled, w.extraRcpts)
 	for _, ch := range [][]message{w.toRecipient, w.toSender, w.receipts} {
 		for _, m := range ch {
 			b.WriteString(m.String())
@@ -100,15 +104,17 @@ func explore(t *testing.T, cfg modelConfig) modelResult {
 
 		// Local actions at the sender.
 		if len(w.toRecipient) < cfg.maxInFlight {
-			for _, ev := range Events() {
+			for _, ev := range Actions(w.sender, Sender) {
 				next, err := Transition(w.sender, ev, Sender)
 				if err != nil {
-					continue
+					t.Fatalf("Actions offered %s that Transition refused: %v", ev, err)
 				}
 				n := w.clone()
 				n.toRecipient = append(n.toRecipient, message{ev, Sender, w.sender})
 				n.sender = next
 				n.withdrew = n.withdrew || ev == EventWithdraw
+				n.marked = n.marked || ev == EventMarkEnteredInError
+				n.cancelled = n.cancelled || ev == EventCancel
 				n.trace = w.trace + " S:" + string(ev)
 				push(n)
 			}
@@ -116,10 +122,10 @@ func explore(t *testing.T, cfg modelConfig) modelResult {
 		// Local actions at the recipient, which has none before the
 		// referral reaches it.
 		if w.recipient != "" {
-			for _, ev := range Events() {
+			for _, ev := range Actions(w.recipient, Recipient) {
 				next, err := Transition(w.recipient, ev, Recipient)
 				if err != nil {
-					continue
+					t.Fatalf("Actions offered %s that Transition refused: %v", ev, err)
 				}
 				n := w.clone()
 				m := message{ev, Recipient, w.recipient}
@@ -136,6 +142,7 @@ func explore(t *testing.T, cfg modelConfig) modelResult {
 					n.toSender = append(n.toSender, m)
 				}
 				n.recipient = next
+				n.cancelled = n.cancelled || ev == EventCancel
 				n.trace = w.trace + " R:" + string(ev)
 				push(n)
 			}
@@ -193,8 +200,17 @@ func checkInvariants(t *testing.T, w world, cfg modelConfig) {
 	} else if w.sender != w.recipient {
 		t.Fatalf("quiescent but diverged: sender %s, recipient %s\ntrace:%s", w.sender, w.recipient, w.trace)
 	}
-	if w.withdrew && w.sender != StatusWithdrawn {
-		t.Fatalf("quiescent after a withdrawal in %s\ntrace:%s", w.sender, w.trace)
+	var want Status
+	switch {
+	case w.withdrew:
+		want = StatusWithdrawn
+	case w.marked:
+		want = StatusEnteredInError
+	case w.cancelled:
+		want = StatusCancelled
+	}
+	if want != "" && w.sender != want {
+		t.Fatalf("quiescent in %s, want %s\ntrace:%s", w.sender, want, w.trace)
 	}
 	if w.sender.Final() {
 		return
@@ -220,12 +236,12 @@ func TestModelReplicasConverge(t *testing.T) {
 		{
 			name: "ordered channels",
 			cfg:  modelConfig{maxInFlight: 4},
-			want: []Outcome{OutcomeApplied, OutcomeOverrodeDecision, OutcomeSupersededByWithdrawal, OutcomeRecordedOnly},
+			want: []Outcome{OutcomeApplied, OutcomeOverrodeDecision, OutcomeSupersededByWithdrawal, OutcomeRecordedOnly, OutcomeSuperseded},
 		},
 		{
 			name: "receipts apart and duplicated",
 			cfg:  modelConfig{maxInFlight: 3, separateReceipts: true, maxExtraReceipts: 2},
-			want: []Outcome{OutcomeApplied, OutcomeOverrodeDecision, OutcomeSupersededByWithdrawal, OutcomeRecordedOnly, OutcomeStaleReceipt},
+			want: []Outcome{OutcomeApplied, OutcomeOverrodeDecision, OutcomeSupersededByWithdrawal, OutcomeRecordedOnly, OutcomeSuperseded, OutcomeStaleReceipt},
 		},
 	}
 	for _, tc := range tests {

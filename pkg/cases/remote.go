@@ -12,16 +12,23 @@ type Outcome string
 const (
 	// OutcomeApplied: the event moved this side's copy as it moved the other's.
 	OutcomeApplied Outcome = "applied"
-	// OutcomeOverrodeDecision: a withdrawal reversed a decision this side
-	// made while the withdrawal was in flight; the caseworker who decided
-	// should be told.
+	// OutcomeOverrodeDecision: the other side's event reversed what this
+	// side did while it was in flight: a withdrawal reversed a decision, a
+	// cancellation or an entered-in-error mark reversed any step, a
+	// handover confirmation reversed a failure report. The caseworker who
+	// acted should be told.
 	OutcomeOverrodeDecision Outcome = "overrode_decision"
 	// OutcomeSupersededByWithdrawal: the recipient acted before it learnt
 	// that the sender had withdrawn; nothing changes here.
 	OutcomeSupersededByWithdrawal Outcome = "superseded_by_withdrawal"
 	// OutcomeRecordedOnly: an information response that crossed the
-	// recipient's decision; keep it with the referral, the status stays.
+	// recipient's decision, or a handover plan that crossed a confirmation
+	// or a failure report; keep it with the referral, the status stays.
 	OutcomeRecordedOnly Outcome = "recorded_only"
+	// OutcomeSuperseded: the other side acted before it learnt of this
+	// side's cancellation, entered-in-error mark or handover confirmation,
+	// which wins; nothing changes here.
+	OutcomeSuperseded Outcome = "superseded"
 	// OutcomeStaleReceipt: a receipt that arrived after the referral moved
 	// on (a late or duplicate receipt); nothing changes here.
 	OutcomeStaleReceipt Outcome = "stale_receipt"
@@ -74,24 +81,71 @@ func fromSender(current Status, ev Event, base, target Status) (Status, Outcome,
 	}
 	// Otherwise the recipient acted while the message was in flight; what
 	// it did must be something it could do alone from base.
-	if reachable(base, Recipient)[current] {
-		switch ev {
-		case EventWithdraw:
-			if current == StatusSent || current == StatusDelivered || current == StatusInfoRequested {
-				return StatusWithdrawn, OutcomeApplied, nil
-			}
-			return StatusWithdrawn, OutcomeOverrodeDecision, nil
-		case EventRespondInfo:
-			// Everything the recipient can reach from info_requested is a
-			// decision or a step after one.
-			return current, OutcomeRecordedOnly, nil
-		case EventConfirmHandover:
-			if next, ok := step(current, ev, Sender); ok {
-				return next, OutcomeApplied, nil
-			}
+	if !reachable(base, Recipient)[current] {
+		return "", "", corridor.Errorf(corridor.KindConflict, "a remote %s made from status %s does not fit status %s", ev, base, current)
+	}
+	switch ev {
+	case EventWithdraw, EventMarkEnteredInError:
+		// These win over everything the recipient did meanwhile.
+		if current == StatusSent || current == StatusDelivered || current == StatusInfoRequested {
+			return target, OutcomeApplied, nil
 		}
+		return target, OutcomeOverrodeDecision, nil
+	case EventRespondInfo:
+		// Everything the recipient can reach from info_requested is a
+		// decision or a step after one.
+		return current, OutcomeRecordedOnly, nil
+	}
+	if current == StatusCancelled {
+		// The recipient's cancellation wins over the sender's steps it
+		// crossed; two crossing cancellations agree.
+		if ev == EventCancel {
+			return current, OutcomeApplied, nil
+		}
+		return current, OutcomeSuperseded, nil
+	}
+	if next, outcome, ok := crossHandover(current, ev, Sender, target); ok {
+		return next, outcome, nil
 	}
 	return "", "", corridor.Errorf(corridor.KindConflict, "a remote %s made from status %s does not fit status %s", ev, base, current)
+}
+
+// crossHandover resolves a cancellation or handover step of side from that
+// crossed what this side did alone since the step's base, this side being in
+// status current (never final; a cancellation here is handled by the caller).
+// The rules, the same on both sides:
+//
+//   - a cancellation wins over every handover step it crossed;
+//   - crossing confirmations commute: both sides reach handed_over;
+//   - crossing plans agree on handover_planned (the casework keeps the plan
+//     with the higher revision);
+//   - a plan that crossed a confirmation or a failure report is recorded
+//     only: the confirmation or report stands;
+//   - a confirmation wins over a failure report it crossed.
+func crossHandover(current Status, ev Event, from Side, target Status) (Status, Outcome, bool) {
+	switch ev {
+	case EventCancel:
+		return target, OutcomeOverrodeDecision, true
+	case EventConfirmHandover:
+		if next, ok := step(current, ev, from); ok {
+			return next, OutcomeApplied, true
+		}
+		if current == StatusHandoverFailed {
+			return target, OutcomeOverrodeDecision, true
+		}
+	case EventPlanHandover:
+		switch current {
+		case StatusHandoverPlanned:
+			return current, OutcomeApplied, true
+		case ownConfirmation(from.Other()), StatusHandoverFailed:
+			return current, OutcomeRecordedOnly, true
+		}
+	case EventReportHandoverFailed:
+		if current == ownConfirmation(from.Other()) {
+			return current, OutcomeSuperseded, true
+		}
+	}
+	return "", "", false
 }
 
 // fromRecipient applies a recipient's event at the sender.
@@ -106,6 +160,10 @@ func fromRecipient(current Status, ev Event, base, target Status) (Status, Outco
 			return current, OutcomeSupersededByWithdrawal, nil
 		}
 		return "", "", corridor.Errorf(corridor.KindConflict, "a remote %s made from status %s cannot follow a withdrawal", ev, base)
+	case StatusEnteredInError:
+		// The sender may mark a referral in error from any status after
+		// sending, so any recipient event may have crossed the mark.
+		return current, OutcomeSuperseded, nil
 	}
 	if ev == EventDeliver {
 		if current == StatusSent {
@@ -122,17 +180,23 @@ func fromRecipient(current Status, ev Event, base, target Status) (Status, Outco
 	if eff == base {
 		return target, OutcomeApplied, nil
 	}
-	if reachable(base, Sender)[eff] {
-		switch {
-		case base == StatusInfoRequested && eff == StatusDelivered:
-			// The recipient decided before the sender's answer reached it;
-			// the decision stands and the answer is recorded there.
-			return target, OutcomeApplied, nil
-		case ev == EventConfirmHandover:
-			if next, ok := step(eff, ev, Recipient); ok {
-				return next, OutcomeApplied, nil
-			}
+	if !reachable(base, Sender)[eff] {
+		return "", "", corridor.Errorf(corridor.KindConflict, "a remote %s made from status %s does not fit status %s", ev, base, current)
+	}
+	// The sender acted while the message was in flight.
+	if base == StatusInfoRequested && eff == StatusDelivered {
+		// The recipient decided before the sender's answer reached it;
+		// the decision stands and the answer is recorded there.
+		return target, OutcomeApplied, nil
+	}
+	if eff == StatusCancelled {
+		if ev == EventCancel {
+			return eff, OutcomeApplied, nil
 		}
+		return eff, OutcomeSuperseded, nil
+	}
+	if next, outcome, ok := crossHandover(eff, ev, Recipient, target); ok {
+		return next, outcome, nil
 	}
 	return "", "", corridor.Errorf(corridor.KindConflict, "a remote %s made from status %s does not fit status %s", ev, base, current)
 }

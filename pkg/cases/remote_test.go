@@ -89,6 +89,180 @@ recipient   record_follow_up  ho   ho      -> ic     applied
 recipient   record_follow_up  ic   ic      -> ic     applied
 recipient   close             ho   ho      -> cl     applied
 recipient   close             ic   ic      -> cl     applied
+
+# The endings and the two-sided handover: crossing plans, confirmations,
+# failure reports, cancellations and entered-in-error marks.
+
+sender      withdraw                se   hf      -> wd     overrode_decision
+sender      withdraw                se   cn      -> wd     overrode_decision
+sender      withdraw                de   hf      -> wd     overrode_decision
+sender      withdraw                de   cn      -> wd     overrode_decision
+sender      withdraw                ir   hf      -> wd     overrode_decision
+sender      withdraw                ir   cn      -> wd     overrode_decision
+
+sender      respond_info            ir   hf      -> hf     recorded_only
+sender      respond_info            ir   cn      -> cn     recorded_only
+
+sender      plan_handover           ac   ac      -> hp     applied
+sender      plan_handover           ac   hp      -> hp     applied
+sender      plan_handover           ac   hr      -> hr     recorded_only
+sender      plan_handover           ac   hf      -> hf     recorded_only
+sender      plan_handover           ac   cn      -> cn     superseded
+sender      plan_handover           hp   hp      -> hp     applied
+sender      plan_handover           hp   hr      -> hr     recorded_only
+sender      plan_handover           hp   hf      -> hf     recorded_only
+sender      plan_handover           hp   cn      -> cn     superseded
+sender      plan_handover           hr   hr      -> hp     applied
+sender      plan_handover           hf   hf      -> hp     applied
+sender      plan_handover           hf   cn      -> cn     superseded
+
+sender      confirm_handover        hp   hf      -> hs     overrode_decision
+sender      confirm_handover        hp   cn      -> cn     superseded
+
+sender      cancel                  ac   ac      -> cn     applied
+sender      cancel                  ac   hp      -> cn     overrode_decision
+sender      cancel                  ac   hr      -> cn     overrode_decision
+sender      cancel                  ac   hf      -> cn     overrode_decision
+sender      cancel                  ac   cn      -> cn     applied
+sender      cancel                  hp   hp      -> cn     applied
+sender      cancel                  hp   hr      -> cn     overrode_decision
+sender      cancel                  hp   hf      -> cn     overrode_decision
+sender      cancel                  hp   cn      -> cn     applied
+sender      cancel                  hr   hr      -> cn     applied
+sender      cancel                  hf   hf      -> cn     applied
+sender      cancel                  hf   cn      -> cn     applied
+
+sender      mark_entered_in_error   se   se      -> ee     applied
+sender      mark_entered_in_error   se   de      -> ee     applied
+sender      mark_entered_in_error   se   ir      -> ee     applied
+sender      mark_entered_in_error   se   ac      -> ee     overrode_decision
+sender      mark_entered_in_error   se   dc      -> ee     overrode_decision
+sender      mark_entered_in_error   se   hp      -> ee     overrode_decision
+sender      mark_entered_in_error   se   hr      -> ee     overrode_decision
+sender      mark_entered_in_error   se   hf      -> ee     overrode_decision
+sender      mark_entered_in_error   se   cn      -> ee     overrode_decision
+sender      mark_entered_in_error   de   de      -> ee     applied
+sender      mark_entered_in_error   de   ir      -> ee     applied
+sender      mark_entered_in_error   de   ac      -> ee     overrode_decision
+sender      mark_entered_in_error   de   dc      -> ee     overrode_decision
+sender      mark_entered_in_error   de   hp      -> ee     overrode_decision
+sender      mark_entered_in_error   de   hr      -> ee     overrode_decision
+sender      mark_entered_in_error   de   hf      -> ee     overrode_decision
+sender      mark_entered_in_error   de   cn      -> ee     overrode_decision
+sender      mark_entered_in_error   ir   ir      -> ee     applied
+sender      mark_entered_in_error   ir   ac      -> ee     overrode_decision
+sender      mark_entered_in_error   ir   dc      -> ee     overrode_decision
+sender      mark_entered_in_error   ir   hp      -> ee     overrode_decision
+sender      mark_entered_in_error   ir   hr      -> ee     overrode_decision
+sender      mark_entered_in_error   ir   hf      -> ee     overrode_decision
+sender      mark_entered_in_error   ir   cn      -> ee     overrode_decision
+sender      mark_entered_in_error   ac   ac      -> ee     applied
+sender      mark_entered_in_error   ac   hp      -> ee     overrode_decision
+sender      mark_entered_in_error   ac   hr      -> ee     overrode_decision
+sender      mark_entered_in_error   ac   hf      -> ee     overrode_decision
+sender      mark_entered_in_error   ac   cn      -> ee     overrode_decision
+sender      mark_entered_in_error   hp   hp      -> ee     applied
+sender      mark_entered_in_error   hp   hr      -> ee     overrode_decision
+sender      mark_entered_in_error   hp   hf      -> ee     overrode_decision
+sender      mark_entered_in_error   hp   cn      -> ee     overrode_decision
+sender      mark_entered_in_error   hs   hp      -> ee     overrode_decision
+sender      mark_entered_in_error   hs   hs      -> ee     applied
+sender      mark_entered_in_error   hs   hr      -> ee     overrode_decision
+sender      mark_entered_in_error   hs   hf      -> ee     overrode_decision
+sender      mark_entered_in_error   hs   ho      -> ee     overrode_decision
+sender      mark_entered_in_error   hs   ic      -> ee     overrode_decision
+sender      mark_entered_in_error   hs   oh      -> ee     overrode_decision
+sender      mark_entered_in_error   hs   cl      -> ee     overrode_decision
+sender      mark_entered_in_error   hs   cn      -> ee     overrode_decision
+sender      mark_entered_in_error   hr   hr      -> ee     applied
+sender      mark_entered_in_error   hf   hf      -> ee     applied
+sender      mark_entered_in_error   hf   cn      -> ee     overrode_decision
+sender      mark_entered_in_error   ho   ho      -> ee     applied
+sender      mark_entered_in_error   ho   ic      -> ee     overrode_decision
+sender      mark_entered_in_error   ho   oh      -> ee     overrode_decision
+sender      mark_entered_in_error   ho   cl      -> ee     overrode_decision
+sender      mark_entered_in_error   ic   ic      -> ee     applied
+sender      mark_entered_in_error   ic   oh      -> ee     overrode_decision
+sender      mark_entered_in_error   ic   cl      -> ee     overrode_decision
+sender      mark_entered_in_error   oh   ic      -> ee     overrode_decision
+sender      mark_entered_in_error   oh   oh      -> ee     applied
+sender      mark_entered_in_error   oh   cl      -> ee     overrode_decision
+
+recipient   deliver                 se   hf      -> hf     stale_receipt
+recipient   deliver                 se   oh      -> oh     stale_receipt
+recipient   deliver                 se   cn      -> cn     stale_receipt
+recipient   deliver                 se   ee      -> ee     superseded
+
+recipient   accept                  de   ee      -> ee     superseded
+recipient   accept                  ir   ee      -> ee     superseded
+
+recipient   decline                 de   ee      -> ee     superseded
+recipient   decline                 ir   ee      -> ee     superseded
+
+recipient   request_info            de   ee      -> ee     superseded
+
+recipient   plan_handover           ac   hp      -> hp     applied
+recipient   plan_handover           ac   hs      -> hs     recorded_only
+recipient   plan_handover           ac   cn      -> cn     superseded
+recipient   plan_handover           ac   ee      -> ee     superseded
+recipient   plan_handover           hp   wd      -> wd     superseded_by_withdrawal
+recipient   plan_handover           hp   hp      -> hp     applied
+recipient   plan_handover           hp   hs      -> hs     recorded_only
+recipient   plan_handover           hp   cn      -> cn     superseded
+recipient   plan_handover           hp   ee      -> ee     superseded
+recipient   plan_handover           hs   hs      -> hp     applied
+recipient   plan_handover           hs   ee      -> ee     superseded
+
+recipient   confirm_handover        hp   cn      -> cn     superseded
+recipient   confirm_handover        hp   ee      -> ee     superseded
+recipient   confirm_handover        hs   ee      -> ee     superseded
+
+recipient   record_service          ho   ee      -> ee     superseded
+recipient   record_service          ic   ee      -> ee     superseded
+
+recipient   record_follow_up        ho   ee      -> ee     superseded
+recipient   record_follow_up        ic   ee      -> ee     superseded
+
+recipient   close                   ho   ee      -> ee     superseded
+recipient   close                   ic   ee      -> ee     superseded
+recipient   close                   oh   oh      -> cl     applied
+recipient   close                   oh   ee      -> ee     superseded
+
+recipient   report_handover_failed  hp   wd      -> wd     superseded_by_withdrawal
+recipient   report_handover_failed  hp   hp      -> hf     applied
+recipient   report_handover_failed  hp   hs      -> hs     superseded
+recipient   report_handover_failed  hp   cn      -> cn     superseded
+recipient   report_handover_failed  hp   ee      -> ee     superseded
+recipient   report_handover_failed  hs   hs      -> hf     applied
+recipient   report_handover_failed  hs   ee      -> ee     superseded
+
+recipient   suspend                 ho   ho      -> oh     applied
+recipient   suspend                 ho   ee      -> ee     superseded
+recipient   suspend                 ic   ic      -> oh     applied
+recipient   suspend                 ic   ee      -> ee     superseded
+
+recipient   resume                  oh   oh      -> ic     applied
+recipient   resume                  oh   ee      -> ee     superseded
+
+recipient   cancel                  ac   ac      -> cn     applied
+recipient   cancel                  ac   wd      -> wd     superseded_by_withdrawal
+recipient   cancel                  ac   hp      -> cn     overrode_decision
+recipient   cancel                  ac   hs      -> cn     overrode_decision
+recipient   cancel                  ac   cn      -> cn     applied
+recipient   cancel                  ac   ee      -> ee     superseded
+recipient   cancel                  hp   wd      -> wd     superseded_by_withdrawal
+recipient   cancel                  hp   hp      -> cn     applied
+recipient   cancel                  hp   hs      -> cn     overrode_decision
+recipient   cancel                  hp   cn      -> cn     applied
+recipient   cancel                  hp   ee      -> ee     superseded
+recipient   cancel                  hs   hs      -> cn     applied
+recipient   cancel                  hs   ee      -> ee     superseded
+recipient   cancel                  hf   wd      -> wd     superseded_by_withdrawal
+recipient   cancel                  hf   hp      -> cn     overrode_decision
+recipient   cancel                  hf   hs      -> cn     overrode_decision
+recipient   cancel                  hf   hf      -> cn     applied
+recipient   cancel                  hf   cn      -> cn     applied
+recipient   cancel                  hf   ee      -> ee     superseded
 `
 
 type remoteKey struct {

@@ -13,12 +13,16 @@ const (
 	StatusAccepted                     Status = "accepted"                        // the recipient takes responsibility
 	StatusDeclined                     Status = "declined"                        // the recipient refused, with a reason; final
 	StatusWithdrawn                    Status = "withdrawn"                       // the sender withdrew before it knew of a decision; final
-	StatusHandoverPlanned              Status = "handover_planned"                // the recipient planned when and how the child is handed over
+	StatusHandoverPlanned              Status = "handover_planned"                // a side proposed (or revised) when and how the child is handed over
 	StatusHandoverConfirmedBySender    Status = "handover_confirmed_by_sender"    // the sender confirmed the handover; the recipient has not
 	StatusHandoverConfirmedByRecipient Status = "handover_confirmed_by_recipient" // the recipient confirmed the handover; the sender has not
+	StatusHandoverFailed               Status = "handover_failed"                 // the planned handover did not happen; a new plan or a cancellation follows
 	StatusHandedOver                   Status = "handed_over"                     // both sides confirmed the handover
 	StatusInCare                       Status = "in_care"                         // services and follow-ups are being recorded
+	StatusOnHold                       Status = "on_hold"                         // after the handover: the child is missing from care; resumes to in_care
 	StatusClosed                       Status = "closed"                          // the recipient closed the case, with a reason; final
+	StatusCancelled                    Status = "cancelled"                       // a side called off the referral before the handover, with a reason; final
+	StatusEnteredInError               Status = "entered_in_error"                // the sender found the referral should never have existed; final
 )
 
 // Statuses returns every status, in the order of the constants.
@@ -27,7 +31,8 @@ func Statuses() []Status {
 		StatusDraft, StatusSent, StatusDelivered, StatusInfoRequested,
 		StatusAccepted, StatusDeclined, StatusWithdrawn, StatusHandoverPlanned,
 		StatusHandoverConfirmedBySender, StatusHandoverConfirmedByRecipient,
-		StatusHandedOver, StatusInCare, StatusClosed,
+		StatusHandoverFailed, StatusHandedOver, StatusInCare, StatusOnHold,
+		StatusClosed, StatusCancelled, StatusEnteredInError,
 	}
 }
 
@@ -38,7 +43,8 @@ func (s Status) Valid() bool {
 	case StatusDraft, StatusSent, StatusDelivered, StatusInfoRequested,
 		StatusAccepted, StatusDeclined, StatusWithdrawn, StatusHandoverPlanned,
 		StatusHandoverConfirmedBySender, StatusHandoverConfirmedByRecipient,
-		StatusHandedOver, StatusInCare, StatusClosed:
+		StatusHandoverFailed, StatusHandedOver, StatusInCare, StatusOnHold,
+		StatusClosed, StatusCancelled, StatusEnteredInError:
 		return true
 	}
 	return false
@@ -46,7 +52,11 @@ func (s Status) Valid() bool {
 
 // Final reports whether no event can move a referral out of s.
 func (s Status) Final() bool {
-	return s == StatusDeclined || s == StatusWithdrawn || s == StatusClosed
+	switch s {
+	case StatusDeclined, StatusWithdrawn, StatusClosed, StatusCancelled, StatusEnteredInError:
+		return true
+	}
+	return false
 }
 
 // CanReRefer reports whether the case of a referral in status s may be
@@ -54,8 +64,12 @@ func (s Status) Final() bool {
 // reference. Declined referrals may, as FHIR re-routes a rejected Task to a
 // new performer. Withdrawn ones may too: withdrawing is how a sender corrects
 // a referral sent to the wrong agency, and the child still needs one.
+// Cancelled ones may: a child who moved, or whose handover could not be
+// arranged, may need another agency. A referral entered in error may not:
+// it should never have existed, so the child's case, if there is one, starts
+// afresh; and a closed case ended in the recipient's care.
 func CanReRefer(s Status) bool {
-	return s == StatusDeclined || s == StatusWithdrawn
+	return s == StatusDeclined || s == StatusWithdrawn || s == StatusCancelled
 }
 
 // Event is something that happens to a referral. Each message between the
@@ -71,11 +85,17 @@ const (
 	EventWithdraw        Event = "withdraw"         // sender, before a decision
 	EventRequestInfo     Event = "request_info"     // recipient, before a decision
 	EventRespondInfo     Event = "respond_info"     // sender, to an information request
-	EventPlanHandover    Event = "plan_handover"    // recipient, after accepting
+	EventPlanHandover    Event = "plan_handover"    // either side, after accepting, until it has confirmed the handover
 	EventConfirmHandover Event = "confirm_handover" // each side, for itself
 	EventRecordService   Event = "record_service"   // recipient, after the handover
 	EventRecordFollowUp  Event = "record_follow_up" // recipient, after the handover
 	EventClose           Event = "close"            // recipient, after the handover, with a reason
+
+	EventReportHandoverFailed Event = "report_handover_failed" // recipient, when a planned handover did not happen
+	EventSuspend              Event = "suspend"                // recipient, after the handover: the child is missing
+	EventResume               Event = "resume"                 // recipient, when a suspended case goes on
+	EventCancel               Event = "cancel"                 // either side, before the handover, until it has confirmed it; with a reason
+	EventMarkEnteredInError   Event = "mark_entered_in_error"  // sender, any time after sending
 )
 
 // Events returns every event, in the order of the constants.
@@ -84,6 +104,8 @@ func Events() []Event {
 		EventSend, EventDeliver, EventAccept, EventDecline, EventWithdraw,
 		EventRequestInfo, EventRespondInfo, EventPlanHandover,
 		EventConfirmHandover, EventRecordService, EventRecordFollowUp, EventClose,
+		EventReportHandoverFailed, EventSuspend, EventResume, EventCancel,
+		EventMarkEnteredInError,
 	}
 }
 
@@ -92,7 +114,9 @@ func (e Event) Valid() bool {
 	switch e {
 	case EventSend, EventDeliver, EventAccept, EventDecline, EventWithdraw,
 		EventRequestInfo, EventRespondInfo, EventPlanHandover,
-		EventConfirmHandover, EventRecordService, EventRecordFollowUp, EventClose:
+		EventConfirmHandover, EventRecordService, EventRecordFollowUp, EventClose,
+		EventReportHandoverFailed, EventSuspend, EventResume, EventCancel,
+		EventMarkEnteredInError:
 		return true
 	}
 	return false
@@ -102,12 +126,13 @@ func (e Event) Valid() bool {
 // referral's status.
 func (e Event) AllowedTo(s Side) bool {
 	switch e {
-	case EventSend, EventWithdraw, EventRespondInfo:
+	case EventSend, EventWithdraw, EventRespondInfo, EventMarkEnteredInError:
 		return s == Sender
 	case EventDeliver, EventAccept, EventDecline, EventRequestInfo,
-		EventPlanHandover, EventRecordService, EventRecordFollowUp, EventClose:
+		EventRecordService, EventRecordFollowUp, EventClose,
+		EventReportHandoverFailed, EventSuspend, EventResume:
 		return s == Recipient
-	case EventConfirmHandover:
+	case EventPlanHandover, EventConfirmHandover, EventCancel:
 		return s == Sender || s == Recipient
 	}
 	return false

@@ -29,9 +29,12 @@ func Transition(current Status, ev Event, actor Side) (Status, error) {
 // current, in the order of [Events]; none for values that are not valid.
 // User interfaces offer exactly these.
 func Actions(current Status, side Side) []Event {
+	if !current.Valid() || !side.Valid() {
+		return nil
+	}
 	var out []Event
 	for _, ev := range Events() {
-		if _, err := Transition(current, ev, side); err == nil {
+		if _, ok := move(current, ev, side); ok {
 			out = append(out, ev)
 		}
 	}
@@ -48,6 +51,14 @@ func checkValues(current Status, ev Event, actor Side) error {
 		return corridor.Errorf(corridor.KindInvalid, "unknown referral side %q", actor)
 	}
 	return nil
+}
+
+// move is [Transition] for valid values, without building an error.
+func move(current Status, ev Event, actor Side) (Status, bool) {
+	if !ev.AllowedTo(actor) {
+		return "", false
+	}
+	return step(current, ev, actor)
 }
 
 // step is the transition table for an actor already known to own ev. It is a
@@ -85,31 +96,79 @@ func step(cur Status, ev Event, actor Side) (Status, bool) {
 			return StatusDelivered, true
 		}
 	case EventPlanHandover:
-		if cur == StatusAccepted {
+		// Either side proposes the first plan and may revise it until it has
+		// confirmed the handover itself; a revision resets any one-sided
+		// confirmation, so confirmations apply to the latest plan. After a
+		// failed handover the sender, who still has the child, proposes the
+		// next plan: were the recipient, who reports failures, allowed to
+		// as well, it could return alone to a status the sender's messages
+		// in flight were based on, and the two copies could not tell an old
+		// message from a new one.
+		switch cur {
+		case StatusAccepted, StatusHandoverPlanned, othersConfirmation(actor):
 			return StatusHandoverPlanned, true
+		case StatusHandoverFailed:
+			if actor == Sender {
+				return StatusHandoverPlanned, true
+			}
 		}
 	case EventConfirmHandover:
-		mine, theirs := StatusHandoverConfirmedBySender, StatusHandoverConfirmedByRecipient
-		if actor == Recipient {
-			mine, theirs = theirs, mine
-		}
 		switch cur {
 		case StatusHandoverPlanned:
-			return mine, true
-		case theirs:
+			return ownConfirmation(actor), true
+		case othersConfirmation(actor):
 			return StatusHandedOver, true
+		}
+	case EventReportHandoverFailed:
+		// Only the recipient, who receives the child, reports that the
+		// child did not arrive; the sender revises the plan or cancels.
+		if cur == StatusHandoverPlanned || cur == StatusHandoverConfirmedBySender {
+			return StatusHandoverFailed, true
+		}
+	case EventCancel:
+		// A side that confirmed the handover may no longer cancel it, so a
+		// cancellation can never cross the completion of a handover.
+		switch cur {
+		case StatusAccepted, StatusHandoverPlanned, StatusHandoverFailed, othersConfirmation(actor):
+			return StatusCancelled, true
 		}
 	case EventRecordService, EventRecordFollowUp:
 		if cur == StatusHandedOver || cur == StatusInCare {
 			return StatusInCare, true
 		}
-	case EventClose:
+	case EventSuspend:
 		if cur == StatusHandedOver || cur == StatusInCare {
+			return StatusOnHold, true
+		}
+	case EventResume:
+		if cur == StatusOnHold {
+			return StatusInCare, true
+		}
+	case EventClose:
+		// A child missing from care who is not found ends in a closure too.
+		if cur == StatusHandedOver || cur == StatusInCare || cur == StatusOnHold {
 			return StatusClosed, true
+		}
+	case EventMarkEnteredInError:
+		if cur != StatusDraft && !cur.Final() {
+			return StatusEnteredInError, true
 		}
 	}
 	return "", false
 }
+
+// ownConfirmation is the status in which side has confirmed the handover and
+// the other side has not.
+func ownConfirmation(side Side) Status {
+	if side == Sender {
+		return StatusHandoverConfirmedBySender
+	}
+	return StatusHandoverConfirmedByRecipient
+}
+
+// othersConfirmation is the status in which the other side has confirmed the
+// handover and side has not.
+func othersConfirmation(side Side) Status { return ownConfirmation(side.Other()) }
 
 // reachable returns the statuses side can reach from s by its own events
 // alone, without any message from the other side; s itself is not included
@@ -122,12 +181,12 @@ func reachable(s Status, side Side) map[Status]bool {
 		cur := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
 		for _, ev := range Events() {
-			next, err := Transition(cur, ev, side)
-			if err != nil || seen[next] {
+			to, ok := move(cur, ev, side)
+			if !ok || seen[to] {
 				continue
 			}
-			seen[next] = true
-			todo = append(todo, next)
+			seen[to] = true
+			todo = append(todo, to)
 		}
 	}
 	return seen

@@ -13,7 +13,8 @@ var abbrev = map[string]Status{
 	"dr": StatusDraft, "se": StatusSent, "de": StatusDelivered, "ir": StatusInfoRequested,
 	"ac": StatusAccepted, "dc": StatusDeclined, "wd": StatusWithdrawn, "hp": StatusHandoverPlanned,
 	"hs": StatusHandoverConfirmedBySender, "hr": StatusHandoverConfirmedByRecipient,
-	"ho": StatusHandedOver, "ic": StatusInCare, "cl": StatusClosed,
+	"hf": StatusHandoverFailed, "ho": StatusHandedOver, "ic": StatusInCare, "oh": StatusOnHold,
+	"cl": StatusClosed, "cn": StatusCancelled, "ee": StatusEnteredInError,
 }
 
 // transitionTable is the expected result of Transition for every status,
@@ -23,40 +24,49 @@ var abbrev = map[string]Status{
 var transitionColumns = []Event{
 	EventSend, EventDeliver, EventAccept, EventDecline, EventWithdraw, EventRequestInfo,
 	EventRespondInfo, EventPlanHandover, EventConfirmHandover, EventRecordService,
-	EventRecordFollowUp, EventClose,
+	EventRecordFollowUp, EventClose, EventReportHandoverFailed, EventSuspend, EventResume,
+	EventCancel, EventMarkEnteredInError,
 }
 
 var transitionTable = map[Side]string{
-	//        send del  acc  dec  wdr  req  resp plan conf svc  fu   close
+	//        send del  acc  dec  wdr  req  resp plan conf svc  fu   close fail susp resm canc eie
 	Sender: `
-	dr:       se   xx   xx   xx   --   xx   --   xx   --   xx   xx   xx
-	se:       --   xx   xx   xx   wd   xx   --   xx   --   xx   xx   xx
-	de:       --   xx   xx   xx   wd   xx   --   xx   --   xx   xx   xx
-	ir:       --   xx   xx   xx   wd   xx   de   xx   --   xx   xx   xx
-	ac:       --   xx   xx   xx   --   xx   --   xx   --   xx   xx   xx
-	dc:       --   xx   xx   xx   --   xx   --   xx   --   xx   xx   xx
-	wd:       --   xx   xx   xx   --   xx   --   xx   --   xx   xx   xx
-	hp:       --   xx   xx   xx   --   xx   --   xx   hs   xx   xx   xx
-	hs:       --   xx   xx   xx   --   xx   --   xx   --   xx   xx   xx
-	hr:       --   xx   xx   xx   --   xx   --   xx   ho   xx   xx   xx
-	ho:       --   xx   xx   xx   --   xx   --   xx   --   xx   xx   xx
-	ic:       --   xx   xx   xx   --   xx   --   xx   --   xx   xx   xx
-	cl:       --   xx   xx   xx   --   xx   --   xx   --   xx   xx   xx`,
-	//        send del  acc  dec  wdr  req  resp plan conf svc  fu   close
+	dr:       se   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   --
+	se:       --   xx   xx   xx   wd   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   ee
+	de:       --   xx   xx   xx   wd   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   ee
+	ir:       --   xx   xx   xx   wd   xx   de   --   --   xx   xx   xx    xx   xx   xx   --   ee
+	ac:       --   xx   xx   xx   --   xx   --   hp   --   xx   xx   xx    xx   xx   xx   cn   ee
+	dc:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   --
+	wd:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   --
+	hp:       --   xx   xx   xx   --   xx   --   hp   hs   xx   xx   xx    xx   xx   xx   cn   ee
+	hs:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   ee
+	hr:       --   xx   xx   xx   --   xx   --   hp   ho   xx   xx   xx    xx   xx   xx   cn   ee
+	hf:       --   xx   xx   xx   --   xx   --   hp   --   xx   xx   xx    xx   xx   xx   cn   ee
+	ho:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   ee
+	ic:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   ee
+	oh:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   ee
+	cl:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   --
+	cn:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   --
+	ee:       --   xx   xx   xx   --   xx   --   --   --   xx   xx   xx    xx   xx   xx   --   --`,
+	//        send del  acc  dec  wdr  req  resp plan conf svc  fu   close fail susp resm canc eie
 	Recipient: `
-	dr:       xx   --   --   --   xx   --   xx   --   --   --   --   --
-	se:       xx   de   --   --   xx   --   xx   --   --   --   --   --
-	de:       xx   --   ac   dc   xx   ir   xx   --   --   --   --   --
-	ir:       xx   --   ac   dc   xx   --   xx   --   --   --   --   --
-	ac:       xx   --   --   --   xx   --   xx   hp   --   --   --   --
-	dc:       xx   --   --   --   xx   --   xx   --   --   --   --   --
-	wd:       xx   --   --   --   xx   --   xx   --   --   --   --   --
-	hp:       xx   --   --   --   xx   --   xx   --   hr   --   --   --
-	hs:       xx   --   --   --   xx   --   xx   --   ho   --   --   --
-	hr:       xx   --   --   --   xx   --   xx   --   --   --   --   --
-	ho:       xx   --   --   --   xx   --   xx   --   --   ic   ic   cl
-	ic:       xx   --   --   --   xx   --   xx   --   --   ic   ic   cl
-	cl:       xx   --   --   --   xx   --   xx   --   --   --   --   --`,
+	dr:       xx   --   --   --   xx   --   xx   --   --   --   --   --    --   --   --   --   xx
+	se:       xx   de   --   --   xx   --   xx   --   --   --   --   --    --   --   --   --   xx
+	de:       xx   --   ac   dc   xx   ir   xx   --   --   --   --   --    --   --   --   --   xx
+	ir:       xx   --   ac   dc   xx   --   xx   --   --   --   --   --    --   --   --   --   xx
+	ac:       xx   --   --   --   xx   --   xx   hp   --   --   --   --    --   --   --   cn   xx
+	dc:       xx   --   --   --   xx   --   xx   --   --   --   --   --    --   --   --   --   xx
+	wd:       xx   --   --   --   xx   --   xx   --   --   --   --   --    --   --   --   --   xx
+	hp:       xx   --   --   --   xx   --   xx   hp   hr   --   --   --    hf   --   --   cn   xx
+	hs:       xx   --   --   --   xx   --   xx   hp   ho   --   --   --    hf   --   --   cn   xx
+	hr:       xx   --   --   --   xx   --   xx   --   --   --   --   --    --   --   --   --   xx
+	hf:       xx   --   --   --   xx   --   xx   --   --   --   --   --    --   --   --   cn   xx
+	ho:       xx   --   --   --   xx   --   xx   --   --   ic   ic   cl    --   oh   --   --   xx
+	ic:       xx   --   --   --   xx   --   xx   --   --   ic   ic   cl    --   oh   --   --   xx
+	oh:       xx   --   --   --   xx   --   xx   --   --   --   --   cl    --   --   ic   --   xx
+	cl:       xx   --   --   --   xx   --   xx   --   --   --   --   --    --   --   --   --   xx
+	cn:       xx   --   --   --   xx   --   xx   --   --   --   --   --    --   --   --   --   xx
+	ee:       xx   --   --   --   xx   --   xx   --   --   --   --   --    --   --   --   --   xx`,
 }
 
 func TestTransitionTable(t *testing.T) {
@@ -151,11 +161,22 @@ func TestActions(t *testing.T) {
 		{StatusDraft, Sender, []Event{EventSend}},
 		{StatusDraft, Recipient, nil},
 		{StatusSent, Recipient, []Event{EventDeliver}},
-		{StatusDelivered, Sender, []Event{EventWithdraw}},
+		{StatusDelivered, Sender, []Event{EventWithdraw, EventMarkEnteredInError}},
 		{StatusDelivered, Recipient, []Event{EventAccept, EventDecline, EventRequestInfo}},
-		{StatusInfoRequested, Sender, []Event{EventWithdraw, EventRespondInfo}},
-		{StatusHandoverPlanned, Sender, []Event{EventConfirmHandover}},
-		{StatusHandedOver, Recipient, []Event{EventRecordService, EventRecordFollowUp, EventClose}},
+		{StatusInfoRequested, Sender, []Event{EventWithdraw, EventRespondInfo, EventMarkEnteredInError}},
+		{StatusAccepted, Sender, []Event{EventPlanHandover, EventCancel, EventMarkEnteredInError}},
+		{StatusAccepted, Recipient, []Event{EventPlanHandover, EventCancel}},
+		{StatusHandoverPlanned, Sender, []Event{EventPlanHandover, EventConfirmHandover, EventCancel, EventMarkEnteredInError}},
+		{StatusHandoverPlanned, Recipient, []Event{EventPlanHandover, EventConfirmHandover, EventReportHandoverFailed, EventCancel}},
+		{StatusHandoverConfirmedBySender, Sender, []Event{EventMarkEnteredInError}},
+		{StatusHandoverConfirmedBySender, Recipient, []Event{EventPlanHandover, EventConfirmHandover, EventReportHandoverFailed, EventCancel}},
+		{StatusHandoverFailed, Sender, []Event{EventPlanHandover, EventCancel, EventMarkEnteredInError}},
+		{StatusHandoverFailed, Recipient, []Event{EventCancel}},
+		{StatusHandedOver, Recipient, []Event{EventRecordService, EventRecordFollowUp, EventClose, EventSuspend}},
+		{StatusHandedOver, Sender, []Event{EventMarkEnteredInError}},
+		{StatusOnHold, Recipient, []Event{EventClose, EventResume}},
+		{StatusCancelled, Sender, nil},
+		{StatusEnteredInError, Recipient, nil},
 		{StatusClosed, Recipient, nil},
 		{"bogus", Recipient, nil},
 	}
@@ -177,8 +198,11 @@ func evs(in []Event) []string {
 
 func TestStatusHelpers(t *testing.T) {
 	t.Parallel()
-	final := map[Status]bool{StatusDeclined: true, StatusWithdrawn: true, StatusClosed: true}
-	reRefer := map[Status]bool{StatusDeclined: true, StatusWithdrawn: true}
+	final := map[Status]bool{
+		StatusDeclined: true, StatusWithdrawn: true, StatusClosed: true,
+		StatusCancelled: true, StatusEnteredInError: true,
+	}
+	reRefer := map[Status]bool{StatusDeclined: true, StatusWithdrawn: true, StatusCancelled: true}
 	for _, s := range Statuses() {
 		if !s.Valid() {
 			t.Errorf("%s: not valid", s)
