@@ -11,10 +11,13 @@
 // A referral exists twice: in the sender's database and in the recipient's.
 // Each side changes its own copy with [Transition] and tells the other in a
 // message that carries the event and the status the acting side was in before
-// it acted (its base). The other side applies it with [ApplyRemote]. Every
-// event belongs to one side (only the recipient accepts, only the sender
-// withdraws); confirm_handover belongs to both, each confirming for itself,
-// and the handover is done when both have confirmed, in either order.
+// it acted (its base). The other side applies it with [ApplyRemote]. Most
+// events belong to one side (only the recipient accepts, only the sender
+// withdraws). Three belong to both: plan_handover (either side proposes the
+// handover and may revise it until it has confirmed it itself),
+// confirm_handover (each side confirms for itself; the handover is done when
+// both have, in either order) and cancel (either side calls the referral off
+// before the handover, until it has confirmed the handover itself).
 //
 // The recipient's copy starts when the sender's send arrives, in status sent;
 // storing it is the recipient's deliver event, whose message (the receipt)
@@ -29,23 +32,41 @@
 // Messages between the two countries cross: the sender may withdraw while an
 // acceptance is on its way. Both sides must end in the same status without
 // asking each other, so the rule has to depend only on what each message
-// carries. The rule is that the sender's withdrawal wins over every recipient
-// decision it crossed (accept, decline, an information request, and the
-// handover steps the recipient took after accepting). The sender may only
-// withdraw before it knows of a decision, so a withdrawal that crosses one was
-// made in good faith, and the child is not yet in the recipient's care: no
-// handover can complete without the sender's own confirmation, which a sender
-// that withdrew can never give. Hence:
+// carries. The rules, strongest first:
 //
-//   - a withdrawal arriving at a recipient that has since decided moves it to
-//     withdrawn ([OutcomeOverrodeDecision], so the caseworker can be told);
-//   - a recipient event arriving at a sender that withdrew is ignored
-//     ([OutcomeSupersededByWithdrawal]);
-//   - an information response that crosses a decision is recorded with the
-//     referral but does not change its status ([OutcomeRecordedOnly]): the
-//     recipient decided without it, and the sender accepts that decision;
-//   - crossing handover confirmations commute: each side applies the other's
-//     confirmation on top of its own and both reach handed_over.
+//   - the sender's entered-in-error mark wins over everything it crossed,
+//     and its withdrawal over every recipient decision and step it crossed
+//     (the sender may only withdraw before it knows of a decision, so a
+//     withdrawal that crosses one was made in good faith);
+//   - a cancellation wins over every handover step it crossed, and two
+//     crossing cancellations agree. A side that has confirmed the handover
+//     may no longer cancel, so no cancellation can cross the completion of
+//     a handover, just as no handover can complete without the confirmation
+//     of a sender that withdrew;
+//   - crossing handover confirmations commute: each side applies the
+//     other's on top of its own and both reach handed_over;
+//   - a confirmation wins over a failure report it crossed;
+//   - crossing plans agree on handover_planned; which plan holds is the
+//     casework's to decide (the higher revision, then a fixed side), as the
+//     rules see only statuses;
+//   - a plan that crossed a confirmation or a failure report, and an
+//     information response that crossed a decision, are recorded with the
+//     referral but do not change its status ([OutcomeRecordedOnly]).
+//
+// The side whose event lost is told by the outcome: [OutcomeOverrodeDecision]
+// where a message reverses what this side did, [OutcomeSupersededByWithdrawal]
+// and [OutcomeSuperseded] where this side's own cancellation, mark,
+// withdrawal or confirmation makes the message moot.
+//
+// These rules rely on one property of the table: where the other side can
+// still send a message that does not win outright, neither side can return by
+// its own events alone to a status it has left (revising a plan in place
+// aside). Otherwise a message the other side sent before a crossing could
+// arrive after the side came back, and look current. That is why after a
+// failed handover, reported by the recipient, only the sender proposes the
+// next plan; and why only the recipient suspends and resumes a case after
+// the handover, where the sender's one event, the entered-in-error mark,
+// wins whatever it meets.
 //
 // Every other message that does not fit the receiving side's status is an
 // error. The caller quarantines such a message for a person to look at; it is
@@ -53,7 +74,9 @@
 // replicas exchanging these messages over ordered channels and check that
 // both sides agree whenever no message is in flight.
 //
-// A referral that was declined or withdrawn may be followed by a new referral
-// of the same child to another agency under the same cross-border case
-// reference ([CanReRefer]); the old referral keeps its status.
+// A referral that was declined, withdrawn or cancelled may be followed by a
+// new referral of the same child to another agency under the same
+// cross-border case reference ([CanReRefer]); the old referral keeps its
+// status. docs/lifecycle.md maps every status to FHIR R4 Task and to
+// Primero's referral and transfer.
 package cases

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,23 @@ type message struct {
 	base Status
 }
 
-func (m message) String() string { return fmt.Sprintf("%s/%s@%s", m.from, m.ev, m.base) }
+func (m message) String() string { return string(m.from) + "/" + string(m.ev) + "@" + string(m.base) }
+
+// trace is the path that led to a state, newest step first; states share
+// their common prefix.
+type trace struct {
+	prev *trace
+	step string
+}
+
+func (tr *trace) String() string {
+	var steps []string
+	for ; tr != nil; tr = tr.prev {
+		steps = append(steps, tr.step)
+	}
+	slices.Reverse(steps)
+	return " " + strings.Join(steps, " ")
+}
 
 type world struct {
 	sender, recipient Status
@@ -41,13 +58,13 @@ type world struct {
 	withdrew   bool
 	marked     bool // the sender marked the referral entered in error
 	cancelled  bool // either side cancelled
-	extraRcpts int // duplicate receipts the recipient has sent
-	trace      string
+	extraRcpts int  // duplicate receipts the recipient has sent
+	trace      *trace
 }
 
 func (w world) key() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%v|%v|%v|%d|", w.sender, w.recipient, w.withdrew, w.marked, w.cancelled, w.extraRcpts)
+	fmt.Fprintf(&b, "%s|%s|%t|%t|%t|%d|", w.sender, w.recipient, w.withdrew, w.marked, w.cancelled, w.extraRcpts)
 	for _, ch := range [][]message{w.toRecipient, w.toSender, w.receipts} {
 		for _, m := range ch {
 			b.WriteString(m.String())
@@ -115,7 +132,7 @@ func explore(t *testing.T, cfg modelConfig) modelResult {
 				n.withdrew = n.withdrew || ev == EventWithdraw
 				n.marked = n.marked || ev == EventMarkEnteredInError
 				n.cancelled = n.cancelled || ev == EventCancel
-				n.trace = w.trace + " S:" + string(ev)
+				n.trace = &trace{w.trace, "S:" + string(ev)}
 				push(n)
 			}
 		}
@@ -143,7 +160,7 @@ func explore(t *testing.T, cfg modelConfig) modelResult {
 				}
 				n.recipient = next
 				n.cancelled = n.cancelled || ev == EventCancel
-				n.trace = w.trace + " R:" + string(ev)
+				n.trace = &trace{w.trace, "R:" + string(ev)}
 				push(n)
 			}
 			// A duplicate receipt, after the first one.
@@ -151,7 +168,7 @@ func explore(t *testing.T, cfg modelConfig) modelResult {
 				n := w.clone()
 				n.receipts = append(n.receipts, message{EventDeliver, Recipient, StatusSent})
 				n.extraRcpts++
-				n.trace = w.trace + " R:receipt-again"
+				n.trace = &trace{w.trace, "R:receipt-again"}
 				push(n)
 			}
 		}
@@ -169,7 +186,7 @@ func explore(t *testing.T, cfg modelConfig) modelResult {
 			res.outcomes[outcome]++
 			n := w.clone()
 			apply(&n, ch[1:], got)
-			n.trace = w.trace + " deliver(" + m.String() + ")"
+			n.trace = &trace{w.trace, "deliver(" + m.String() + ")"}
 			push(n)
 		}
 		deliver(w.toRecipient, w.recipient, func(n *world, rest []message, s Status) {
