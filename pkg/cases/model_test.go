@@ -95,12 +95,15 @@ type modelConfig struct {
 type modelResult struct {
 	states   int
 	outcomes map[Outcome]int
-	finals   map[Status]int
+	// byEvent counts deliveries by "event/outcome", with "crossed " in
+	// front when the message arrived at a status other than its base.
+	byEvent map[string]int
+	finals  map[Status]int
 }
 
 func explore(t *testing.T, cfg modelConfig) modelResult {
 	t.Helper()
-	res := modelResult{outcomes: map[Outcome]int{}, finals: map[Status]int{}}
+	res := modelResult{outcomes: map[Outcome]int{}, byEvent: map[string]int{}, finals: map[Status]int{}}
 	start := world{sender: StatusDraft}
 	seen := map[string]bool{start.key(): true}
 	queue := []world{start}
@@ -184,6 +187,11 @@ func explore(t *testing.T, cfg modelConfig) modelResult {
 				t.Fatalf("legitimate message %s refused at status %q: %v\ntrace:%s", m, at, err, w.trace)
 			}
 			res.outcomes[outcome]++
+			crossed := ""
+			if at != m.base && !(at == StatusSent && m.from == Recipient) {
+				crossed = "crossed "
+			}
+			res.byEvent[crossed+string(m.ev)+"/"+string(outcome)]++
 			n := w.clone()
 			apply(&n, ch[1:], got)
 			n.trace = &trace{w.trace, "deliver(" + m.String() + ")"}
@@ -241,6 +249,22 @@ func checkInvariants(t *testing.T, w world, cfg modelConfig) {
 	}
 }
 
+// crossingsSeen are deliveries every exploration must make, so that the
+// crossings of the two-sided handover and of the endings really happen.
+var crossingsSeen = []string{
+	"crossed plan_handover/applied",              // crossing plans
+	"crossed plan_handover/recorded_only",        // a plan crossing a confirmation or failure report
+	"crossed confirm_handover/applied",           // crossing confirmations
+	"crossed confirm_handover/overrode_decision", // a confirmation crossing a failure report
+	"crossed report_handover_failed/superseded",  // the same, at the confirming side
+	"crossed cancel/applied",                     // crossing cancellations
+	"crossed cancel/overrode_decision",           // a cancellation crossing a handover step
+	"crossed confirm_handover/superseded",        // a handover step crossing a cancellation
+	"crossed mark_entered_in_error/overrode_decision",
+	"crossed accept/superseded", // a decision crossing an entered-in-error mark
+	"crossed withdraw/overrode_decision",
+}
+
 func TestModelReplicasConverge(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -269,6 +293,11 @@ func TestModelReplicasConverge(t *testing.T) {
 			for _, o := range tc.want {
 				if res.outcomes[o] == 0 {
 					t.Errorf("no delivery had outcome %s", o)
+				}
+			}
+			for _, c := range crossingsSeen {
+				if res.byEvent[c] == 0 {
+					t.Errorf("no delivery was a %s", c)
 				}
 			}
 		})
