@@ -233,6 +233,38 @@ func TestILOLists(t *testing.T) {
 			"identity_document", "civil_registry", "dental", "skeletal_xray",
 			"physical_appearance", "psychosocial_interview", "self_declared", "other",
 		}},
+		{"child forced labour", ChildForcedLabourIndicators(), ChildForcedLabourIndicator, []string{
+			"recruitment_abduction", "recruitment_sale", "recruitment_debt", "recruitment_deception",
+			"recruitment_without_family", "recruitment_trafficked",
+			"duress_excessive_hours", "duress_hazardous_work", "duress_illicit_activities", "duress_no_or_low_pay",
+			"duress_degrading_living_conditions", "duress_restricted_movement_communication", "duress_no_schooling",
+			"duress_multiple_dependency",
+			"leaving_debt", "leaving_wages_due", "leaving_not_free",
+			"penalty_physical_sexual_violence", "penalty_threats_child", "penalty_threats_family", "penalty_confinement",
+			"penalty_isolation", "penalty_deprivation", "penalty_withheld_wages", "penalty_confiscated_documents",
+		}},
+		// HTCDS 2.0 "Field Definitions.md", Methods Of Control: 17 methods.
+		{"methods of control", MethodsOfControl(), MethodOfControl, []string{
+			"debt_bondage", "takes_earnings", "restricts_financial_access", "threats", "psychological_abuse",
+			"physical_abuse", "sexual_abuse", "false_promises", "psychoactive_substances", "restricts_movement",
+			"restricts_medical_care", "excessive_working_hours", "uses_children", "threat_of_law_enforcement",
+			"withholds_necessities", "withholds_documents", "other",
+		}},
+		{"exploitation types", ExploitationTypes(), ExploitationType, []string{
+			"forced_labour", "sexual_exploitation", "child_labour", "forced_marriage", "servitude",
+			"forced_military", "organ_removal", "forced_begging", "forced_adoption", "surrogacy", "other",
+		}},
+		{"migration statuses", MigrationStatuses(), MigrationStatus, []string{
+			// The codes referrals used before HTCDS's list: they must stay.
+			"labour_migrant", "irregular", "stranded", "returnee", "unaccompanied_child", "separated_child", "other", "unknown",
+			"family_migrant", "visitor_migrant", "student_migrant", "asylum_seeker", "refugee", "complementary_protection",
+			"stateless", "environmental_migrant", "vulnerable_migrant", "forced_migrant", "deportee", "ex_combatant",
+			"internally_displaced",
+		}},
+		{"interim care", InterimCareTypes(), InterimCareType, []string{
+			"transit_centre", "foster_family", "relative", "shelter", "hospital", "police_custody", "detention", "other",
+		}},
+		{"case systems", CaseSystems(), CaseSystem, []string{"primero", "clms", "clmrs", "other"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,6 +286,88 @@ func TestILOLists(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestInterimCareIsProtectionConcern(t *testing.T) {
+	t.Parallel()
+	var concerns []string
+	for _, e := range InterimCareTypes() {
+		if InterimCareIsProtectionConcern(e.Code) {
+			concerns = append(concerns, e.Code)
+		}
+	}
+	if strings.Join(concerns, ",") != "police_custody,detention" {
+		t.Errorf("protection concerns = %v, want police_custody and detention", concerns)
+	}
+	if InterimCareIsProtectionConcern("") || InterimCareIsProtectionConcern("prison") {
+		t.Error("an unknown type is a protection concern")
+	}
+}
+
+func TestISICClasses(t *testing.T) {
+	t.Parallel()
+	classes := ISICClasses()
+	// ISIC Rev.4 has 419 classes.
+	if len(classes) != 419 {
+		t.Errorf("%d classes, want 419", len(classes))
+	}
+	divisionsWithClasses := map[string]bool{}
+	for i, c := range classes {
+		if len(c.Code) != 4 || c.Division != c.Code[:2] || c.Name == "" || strings.TrimSpace(c.Name) != c.Name {
+			t.Errorf("bad class %+v", c)
+		}
+		if _, ok := ISICDivision(c.Division); !ok {
+			t.Errorf("class %s: no division %s", c.Code, c.Division)
+		}
+		if i > 0 && classes[i-1].Code >= c.Code {
+			t.Errorf("classes out of order at %s", c.Code)
+		}
+		divisionsWithClasses[c.Division] = true
+	}
+	// Every division has at least one class.
+	for _, d := range ISICDivisions() {
+		if !divisionsWithClasses[d.Code] {
+			t.Errorf("division %s has no class", d.Code)
+		}
+	}
+	// The classes of the corridor's sectors.
+	for _, tc := range []struct{ code, division, name string }{
+		{"0127", "01", "Growing of beverage crops"},
+		{"0311", "03", "Marine fishing"},
+		{"0899", "08", "Other mining and quarrying n.e.c."},
+		{"9700", "97", "Activities of households as employers of domestic personnel"},
+		{"1073", "10", "Manufacture of cocoa, chocolate and sugar confectionery"},
+		{"2392", "23", "Manufacture of clay building materials"},
+	} {
+		if c, ok := ISICClass(tc.code); !ok || c.Division != tc.division || c.Name != tc.name {
+			t.Errorf("ISICClass(%s) = %+v, %v", tc.code, c, ok)
+		}
+	}
+	for _, code := range []string{"", "01", "012", "0120", "0127 ", "01270", "9999", "A"} {
+		if _, ok := ISICClass(code); ok {
+			t.Errorf("ISICClass(%q) ok", code)
+		}
+	}
+	classes[0].Name = "changed"
+	if ISICClasses()[0].Name == "changed" {
+		t.Error("ISICClasses returns the package's own slice")
+	}
+}
+
+func TestParseISICClassesRefusesBadData(t *testing.T) {
+	t.Parallel()
+	for _, tsv := range []string{
+		"0127\n",
+		"127\tGrowing\n",
+		"01a7\tGrowing\n",
+		"0427\tNo such division\n",
+		"0127\t\n",
+		"0127\tGrowing\n0127\tAgain\n",
+	} {
+		if _, err := parseISICClasses(tsv); err == nil {
+			t.Errorf("parseISICClasses(%q) succeeded", tsv)
+		}
 	}
 }
 

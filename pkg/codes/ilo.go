@@ -80,3 +80,58 @@ func AgeMethod(code string) (string, bool) { return ageMethods.lookup(code) }
 
 // AgeMethods returns the age-assessment methods, documents first.
 func AgeMethods() []Entry { return ageMethods.all() }
+
+// The ILO's forced-labour indicators for children, from "Hard to see, harder
+// to count: Survey guidelines to estimate forced labour of adults and
+// children" (ILO SAP-FL and IPEC, 2nd ed., 2012). Forced labour of a child is
+// work under one of three dimensions of involuntariness (unfree recruitment,
+// work and life under duress, impossibility of leaving the employer), each
+// shown by indicators, together with an indicator of the menace of a penalty
+// applied to the child or the family. A child's consent does not count, so
+// the dimensions list what was done to the child rather than what the child
+// accepted. The codes are Corridor's own and start with their dimension
+// ("recruitment_", "duress_", "leaving_", "penalty_"). The wording follows
+// the guidelines' structure but is Corridor's: it could not be checked line
+// by line against the publication when the list was written, so review it
+// against the source before relying on it for statistics.
+var childForcedLabourIndicators = newList(
+	// Unfree recruitment.
+	Entry{"recruitment_abduction", "Unfree recruitment: the child was abducted or kidnapped"},
+	Entry{"recruitment_sale", "Unfree recruitment: the child was sold, or given away in exchange for money or goods"},
+	Entry{"recruitment_debt", "Unfree recruitment: recruited in connection with a debt or an advance owed by the child or the family"},
+	Entry{"recruitment_deception", "Unfree recruitment: deceived about the work, the place, the employer, the pay, schooling or contact with the family"},
+	Entry{"recruitment_without_family", "Unfree recruitment: taken without the consent of the parents or guardians, or with consent obtained by deception or pressure"},
+	Entry{"recruitment_trafficked", "Unfree recruitment: recruited, transported, transferred or received for exploitation (child trafficking)"},
+	// Work and life under duress.
+	Entry{"duress_excessive_hours", "Work and life under duress: forced overtime, night work or being on call beyond what is allowed at the child's age"},
+	Entry{"duress_hazardous_work", "Work and life under duress: forced to do hazardous work"},
+	Entry{"duress_illicit_activities", "Work and life under duress: forced to take part in illicit activities"},
+	Entry{"duress_no_or_low_pay", "Work and life under duress: no pay, or pay far below what was promised or is due"},
+	Entry{"duress_degrading_living_conditions", "Work and life under duress: degrading living conditions imposed by the employer"},
+	Entry{"duress_restricted_movement_communication", "Work and life under duress: limited freedom of movement or of communication with the family"},
+	Entry{"duress_no_schooling", "Work and life under duress: kept from school"},
+	Entry{"duress_multiple_dependency", "Work and life under duress: dependent on the employer for housing, food or work for relatives"},
+	// Impossibility of leaving the employer.
+	Entry{"leaving_debt", "Impossibility of leaving: must work for an indefinite time to repay a debt or advance of the child or family"},
+	Entry{"leaving_wages_due", "Impossibility of leaving: must stay to be paid wages due, or the family's payment depends on it"},
+	Entry{"leaving_not_free", "Impossibility of leaving: not free to leave the employer or to return to the family"},
+	// Menace of penalty, to the child or the family.
+	Entry{"penalty_physical_sexual_violence", "Menace of penalty: physical or sexual violence"},
+	Entry{"penalty_threats_child", "Menace of penalty: threats of violence, abandonment or denunciation against the child"},
+	Entry{"penalty_threats_family", "Menace of penalty: threats against the child's family"},
+	Entry{"penalty_confinement", "Menace of penalty: locked in or confined to the workplace or living quarters"},
+	Entry{"penalty_isolation", "Menace of penalty: isolated from family and community"},
+	Entry{"penalty_deprivation", "Menace of penalty: deprived of food, water, sleep or other basic needs"},
+	Entry{"penalty_withheld_wages", "Menace of penalty: wages, or payments to the family, withheld"},
+	Entry{"penalty_confiscated_documents", "Menace of penalty: identity documents confiscated"},
+)
+
+// ChildForcedLabourIndicator returns the description of child forced-labour
+// indicator code ("recruitment_debt"), and whether there is one.
+func ChildForcedLabourIndicator(code string) (string, bool) {
+	return childForcedLabourIndicators.lookup(code)
+}
+
+// ChildForcedLabourIndicators returns the child forced-labour indicators,
+// dimension by dimension, the menace of penalty last.
+func ChildForcedLabourIndicators() []Entry { return childForcedLabourIndicators.all() }

@@ -1,10 +1,24 @@
 package codes
 
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"sync"
+)
+
 // Division is an ISIC Rev.4 division and the section it belongs to.
 type Division struct {
 	Code    string // two digits: "01"
 	Section string // "A"
 	Name    string
+}
+
+// Class is an ISIC Rev.4 class and the division it belongs to.
+type Class struct {
+	Code     string // four digits: "0127"
+	Division string // its first two digits: "01"
+	Name     string
 }
 
 // The ISIC Rev.4 sections and divisions, from the United Nations' International
@@ -155,3 +169,58 @@ func ISICDivision(code string) (Division, bool) {
 
 // ISICDivisions returns the 88 divisions in code order.
 func ISICDivisions() []Division { return append([]Division(nil), isicDivisions...) }
+
+//go:embed data/isic4-classes.tsv
+var isicClassesTSV string
+
+// isicClassTable is the parsed class list and its index.
+type isicClassTable struct {
+	classes []Class
+	index   map[string]int
+}
+
+// isicClassList parses the embedded classes once, on first use. The file is
+// committed and checked by tests, so a parse failure is a broken build.
+var isicClassList = sync.OnceValue(func() *isicClassTable {
+	t, err := parseISICClasses(isicClassesTSV)
+	if err != nil {
+		panic(fmt.Sprintf("codes: embedded ISIC classes: %v", err))
+	}
+	return t
+})
+
+func parseISICClasses(tsv string) (*isicClassTable, error) {
+	t := &isicClassTable{index: map[string]int{}}
+	for i, line := range strings.Split(tsv, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		code, name, ok := strings.Cut(line, "\t")
+		if !ok || len(code) != 4 || name == "" || strings.Trim(code, "0123456789") != "" {
+			return nil, fmt.Errorf("line %d: want a four-digit code, a tab and a name", i+1)
+		}
+		if _, ok := ISICDivision(code[:2]); !ok {
+			return nil, fmt.Errorf("line %d: class %s of unknown division %s", i+1, code, code[:2])
+		}
+		if _, dup := t.index[code]; dup {
+			return nil, fmt.Errorf("line %d: duplicate class %s", i+1, code)
+		}
+		t.index[code] = len(t.classes)
+		t.classes = append(t.classes, Class{Code: code, Division: code[:2], Name: name})
+	}
+	return t, nil
+}
+
+// ISICClass returns ISIC Rev.4 class code ("0127"), and whether there is
+// one.
+func ISICClass(code string) (Class, bool) {
+	t := isicClassList()
+	i, ok := t.index[code]
+	if !ok {
+		return Class{}, false
+	}
+	return t.classes[i], true
+}
+
+// ISICClasses returns the 419 classes in code order.
+func ISICClasses() []Class { return append([]Class(nil), isicClassList().classes...) }

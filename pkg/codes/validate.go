@@ -14,9 +14,16 @@ const (
 	TagSubdivision           = "iso3166_2"
 	TagISICSection           = "isic_section"
 	TagISICDivision          = "isic_division"
+	TagISICClass             = "isic_class"
 	TagC182Category          = "c182_category"
 	TagHazard                = "r190_hazard"
 	TagForcedLabourIndicator = "fl_indicator"
+	TagChildFLIndicator      = "child_fl_indicator"
+	TagMethodOfControl       = "htcds_control"
+	TagExploitationType      = "htcds_exploitation"
+	TagMigrationStatus       = "migration_status"
+	TagInterimCare           = "interim_care"
+	TagCaseSystem            = "case_system"
 	TagAgeMethod             = "age_method"
 	TagLanguage              = "bcp47"
 )
@@ -35,9 +42,16 @@ func Register(v *validator.Validate) error {
 		{TagSubdivision, func(s string) bool { _, ok := Subdivision(s); return ok }},
 		{TagISICSection, func(s string) bool { _, ok := ISICSection(s); return ok }},
 		{TagISICDivision, func(s string) bool { _, ok := ISICDivision(s); return ok }},
+		{TagISICClass, func(s string) bool { _, ok := ISICClass(s); return ok }},
 		{TagC182Category, func(s string) bool { _, ok := C182Category(s); return ok }},
 		{TagHazard, func(s string) bool { _, ok := Hazard(s); return ok }},
 		{TagForcedLabourIndicator, func(s string) bool { _, ok := ForcedLabourIndicator(s); return ok }},
+		{TagChildFLIndicator, func(s string) bool { _, ok := ChildForcedLabourIndicator(s); return ok }},
+		{TagMethodOfControl, func(s string) bool { _, ok := MethodOfControl(s); return ok }},
+		{TagExploitationType, func(s string) bool { _, ok := ExploitationType(s); return ok }},
+		{TagMigrationStatus, func(s string) bool { _, ok := MigrationStatus(s); return ok }},
+		{TagInterimCare, func(s string) bool { _, ok := InterimCareType(s); return ok }},
+		{TagCaseSystem, func(s string) bool { _, ok := CaseSystem(s); return ok }},
 		{TagAgeMethod, func(s string) bool { _, ok := AgeMethod(s); return ok }},
 		{TagLanguage, func(s string) bool { _, err := Language(s); return err == nil }},
 	}

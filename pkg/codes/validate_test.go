@@ -17,9 +17,16 @@ type coded struct {
 	Place       string   `validate:"omitempty,iso3166_2"`
 	Section     string   `validate:"omitempty,isic_section"`
 	Division    string   `validate:"omitempty,isic_division"`
+	Class       string   `validate:"omitempty,isic_class"`
 	C182        string   `validate:"omitempty,c182_category"`
 	Hazards     []string `validate:"dive,r190_hazard"`
 	Indicators  []string `validate:"dive,fl_indicator"`
+	ChildFL     []string `validate:"dive,child_fl_indicator"`
+	Control     []string `validate:"dive,htcds_control"`
+	Exploit     []string `validate:"dive,htcds_exploitation"`
+	Migration   string   `validate:"omitempty,migration_status"`
+	Care        string   `validate:"omitempty,interim_care"`
+	System      string   `validate:"omitempty,case_system"`
 	AgeMethod   string   `validate:"omitempty,age_method"`
 	Language    string   `validate:"omitempty,bcp47"`
 	Required    string   `validate:"required,bcp47"`
@@ -61,6 +68,22 @@ func TestRegister(t *testing.T) {
 		{"division unused number", func(c *coded) { c.Division = "04" }, "Division", "isic_division"},
 		{"division one digit", func(c *coded) { c.Division = "1" }, "Division", "isic_division"},
 		{"division class", func(c *coded) { c.Division = "0111" }, "Division", "isic_division"},
+		{"class", func(c *coded) { c.Class = "0127" }, "", ""},
+		{"class unknown", func(c *coded) { c.Class = "0120" }, "Class", "isic_class"},
+		{"class is a division", func(c *coded) { c.Class = "01" }, "Class", "isic_class"},
+		{"child indicators", func(c *coded) { c.ChildFL = []string{"recruitment_debt", "penalty_confinement"} }, "", ""},
+		{"child indicator is an adult one", func(c *coded) { c.ChildFL = []string{"debt_bondage"} }, "ChildFL[0]", "child_fl_indicator"},
+		{"methods of control", func(c *coded) { c.Control = []string{"debt_bondage", "uses_children"} }, "", ""},
+		{"method of control unknown", func(c *coded) { c.Control = []string{"DebtBondage"} }, "Control[0]", "htcds_control"},
+		{"exploitation", func(c *coded) { c.Exploit = []string{"child_labour", "forced_labour"} }, "", ""},
+		{"exploitation unknown", func(c *coded) { c.Exploit = []string{"labour"} }, "Exploit[0]", "htcds_exploitation"},
+		{"migration status", func(c *coded) { c.Migration = "asylum_seeker" }, "", ""},
+		{"migration status old code", func(c *coded) { c.Migration = "unaccompanied_child" }, "", ""},
+		{"migration status unknown", func(c *coded) { c.Migration = "tourist" }, "Migration", "migration_status"},
+		{"interim care", func(c *coded) { c.Care = "foster_family" }, "", ""},
+		{"interim care unknown", func(c *coded) { c.Care = "prison" }, "Care", "interim_care"},
+		{"case system", func(c *coded) { c.System = "primero" }, "", ""},
+		{"case system unknown", func(c *coded) { c.System = "Primero" }, "System", "case_system"},
 		{"c182", func(c *coded) { c.C182 = "c182_3d" }, "", ""},
 		{"c182 unknown", func(c *coded) { c.C182 = "c182_3e" }, "C182", "c182_category"},
 		{"c182 letter only", func(c *coded) { c.C182 = "d" }, "C182", "c182_category"},
