@@ -532,9 +532,14 @@ type Referral struct {
 	Work          *Work          `protobuf:"bytes,8,opt,name=work,proto3" json:"work,omitempty"`
 	Trafficking   *Trafficking   `protobuf:"bytes,9,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
 	// What happened, in the inspector's or caseworker's words.
-	Narrative     string `protobuf:"bytes,10,opt,name=narrative,proto3" json:"narrative,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Narrative string `protobuf:"bytes,10,opt,name=narrative,proto3" json:"narrative,omitempty"`
+	// Where the child is now and who is responsible.
+	InterimCare *InterimCare `protobuf:"bytes,11,opt,name=interim_care,json=interimCare,proto3" json:"interim_care,omitempty"`
+	// The case's identifiers in the sending member's own case-management
+	// systems.
+	NationalCaseIds []*CaseIdentifier `protobuf:"bytes,12,rep,name=national_case_ids,json=nationalCaseIds,proto3" json:"national_case_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Referral) Reset() {
@@ -637,6 +642,190 @@ func (x *Referral) GetNarrative() string {
 	return ""
 }
 
+func (x *Referral) GetInterimCare() *InterimCare {
+	if x != nil {
+		return x.InterimCare
+	}
+	return nil
+}
+
+func (x *Referral) GetNationalCaseIds() []*CaseIdentifier {
+	if x != nil {
+		return x.NationalCaseIds
+	}
+	return nil
+}
+
+// InterimCare is where the child stays between identification and handover.
+type InterimCare struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "transit_centre", "foster_family", "relative", "shelter", "hospital",
+	// "police_custody", "detention" or "other" (pkg/codes).
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// ISO 3166-2 code of where the child is.
+	Place    string `protobuf:"bytes,2,opt,name=place,proto3" json:"place,omitempty"`
+	Locality string `protobuf:"bytes,3,opt,name=locality,proto3" json:"locality,omitempty"`
+	// The centre, family or service responsible for the child.
+	Organisation string `protobuf:"bytes,4,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// The person responsible there.
+	ResponsiblePerson string   `protobuf:"bytes,5,opt,name=responsible_person,json=responsiblePerson,proto3" json:"responsible_person,omitempty"`
+	Contact           *Contact `protobuf:"bytes,6,opt,name=contact,proto3" json:"contact,omitempty"`
+	// Since when ("YYYY-MM-DD").
+	Since string `protobuf:"bytes,7,opt,name=since,proto3" json:"since,omitempty"`
+	Notes string `protobuf:"bytes,8,opt,name=notes,proto3" json:"notes,omitempty"`
+	// Set by the sender when the child is held by the police or detained.
+	ProtectionConcern bool `protobuf:"varint,9,opt,name=protection_concern,json=protectionConcern,proto3" json:"protection_concern,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *InterimCare) Reset() {
+	*x = InterimCare{}
+	mi := &file_corridor_v1_referral_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InterimCare) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InterimCare) ProtoMessage() {}
+
+func (x *InterimCare) ProtoReflect() protoreflect.Message {
+	mi := &file_corridor_v1_referral_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InterimCare.ProtoReflect.Descriptor instead.
+func (*InterimCare) Descriptor() ([]byte, []int) {
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *InterimCare) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *InterimCare) GetPlace() string {
+	if x != nil {
+		return x.Place
+	}
+	return ""
+}
+
+func (x *InterimCare) GetLocality() string {
+	if x != nil {
+		return x.Locality
+	}
+	return ""
+}
+
+func (x *InterimCare) GetOrganisation() string {
+	if x != nil {
+		return x.Organisation
+	}
+	return ""
+}
+
+func (x *InterimCare) GetResponsiblePerson() string {
+	if x != nil {
+		return x.ResponsiblePerson
+	}
+	return ""
+}
+
+func (x *InterimCare) GetContact() *Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+func (x *InterimCare) GetSince() string {
+	if x != nil {
+		return x.Since
+	}
+	return ""
+}
+
+func (x *InterimCare) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
+func (x *InterimCare) GetProtectionConcern() bool {
+	if x != nil {
+		return x.ProtectionConcern
+	}
+	return false
+}
+
+// CaseIdentifier is a case's identifier in a member's own system.
+type CaseIdentifier struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "primero", "clms", "clmrs" or "other" (pkg/codes).
+	System        string `protobuf:"bytes,1,opt,name=system,proto3" json:"system,omitempty"`
+	Id            string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseIdentifier) Reset() {
+	*x = CaseIdentifier{}
+	mi := &file_corridor_v1_referral_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseIdentifier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseIdentifier) ProtoMessage() {}
+
+func (x *CaseIdentifier) ProtoReflect() protoreflect.Message {
+	mi := &file_corridor_v1_referral_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseIdentifier.ProtoReflect.Descriptor instead.
+func (*CaseIdentifier) Descriptor() ([]byte, []int) {
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CaseIdentifier) GetSystem() string {
+	if x != nil {
+		return x.System
+	}
+	return ""
+}
+
+func (x *CaseIdentifier) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
 // Routing says who sends the referral to whom, why and by when.
 type Routing struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -663,7 +852,7 @@ type Routing struct {
 
 func (x *Routing) Reset() {
 	*x = Routing{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[1]
+	mi := &file_corridor_v1_referral_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +864,7 @@ func (x *Routing) String() string {
 func (*Routing) ProtoMessage() {}
 
 func (x *Routing) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[1]
+	mi := &file_corridor_v1_referral_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +877,7 @@ func (x *Routing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Routing.ProtoReflect.Descriptor instead.
 func (*Routing) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{1}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Routing) GetCaseRef() string {
@@ -805,7 +994,7 @@ type Child struct {
 
 func (x *Child) Reset() {
 	*x = Child{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[2]
+	mi := &file_corridor_v1_referral_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +1006,7 @@ func (x *Child) String() string {
 func (*Child) ProtoMessage() {}
 
 func (x *Child) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[2]
+	mi := &file_corridor_v1_referral_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +1019,7 @@ func (x *Child) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Child.ProtoReflect.Descriptor instead.
 func (*Child) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{2}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Child) GetName() *PersonName {
@@ -929,7 +1118,7 @@ type IdentityDocument struct {
 
 func (x *IdentityDocument) Reset() {
 	*x = IdentityDocument{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[3]
+	mi := &file_corridor_v1_referral_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1130,7 @@ func (x *IdentityDocument) String() string {
 func (*IdentityDocument) ProtoMessage() {}
 
 func (x *IdentityDocument) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[3]
+	mi := &file_corridor_v1_referral_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1143,7 @@ func (x *IdentityDocument) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityDocument.ProtoReflect.Descriptor instead.
 func (*IdentityDocument) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{3}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *IdentityDocument) GetType() string {
@@ -998,7 +1187,7 @@ type Family struct {
 
 func (x *Family) Reset() {
 	*x = Family{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[4]
+	mi := &file_corridor_v1_referral_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1199,7 @@ func (x *Family) String() string {
 func (*Family) ProtoMessage() {}
 
 func (x *Family) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[4]
+	mi := &file_corridor_v1_referral_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1212,7 @@ func (x *Family) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Family.ProtoReflect.Descriptor instead.
 func (*Family) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{4}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Family) GetGuardians() []*Guardian {
@@ -1068,7 +1257,7 @@ type Guardian struct {
 
 func (x *Guardian) Reset() {
 	*x = Guardian{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[5]
+	mi := &file_corridor_v1_referral_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1269,7 @@ func (x *Guardian) String() string {
 func (*Guardian) ProtoMessage() {}
 
 func (x *Guardian) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[5]
+	mi := &file_corridor_v1_referral_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1282,7 @@ func (x *Guardian) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Guardian.ProtoReflect.Descriptor instead.
 func (*Guardian) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{5}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Guardian) GetName() *PersonName {
@@ -1170,7 +1359,7 @@ type Consent struct {
 
 func (x *Consent) Reset() {
 	*x = Consent{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[6]
+	mi := &file_corridor_v1_referral_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1371,7 @@ func (x *Consent) String() string {
 func (*Consent) ProtoMessage() {}
 
 func (x *Consent) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[6]
+	mi := &file_corridor_v1_referral_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1384,7 @@ func (x *Consent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Consent.ProtoReflect.Descriptor instead.
 func (*Consent) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{6}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Consent) GetGivenBy() ConsentGiver {
@@ -1273,7 +1462,7 @@ type WithheldInformation struct {
 
 func (x *WithheldInformation) Reset() {
 	*x = WithheldInformation{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[7]
+	mi := &file_corridor_v1_referral_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1285,7 +1474,7 @@ func (x *WithheldInformation) String() string {
 func (*WithheldInformation) ProtoMessage() {}
 
 func (x *WithheldInformation) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[7]
+	mi := &file_corridor_v1_referral_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1298,7 +1487,7 @@ func (x *WithheldInformation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithheldInformation.ProtoReflect.Descriptor instead.
 func (*WithheldInformation) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{7}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WithheldInformation) GetWhat() string {
@@ -1328,7 +1517,7 @@ type BestInterestsOverride struct {
 
 func (x *BestInterestsOverride) Reset() {
 	*x = BestInterestsOverride{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[8]
+	mi := &file_corridor_v1_referral_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1340,7 +1529,7 @@ func (x *BestInterestsOverride) String() string {
 func (*BestInterestsOverride) ProtoMessage() {}
 
 func (x *BestInterestsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[8]
+	mi := &file_corridor_v1_referral_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1353,7 +1542,7 @@ func (x *BestInterestsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BestInterestsOverride.ProtoReflect.Descriptor instead.
 func (*BestInterestsOverride) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{8}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *BestInterestsOverride) GetSupervisor() *Officer {
@@ -1391,7 +1580,7 @@ type BestInterests struct {
 
 func (x *BestInterests) Reset() {
 	*x = BestInterests{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[9]
+	mi := &file_corridor_v1_referral_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1592,7 @@ func (x *BestInterests) String() string {
 func (*BestInterests) ProtoMessage() {}
 
 func (x *BestInterests) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[9]
+	mi := &file_corridor_v1_referral_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1605,7 @@ func (x *BestInterests) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BestInterests.ProtoReflect.Descriptor instead.
 func (*BestInterests) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{9}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *BestInterests) GetRiskLevel() RiskLevel {
@@ -1458,7 +1647,7 @@ type Coordinates struct {
 
 func (x *Coordinates) Reset() {
 	*x = Coordinates{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[10]
+	mi := &file_corridor_v1_referral_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1470,7 +1659,7 @@ func (x *Coordinates) String() string {
 func (*Coordinates) ProtoMessage() {}
 
 func (x *Coordinates) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[10]
+	mi := &file_corridor_v1_referral_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1483,7 +1672,7 @@ func (x *Coordinates) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Coordinates.ProtoReflect.Descriptor instead.
 func (*Coordinates) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{10}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Coordinates) GetLatitude() float64 {
@@ -1519,19 +1708,27 @@ type Work struct {
 	Hazards []string `protobuf:"bytes,9,rep,name=hazards,proto3" json:"hazards,omitempty"`
 	// Codes of the country's national hazardous-work list.
 	NationalHazards []string `protobuf:"bytes,10,rep,name=national_hazards,json=nationalHazards,proto3" json:"national_hazards,omitempty"`
-	// ILO C182 Article 3 category: "c182_3a", "c182_3b", "c182_3c" or "c182_3d".
+	// Deprecated: the first of c182_categories, for readers built before the
+	// list. ILO C182 Article 3 category: "c182_3a", "c182_3b", "c182_3c" or
+	// "c182_3d".
+	//
+	// Deprecated: Marked as deprecated in corridor/v1/referral.proto.
 	C182Category     string           `protobuf:"bytes,11,opt,name=c182_category,json=c182Category,proto3" json:"c182_category,omitempty"`
 	BelowMinimumAge  Answer           `protobuf:"varint,12,opt,name=below_minimum_age,json=belowMinimumAge,proto3,enum=corridor.v1.Answer" json:"below_minimum_age,omitempty"`
 	SchoolAttendance SchoolAttendance `protobuf:"varint,13,opt,name=school_attendance,json=schoolAttendance,proto3,enum=corridor.v1.SchoolAttendance" json:"school_attendance,omitempty"`
 	Employer         *Party           `protobuf:"bytes,14,opt,name=employer,proto3" json:"employer,omitempty"`
 	Recruiter        *Party           `protobuf:"bytes,15,opt,name=recruiter,proto3" json:"recruiter,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// ILO C182 Article 3 categories the work falls under, codes as
+	// c182_category; a trafficked child in hazardous work is under both
+	// "c182_3a" and "c182_3d".
+	C182Categories []string `protobuf:"bytes,16,rep,name=c182_categories,json=c182Categories,proto3" json:"c182_categories,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Work) Reset() {
 	*x = Work{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[11]
+	mi := &file_corridor_v1_referral_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1740,7 @@ func (x *Work) String() string {
 func (*Work) ProtoMessage() {}
 
 func (x *Work) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[11]
+	mi := &file_corridor_v1_referral_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1753,7 @@ func (x *Work) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Work.ProtoReflect.Descriptor instead.
 func (*Work) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{11}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Work) GetPlace() string {
@@ -1629,6 +1826,7 @@ func (x *Work) GetNationalHazards() []string {
 	return nil
 }
 
+// Deprecated: Marked as deprecated in corridor/v1/referral.proto.
 func (x *Work) GetC182Category() string {
 	if x != nil {
 		return x.C182Category
@@ -1664,6 +1862,13 @@ func (x *Work) GetRecruiter() *Party {
 	return nil
 }
 
+func (x *Work) GetC182Categories() []string {
+	if x != nil {
+		return x.C182Categories
+	}
+	return nil
+}
+
 // Trafficking records signs of trafficking and forced labour.
 type Trafficking struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1681,15 +1886,24 @@ type Trafficking struct {
 	// ISO 3166-2 codes of where the child was exploited.
 	ExploitationPlaces []string `protobuf:"bytes,5,rep,name=exploitation_places,json=exploitationPlaces,proto3" json:"exploitation_places,omitempty"`
 	// IOM HTCDS migration status code ("labour_migrant", "irregular",
-	// "unaccompanied_child", "separated_child", "returnee"...).
+	// "unaccompanied_child", "separated_child", "returnee", "asylum_seeker"...;
+	// pkg/codes lists them).
 	MigrationStatus string `protobuf:"bytes,6,opt,name=migration_status,json=migrationStatus,proto3" json:"migration_status,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// ILO indicators of forced labour of children observed (Hard to see,
+	// harder to count, 2012), codes of pkg/codes ("recruitment_debt",
+	// "penalty_confinement"...).
+	ChildForcedLabourIndicators []string `protobuf:"bytes,7,rep,name=child_forced_labour_indicators,json=childForcedLabourIndicators,proto3" json:"child_forced_labour_indicators,omitempty"`
+	// IOM HTCDS methods of control ("debt_bondage", "withholds_documents"...).
+	MethodsOfControl []string `protobuf:"bytes,8,rep,name=methods_of_control,json=methodsOfControl,proto3" json:"methods_of_control,omitempty"`
+	// IOM HTCDS types of exploitation ("forced_labour", "child_labour"...).
+	ExploitationTypes []string `protobuf:"bytes,9,rep,name=exploitation_types,json=exploitationTypes,proto3" json:"exploitation_types,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Trafficking) Reset() {
 	*x = Trafficking{}
-	mi := &file_corridor_v1_referral_proto_msgTypes[12]
+	mi := &file_corridor_v1_referral_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +1915,7 @@ func (x *Trafficking) String() string {
 func (*Trafficking) ProtoMessage() {}
 
 func (x *Trafficking) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_referral_proto_msgTypes[12]
+	mi := &file_corridor_v1_referral_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +1928,7 @@ func (x *Trafficking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trafficking.ProtoReflect.Descriptor instead.
 func (*Trafficking) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{12}
+	return file_corridor_v1_referral_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Trafficking) GetStatus() TraffickingStatus {
@@ -1759,11 +1973,32 @@ func (x *Trafficking) GetMigrationStatus() string {
 	return ""
 }
 
+func (x *Trafficking) GetChildForcedLabourIndicators() []string {
+	if x != nil {
+		return x.ChildForcedLabourIndicators
+	}
+	return nil
+}
+
+func (x *Trafficking) GetMethodsOfControl() []string {
+	if x != nil {
+		return x.MethodsOfControl
+	}
+	return nil
+}
+
+func (x *Trafficking) GetExploitationTypes() []string {
+	if x != nil {
+		return x.ExploitationTypes
+	}
+	return nil
+}
+
 var File_corridor_v1_referral_proto protoreflect.FileDescriptor
 
 const file_corridor_v1_referral_proto_rawDesc = "" +
 	"\n" +
-	"\x1acorridor/v1/referral.proto\x12\vcorridor.v1\x1a\x18corridor/v1/common.proto\"\xc7\x03\n" +
+	"\x1acorridor/v1/referral.proto\x12\vcorridor.v1\x1a\x18corridor/v1/common.proto\"\xcd\x04\n" +
 	"\bReferral\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1777,7 +2012,22 @@ const file_corridor_v1_referral_proto_rawDesc = "" +
 	"\x04work\x18\b \x01(\v2\x11.corridor.v1.WorkR\x04work\x12:\n" +
 	"\vtrafficking\x18\t \x01(\v2\x18.corridor.v1.TraffickingR\vtrafficking\x12\x1c\n" +
 	"\tnarrative\x18\n" +
-	" \x01(\tR\tnarrative\"\xfa\x03\n" +
+	" \x01(\tR\tnarrative\x12;\n" +
+	"\finterim_care\x18\v \x01(\v2\x18.corridor.v1.InterimCareR\vinterimCare\x12G\n" +
+	"\x11national_case_ids\x18\f \x03(\v2\x1b.corridor.v1.CaseIdentifierR\x0fnationalCaseIds\"\xb1\x02\n" +
+	"\vInterimCare\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x14\n" +
+	"\x05place\x18\x02 \x01(\tR\x05place\x12\x1a\n" +
+	"\blocality\x18\x03 \x01(\tR\blocality\x12\"\n" +
+	"\forganisation\x18\x04 \x01(\tR\forganisation\x12-\n" +
+	"\x12responsible_person\x18\x05 \x01(\tR\x11responsiblePerson\x12.\n" +
+	"\acontact\x18\x06 \x01(\v2\x14.corridor.v1.ContactR\acontact\x12\x14\n" +
+	"\x05since\x18\a \x01(\tR\x05since\x12\x14\n" +
+	"\x05notes\x18\b \x01(\tR\x05notes\x12-\n" +
+	"\x12protection_concern\x18\t \x01(\bR\x11protectionConcern\"8\n" +
+	"\x0eCaseIdentifier\x12\x16\n" +
+	"\x06system\x18\x01 \x01(\tR\x06system\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\xfa\x03\n" +
 	"\aRouting\x12\x19\n" +
 	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12#\n" +
 	"\rsender_member\x18\x02 \x01(\tR\fsenderMember\x12#\n" +
@@ -1856,7 +2106,7 @@ const file_corridor_v1_referral_proto_rawDesc = "" +
 	"\x05notes\x18\x04 \x01(\tR\x05notes\"G\n" +
 	"\vCoordinates\x12\x1a\n" +
 	"\blatitude\x18\x01 \x01(\x01R\blatitude\x12\x1c\n" +
-	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\"\xfa\x04\n" +
+	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\"\xa7\x05\n" +
 	"\x04Work\x12\x14\n" +
 	"\x05place\x18\x01 \x01(\tR\x05place\x12\x1a\n" +
 	"\blocality\x18\x02 \x01(\tR\blocality\x12:\n" +
@@ -1871,19 +2121,23 @@ const file_corridor_v1_referral_proto_rawDesc = "" +
 	"night_work\x18\b \x01(\x0e2\x13.corridor.v1.AnswerR\tnightWork\x12\x18\n" +
 	"\ahazards\x18\t \x03(\tR\ahazards\x12)\n" +
 	"\x10national_hazards\x18\n" +
-	" \x03(\tR\x0fnationalHazards\x12#\n" +
-	"\rc182_category\x18\v \x01(\tR\fc182Category\x12?\n" +
+	" \x03(\tR\x0fnationalHazards\x12'\n" +
+	"\rc182_category\x18\v \x01(\tB\x02\x18\x01R\fc182Category\x12?\n" +
 	"\x11below_minimum_age\x18\f \x01(\x0e2\x13.corridor.v1.AnswerR\x0fbelowMinimumAge\x12J\n" +
 	"\x11school_attendance\x18\r \x01(\x0e2\x1d.corridor.v1.SchoolAttendanceR\x10schoolAttendance\x12.\n" +
 	"\bemployer\x18\x0e \x01(\v2\x12.corridor.v1.PartyR\bemployer\x120\n" +
-	"\trecruiter\x18\x0f \x01(\v2\x12.corridor.v1.PartyR\trecruiter\"\xaa\x02\n" +
+	"\trecruiter\x18\x0f \x01(\v2\x12.corridor.v1.PartyR\trecruiter\x12'\n" +
+	"\x0fc182_categories\x18\x10 \x03(\tR\x0ec182Categories\"\xcc\x03\n" +
 	"\vTrafficking\x126\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1e.corridor.v1.TraffickingStatusR\x06status\x128\n" +
 	"\x18forced_labour_indicators\x18\x02 \x03(\tR\x16forcedLabourIndicators\x12 \n" +
 	"\vrecruitment\x18\x03 \x01(\tR\vrecruitment\x12+\n" +
 	"\x11recruitment_notes\x18\x04 \x01(\tR\x10recruitmentNotes\x12/\n" +
 	"\x13exploitation_places\x18\x05 \x03(\tR\x12exploitationPlaces\x12)\n" +
-	"\x10migration_status\x18\x06 \x01(\tR\x0fmigrationStatus*j\n" +
+	"\x10migration_status\x18\x06 \x01(\tR\x0fmigrationStatus\x12C\n" +
+	"\x1echild_forced_labour_indicators\x18\a \x03(\tR\x1bchildForcedLabourIndicators\x12,\n" +
+	"\x12methods_of_control\x18\b \x03(\tR\x10methodsOfControl\x12-\n" +
+	"\x12exploitation_types\x18\t \x03(\tR\x11exploitationTypes*j\n" +
 	"\fReferralKind\x12\x1d\n" +
 	"\x19REFERRAL_KIND_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cREFERRAL_KIND_RESPONSIBILITY\x10\x01\x12\x19\n" +
@@ -1948,7 +2202,7 @@ func file_corridor_v1_referral_proto_rawDescGZIP() []byte {
 }
 
 var file_corridor_v1_referral_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_corridor_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_corridor_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_corridor_v1_referral_proto_goTypes = []any{
 	(ReferralKind)(0),             // 0: corridor.v1.ReferralKind
 	(Urgency)(0),                  // 1: corridor.v1.Urgency
@@ -1960,65 +2214,70 @@ var file_corridor_v1_referral_proto_goTypes = []any{
 	(SchoolAttendance)(0),         // 7: corridor.v1.SchoolAttendance
 	(TraffickingStatus)(0),        // 8: corridor.v1.TraffickingStatus
 	(*Referral)(nil),              // 9: corridor.v1.Referral
-	(*Routing)(nil),               // 10: corridor.v1.Routing
-	(*Child)(nil),                 // 11: corridor.v1.Child
-	(*IdentityDocument)(nil),      // 12: corridor.v1.IdentityDocument
-	(*Family)(nil),                // 13: corridor.v1.Family
-	(*Guardian)(nil),              // 14: corridor.v1.Guardian
-	(*Consent)(nil),               // 15: corridor.v1.Consent
-	(*WithheldInformation)(nil),   // 16: corridor.v1.WithheldInformation
-	(*BestInterestsOverride)(nil), // 17: corridor.v1.BestInterestsOverride
-	(*BestInterests)(nil),         // 18: corridor.v1.BestInterests
-	(*Coordinates)(nil),           // 19: corridor.v1.Coordinates
-	(*Work)(nil),                  // 20: corridor.v1.Work
-	(*Trafficking)(nil),           // 21: corridor.v1.Trafficking
-	(*Officer)(nil),               // 22: corridor.v1.Officer
-	(*PersonName)(nil),            // 23: corridor.v1.PersonName
-	(Answer)(0),                   // 24: corridor.v1.Answer
-	(*Contact)(nil),               // 25: corridor.v1.Contact
-	(*Party)(nil),                 // 26: corridor.v1.Party
+	(*InterimCare)(nil),           // 10: corridor.v1.InterimCare
+	(*CaseIdentifier)(nil),        // 11: corridor.v1.CaseIdentifier
+	(*Routing)(nil),               // 12: corridor.v1.Routing
+	(*Child)(nil),                 // 13: corridor.v1.Child
+	(*IdentityDocument)(nil),      // 14: corridor.v1.IdentityDocument
+	(*Family)(nil),                // 15: corridor.v1.Family
+	(*Guardian)(nil),              // 16: corridor.v1.Guardian
+	(*Consent)(nil),               // 17: corridor.v1.Consent
+	(*WithheldInformation)(nil),   // 18: corridor.v1.WithheldInformation
+	(*BestInterestsOverride)(nil), // 19: corridor.v1.BestInterestsOverride
+	(*BestInterests)(nil),         // 20: corridor.v1.BestInterests
+	(*Coordinates)(nil),           // 21: corridor.v1.Coordinates
+	(*Work)(nil),                  // 22: corridor.v1.Work
+	(*Trafficking)(nil),           // 23: corridor.v1.Trafficking
+	(*Contact)(nil),               // 24: corridor.v1.Contact
+	(*Officer)(nil),               // 25: corridor.v1.Officer
+	(*PersonName)(nil),            // 26: corridor.v1.PersonName
+	(Answer)(0),                   // 27: corridor.v1.Answer
+	(*Party)(nil),                 // 28: corridor.v1.Party
 }
 var file_corridor_v1_referral_proto_depIdxs = []int32{
-	10, // 0: corridor.v1.Referral.routing:type_name -> corridor.v1.Routing
-	11, // 1: corridor.v1.Referral.child:type_name -> corridor.v1.Child
-	13, // 2: corridor.v1.Referral.family:type_name -> corridor.v1.Family
-	15, // 3: corridor.v1.Referral.consent:type_name -> corridor.v1.Consent
-	18, // 4: corridor.v1.Referral.best_interests:type_name -> corridor.v1.BestInterests
-	20, // 5: corridor.v1.Referral.work:type_name -> corridor.v1.Work
-	21, // 6: corridor.v1.Referral.trafficking:type_name -> corridor.v1.Trafficking
-	22, // 7: corridor.v1.Routing.sending_officer:type_name -> corridor.v1.Officer
-	0,  // 8: corridor.v1.Routing.kind:type_name -> corridor.v1.ReferralKind
-	1,  // 9: corridor.v1.Routing.urgency:type_name -> corridor.v1.Urgency
-	23, // 10: corridor.v1.Child.name:type_name -> corridor.v1.PersonName
-	23, // 11: corridor.v1.Child.name_local_script:type_name -> corridor.v1.PersonName
-	2,  // 12: corridor.v1.Child.sex:type_name -> corridor.v1.Sex
-	12, // 13: corridor.v1.Child.identity_documents:type_name -> corridor.v1.IdentityDocument
-	14, // 14: corridor.v1.Family.guardians:type_name -> corridor.v1.Guardian
-	24, // 15: corridor.v1.Family.family_knows:type_name -> corridor.v1.Answer
-	3,  // 16: corridor.v1.Family.tracing_status:type_name -> corridor.v1.TracingStatus
-	23, // 17: corridor.v1.Guardian.name:type_name -> corridor.v1.PersonName
-	24, // 18: corridor.v1.Guardian.alive:type_name -> corridor.v1.Answer
-	25, // 19: corridor.v1.Guardian.contact:type_name -> corridor.v1.Contact
-	24, // 20: corridor.v1.Guardian.safe_to_return_to:type_name -> corridor.v1.Answer
-	4,  // 21: corridor.v1.Consent.given_by:type_name -> corridor.v1.ConsentGiver
-	22, // 22: corridor.v1.Consent.recorded_by:type_name -> corridor.v1.Officer
-	16, // 23: corridor.v1.Consent.withheld:type_name -> corridor.v1.WithheldInformation
-	17, // 24: corridor.v1.Consent.override:type_name -> corridor.v1.BestInterestsOverride
-	22, // 25: corridor.v1.BestInterestsOverride.supervisor:type_name -> corridor.v1.Officer
-	5,  // 26: corridor.v1.BestInterests.risk_level:type_name -> corridor.v1.RiskLevel
-	6,  // 27: corridor.v1.BestInterests.assessment_status:type_name -> corridor.v1.AssessmentStatus
-	19, // 28: corridor.v1.Work.coordinates:type_name -> corridor.v1.Coordinates
-	24, // 29: corridor.v1.Work.night_work:type_name -> corridor.v1.Answer
-	24, // 30: corridor.v1.Work.below_minimum_age:type_name -> corridor.v1.Answer
-	7,  // 31: corridor.v1.Work.school_attendance:type_name -> corridor.v1.SchoolAttendance
-	26, // 32: corridor.v1.Work.employer:type_name -> corridor.v1.Party
-	26, // 33: corridor.v1.Work.recruiter:type_name -> corridor.v1.Party
-	8,  // 34: corridor.v1.Trafficking.status:type_name -> corridor.v1.TraffickingStatus
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	12, // 0: corridor.v1.Referral.routing:type_name -> corridor.v1.Routing
+	13, // 1: corridor.v1.Referral.child:type_name -> corridor.v1.Child
+	15, // 2: corridor.v1.Referral.family:type_name -> corridor.v1.Family
+	17, // 3: corridor.v1.Referral.consent:type_name -> corridor.v1.Consent
+	20, // 4: corridor.v1.Referral.best_interests:type_name -> corridor.v1.BestInterests
+	22, // 5: corridor.v1.Referral.work:type_name -> corridor.v1.Work
+	23, // 6: corridor.v1.Referral.trafficking:type_name -> corridor.v1.Trafficking
+	10, // 7: corridor.v1.Referral.interim_care:type_name -> corridor.v1.InterimCare
+	11, // 8: corridor.v1.Referral.national_case_ids:type_name -> corridor.v1.CaseIdentifier
+	24, // 9: corridor.v1.InterimCare.contact:type_name -> corridor.v1.Contact
+	25, // 10: corridor.v1.Routing.sending_officer:type_name -> corridor.v1.Officer
+	0,  // 11: corridor.v1.Routing.kind:type_name -> corridor.v1.ReferralKind
+	1,  // 12: corridor.v1.Routing.urgency:type_name -> corridor.v1.Urgency
+	26, // 13: corridor.v1.Child.name:type_name -> corridor.v1.PersonName
+	26, // 14: corridor.v1.Child.name_local_script:type_name -> corridor.v1.PersonName
+	2,  // 15: corridor.v1.Child.sex:type_name -> corridor.v1.Sex
+	14, // 16: corridor.v1.Child.identity_documents:type_name -> corridor.v1.IdentityDocument
+	16, // 17: corridor.v1.Family.guardians:type_name -> corridor.v1.Guardian
+	27, // 18: corridor.v1.Family.family_knows:type_name -> corridor.v1.Answer
+	3,  // 19: corridor.v1.Family.tracing_status:type_name -> corridor.v1.TracingStatus
+	26, // 20: corridor.v1.Guardian.name:type_name -> corridor.v1.PersonName
+	27, // 21: corridor.v1.Guardian.alive:type_name -> corridor.v1.Answer
+	24, // 22: corridor.v1.Guardian.contact:type_name -> corridor.v1.Contact
+	27, // 23: corridor.v1.Guardian.safe_to_return_to:type_name -> corridor.v1.Answer
+	4,  // 24: corridor.v1.Consent.given_by:type_name -> corridor.v1.ConsentGiver
+	25, // 25: corridor.v1.Consent.recorded_by:type_name -> corridor.v1.Officer
+	18, // 26: corridor.v1.Consent.withheld:type_name -> corridor.v1.WithheldInformation
+	19, // 27: corridor.v1.Consent.override:type_name -> corridor.v1.BestInterestsOverride
+	25, // 28: corridor.v1.BestInterestsOverride.supervisor:type_name -> corridor.v1.Officer
+	5,  // 29: corridor.v1.BestInterests.risk_level:type_name -> corridor.v1.RiskLevel
+	6,  // 30: corridor.v1.BestInterests.assessment_status:type_name -> corridor.v1.AssessmentStatus
+	21, // 31: corridor.v1.Work.coordinates:type_name -> corridor.v1.Coordinates
+	27, // 32: corridor.v1.Work.night_work:type_name -> corridor.v1.Answer
+	27, // 33: corridor.v1.Work.below_minimum_age:type_name -> corridor.v1.Answer
+	7,  // 34: corridor.v1.Work.school_attendance:type_name -> corridor.v1.SchoolAttendance
+	28, // 35: corridor.v1.Work.employer:type_name -> corridor.v1.Party
+	28, // 36: corridor.v1.Work.recruiter:type_name -> corridor.v1.Party
+	8,  // 37: corridor.v1.Trafficking.status:type_name -> corridor.v1.TraffickingStatus
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_corridor_v1_referral_proto_init() }
@@ -2033,7 +2292,7 @@ func file_corridor_v1_referral_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corridor_v1_referral_proto_rawDesc), len(file_corridor_v1_referral_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,6 +1,7 @@
 package referral
 
 import (
+	"slices"
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/codes"
@@ -28,6 +29,36 @@ type Document struct {
 	Work              Work      `json:"work"`
 	Trafficking       *Traffic  `json:"trafficking,omitempty"`
 	Narrative         string    `json:"narrative,omitempty" validate:"max=20000"`
+	// InterimCare is where the child is now and who is responsible.
+	InterimCare *InterimCare `json:"interim_care,omitempty"`
+	// NationalCaseIDs link the referral to the sending member's own case
+	// in its case-management system.
+	NationalCaseIDs []CaseID `json:"national_case_ids,omitempty" validate:"max=10,dive"`
+}
+
+// InterimCare is where the child stays between identification and
+// handover, and who is responsible for the child there.
+type InterimCare struct {
+	Type string `json:"type" validate:"required,interim_care"`
+	// Place is the ISO 3166-2 subdivision the child is in.
+	Place    string `json:"place,omitempty" validate:"omitempty,iso3166_2"`
+	Locality string `json:"locality,omitempty" validate:"max=200"`
+	// Organisation and ResponsiblePerson say who answers for the child:
+	// the centre, family or service, and the person there.
+	Organisation      string   `json:"organisation,omitempty" validate:"required_without=ResponsiblePerson,max=200"`
+	ResponsiblePerson string   `json:"responsible_person,omitempty" validate:"max=200"`
+	Contact           *Contact `json:"contact,omitempty"`
+	Since             string   `json:"since,omitempty" validate:"omitempty,datetime=2006-01-02"`
+	Notes             string   `json:"notes,omitempty" validate:"max=2000"`
+	// ProtectionConcern is set by the server, never read from a request:
+	// true when the child is held by the police or detained.
+	ProtectionConcern bool `json:"protection_concern,omitempty" validate:"isdefault"`
+}
+
+// CaseID is a case's identifier in a member's own case-management system.
+type CaseID struct {
+	System string `json:"system" validate:"required,case_system"`
+	ID     string `json:"id" validate:"required,max=100"`
 }
 
 // Recipient is the agency asked to take the referral, from the directory.
@@ -140,21 +171,26 @@ type Interests struct {
 
 // Work describes the work the child was found doing.
 type Work struct {
-	Place            string       `json:"place" validate:"required,iso3166_2"`
-	Locality         string       `json:"locality,omitempty" validate:"max=200"`
-	Coordinates      *Coordinates `json:"coordinates,omitempty"`
-	FoundAt          string       `json:"found_at" validate:"required,datetime=2006-01-02T15:04:05Z07:00"`
-	Sector           Sector       `json:"sector"`
-	Occupation       string       `json:"occupation,omitempty" validate:"max=200"`
-	HoursPerWeek     *int         `json:"hours_per_week,omitempty" validate:"omitempty,min=0,max=168"`
-	NightWork        string       `json:"night_work,omitempty" validate:"omitempty,oneof=yes no unknown"`
-	Hazards          []string     `json:"hazards,omitempty" validate:"max=5,unique,dive,r190_hazard"`
-	NationalHazards  []string     `json:"national_hazards,omitempty" validate:"max=50,unique,dive,required,max=64"`
-	C182Category     string       `json:"c182_category,omitempty" validate:"omitempty,c182_category"`
-	BelowMinimumAge  string       `json:"below_minimum_age,omitempty" validate:"omitempty,oneof=yes no unknown"`
-	SchoolAttendance string       `json:"school_attendance" validate:"required,oneof=regular irregular dropped_out never unknown"`
-	Employer         *Party       `json:"employer,omitempty"`
-	Recruiter        *Party       `json:"recruiter,omitempty"`
+	Place           string       `json:"place" validate:"required,iso3166_2"`
+	Locality        string       `json:"locality,omitempty" validate:"max=200"`
+	Coordinates     *Coordinates `json:"coordinates,omitempty"`
+	FoundAt         string       `json:"found_at" validate:"required,datetime=2006-01-02T15:04:05Z07:00"`
+	Sector          Sector       `json:"sector"`
+	Occupation      string       `json:"occupation,omitempty" validate:"max=200"`
+	HoursPerWeek    *int         `json:"hours_per_week,omitempty" validate:"omitempty,min=0,max=168"`
+	NightWork       string       `json:"night_work,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	Hazards         []string     `json:"hazards,omitempty" validate:"max=5,unique,dive,r190_hazard"`
+	NationalHazards []string     `json:"national_hazards,omitempty" validate:"max=50,unique,dive,required,max=64"`
+	// C182Categories are the worst forms of C182 Art. 3 the work falls
+	// under; a trafficked child doing hazardous work is under both (a) and
+	// (d). C182Category is the single category of documents written before
+	// the list: accepted on input, folded into C182Categories by Normalize.
+	C182Categories   []string `json:"c182_categories,omitempty" validate:"max=4,unique,dive,c182_category"`
+	C182Category     string   `json:"c182_category,omitempty" validate:"omitempty,c182_category"`
+	BelowMinimumAge  string   `json:"below_minimum_age,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	SchoolAttendance string   `json:"school_attendance" validate:"required,oneof=regular irregular dropped_out never unknown"`
+	Employer         *Party   `json:"employer,omitempty"`
+	Recruiter        *Party   `json:"recruiter,omitempty"`
 }
 
 // Coordinates of a place, WGS 84 decimal degrees.
@@ -163,11 +199,13 @@ type Coordinates struct {
 	Longitude *float64 `json:"longitude" validate:"required,longitude"`
 }
 
-// Sector is the ISIC Rev.4 activity the child worked in. The coordinator
-// sees the section only.
+// Sector is the ISIC Rev.4 activity the child worked in, as precisely as
+// known: section, division, class ("0127", growing of beverage crops, for
+// cocoa). The coordinator sees the section only.
 type Sector struct {
 	Section  string `json:"section" validate:"required,isic_section"`
 	Division string `json:"division,omitempty" validate:"omitempty,isic_division"`
+	Class    string `json:"class,omitempty" validate:"omitempty,isic_class"`
 }
 
 // Party is an employer or a recruiter: recorded with care, since the
@@ -187,7 +225,13 @@ type Traffic struct {
 	Recruitment            string   `json:"recruitment,omitempty" validate:"omitempty,oneof=family broker employer self other unknown"`
 	RecruitmentNotes       string   `json:"recruitment_notes,omitempty" validate:"max=2000"`
 	ExploitationPlaces     []string `json:"exploitation_places,omitempty" validate:"max=20,unique,dive,iso3166_2"`
-	MigrationStatus        string   `json:"migration_status,omitempty" validate:"omitempty,oneof=labour_migrant irregular stranded returnee unaccompanied_child separated_child other unknown"`
+	MigrationStatus        string   `json:"migration_status,omitempty" validate:"omitempty,migration_status"`
+	// ChildForcedLabourIndicators are the ILO's indicators of forced labour
+	// of children observed, beside the 11 general ones above.
+	ChildForcedLabourIndicators []string `json:"child_forced_labour_indicators,omitempty" validate:"max=25,unique,dive,child_fl_indicator"`
+	// MethodsOfControl and ExploitationTypes code what HTCDS calls them.
+	MethodsOfControl  []string `json:"methods_of_control,omitempty" validate:"max=17,unique,dive,htcds_control"`
+	ExploitationTypes []string `json:"exploitation_types,omitempty" validate:"max=11,unique,dive,htcds_exploitation"`
 }
 
 // Display is the name as a list shows it: the full name when recorded,
@@ -207,8 +251,20 @@ func (n PersonName) Display() string {
 
 // Normalize puts a validated document in the canonical form it is stored
 // and sent in, so that both countries hold the same text: times in UTC at
-// the wire's microsecond precision, language tags in their canonical case.
+// the wire's microsecond precision, language tags in their canonical case,
+// the C182 category in the list, the ISIC division of a class filled in,
+// and the protection concern of interim care set.
 func (d *Document) Normalize() {
+	d.Work.C182Categories = mergeC182(d.Work.C182Category, d.Work.C182Categories)
+	d.Work.C182Category = ""
+	if s := &d.Work.Sector; s.Class != "" && s.Division == "" {
+		if c, ok := codes.ISICClass(s.Class); ok {
+			s.Division = c.Division
+		}
+	}
+	if c := d.InterimCare; c != nil {
+		c.ProtectionConcern = codes.InterimCareIsProtectionConcern(c.Type)
+	}
 	d.Consent.RecordedAt = canonicalTime(d.Consent.RecordedAt)
 	d.Work.FoundAt = canonicalTime(d.Work.FoundAt)
 	for i, l := range d.Child.Languages {
@@ -223,6 +279,15 @@ func (d *Document) Normalize() {
 		g := &d.Family.Guardians[i]
 		g.Name.Script = canonicalLanguage(g.Name.Script)
 	}
+}
+
+// mergeC182 is the list of C182 categories with the single category of an
+// older document in it, first when it was not there already.
+func mergeC182(single string, list []string) []string {
+	if single == "" || slices.Contains(list, single) {
+		return list
+	}
+	return append([]string{single}, list...)
 }
 
 func canonicalTime(s string) string {

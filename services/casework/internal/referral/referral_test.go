@@ -38,7 +38,13 @@ var inspector = referral.Caller{Member: "CI", Agency: "CI-DGT", UserID: "ci-insp
 
 func example(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "examples", "referral.json"))
+	return readExample(t, "referral.json")
+}
+
+// readExample reads a file of docs/examples.
+func readExample(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,26 +93,32 @@ var routing = referral.Routing{ReferralID: "ref-1", CaseRef: "case-1", BaseStatu
 	SenderMember: "CI", SenderAgency: "CI-DGT", SenderUserID: "ci-inspector"}
 
 // TestWireRoundTrip checks that what one country files is what the other
-// reads: every field of the example survives the protobuf payload.
+// reads: every field of the examples survives the protobuf payload.
 func TestWireRoundTrip(t *testing.T) {
 	t.Parallel()
-	d, err := decode(example(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := newValidator(t).Validate(context.Background(), d, inspector, dir); err != nil {
-		t.Fatalf("the example does not validate: %v", err)
-	}
-	// A supervisor's override, as the server completes it.
-	d.Consent.Override = &referral.Override{Reason: "Danger", By: "ci-supervisor", Role: "supervisor", DecidedAt: "2026-03-02T10:00:00Z"}
-	got, gotRouting := roundTrip(t, d, routing)
-	if gotRouting != routing {
-		t.Errorf("routing = %+v, want %+v", gotRouting, routing)
-	}
-	if !reflect.DeepEqual(got, d) {
-		want, _ := json.MarshalIndent(d, "", " ")
-		have, _ := json.MarshalIndent(got, "", " ")
-		t.Errorf("round trip differs:\n got %s\nwant %s", have, want)
+	for _, name := range []string{"referral.json", "referral-trafficking.json"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			d, err := decode(readExample(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := newValidator(t).Validate(context.Background(), d, inspector, dir); err != nil {
+				t.Fatalf("the example does not validate: %v", err)
+			}
+			d.Normalize()
+			// A supervisor's override, as the server completes it.
+			d.Consent.Override = &referral.Override{Reason: "Danger", By: "ci-supervisor", Role: "supervisor", DecidedAt: "2026-03-02T10:00:00Z"}
+			got, gotRouting := roundTrip(t, d, routing)
+			if gotRouting != routing {
+				t.Errorf("routing = %+v, want %+v", gotRouting, routing)
+			}
+			if !reflect.DeepEqual(got, d) {
+				want, _ := json.MarshalIndent(d, "", " ")
+				have, _ := json.MarshalIndent(got, "", " ")
+				t.Errorf("round trip differs:\n got %s\nwant %s", have, want)
+			}
+		})
 	}
 }
 
@@ -115,7 +127,9 @@ func TestSectorFromTheWire(t *testing.T) {
 	for code, want := range map[string]referral.Sector{
 		"A":    {Section: "A"},
 		"01":   {Section: "A", Division: "01"},
-		"0127": {Section: "A", Division: "01"},
+		"0127": {Section: "A", Division: "01", Class: "0127"},
+		"0120": {Section: "A", Division: "01"}, // a class this build does not know
+		"9700": {Section: "T", Division: "97", Class: "9700"},
 		"03":   {Section: "A", Division: "03"},
 		"97":   {Section: "T", Division: "97"},
 		"":     {},

@@ -137,13 +137,44 @@ func (val *Validator) crossField(d *Document) []corridor.FieldError {
 	if t, err := time.Parse(time.RFC3339, d.Work.FoundAt); err == nil && t.After(today.Add(time.Hour)) {
 		fields = append(fields, corridor.FieldError{Field: "work.found_at", Message: "must not be in the future"})
 	}
-	if d.Work.Sector.Division != "" {
-		if div, ok := codes.ISICDivision(d.Work.Sector.Division); ok && d.Work.Sector.Section != "" && div.Section != d.Work.Sector.Section {
-			fields = append(fields, corridor.FieldError{Field: "work.sector.division", Message: "must be a division of section " + d.Work.Sector.Section})
+	fields = append(fields, sectorErrors(d.Work.Sector)...)
+	if w := d.Work; w.C182Category != "" && len(w.C182Categories) > 0 && !slices.Contains(w.C182Categories, w.C182Category) {
+		fields = append(fields, corridor.FieldError{Field: "work.c182_category", Message: "must be one of work.c182_categories when both are given (c182_category is the older single form of the list)"})
+	}
+	if c := d.InterimCare; c != nil && c.Since != "" {
+		if since, err := time.Parse(time.DateOnly, c.Since); err == nil && since.After(today) {
+			fields = append(fields, corridor.FieldError{Field: "interim_care.since", Message: "must not be in the future"})
 		}
+	}
+	seen := map[CaseID]bool{}
+	for i, id := range d.NationalCaseIDs {
+		if seen[id] {
+			fields = append(fields, corridor.FieldError{Field: fmt.Sprintf("national_case_ids[%d]", i), Message: "must not repeat an identifier given earlier in the list"})
+		}
+		seen[id] = true
 	}
 	if d.Consent.GivenBy != "other" && d.Consent.GivenByOther != "" {
 		fields = append(fields, corridor.FieldError{Field: "consent.given_by_other", Message: "must be given only when consent was given by someone other than the child or a caregiver"})
+	}
+	return fields
+}
+
+// sectorErrors checks that a division lies in the section and a class in
+// the division, when they are given.
+func sectorErrors(s Sector) []corridor.FieldError {
+	var fields []corridor.FieldError
+	if div, ok := codes.ISICDivision(s.Division); ok && s.Section != "" && div.Section != s.Section {
+		fields = append(fields, corridor.FieldError{Field: "work.sector.division", Message: "must be a division of section " + s.Section})
+	}
+	class, ok := codes.ISICClass(s.Class)
+	switch {
+	case !ok:
+	case s.Division != "" && class.Division != s.Division:
+		fields = append(fields, corridor.FieldError{Field: "work.sector.class", Message: "must be a class of division " + s.Division})
+	case s.Division == "" && s.Section != "":
+		if div, ok := codes.ISICDivision(class.Division); ok && div.Section != s.Section {
+			fields = append(fields, corridor.FieldError{Field: "work.sector.class", Message: "must be a class of section " + s.Section})
+		}
 	}
 	return fields
 }

@@ -50,8 +50,10 @@ func ToProto(d *Document, r Routing) *corridorv1.Referral {
 			UrgentProtectionConcerns: clone(d.BestInterests.UrgentProtectionConcerns),
 			AssessmentStatus:         corridorv1.AssessmentStatus(toEnum(d.BestInterests.AssessmentStatus, "ASSESSMENT_STATUS_", corridorv1.AssessmentStatus_value)),
 		},
-		Work:      workToProto(&d.Work),
-		Narrative: d.Narrative,
+		Work:            workToProto(&d.Work),
+		Narrative:       d.Narrative,
+		InterimCare:     interimCareToProto(d.InterimCare),
+		NationalCaseIds: caseIDsToProto(d.NationalCaseIDs),
 	}
 	if t := d.Trafficking; t != nil {
 		out.Trafficking = &corridorv1.Trafficking{
@@ -61,7 +63,30 @@ func ToProto(d *Document, r Routing) *corridorv1.Referral {
 			RecruitmentNotes:       t.RecruitmentNotes,
 			ExploitationPlaces:     clone(t.ExploitationPlaces),
 			MigrationStatus:        t.MigrationStatus,
+
+			ChildForcedLabourIndicators: clone(t.ChildForcedLabourIndicators),
+			MethodsOfControl:            clone(t.MethodsOfControl),
+			ExploitationTypes:           clone(t.ExploitationTypes),
 		}
+	}
+	return out
+}
+
+func interimCareToProto(c *InterimCare) *corridorv1.InterimCare {
+	if c == nil {
+		return nil
+	}
+	return &corridorv1.InterimCare{
+		Type: c.Type, Place: c.Place, Locality: c.Locality, Organisation: c.Organisation,
+		ResponsiblePerson: c.ResponsiblePerson, Contact: contactToProto(c.Contact), Since: c.Since,
+		Notes: c.Notes, ProtectionConcern: c.ProtectionConcern,
+	}
+}
+
+func caseIDsToProto(ids []CaseID) []*corridorv1.CaseIdentifier {
+	var out []*corridorv1.CaseIdentifier
+	for _, id := range ids {
+		out = append(out, &corridorv1.CaseIdentifier{System: id.System, Id: id.ID})
 	}
 	return out
 }
@@ -133,6 +158,7 @@ func consentToProto(c *Consent) *corridorv1.Consent {
 }
 
 func workToProto(w *Work) *corridorv1.Work {
+	c182 := mergeC182(w.C182Category, w.C182Categories)
 	out := &corridorv1.Work{
 		Place:            w.Place,
 		Locality:         w.Locality,
@@ -142,13 +168,23 @@ func workToProto(w *Work) *corridorv1.Work {
 		NightWork:        answerToProto(w.NightWork),
 		Hazards:          clone(w.Hazards),
 		NationalHazards:  clone(w.NationalHazards),
-		C182Category:     w.C182Category,
+		C182Categories:   clone(c182),
 		BelowMinimumAge:  answerToProto(w.BelowMinimumAge),
 		SchoolAttendance: corridorv1.SchoolAttendance(toEnum(w.SchoolAttendance, "SCHOOL_ATTENDANCE_", corridorv1.SchoolAttendance_value)),
 		Employer:         partyToProto(w.Employer),
 		Recruiter:        partyToProto(w.Recruiter),
 	}
-	if w.Sector.Division != "" {
+	if len(c182) > 0 {
+		// For recipients built before the list, which read this field only.
+		//lint:ignore SA1019 deprecated on purpose: older readers need it
+		out.C182Category = c182[0]
+	}
+	// The wire carries the most precise ISIC code known; the reader derives
+	// the coarser ones from it.
+	switch {
+	case w.Sector.Class != "":
+		out.Sector = w.Sector.Class
+	case w.Sector.Division != "":
 		out.Sector = w.Sector.Division
 	}
 	if w.Coordinates != nil && w.Coordinates.Latitude != nil && w.Coordinates.Longitude != nil {
@@ -214,8 +250,10 @@ func FromProto(p *corridorv1.Referral) (*Document, Routing, error) {
 			UrgentProtectionConcerns: clone(p.GetBestInterests().GetUrgentProtectionConcerns()),
 			AssessmentStatus:         fromEnum(p.GetBestInterests().GetAssessmentStatus().String(), "ASSESSMENT_STATUS_"),
 		},
-		Work:      workFromProto(p.GetWork()),
-		Narrative: p.GetNarrative(),
+		Work:            workFromProto(p.GetWork()),
+		Narrative:       p.GetNarrative(),
+		InterimCare:     interimCareFromProto(p.GetInterimCare()),
+		NationalCaseIDs: caseIDsFromProto(p.GetNationalCaseIds()),
 	}
 	if o := rt.GetSendingOfficer(); o != nil && (o.GetName() != "" || o.GetTitle() != "" || o.GetContact() != nil) {
 		d.SendingOfficer = &Officer{Name: o.GetName(), Title: o.GetTitle(), Contact: contactFromProto(o.GetContact())}
@@ -228,9 +266,32 @@ func FromProto(p *corridorv1.Referral) (*Document, Routing, error) {
 			RecruitmentNotes:       t.GetRecruitmentNotes(),
 			ExploitationPlaces:     clone(t.GetExploitationPlaces()),
 			MigrationStatus:        t.GetMigrationStatus(),
+
+			ChildForcedLabourIndicators: clone(t.GetChildForcedLabourIndicators()),
+			MethodsOfControl:            clone(t.GetMethodsOfControl()),
+			ExploitationTypes:           clone(t.GetExploitationTypes()),
 		}
 	}
 	return d, routing, nil
+}
+
+func interimCareFromProto(c *corridorv1.InterimCare) *InterimCare {
+	if c == nil {
+		return nil
+	}
+	return &InterimCare{
+		Type: c.GetType(), Place: c.GetPlace(), Locality: c.GetLocality(), Organisation: c.GetOrganisation(),
+		ResponsiblePerson: c.GetResponsiblePerson(), Contact: contactFromProto(c.GetContact()), Since: c.GetSince(),
+		Notes: c.GetNotes(), ProtectionConcern: c.GetProtectionConcern(),
+	}
+}
+
+func caseIDsFromProto(ids []*corridorv1.CaseIdentifier) []CaseID {
+	var out []CaseID
+	for _, id := range ids {
+		out = append(out, CaseID{System: id.GetSystem(), ID: id.GetId()})
+	}
+	return out
 }
 
 func childFromProto(c *corridorv1.Child) Child {
@@ -312,7 +373,7 @@ func workFromProto(w *corridorv1.Work) Work {
 		NightWork:        answerFromProto(w.GetNightWork()),
 		Hazards:          clone(w.GetHazards()),
 		NationalHazards:  clone(w.GetNationalHazards()),
-		C182Category:     w.GetC182Category(),
+		C182Categories:   c182FromProto(w),
 		BelowMinimumAge:  answerFromProto(w.GetBelowMinimumAge()),
 		SchoolAttendance: fromEnum(w.GetSchoolAttendance().String(), "SCHOOL_ATTENDANCE_"),
 		Employer:         partyFromProto(w.GetEmployer()),
@@ -331,17 +392,31 @@ func workFromProto(w *corridorv1.Work) Work {
 
 // sectorFromCode reads an ISIC code of any level the wire allows: a section
 // letter, a division, or a four-digit class (whose division is its first
-// two digits).
+// two digits). A class this build does not know keeps its division.
 func sectorFromCode(code string) Sector {
 	if len(code) == 1 {
 		return Sector{Section: code}
 	}
-	if len(code) >= 2 {
-		if div, ok := codes.ISICDivision(code[:2]); ok {
-			return Sector{Section: div.Section, Division: div.Code}
-		}
+	if len(code) < 2 {
+		return Sector{}
 	}
-	return Sector{}
+	div, ok := codes.ISICDivision(code[:2])
+	if !ok {
+		return Sector{}
+	}
+	s := Sector{Section: div.Section, Division: div.Code}
+	if c, ok := codes.ISICClass(code); ok {
+		s.Class = c.Code
+	}
+	return s
+}
+
+// c182FromProto reads the categories; a sender built before the list
+// sends the single category only.
+func c182FromProto(w *corridorv1.Work) []string {
+	//lint:ignore SA1019 the deprecated field is how older senders write it
+	single := w.GetC182Category()
+	return clone(mergeC182(single, w.GetC182Categories()))
 }
 
 func nameFromProto(n *corridorv1.PersonName) PersonName {
