@@ -51,7 +51,7 @@ var exploitationTypes = newList(
 
 // Migration and international-protection status, from HTCDS 2.0's guidance
 // "Migration and International Protection" (migrant type, international
-// protection, other). The first seven codes are the ones Corridor's
+// protection, other). The first eight codes are the ones Corridor's
 // referral accepted before the list was taken from HTCDS, kept so that old
 // referrals stay valid: "irregular" and "stranded" are HTCDS's irregular
 // and stranded migrant, and HTCDS's "separated or unaccompanied child" is

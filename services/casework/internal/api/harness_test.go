@@ -276,7 +276,13 @@ func readResponse(t *testing.T, resp *http.Response) response {
 // exampleBytes is docs/examples/referral.json.
 func exampleBytes(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "examples", "referral.json"))
+	return readExample(t, "referral.json")
+}
+
+// readExample reads a file of docs/examples.
+func readExample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}

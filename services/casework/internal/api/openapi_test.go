@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/services/casework/internal/api"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 )
@@ -83,12 +85,35 @@ func TestOpenAPISchemaMatchesTheDocument(t *testing.T) {
 	s := schemas{doc.Components.Schemas}
 	s.compareType(t, "ReferralDocument", s.ref("ReferralDocument"), reflect.TypeFor[referral.Document]())
 
-	var example any
-	if err := json.Unmarshal(exampleBytes(t), &example); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"referral.json", "referral-trafficking.json"} {
+		var example any
+		if err := json.Unmarshal(readExample(t, name), &example); err != nil {
+			t.Fatal(err)
+		}
+		for _, problem := range s.conform("", s.ref("ReferralDocument"), example) {
+			t.Errorf("docs/examples/%s: %s", name, problem)
+		}
 	}
-	for _, problem := range s.conform("", s.ref("ReferralDocument"), example) {
-		t.Errorf("docs/examples/referral.json: %s", problem)
+}
+
+// TestTraffickingExampleIsAccepted files docs/examples/referral-trafficking.json,
+// which uses the fields added after the first example, and reads back what
+// was stored.
+func TestTraffickingExampleIsAccepted(t *testing.T) {
+	t.Parallel()
+	ci := newMember(t, "CI", false)
+	r := ci.do(http.MethodPost, "/api/v1/referrals", ci.token("ci-inspector"), readExample(t, "referral-trafficking.json"))
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	id, _ := r.json(t)["id"].(string)
+	doc := ci.get("ci-inspector", id)
+	work := asMap(doc["work"])
+	if fmt.Sprint(work["c182_categories"]) != "[c182_3a c182_3d]" || asMap(work["sector"])["class"] != "0127" {
+		t.Errorf("stored work = %v", work)
+	}
+	if care := asMap(doc["interim_care"]); care["type"] != "transit_centre" || care["protection_concern"] != nil {
+		t.Errorf("stored interim care = %v", care)
 	}
 }
 
@@ -233,4 +258,44 @@ func (s schemas) conform(path string, node map[string]any, value any) []string {
 func asSlice(v any) []any {
 	s, _ := v.([]any)
 	return s
+}
+
+// TestOpenAPIEnumsFollowTheCodeLists checks that the schema's enums of coded
+// fields list exactly the codes of pkg/codes, so that the two cannot drift.
+func TestOpenAPIEnumsFollowTheCodeLists(t *testing.T) {
+	t.Parallel()
+	s := schemas{loadOpenAPI(t).Components.Schemas}
+	prop := func(schema, name string) map[string]any {
+		node := s.resolve(asMap(asMap(s.ref(schema)["properties"])[name]))
+		if node["type"] == "array" {
+			node = s.resolve(asMap(node["items"]))
+		}
+		return node
+	}
+	for _, tc := range []struct {
+		schema, field string
+		list          []codes.Entry
+	}{
+		{"Work", "c182_categories", codes.C182Categories()},
+		{"Work", "c182_category", codes.C182Categories()},
+		{"Work", "hazards", codes.Hazards()},
+		{"Trafficking", "forced_labour_indicators", codes.ForcedLabourIndicators()},
+		{"Trafficking", "child_forced_labour_indicators", codes.ChildForcedLabourIndicators()},
+		{"Trafficking", "methods_of_control", codes.MethodsOfControl()},
+		{"Trafficking", "exploitation_types", codes.ExploitationTypes()},
+		{"Trafficking", "migration_status", codes.MigrationStatuses()},
+		{"InterimCare", "type", codes.InterimCareTypes()},
+		{"CaseID", "system", codes.CaseSystems()},
+	} {
+		var want, got []string
+		for _, e := range tc.list {
+			want = append(want, e.Code)
+		}
+		for _, v := range asSlice(prop(tc.schema, tc.field)["enum"]) {
+			got = append(got, fmt.Sprint(v))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s.%s: enum %v, want the code list %v", tc.schema, tc.field, got, want)
+		}
+	}
 }
