@@ -1,22 +1,22 @@
 // Package codes holds the code lists a referral is coded with, as data, and
 // registers a validation tag for each with go-playground/validator:
 //
-//	iso3166_1      ISO 3166-1 alpha-2 country ("CI", "BF")
-//	iso3166_2      ISO 3166-2 subdivision ("CI-AB", "BF-KAD")
-//	isic_section   ISIC Rev.4 section ("A".."U")
-//	isic_division  ISIC Rev.4 division ("01".."99", 88 of them)
-//	isic_class     ISIC Rev.4 class ("0127", 419 of them)
-//	c182_category  ILO C182 Art. 3 worst form ("c182_3a".."c182_3d")
-//	r190_hazard    ILO R190 para. 3 hazard category ("r190_3a".."r190_3e")
-//	fl_indicator   one of the ILO's 11 indicators of forced labour
+//	iso3166_1           ISO 3166-1 alpha-2 country ("CI", "BF")
+//	iso3166_2           ISO 3166-2 subdivision ("CI-AB", "BF-KAD")
+//	isic_section        ISIC Rev.4 section ("A".."U")
+//	isic_division       ISIC Rev.4 division ("01".."99", 88 of them)
+//	isic_class          ISIC Rev.4 class ("0127", 419 of them)
+//	c182_category       ILO C182 Art. 3 worst form ("c182_3a".."c182_3d")
+//	r190_hazard         ILO R190 para. 3 hazard category ("r190_3a".."r190_3e")
+//	fl_indicator        one of the ILO's 11 indicators of forced labour
 //	child_fl_indicator  an ILO indicator of forced labour of children
-//	htcds_control  an IOM HTCDS method of control (17)
+//	htcds_control       an IOM HTCDS method of control (17)
 //	htcds_exploitation  an IOM HTCDS type of exploitation
-//	migration_status  a migration or protection status (HTCDS)
-//	interim_care   where a child stays before handover
-//	case_system    a member's own case-management system ("primero")
-//	age_method     how a child's age was assessed
-//	bcp47          a well-formed BCP 47 language tag
+//	migration_status    a migration or protection status (HTCDS)
+//	interim_care        where a child stays before handover
+//	case_system         a member's own case-management system ("primero")
+//	age_method          how a child's age was assessed
+//	bcp47               a well-formed BCP 47 language tag
 //
 // Codes are exact: upper case where the standard is, no surrounding spaces.
 // The ILO codes are Corridor's own, named after the paragraph they cite so
