@@ -58,6 +58,18 @@ func TestSettings() map[string]string {
 	}
 }
 
+// DurableSettings returns server settings that keep every committed
+// transaction across a crash of the server or of the machine: what anything
+// a user runs wants. They are PostgreSQL's defaults, stated explicitly so
+// that a postgresql.conf edited by hand cannot quietly turn them off.
+func DurableSettings() map[string]string {
+	return map[string]string{
+		"fsync":              "on",
+		"synchronous_commit": "on",
+		"full_page_writes":   "on",
+	}
+}
+
 // Cluster is one PostgreSQL cluster kept in Dir:
 //
 //	Dir/data          the data directory (PGDATA)
@@ -77,7 +89,7 @@ type Cluster struct {
 	// Binaries are the server programs; the zero value means FindBinaries.
 	Binaries Binaries
 	// Settings are extra server settings passed to postgres as -c name=value
-	// at every start, for example TestSettings().
+	// at every start: DurableSettings() or, for tests, TestSettings().
 	Settings map[string]string
 	// LogFile receives the server's log; empty means Dir/postgres.log.
 	LogFile string

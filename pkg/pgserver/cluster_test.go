@@ -73,15 +73,7 @@ func TestClusterLifecycle(t *testing.T) {
 	}
 	execSQL(ctx, t, c.DSN("app"), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('x')")
 
-	settings := map[string]string{}
-	for name := range TestSettings() {
-		settings[name] = query(ctx, t, c.DSN("app"), "SELECT current_setting('"+name+"')")
-	}
-	for name, want := range TestSettings() {
-		if settings[name] != want {
-			t.Errorf("setting %s = %q, want %q", name, settings[name], want)
-		}
-	}
+	checkSettings(ctx, t, c.DSN("app"), TestSettings())
 
 	if err := c.Stop(ctx, StopFast); err != nil {
 		t.Fatal(err)
@@ -93,7 +85,9 @@ func TestClusterLifecycle(t *testing.T) {
 		t.Fatalf("Stop of a stopped cluster: %v", err)
 	}
 
-	// A second run on the same directory keeps the data, as the sandbox needs.
+	// A second run on the same directory keeps the data, as the sandbox
+	// needs; this time durable, as the sandbox runs it.
+	c.Settings = DurableSettings()
 	if err := c.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +96,17 @@ func TestClusterLifecycle(t *testing.T) {
 	}
 	if got := query(ctx, t, c.DSN("app"), "SELECT v FROM kept"); got != "x" {
 		t.Errorf("after restart, kept = %q, want x", got)
+	}
+	checkSettings(ctx, t, c.DSN("app"), DurableSettings())
+}
+
+// checkSettings fails t unless the server at dsn runs with want.
+func checkSettings(ctx context.Context, t *testing.T, dsn string, want map[string]string) {
+	t.Helper()
+	for name, value := range want {
+		if got := query(ctx, t, dsn, "SELECT current_setting('"+name+"')"); got != value {
+			t.Errorf("setting %s = %q, want %q", name, got, value)
+		}
 	}
 }
 

@@ -23,13 +23,7 @@ const postgresStopTimeout = time.Minute
 // a detached server is neither restarted nor stopped with the sandbox), and
 // creates the databases that do not exist yet.
 func (s *Sandbox) startPostgres(ctx context.Context, port int, databases []string) (*pgserver.Cluster, *supervise.Process, error) {
-	c := &pgserver.Cluster{
-		Dir:  s.path("postgres"),
-		Port: port,
-		// The sandbox is throw-away: an OS crash may cost its data, a
-		// Postgres or sandbox crash does not.
-		Settings: pgserver.TestSettings(),
-	}
+	c := postgresCluster(s.path("postgres"), port)
 	if err := c.Init(ctx); err != nil {
 		return nil, nil, fmt.Errorf("start postgres: %w", err)
 	}
@@ -48,19 +42,10 @@ func (s *Sandbox) startPostgres(ctx context.Context, port int, databases []strin
 	if err != nil {
 		return nil, nil, fmt.Errorf("start postgres: %w", err)
 	}
-	args := []string{
-		"-D", c.DataDir(),
-		"-p", strconv.Itoa(c.Port),
-		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories=" + c.SocketDir(),
-	}
-	for _, name := range slices.Sorted(maps.Keys(c.Settings)) {
-		args = append(args, "-c", name+"="+c.Settings[name])
-	}
 	proc, err := s.sup.Start(supervise.Spec{
 		Name:        "postgres",
 		Path:        c.Binaries.Postgres,
-		Args:        args,
+		Args:        postgresArgs(c),
 		Env:         []string{"LC_ALL=C", "PATH=" + os.Getenv("PATH")},
 		Dir:         c.Dir,
 		LogFile:     s.logFile("postgres"),
@@ -84,6 +69,29 @@ func (s *Sandbox) startPostgres(ctx context.Context, port int, databases []strin
 		}
 	}
 	return c, proc, nil
+}
+
+// postgresCluster is the sandbox's cluster in dir. It is durable, like
+// anything a user runs: the referrals someone files in the sandbox survive
+// a crash of the machine, not only of PostgreSQL. Only tests (pkg/pgtest)
+// trade that for speed.
+func postgresCluster(dir string, port int) *pgserver.Cluster {
+	return &pgserver.Cluster{Dir: dir, Port: port, Settings: pgserver.DurableSettings()}
+}
+
+// postgresArgs are the arguments of the server the supervisor runs for c,
+// its settings included.
+func postgresArgs(c *pgserver.Cluster) []string {
+	args := []string{
+		"-D", c.DataDir(),
+		"-p", strconv.Itoa(c.Port),
+		"-c", "listen_addresses=127.0.0.1",
+		"-c", "unix_socket_directories=" + c.SocketDir(),
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Settings)) {
+		args = append(args, "-c", name+"="+c.Settings[name])
+	}
+	return args
 }
 
 // postgresCredential returns nil when not root, and the postgres user's
