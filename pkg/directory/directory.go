@@ -120,10 +120,13 @@ func (k Key) ValidAt(at time.Time) bool {
 type Agency struct {
 	ID   string `json:"id" validate:"required,ident"`
 	Name string `json:"name" validate:"required,max=200"`
-	// Services are the service codes the agency offers ("family_tracing").
-	Services []string `json:"services" validate:"dive,service_code"`
-	// Places are the ISO 3166-2 subdivisions the agency covers.
-	Places []string `json:"places" validate:"dive,iso3166_2"`
+	// Services are the service types the agency offers ("family_tracing"),
+	// from ServiceTypes. Empty means the directory does not say.
+	Services []string `json:"services" validate:"unique,dive,service_code"`
+	// Places are the ISO 3166-2 subdivisions of its country the agency
+	// covers (the areas casework's agency list shows). Empty means the
+	// directory does not say.
+	Places []string `json:"places" validate:"unique,dive,iso3166_2"`
 }
 
 // Parse decodes and validates a directory, and refuses it if it has

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -63,7 +64,7 @@ func testDirectory(t *testing.T) *directory.Directory {
 				},
 				SigningKeys: []directory.Key{sigKey(t, "ci-sig-2026", issued, expires)},
 				Agencies: []directory.Agency{
-					{ID: "ci-dgtlpe", Name: "Direction de la lutte contre le travail des enfants", Services: []string{"case_management"}, Places: []string{"CI-AB", "CI-SM"}},
+					{ID: "ci-dgtlpe", Name: "Direction de la lutte contre le travail des enfants", Services: []string{"legal"}, Places: []string{"CI-AB", "CI-SM"}},
 				},
 			},
 			{
@@ -72,7 +73,7 @@ func testDirectory(t *testing.T) *directory.Directory {
 				EncryptionKeys: []directory.Key{encKey(t, "bf-enc-2026", issued, expires)},
 				SigningKeys:    []directory.Key{sigKey(t, "bf-sig-2026", issued, expires), sigKey(t, "bf-sig-2025", issued.AddDate(-1, 0, 0), issued)},
 				Agencies: []directory.Agency{
-					{ID: "bf-dpe-kadiogo", Name: "Direction provinciale de l'enfance du Kadiogo", Services: []string{"family_tracing", "family_reunification"}, Places: []string{"BF-KAD"}},
+					{ID: "bf-dpe-kadiogo", Name: "Direction provinciale de l'enfance du Kadiogo", Services: []string{"family_tracing", "reunification"}, Places: []string{"BF-KAD"}},
 				},
 			},
 			{
@@ -157,6 +158,9 @@ func TestValidate(t *testing.T) {
 			d.Members[0].Agencies = append(d.Members[0].Agencies, d.Members[0].Agencies[0])
 		}, []string{"members[0].agencies[1].id"}},
 		{"service code with spaces", func(d *directory.Directory) { d.Members[1].Agencies[0].Services[1] = "Family reunification" }, []string{"members[1].agencies[0].services[1]"}},
+		{"service not a service type", func(d *directory.Directory) { d.Members[1].Agencies[0].Services[1] = "family_reunification" }, []string{"members[1].agencies[0].services[1]"}},
+		{"service listed twice", func(d *directory.Directory) { d.Members[1].Agencies[0].Services[1] = "family_tracing" }, []string{"members[1].agencies[0].services"}},
+		{"place listed twice", func(d *directory.Directory) { d.Members[0].Agencies[0].Places[1] = "CI-AB" }, []string{"members[0].agencies[0].places"}},
 		{"place a name slug", func(d *directory.Directory) { d.Members[1].Agencies[0].Places[0] = "kadiogo" }, []string{"members[1].agencies[0].places[0]"}},
 		{"place in another country", func(d *directory.Directory) { d.Members[1].Agencies[0].Places[0] = "CI-AB" }, []string{"members[1].agencies[0].places[0]"}},
 	}
@@ -478,5 +482,67 @@ func TestStatic(t *testing.T) {
 	d2.IssuedAt, d2.ExpiresAt = time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour)
 	if _, err := directory.Static(d2).Current(context.Background()); !errors.Is(err, directory.ErrExpired) {
 		t.Errorf("Current of an expired directory = %v, want ErrExpired", err)
+	}
+}
+
+// TestAgencyServicesAndPlacesOptional covers directories written before
+// agencies listed what they offer and where: an agency with an id and a
+// name only is still valid, and stays so through a save and a load.
+func TestAgencyServicesAndPlacesOptional(t *testing.T) {
+	t.Parallel()
+	d := testDirectory(t)
+	for i := range d.Members {
+		for j := range d.Members[i].Agencies {
+			a := &d.Members[i].Agencies[j]
+			a.Services, a.Places = nil, nil
+		}
+	}
+	// As an older tool wrote it: no services or places keys at all.
+	var doc map[string]any
+	if b, err := json.Marshal(d); err != nil || json.Unmarshal(b, &doc) != nil {
+		t.Fatal(err)
+	}
+	for _, m := range doc["members"].([]any) {
+		agencies, _ := m.(map[string]any)["agencies"].([]any)
+		for _, a := range agencies {
+			delete(a.(map[string]any), "services")
+			delete(a.(map[string]any), "places")
+		}
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(`"places"`)) {
+		t.Fatalf("places still in %s", data)
+	}
+	got, err := directory.Parse(data, now)
+	if err != nil {
+		t.Fatalf("Parse: %v\n%s", err, data)
+	}
+	if a := got.Members[1].Agencies[0]; a.ID != "bf-dpe-kadiogo" || a.Services != nil || a.Places != nil {
+		t.Errorf("agency = %+v", a)
+	}
+}
+
+func TestServiceTypes(t *testing.T) {
+	t.Parallel()
+	types := directory.ServiceTypes()
+	if len(types) == 0 {
+		t.Fatal("no service types")
+	}
+	for _, s := range types {
+		if !directory.IsServiceType(s) {
+			t.Errorf("IsServiceType(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"", "Family_tracing", "family_reunification", "family_tracing "} {
+		if directory.IsServiceType(s) {
+			t.Errorf("IsServiceType(%q) = true", s)
+		}
+	}
+	types[0] = "changed"
+	if directory.IsServiceType("changed") {
+		t.Error("ServiceTypes returns the package's own slice")
 	}
 }

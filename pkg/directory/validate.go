@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -17,10 +18,23 @@ var (
 	// Directory identifiers end up in envelope headers, NATS subjects and
 	// logs: printable ASCII without spaces, as the envelope requires.
 	identPattern   = regexp.MustCompile(`^[!-~]{1,128}$`)
-	servicePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 	placePattern   = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{1,3}$`)
 )
+
+// serviceTypes is the corridor's service-type code list: the services an
+// agency offers, a referral requests and a caseworker records. Casework's
+// service codes (pkg/codes) are the same strings.
+var serviceTypes = []string{
+	"family_tracing", "reunification", "medical", "psychosocial", "education",
+	"vocational_training", "legal", "shelter", "cash_transfer",
+}
+
+// ServiceTypes returns the service-type codes an agency may offer.
+func ServiceTypes() []string { return slices.Clone(serviceTypes) }
+
+// IsServiceType reports whether code is on the service-type list.
+func IsServiceType(code string) bool { return slices.Contains(serviceTypes, code) }
 
 // newValidator returns a validator that names fields by their JSON names.
 // It is built per call: the package keeps no state.
@@ -42,7 +56,7 @@ func newValidator() *validator.Validate {
 		return identPattern.MatchString(fl.Field().String())
 	}))
 	must(v.RegisterValidation("service_code", func(fl validator.FieldLevel) bool {
-		return servicePattern.MatchString(fl.Field().String())
+		return IsServiceType(fl.Field().String())
 	}))
 	return v
 }
@@ -156,6 +170,8 @@ func tagMessage(fe validator.FieldError) string {
 		return "must have at least " + fe.Param()
 	case "max":
 		return "must be at most " + fe.Param()
+	case "unique":
+		return "must not list a value twice"
 	case "gtfield":
 		return "must be after " + snake(fe.Param())
 	case "ident":
@@ -163,7 +179,7 @@ func tagMessage(fe validator.FieldError) string {
 	case "iso3166_1_alpha2|eq=COORD":
 		return "must be an ISO 3166-1 alpha-2 code in upper case, or COORD"
 	case "service_code":
-		return "must be a lower-case code of letters, digits and underscores"
+		return "must be one of the service types: " + strings.Join(serviceTypes, ", ")
 	case "iso3166_2":
 		return "must be an ISO 3166-2 subdivision code"
 	case "http_url":

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
@@ -75,12 +78,30 @@ func (d testDirectory) Agency(_ context.Context, m corridor.MemberCode, id strin
 	return a, nil
 }
 
-var services = []string{"family_tracing", "family_reunification", "school_reintegration", "psychosocial", "health"}
+// Current makes the test directory a directory.Source, for the agency
+// list: each agency covers its capital.
+func (d testDirectory) Current(context.Context) (*directory.Directory, error) {
+	capitals := map[corridor.MemberCode][]string{"CI": {"CI-AB"}, "BF": {"BF-03"}}
+	dir := &directory.Directory{Corridor: "ci-bf"}
+	for _, code := range slices.Sorted(maps.Keys(d)) {
+		m := directory.Member{Code: code, Name: "Member " + string(code)}
+		for _, id := range slices.Sorted(maps.Keys(d[code])) {
+			m.Agencies = append(m.Agencies, directory.Agency{ID: id, Name: "Agency " + id,
+				Services: d[code][id].Services, Places: capitals[code]})
+		}
+		dir.Members = append(dir.Members, m)
+	}
+	return dir, nil
+}
+
+var services = []string{"family_tracing", "reunification", "education", "psychosocial", "medical"}
 
 func corridorDirectory() testDirectory {
 	return testDirectory{
 		"CI":    {"CI-DGT": {}, "CI-DPE": {Services: services}},
-		"BF":    {"BF-DGT": {}, "BF-DPE": {Services: services}},
+		"BF": {"BF-DGT": {}, "BF-DPE": {Services: services},
+			// A second recipient, for re-referrals and the agency list.
+			"BF-REFUGE": {Services: []string{"shelter", "family_tracing", "reunification", "education"}}},
 		"COORD": {"ECOWAS-CLU": {}},
 	}
 }
@@ -156,7 +177,7 @@ func newMember(t *testing.T, code corridor.MemberCode, withApplier bool) *member
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := api.New(api.Config{Service: svc, Verifier: verifier, Logger: logger, Registry: reg,
+	handler, err := api.New(api.Config{Service: svc, Verifier: verifier, Directory: corridorDirectory(), Logger: logger, Registry: reg,
 		Ready: []httpapi.Check{{Name: "database", Check: pool.Ping}}})
 	if err != nil {
 		t.Fatal(err)

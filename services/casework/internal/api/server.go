@@ -12,6 +12,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
@@ -22,6 +23,8 @@ import (
 type Config struct {
 	Service  *workflow.Service
 	Verifier *auth.Verifier
+	// Directory is the corridor directory in force, for the agency list.
+	Directory directory.Source
 	Logger   *slog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
@@ -38,6 +41,7 @@ type Route struct {
 // server holds the handlers' dependencies.
 type server struct {
 	svc    *workflow.Service
+	dir    directory.Source
 	logger *slog.Logger
 }
 
@@ -57,6 +61,7 @@ func (s *server) routes() []struct {
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/accept"}, s.accept},
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/decline"}, s.decline},
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/withdraw"}, s.withdraw},
+		{Route{http.MethodGet, "/api/v1/agencies"}, s.agencies},
 		{Route{http.MethodGet, "/api/v1/inbox/failed"}, s.failedInbox},
 		{Route{http.MethodPost, "/api/v1/inbox/failed/{message_id}/retry"}, s.retryFailed},
 	}
@@ -75,14 +80,14 @@ func Routes() []Route {
 // New returns the service's HTTP handler: the API behind bearer-token
 // authentication, the operational endpoints, and the shared middleware.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Service == nil || cfg.Verifier == nil || cfg.Logger == nil || cfg.Registry == nil {
-		return nil, errors.New("new api: service, verifier, logger and registry are required")
+	if cfg.Service == nil || cfg.Verifier == nil || cfg.Directory == nil || cfg.Logger == nil || cfg.Registry == nil {
+		return nil, errors.New("new api: service, verifier, directory, logger and registry are required")
 	}
 	metrics, err := httpapi.NewMetrics(cfg.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("new api: %w", err)
 	}
-	s := &server{svc: cfg.Service, logger: cfg.Logger}
+	s := &server{svc: cfg.Service, dir: cfg.Directory, logger: cfg.Logger}
 	mux := http.NewServeMux()
 	httpapi.HandleOps(mux, cfg.Logger, cfg.Registry, cfg.Ready...)
 	allowed := map[string][]string{}

@@ -87,10 +87,11 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
 	handler, err := api.New(api.Config{
-		Service:  svc,
-		Verifier: verifier,
-		Logger:   logger,
-		Registry: reg,
+		Service:   svc,
+		Verifier:  verifier,
+		Directory: dir.src,
+		Logger:    logger,
+		Registry:  reg,
 		Ready: []httpapi.Check{
 			{Name: "database", Check: pool.Ping},
 			{Name: "identity_provider", Check: verifier.Ready},

@@ -55,7 +55,7 @@ func writeDirectory(t *testing.T, ciIssuer string, expires time.Time) string {
 	ciEnc, ciSig := keys("ci")
 	bfEnc, bfSig := keys("bf")
 	_, coordSig := keys("coord")
-	services := []string{"family_tracing", "family_reunification", "school_reintegration", "psychosocial"}
+	services := []string{"family_tracing", "reunification", "education", "psychosocial"}
 	d := &directory.Directory{
 		Corridor: "ci-bf", Version: 1, IssuedAt: issued, ExpiresAt: expires,
 		TimeLimits: directory.TimeLimits{RespondWithinHours: 72, InformationResponseWithinHours: 48, HandoverWithinDays: 30, FollowUpEveryDays: 180},

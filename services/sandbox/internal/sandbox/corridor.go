@@ -66,17 +66,23 @@ type agency struct {
 func agencies() []agency {
 	ci := []string{"CI-AB", "CI-BS", "CI-CM", "CI-DN", "CI-GD", "CI-LC", "CI-LG", "CI-MG", "CI-SM", "CI-SV", "CI-VB", "CI-WR", "CI-YM", "CI-ZZ"}
 	bf := []string{"BF-01", "BF-02", "BF-03", "BF-04", "BF-05", "BF-06", "BF-07", "BF-08", "BF-09", "BF-10", "BF-11", "BF-12", "BF-13"}
-	inspection := []string{"labour_inspection", "workplace_follow_up"}
+	// Labour inspectors find children and refer them; they offer no
+	// service of their own.
 	protection := []string{
-		"case_management", "family_tracing", "family_reunification", "repatriation", "school_reintegration",
-		"interim_care", "psychosocial", "psychosocial_support", "health",
-		"medical_care", "birth_registration", "legal_assistance", "vocational_training", "follow_up_visits",
+		"family_tracing", "reunification", "medical", "psychosocial", "education",
+		"vocational_training", "legal", "shelter", "cash_transfer",
 	}
+	// The shelters are run by NGOs under agreement with the ministries: a
+	// second recipient in each country, covering fewer places and offering
+	// fewer services, so that a declined referral has somewhere to go.
+	shelter := []string{"shelter", "psychosocial", "medical", "education"}
 	return []agency{
-		{"CI-DGT", "CI", "Direction Générale du Travail (labour inspection)", inspection, ci},
+		{"CI-DGT", "CI", "Direction Générale du Travail (labour inspection)", nil, ci},
 		{"CI-DPE", "CI", "Direction de la Protection de l'Enfant (child protection)", protection, ci},
-		{"BF-DGT", "BF", "Direction Générale du Travail (labour inspection)", inspection, bf},
+		{"CI-ABRI", "CI", "Centre d'accueil Abri d'Enfants (NGO-run shelter)", shelter, []string{"CI-AB", "CI-GD", "CI-SV"}},
+		{"BF-DGT", "BF", "Direction Générale du Travail (labour inspection)", nil, bf},
 		{"BF-DPE", "BF", "Direction de la Protection de l'Enfant (child protection)", protection, bf},
+		{"BF-REFUGE", "BF", "Centre de transit Refuge (NGO-run shelter)", shelter, []string{"BF-03", "BF-09", "BF-10"}},
 		{"ECOWAS-CLU", corridor.Coordinator, "ECOWAS Child Labour Unit", nil, nil},
 	}
 }
