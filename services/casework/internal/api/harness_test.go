@@ -98,7 +98,7 @@ var services = []string{"family_tracing", "reunification", "education", "psychos
 
 func corridorDirectory() testDirectory {
 	return testDirectory{
-		"CI":    {"CI-DGT": {}, "CI-DPE": {Services: services}},
+		"CI": {"CI-DGT": {}, "CI-DPE": {Services: services}},
 		"BF": {"BF-DGT": {}, "BF-DPE": {Services: services},
 			// A second recipient, for re-referrals and the agency list.
 			"BF-REFUGE": {Services: []string{"shelter", "family_tracing", "reunification", "education"}}},

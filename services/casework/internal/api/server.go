@@ -25,7 +25,7 @@ type Config struct {
 	Verifier *auth.Verifier
 	// Directory is the corridor directory in force, for the agency list.
 	Directory directory.Source
-	Logger   *slog.Logger
+	Logger    *slog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	// Ready are the readiness checks of /readyz.
