@@ -84,6 +84,9 @@ type Tracking struct {
 	Sector    string `json:"sector,omitempty" validate:"omitempty,code"`   // ISIC Rev.4 section, e.g. "A"
 	AgeBand   string `json:"age_band,omitempty" validate:"omitempty,code"` // e.g. "15-17"
 	Sex       string `json:"sex,omitempty" validate:"omitempty,code"`
+	// PreviousReferralID is the referral a re-referral follows (send
+	// milestone only).
+	PreviousReferralID string `json:"previous_referral_id,omitempty" validate:"omitempty,code"`
 }
 
 func truncate(s string, n int) string {

@@ -153,18 +153,25 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var d referral.Document
-	if err := httpapi.DecodeJSON(r, &d); err != nil {
+	var req createRequest
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ref, err := s.svc.Create(r.Context(), c, &d)
+	ref, err := s.svc.Create(r.Context(), c, &req.Document, req.PreviousReferralID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/api/v1/referrals/"+ref.ID)
 	s.write(w, r, http.StatusCreated, newReferralView(ref))
+}
+
+// createRequest is the body of create: a referral document and, for a
+// re-referral, the declined or withdrawn referral it follows.
+type createRequest struct {
+	referral.Document
+	PreviousReferralID string `json:"previous_referral_id,omitempty"`
 }
 
 // list answers GET /api/v1/referrals?direction=outgoing|incoming.

@@ -28,10 +28,16 @@ type referralView struct {
 	Actions            []string `json:"actions"`
 	DecisionReasonCode string   `json:"decision_reason_code,omitempty"`
 	DecisionReason     string   `json:"decision_reason,omitempty"`
+	// PreviousReferralID is the referral this one re-refers under the same
+	// case reference.
+	PreviousReferralID string `json:"previous_referral_id,omitempty"`
 	*referral.Document
-	History   []historyView `json:"history"`
-	CreatedAt time.Time     `json:"created_at"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	// Chain is the case's referrals that the caller's agency holds, oldest
+	// first, this one included.
+	Chain     []chainLinkView `json:"chain"`
+	History   []historyView   `json:"history"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // historyView is one step of the cross-border history.
@@ -46,21 +52,32 @@ type historyView struct {
 	Note       string    `json:"note,omitempty"`
 }
 
+// chainLinkView is one referral of a case's chain of re-referrals.
+type chainLinkView struct {
+	ID                 string    `json:"id"`
+	Status             string    `json:"status"`
+	Recipient          endpoint  `json:"recipient"`
+	PreviousReferralID string    `json:"previous_referral_id,omitempty"`
+	CreatedAt          time.Time `json:"created_at"`
+}
+
 // summaryView is a referral in a list.
 type summaryView struct {
-	ID        string    `json:"id"`
-	CaseRef   string    `json:"case_ref"`
-	Status    string    `json:"status"`
-	Direction string    `json:"direction"`
-	Sender    endpoint  `json:"sender"`
-	Recipient endpoint  `json:"recipient"`
-	Kind      string    `json:"kind,omitempty"`
-	Urgency   string    `json:"urgency,omitempty"`
-	RespondBy string    `json:"respond_by,omitempty"`
-	RiskLevel string    `json:"risk_level,omitempty"`
-	ChildName string    `json:"child_name"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string   `json:"id"`
+	CaseRef   string   `json:"case_ref"`
+	Status    string   `json:"status"`
+	Direction string   `json:"direction"`
+	Sender    endpoint `json:"sender"`
+	Recipient endpoint `json:"recipient"`
+	Kind      string   `json:"kind,omitempty"`
+	Urgency   string   `json:"urgency,omitempty"`
+	RespondBy string   `json:"respond_by,omitempty"`
+	RiskLevel string   `json:"risk_level,omitempty"`
+	ChildName string   `json:"child_name"`
+	// PreviousReferralID marks a re-referral.
+	PreviousReferralID string    `json:"previous_referral_id,omitempty"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // offered reports whether this API lets users cause ev.
@@ -85,7 +102,9 @@ func newReferralView(r workflow.Referral) referralView {
 		Actions:            []string{},
 		DecisionReasonCode: r.DecisionCode,
 		DecisionReason:     r.DecisionReason,
+		PreviousReferralID: r.PreviousReferralID,
 		Document:           r.Document,
+		Chain:              make([]chainLinkView, 0, len(r.Chain)),
 		History:            make([]historyView, 0, len(r.History)),
 		CreatedAt:          r.CreatedAt,
 		UpdatedAt:          r.UpdatedAt,
@@ -94,6 +113,12 @@ func newReferralView(r workflow.Referral) referralView {
 		if offered(ev) {
 			v.Actions = append(v.Actions, string(ev))
 		}
+	}
+	for _, l := range r.Chain {
+		v.Chain = append(v.Chain, chainLinkView{
+			ID: l.ID, Status: string(l.Status), PreviousReferralID: l.PreviousReferralID, CreatedAt: l.CreatedAt,
+			Recipient: endpoint{Member: string(l.RecipientMember), Agency: l.RecipientAgency},
+		})
 	}
 	for _, e := range r.History {
 		v.History = append(v.History, historyView{
@@ -106,15 +131,16 @@ func newReferralView(r workflow.Referral) referralView {
 
 func newSummaryView(r workflow.Referral) summaryView {
 	v := summaryView{
-		ID:        r.ID,
-		CaseRef:   r.CaseRef,
-		Status:    string(r.Status),
-		Direction: direction(r.Side),
-		Sender:    endpoint{Member: string(r.SenderMember), Agency: r.SenderAgency},
-		Recipient: endpoint{Member: string(r.RecipientMember), Agency: r.RecipientAgency},
-		Urgency:   r.Urgency,
-		CreatedAt: r.CreatedAt,
-		UpdatedAt: r.UpdatedAt,
+		ID:                 r.ID,
+		CaseRef:            r.CaseRef,
+		Status:             string(r.Status),
+		Direction:          direction(r.Side),
+		Sender:             endpoint{Member: string(r.SenderMember), Agency: r.SenderAgency},
+		Recipient:          endpoint{Member: string(r.RecipientMember), Agency: r.RecipientAgency},
+		Urgency:            r.Urgency,
+		PreviousReferralID: r.PreviousReferralID,
+		CreatedAt:          r.CreatedAt,
+		UpdatedAt:          r.UpdatedAt,
 	}
 	if d := r.Document; d != nil {
 		v.Kind, v.RespondBy, v.RiskLevel = d.Kind, d.RespondBy, d.BestInterests.RiskLevel

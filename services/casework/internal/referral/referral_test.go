@@ -31,7 +31,7 @@ func (d directory) Agency(_ context.Context, m corridor.MemberCode, id string) (
 
 var dir = directory{
 	"CI": {"CI-DGT": {}},
-	"BF": {"BF-DPE": {Services: []string{"family_tracing", "family_reunification", "school_reintegration"}}},
+	"BF": {"BF-DPE": {Services: []string{"family_tracing", "reunification", "education"}}},
 }
 
 var inspector = referral.Caller{Member: "CI", Agency: "CI-DGT", UserID: "ci-inspector", Roles: []corridor.Role{corridor.RoleInspector}}
@@ -90,7 +90,7 @@ func roundTrip(t testing.TB, d *referral.Document, r referral.Routing) (*referra
 }
 
 var routing = referral.Routing{ReferralID: "ref-1", CaseRef: "case-1", BaseStatus: "draft",
-	SenderMember: "CI", SenderAgency: "CI-DGT", SenderUserID: "ci-inspector"}
+	SenderMember: "CI", SenderAgency: "CI-DGT", SenderUserID: "ci-inspector", PreviousReferralID: "ref-0"}
 
 // TestWireRoundTrip checks that what one country files is what the other
 // reads: every field of the examples survives the protobuf payload.

@@ -18,6 +18,8 @@ type Routing struct {
 	SenderMember string
 	SenderAgency string
 	SenderUserID string
+	// PreviousReferralID is the referral this one re-refers, if any.
+	PreviousReferralID string
 }
 
 // ToProto maps d to the payload of a "referral" message.
@@ -30,17 +32,18 @@ func ToProto(d *Document, r Routing) *corridorv1.Referral {
 		ReferralId: r.ReferralID,
 		BaseStatus: r.BaseStatus,
 		Routing: &corridorv1.Routing{
-			CaseRef:           r.CaseRef,
-			SenderMember:      r.SenderMember,
-			SenderAgency:      r.SenderAgency,
-			SendingOfficer:    officer,
-			RecipientMember:   d.Recipient.Member,
-			RecipientAgency:   d.Recipient.Agency,
-			Kind:              corridorv1.ReferralKind(toEnum(d.Kind, "REFERRAL_KIND_", corridorv1.ReferralKind_value)),
-			Reason:            d.Reason,
-			Urgency:           corridorv1.Urgency(toEnum(d.Urgency, "URGENCY_", corridorv1.Urgency_value)),
-			RequestedServices: clone(d.RequestedServices),
-			RespondBy:         d.RespondBy,
+			CaseRef:            r.CaseRef,
+			SenderMember:       r.SenderMember,
+			SenderAgency:       r.SenderAgency,
+			SendingOfficer:     officer,
+			RecipientMember:    d.Recipient.Member,
+			RecipientAgency:    d.Recipient.Agency,
+			Kind:               corridorv1.ReferralKind(toEnum(d.Kind, "REFERRAL_KIND_", corridorv1.ReferralKind_value)),
+			Reason:             d.Reason,
+			Urgency:            corridorv1.Urgency(toEnum(d.Urgency, "URGENCY_", corridorv1.Urgency_value)),
+			RequestedServices:  clone(d.RequestedServices),
+			RespondBy:          d.RespondBy,
+			PreviousReferralId: r.PreviousReferralID,
 		},
 		Child:   childToProto(&d.Child),
 		Family:  familyToProto(&d.Family),
@@ -228,12 +231,13 @@ func FromProto(p *corridorv1.Referral) (*Document, Routing, error) {
 		return nil, Routing{}, fmt.Errorf("decode referral: no referral id, case reference or routing")
 	}
 	routing := Routing{
-		ReferralID:   p.GetReferralId(),
-		CaseRef:      rt.GetCaseRef(),
-		BaseStatus:   p.GetBaseStatus(),
-		SenderMember: rt.GetSenderMember(),
-		SenderAgency: rt.GetSenderAgency(),
-		SenderUserID: rt.GetSendingOfficer().GetUserId(),
+		ReferralID:         p.GetReferralId(),
+		CaseRef:            rt.GetCaseRef(),
+		BaseStatus:         p.GetBaseStatus(),
+		SenderMember:       rt.GetSenderMember(),
+		SenderAgency:       rt.GetSenderAgency(),
+		SenderUserID:       rt.GetSendingOfficer().GetUserId(),
+		PreviousReferralID: rt.GetPreviousReferralId(),
 	}
 	d := &Document{
 		Kind:              fromEnum(rt.GetKind().String(), "REFERRAL_KIND_"),

@@ -65,6 +65,9 @@ type Referral struct {
 	Details         json.RawMessage
 	DecisionReason  string // why it was declined, in the recipient's words
 	DecisionCode    string // why it was declined, as a code ("no_capacity")
+	// PreviousReferralID is the declined or withdrawn referral this one
+	// re-refers under the same case reference; "" for a first referral.
+	PreviousReferralID string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 }
@@ -96,12 +99,14 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) err
 }
 
 const referralColumns = `id, case_ref, side, status, sender_member, sender_agency, sender_user,
-	recipient_member, recipient_agency, urgency, details, decision_reason, decision_code, created_at, updated_at`
+	recipient_member, recipient_agency, urgency, details, decision_reason, decision_code, created_at, updated_at,
+	previous_referral_id`
 
 func scanReferral(row pgx.CollectableRow) (Referral, error) {
 	var r Referral
 	err := row.Scan(&r.ID, &r.CaseRef, &r.Side, &r.Status, &r.SenderMember, &r.SenderAgency, &r.SenderUser,
-		&r.RecipientMember, &r.RecipientAgency, &r.Urgency, &r.Details, &r.DecisionReason, &r.DecisionCode, &r.CreatedAt, &r.UpdatedAt)
+		&r.RecipientMember, &r.RecipientAgency, &r.Urgency, &r.Details, &r.DecisionReason, &r.DecisionCode, &r.CreatedAt, &r.UpdatedAt,
+		&r.PreviousReferralID)
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return r, err
 }
@@ -111,10 +116,10 @@ func scanReferral(row pgx.CollectableRow) (Referral, error) {
 func Insert(ctx context.Context, db DB, r Referral) error {
 	_, err := db.Exec(ctx, `
 		INSERT INTO referrals (`+referralColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		r.ID, r.CaseRef, r.Side, r.Status, r.SenderMember, r.SenderAgency, r.SenderUser,
 		r.RecipientMember, r.RecipientAgency, r.Urgency, r.Details, r.DecisionReason, r.DecisionCode,
-		r.CreatedAt, r.UpdatedAt)
+		r.CreatedAt, r.UpdatedAt, r.PreviousReferralID)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return &corridor.Error{Kind: corridor.KindConflict, Message: "a referral with this id already exists", Err: err}
@@ -149,6 +154,36 @@ func getOne(ctx context.Context, db DB, sql, id string) (Referral, error) {
 		return Referral{}, fmt.Errorf("get referral: %w", err)
 	}
 	return r, nil
+}
+
+// CaseReferrals returns the referrals held here under case reference
+// caseRef, oldest first: a first referral and its re-referrals.
+func CaseReferrals(ctx context.Context, db DB, caseRef string) ([]Referral, error) {
+	rows, err := db.Query(ctx, `SELECT `+referralColumns+` FROM referrals
+		WHERE case_ref = $1 ORDER BY created_at, id`, caseRef)
+	if err != nil {
+		return nil, fmt.Errorf("list referrals of case: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanReferral)
+	if err != nil {
+		return nil, fmt.Errorf("list referrals of case: %w", err)
+	}
+	return out, nil
+}
+
+// ReReferral returns the id of the referral this side sent to re-refer
+// previousID, or "" if there is none.
+func ReReferral(ctx context.Context, db DB, previousID string) (string, error) {
+	var id string
+	err := db.QueryRow(ctx, `SELECT id FROM referrals
+		WHERE side = 'sender' AND previous_referral_id = $1`, previousID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up re-referral: %w", err)
+	}
+	return id, nil
 }
 
 // Direction selects the referrals an agency sent or received.

@@ -177,6 +177,8 @@ func (s *Service) applyReferral(ctx context.Context, tx pgx.Tx, m exchange.Inbox
 		return reject("payload sender differs from the message's")
 	case corridor.MemberCode(d.Recipient.Member) != s.cfg.Member || d.Recipient.Agency != m.RecipientAgency:
 		return reject("payload recipient differs from the message's or is not this member")
+	case rt.PreviousReferralID != "" && (!corridor.IsCode(rt.PreviousReferralID) || rt.PreviousReferralID == rt.ReferralID):
+		return reject("payload previous referral id is not another referral's id")
 	}
 	_, err = s.dir.Agency(ctx, s.cfg.Member, m.RecipientAgency)
 	if corridor.KindOf(err) == corridor.KindNotFound {
@@ -224,6 +226,10 @@ func (s *Service) applyReferral(ctx context.Context, tx pgx.Tx, m exchange.Inbox
 		Details:         details,
 		CreatedAt:       now,
 		UpdatedAt:       now,
+		// The recipient learns that the case was referred before, and
+		// which referral this one follows; that referral may have gone to
+		// another country.
+		PreviousReferralID: rt.PreviousReferralID,
 	}
 	if err := store.Insert(ctx, tx, r); err != nil {
 		return err

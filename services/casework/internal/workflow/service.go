@@ -70,6 +70,10 @@ type Referral struct {
 	store.Referral
 	Document *referral.Document
 	History  []store.Event
+	// Chain is, for one referral (Get), the referrals under its case
+	// reference that the caller's agency holds, oldest first, itself
+	// included: a first referral and its re-referrals.
+	Chain []store.Referral
 }
 
 // caseRoles may create referrals and act on them: the people who handle
@@ -99,10 +103,16 @@ func (s *Service) authorize(c Caller, allowed ...corridor.Role) error {
 
 // Create validates d, files it as a referral from the caller's agency and
 // sends it: the referral, its first history row and the outbox message
-// commit together.
-func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document) (Referral, error) {
+// commit together. A non-empty previousID makes it a re-referral: it
+// follows that referral, which the caller's agency sent and which was
+// declined or withdrawn (cases.CanReRefer), under the same case reference.
+func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, previousID string) (Referral, error) {
 	if err := s.authorize(c, caseRoles()...); err != nil {
 		return Referral{}, err
+	}
+	if previousID != "" && !corridor.IsCode(previousID) {
+		return Referral{}, corridor.Invalid("The referral has invalid fields.",
+			corridor.FieldError{Field: "previous_referral_id", Message: "must be the id of a referral"})
 	}
 	// The sending agency goes on the wire: the other country checks it
 	// against the directory too.
@@ -131,33 +141,46 @@ func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document) (R
 		return Referral{}, fmt.Errorf("encode referral: %w", err)
 	}
 	r := store.Referral{
-		ID:              corridor.NewID("ref-"),
-		CaseRef:         corridor.NewID("case-"),
-		Side:            cases.Sender,
-		Status:          next,
-		SenderMember:    s.cfg.Member,
-		SenderAgency:    c.Agency,
-		SenderUser:      c.UserID,
-		RecipientMember: corridor.MemberCode(d.Recipient.Member),
-		RecipientAgency: d.Recipient.Agency,
-		Urgency:         d.Urgency,
-		Details:         details,
-		CreatedAt:       now,
-		UpdatedAt:       now,
+		ID:                 corridor.NewID("ref-"),
+		CaseRef:            corridor.NewID("case-"),
+		Side:               cases.Sender,
+		Status:             next,
+		SenderMember:       s.cfg.Member,
+		SenderAgency:       c.Agency,
+		SenderUser:         c.UserID,
+		RecipientMember:    corridor.MemberCode(d.Recipient.Member),
+		RecipientAgency:    d.Recipient.Agency,
+		Urgency:            d.Urgency,
+		Details:            details,
+		CreatedAt:          now,
+		UpdatedAt:          now,
+		PreviousReferralID: previousID,
 	}
-	payload, err := proto.Marshal(referral.ToProto(d, referral.Routing{
-		ReferralID:   r.ID,
-		CaseRef:      r.CaseRef,
-		BaseStatus:   string(cases.StatusDraft),
-		SenderMember: string(s.cfg.Member),
-		SenderAgency: c.Agency,
-		SenderUserID: c.UserID,
-	}))
-	if err != nil {
-		return Referral{}, fmt.Errorf("encode referral payload: %w", err)
-	}
-	msg := s.outbox(r, exchange.TypeReferral, payload, tracking(cases.EventSend, next, d, now))
 	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if previousID != "" {
+			prev, err := reReferrable(ctx, tx, c, previousID)
+			if err != nil {
+				return err
+			}
+			r.CaseRef = prev.CaseRef
+		}
+		payload, err := proto.Marshal(referral.ToProto(d, referral.Routing{
+			ReferralID:         r.ID,
+			CaseRef:            r.CaseRef,
+			BaseStatus:         string(cases.StatusDraft),
+			SenderMember:       string(s.cfg.Member),
+			SenderAgency:       c.Agency,
+			SenderUserID:       c.UserID,
+			PreviousReferralID: previousID,
+		}))
+		if err != nil {
+			return fmt.Errorf("encode referral payload: %w", err)
+		}
+		tr := tracking(cases.EventSend, next, d, now)
+		if tr != nil {
+			tr.PreviousReferralID = previousID
+		}
+		msg := s.outbox(r, exchange.TypeReferral, payload, tr)
 		if err := store.Insert(ctx, tx, r); err != nil {
 			return err
 		}
@@ -173,6 +196,35 @@ func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document) (R
 		return Referral{}, fmt.Errorf("create referral: %w", err)
 	}
 	return s.Get(ctx, c, r.ID)
+}
+
+// reReferrable locks and returns the referral previousID if the caller may
+// re-refer it: an outgoing referral of the caller's agency, declined or
+// withdrawn, not re-referred yet. Errors name previous_referral_id.
+func reReferrable(ctx context.Context, tx pgx.Tx, c Caller, previousID string) (store.Referral, error) {
+	fail := func(kind corridor.ErrorKind, format string, args ...any) (store.Referral, error) {
+		msg := fmt.Sprintf(format, args...)
+		return store.Referral{}, &corridor.Error{Kind: kind, Message: "The referral cannot follow the previous one: " + msg + ".",
+			Fields: []corridor.FieldError{{Field: "previous_referral_id", Message: msg}}}
+	}
+	prev, err := store.GetForUpdate(ctx, tx, previousID)
+	if corridor.KindOf(err) == corridor.KindNotFound || (err == nil && (prev.Side != cases.Sender || !visible(prev, c))) {
+		return fail(corridor.KindInvalid, "must be a referral your agency sent")
+	}
+	if err != nil {
+		return store.Referral{}, err
+	}
+	if !cases.CanReRefer(prev.Status) {
+		return fail(corridor.KindConflict, "must have been declined or withdrawn; it is %s", prev.Status)
+	}
+	next, err := store.ReReferral(ctx, tx, previousID)
+	if err != nil {
+		return store.Referral{}, err
+	}
+	if next != "" {
+		return fail(corridor.KindConflict, "was already re-referred as %s", next)
+	}
+	return prev, nil
 }
 
 // Action is a decision on, or the withdrawal of, a referral.
@@ -324,7 +376,17 @@ func (s *Service) Get(ctx context.Context, c Caller, id string) (Referral, error
 	if err != nil {
 		return Referral{}, err
 	}
-	return Referral{Referral: r, Document: &d, History: h}, nil
+	all, err := store.CaseReferrals(ctx, s.pool, r.CaseRef)
+	if err != nil {
+		return Referral{}, err
+	}
+	chain := make([]store.Referral, 0, len(all))
+	for _, other := range all {
+		if visible(other, c) {
+			chain = append(chain, other)
+		}
+	}
+	return Referral{Referral: r, Document: &d, History: h, Chain: chain}, nil
 }
 
 // List returns the referrals the caller's agency sent or received, with
