@@ -68,8 +68,8 @@ type Referral struct {
 	// PreviousReferralID is the declined or withdrawn referral this one
 	// re-refers under the same case reference; "" for a first referral.
 	PreviousReferralID string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Event is a row of referral_history: one transition, made here or applied
