@@ -84,8 +84,22 @@ type Tracking struct {
 	Sector    string `json:"sector,omitempty" validate:"omitempty,code"`   // ISIC Rev.4 section, e.g. "A"
 	AgeBand   string `json:"age_band,omitempty" validate:"omitempty,code"` // e.g. "15-17"
 	Sex       string `json:"sex,omitempty" validate:"omitempty,code"`
-	// PreviousReferralID is the referral a re-referral follows (send
-	// milestone only).
+	// IdentifiedAt is when the child was identified (referral_sent only):
+	// the time from identification to referral is measured from it.
+	IdentifiedAt time.Time `json:"identified_at,omitzero"`
+	// ServiceType is a recorded service's service-type code
+	// ("education"), without any detail.
+	ServiceType string `json:"service_type,omitempty" validate:"omitempty,code"`
+	// A follow-up's outcome flags: "yes", "no" or "unknown"; empty when not
+	// reported.
+	AtHome       string `json:"at_home,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	InSchool     string `json:"in_school,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	StillWorking string `json:"still_working,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	AtRisk       string `json:"at_risk,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	// ClosureReason is a closed case's closure reason code.
+	ClosureReason string `json:"closure_reason,omitempty" validate:"omitempty,code"`
+	// PreviousReferralID is the referral a re-referral follows
+	// (referral_sent only).
 	PreviousReferralID string `json:"previous_referral_id,omitempty" validate:"omitempty,code"`
 }
 

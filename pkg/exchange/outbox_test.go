@@ -189,6 +189,10 @@ func TestEnqueueValidation(t *testing.T) {
 		{"no payload", func(m *OutboxMessage) { m.Payload = []byte{} }, "payload"},
 		{"no milestone", func(m *OutboxMessage) { m.Tracking.Milestone = "" }, "tracking.milestone"},
 		{"free text in tracking", func(m *OutboxMessage) { m.Tracking.Sector = "cocoa farm near Soubré" }, "tracking.sector"},
+		{"free text as service type", func(m *OutboxMessage) { m.Tracking.ServiceType = "tutoring at Mme Koné's" }, "tracking.service_type"},
+		{"follow-up flag not an answer", func(m *OutboxMessage) { m.Tracking.InSchool = "grade 4" }, "tracking.in_school"},
+		{"free text as closure reason", func(m *OutboxMessage) { m.Tracking.ClosureReason = "back with her aunt in Bobo" }, "tracking.closure_reason"},
+		{"free text as previous referral", func(m *OutboxMessage) { m.Tracking.PreviousReferralID = "the one Awa had" }, "tracking.previous_referral_id"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,6 +25,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Answer is a yes/no answer that may be unknown.
+type Answer int32
+
+const (
+	Answer_ANSWER_UNSPECIFIED Answer = 0
+	Answer_ANSWER_YES         Answer = 1
+	Answer_ANSWER_NO          Answer = 2
+	Answer_ANSWER_UNKNOWN     Answer = 3
+)
+
+// Enum value maps for Answer.
+var (
+	Answer_name = map[int32]string{
+		0: "ANSWER_UNSPECIFIED",
+		1: "ANSWER_YES",
+		2: "ANSWER_NO",
+		3: "ANSWER_UNKNOWN",
+	}
+	Answer_value = map[string]int32{
+		"ANSWER_UNSPECIFIED": 0,
+		"ANSWER_YES":         1,
+		"ANSWER_NO":          2,
+		"ANSWER_UNKNOWN":     3,
+	}
+)
+
+func (x Answer) Enum() *Answer {
+	p := new(Answer)
+	*p = x
+	return p
+}
+
+func (x Answer) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Answer) Descriptor() protoreflect.EnumDescriptor {
+	return file_corridor_tracking_v1_tracking_proto_enumTypes[0].Descriptor()
+}
+
+func (Answer) Type() protoreflect.EnumType {
+	return &file_corridor_tracking_v1_tracking_proto_enumTypes[0]
+}
+
+func (x Answer) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Answer.Descriptor instead.
+func (Answer) EnumDescriptor() ([]byte, []int) {
+	return file_corridor_tracking_v1_tracking_proto_rawDescGZIP(), []int{0}
+}
+
 // TrackingEvent says that a case reached a milestone. It carries the
 // cross-border case reference, members, agencies, times and coarse attributes
 // only: never a name, date of birth, place or narrative.
@@ -54,9 +107,26 @@ type TrackingEvent struct {
 	// "15-17", "18+" or "unknown".
 	AgeBand string `protobuf:"bytes,13,opt,name=age_band,json=ageBand,proto3" json:"age_band,omitempty"`
 	// "female", "male", "other" or "unknown".
-	Sex           string `protobuf:"bytes,14,opt,name=sex,proto3" json:"sex,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Sex string `protobuf:"bytes,14,opt,name=sex,proto3" json:"sex,omitempty"`
+	// When the child was identified (found at work), in microseconds since
+	// the Unix epoch; 0 when not reported. On the referral_sent milestone, so
+	// that the time from identification to referral can be measured.
+	IdentifiedAt int64 `protobuf:"varint,15,opt,name=identified_at,json=identifiedAt,proto3" json:"identified_at,omitempty"`
+	// The service-type code of a recorded service ("education"), from the
+	// corridor's service-type list; never what was done or where.
+	ServiceType string `protobuf:"bytes,16,opt,name=service_type,json=serviceType,proto3" json:"service_type,omitempty"`
+	// A follow-up visit's outcome flags; unspecified when not reported.
+	AtHome       Answer `protobuf:"varint,17,opt,name=at_home,json=atHome,proto3,enum=corridor.tracking.v1.Answer" json:"at_home,omitempty"`
+	InSchool     Answer `protobuf:"varint,18,opt,name=in_school,json=inSchool,proto3,enum=corridor.tracking.v1.Answer" json:"in_school,omitempty"`
+	StillWorking Answer `protobuf:"varint,19,opt,name=still_working,json=stillWorking,proto3,enum=corridor.tracking.v1.Answer" json:"still_working,omitempty"`
+	AtRisk       Answer `protobuf:"varint,20,opt,name=at_risk,json=atRisk,proto3,enum=corridor.tracking.v1.Answer" json:"at_risk,omitempty"`
+	// The closure reason code of a closed case ("reunified").
+	ClosureReason string `protobuf:"bytes,21,opt,name=closure_reason,json=closureReason,proto3" json:"closure_reason,omitempty"`
+	// On a re-referral's referral_sent: the declined or withdrawn referral it
+	// follows under the same case reference.
+	PreviousReferralId string `protobuf:"bytes,22,opt,name=previous_referral_id,json=previousReferralId,proto3" json:"previous_referral_id,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *TrackingEvent) Reset() {
@@ -187,6 +257,62 @@ func (x *TrackingEvent) GetSex() string {
 	return ""
 }
 
+func (x *TrackingEvent) GetIdentifiedAt() int64 {
+	if x != nil {
+		return x.IdentifiedAt
+	}
+	return 0
+}
+
+func (x *TrackingEvent) GetServiceType() string {
+	if x != nil {
+		return x.ServiceType
+	}
+	return ""
+}
+
+func (x *TrackingEvent) GetAtHome() Answer {
+	if x != nil {
+		return x.AtHome
+	}
+	return Answer_ANSWER_UNSPECIFIED
+}
+
+func (x *TrackingEvent) GetInSchool() Answer {
+	if x != nil {
+		return x.InSchool
+	}
+	return Answer_ANSWER_UNSPECIFIED
+}
+
+func (x *TrackingEvent) GetStillWorking() Answer {
+	if x != nil {
+		return x.StillWorking
+	}
+	return Answer_ANSWER_UNSPECIFIED
+}
+
+func (x *TrackingEvent) GetAtRisk() Answer {
+	if x != nil {
+		return x.AtRisk
+	}
+	return Answer_ANSWER_UNSPECIFIED
+}
+
+func (x *TrackingEvent) GetClosureReason() string {
+	if x != nil {
+		return x.ClosureReason
+	}
+	return ""
+}
+
+func (x *TrackingEvent) GetPreviousReferralId() string {
+	if x != nil {
+		return x.PreviousReferralId
+	}
+	return ""
+}
+
 // SignedTrackingEvent is a TrackingEvent signed by the reporting member's
 // relay. The signature is Ed25519 over the purpose "corridor/v1 tracking"
 // and the event bytes exactly as carried (see docs/protocol); the verifier
@@ -268,7 +394,7 @@ var File_corridor_tracking_v1_tracking_proto protoreflect.FileDescriptor
 
 const file_corridor_tracking_v1_tracking_proto_rawDesc = "" +
 	"\n" +
-	"#corridor/tracking/v1/tracking.proto\x12\x14corridor.tracking.v1\"\xad\x03\n" +
+	"#corridor/tracking/v1/tracking.proto\x12\x14corridor.tracking.v1\"\xba\x06\n" +
 	"\rTrackingEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1a\n" +
 	"\bcorridor\x18\x02 \x01(\tR\bcorridor\x12\x19\n" +
@@ -285,12 +411,26 @@ const file_corridor_tracking_v1_tracking_proto_rawDesc = "" +
 	"\x02at\x18\v \x01(\x03R\x02at\x12\x16\n" +
 	"\x06sector\x18\f \x01(\tR\x06sector\x12\x19\n" +
 	"\bage_band\x18\r \x01(\tR\aageBand\x12\x10\n" +
-	"\x03sex\x18\x0e \x01(\tR\x03sex\"x\n" +
+	"\x03sex\x18\x0e \x01(\tR\x03sex\x12#\n" +
+	"\ridentified_at\x18\x0f \x01(\x03R\fidentifiedAt\x12!\n" +
+	"\fservice_type\x18\x10 \x01(\tR\vserviceType\x125\n" +
+	"\aat_home\x18\x11 \x01(\x0e2\x1c.corridor.tracking.v1.AnswerR\x06atHome\x129\n" +
+	"\tin_school\x18\x12 \x01(\x0e2\x1c.corridor.tracking.v1.AnswerR\binSchool\x12A\n" +
+	"\rstill_working\x18\x13 \x01(\x0e2\x1c.corridor.tracking.v1.AnswerR\fstillWorking\x125\n" +
+	"\aat_risk\x18\x14 \x01(\x0e2\x1c.corridor.tracking.v1.AnswerR\x06atRisk\x12%\n" +
+	"\x0eclosure_reason\x18\x15 \x01(\tR\rclosureReason\x120\n" +
+	"\x14previous_referral_id\x18\x16 \x01(\tR\x12previousReferralId\"x\n" +
 	"\x13SignedTrackingEvent\x12\x14\n" +
 	"\x05event\x18\x01 \x01(\fR\x05event\x12\x16\n" +
 	"\x06member\x18\x02 \x01(\tR\x06member\x12\x15\n" +
 	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x12\x1c\n" +
-	"\tsignature\x18\x04 \x01(\fR\tsignatureBHZFgithub.com/corridor-org/corridor/proto/corridor/tracking/v1;trackingv1b\x06proto3"
+	"\tsignature\x18\x04 \x01(\fR\tsignature*S\n" +
+	"\x06Answer\x12\x16\n" +
+	"\x12ANSWER_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"ANSWER_YES\x10\x01\x12\r\n" +
+	"\tANSWER_NO\x10\x02\x12\x12\n" +
+	"\x0eANSWER_UNKNOWN\x10\x03BHZFgithub.com/corridor-org/corridor/proto/corridor/tracking/v1;trackingv1b\x06proto3"
 
 var (
 	file_corridor_tracking_v1_tracking_proto_rawDescOnce sync.Once
@@ -304,17 +444,23 @@ func file_corridor_tracking_v1_tracking_proto_rawDescGZIP() []byte {
 	return file_corridor_tracking_v1_tracking_proto_rawDescData
 }
 
+var file_corridor_tracking_v1_tracking_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_corridor_tracking_v1_tracking_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_corridor_tracking_v1_tracking_proto_goTypes = []any{
-	(*TrackingEvent)(nil),       // 0: corridor.tracking.v1.TrackingEvent
-	(*SignedTrackingEvent)(nil), // 1: corridor.tracking.v1.SignedTrackingEvent
+	(Answer)(0),                 // 0: corridor.tracking.v1.Answer
+	(*TrackingEvent)(nil),       // 1: corridor.tracking.v1.TrackingEvent
+	(*SignedTrackingEvent)(nil), // 2: corridor.tracking.v1.SignedTrackingEvent
 }
 var file_corridor_tracking_v1_tracking_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0, // 0: corridor.tracking.v1.TrackingEvent.at_home:type_name -> corridor.tracking.v1.Answer
+	0, // 1: corridor.tracking.v1.TrackingEvent.in_school:type_name -> corridor.tracking.v1.Answer
+	0, // 2: corridor.tracking.v1.TrackingEvent.still_working:type_name -> corridor.tracking.v1.Answer
+	0, // 3: corridor.tracking.v1.TrackingEvent.at_risk:type_name -> corridor.tracking.v1.Answer
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_corridor_tracking_v1_tracking_proto_init() }
@@ -327,13 +473,14 @@ func file_corridor_tracking_v1_tracking_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corridor_tracking_v1_tracking_proto_rawDesc), len(file_corridor_tracking_v1_tracking_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_corridor_tracking_v1_tracking_proto_goTypes,
 		DependencyIndexes: file_corridor_tracking_v1_tracking_proto_depIdxs,
+		EnumInfos:         file_corridor_tracking_v1_tracking_proto_enumTypes,
 		MessageInfos:      file_corridor_tracking_v1_tracking_proto_msgTypes,
 	}.Build()
 	File_corridor_tracking_v1_tracking_proto = out.File

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -55,7 +56,9 @@ func TestCreateSendsInOneTransaction(t *testing.T) {
 		!strings.HasPrefix(m.MessageID, "ci-") {
 		t.Errorf("outbox row = %+v", m)
 	}
-	wantTracking := exchange.Tracking{Milestone: "referral_sent", Sector: "A", AgeBand: "12-14", Sex: "male"}
+	// The child was found at 2026-03-02T09:00:00Z (work.found_at).
+	wantTracking := exchange.Tracking{Milestone: "referral_sent", Sector: "A", AgeBand: "12-14", Sex: "male",
+		IdentifiedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	if m.Tracking == nil || *m.Tracking != wantTracking {
 		t.Errorf("tracking = %+v, want %+v", m.Tracking, wantTracking)
 	}

@@ -337,12 +337,20 @@ func tracking(ev cases.Event, to cases.Status, d *referral.Document, now time.Ti
 	if !ok {
 		return nil
 	}
-	return &exchange.Tracking{
+	tr := &exchange.Tracking{
 		Milestone: string(m),
 		Sector:    d.Work.Sector.Section,
 		AgeBand:   d.Child.AgeBand(now),
 		Sex:       d.Child.Sex,
 	}
+	if ev == cases.EventSend {
+		// When the child was found: the coordinator measures the time from
+		// identification to referral. Validation made it RFC 3339.
+		if at, err := time.Parse(time.RFC3339, d.Work.FoundAt); err == nil {
+			tr.IdentifiedAt = at.UTC().Truncate(time.Microsecond)
+		}
+	}
+	return tr
 }
 
 // visible reports whether the caller's agency holds r: as its sender on

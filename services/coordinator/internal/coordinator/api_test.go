@@ -50,7 +50,9 @@ func TestAPI(t *testing.T) {
 
 	// Case A's events arrive out of order; case B is more recent.
 	t0 := time.Now().Add(-3 * time.Hour).Truncate(time.Microsecond)
+	identified := t0.Add(-50 * time.Hour)
 	sent := event(t0)
+	sent.IdentifiedAt = identified.UnixMicro()
 	delivered := event(t0.Add(time.Minute))
 	accepted := event(t0.Add(2 * time.Hour))
 	for _, ev := range []*trackingv1.TrackingEvent{delivered, accepted} {
@@ -132,7 +134,7 @@ func TestAPI(t *testing.T) {
 		want := coordinator.CaseSummary{
 			CaseRef: sent.CaseRef, SenderMember: "CI", RecipientMember: "BF", SenderAgency: "CI-DGT",
 			RecipientAgency: "BF-DPE", LatestMilestone: "referral_accepted", UpdatedAt: t0.Add(2 * time.Hour).UTC(),
-			OpenedAt: t0.UTC(), Sector: "A", AgeBand: "12-14", Sex: "female",
+			OpenedAt: t0.UTC(), Sector: "A", AgeBand: "12-14", Sex: "female", IdentifiedAt: identified.UTC(),
 		}
 		if a != want {
 			t.Errorf("case A = %+v\nwant     %+v", a, want)
@@ -151,9 +153,12 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("status %d: %s", status, body)
 		}
 		want := []coordinator.TimelineEntry{
-			{Milestone: "referral_sent", Member: "CI", At: t0.UTC(), ReferralID: sent.ReferralId},
-			{Milestone: "referral_delivered", Member: "BF", At: t0.Add(time.Minute).UTC(), ReferralID: sent.ReferralId},
-			{Milestone: "referral_accepted", Member: "BF", At: t0.Add(2 * time.Hour).UTC(), ReferralID: sent.ReferralId},
+			{Milestone: "referral_sent", Member: "CI", At: t0.UTC(), ReferralID: sent.ReferralId,
+				RecipientMember: "BF", RecipientAgency: "BF-DPE", IdentifiedAt: identified.UTC()},
+			{Milestone: "referral_delivered", Member: "BF", At: t0.Add(time.Minute).UTC(), ReferralID: sent.ReferralId,
+				RecipientMember: "BF", RecipientAgency: "BF-DPE"},
+			{Milestone: "referral_accepted", Member: "BF", At: t0.Add(2 * time.Hour).UTC(), ReferralID: sent.ReferralId,
+				RecipientMember: "BF", RecipientAgency: "BF-DPE"},
 		}
 		if len(c.Timeline) != len(want) {
 			t.Fatalf("timeline = %+v", c.Timeline)

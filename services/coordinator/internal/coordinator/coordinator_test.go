@@ -120,6 +120,7 @@ func buildDirectory(t *testing.T, signers map[corridor.MemberCode]signer, idps i
 			m.Agencies = []directory.Agency{
 				{ID: string(code) + "-DGT", Name: "Labour inspection"},
 				{ID: string(code) + "-DPE", Name: "Child protection"},
+				{ID: string(code) + "-SHELTER", Name: "Shelter", Services: []string{"shelter"}},
 			}
 		}
 		d.Members = append(d.Members, m)

@@ -3,7 +3,9 @@ package coordinator
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -75,6 +77,42 @@ type Event struct {
 	Sector          string              `json:"sector" validate:"omitempty,isic_section"`
 	AgeBand         string              `json:"age_band" validate:"omitempty,age_band"`
 	Sex             string              `json:"sex" validate:"omitempty,oneof=female male other unknown"`
+	// IdentifiedAt is when the child was identified (referral_sent); zero
+	// when not reported.
+	IdentifiedAt time.Time `json:"identified_at,omitzero"`
+	// ServiceType is a recorded service's type, from the service-type list.
+	ServiceType string `json:"service_type,omitempty" validate:"omitempty,service_type"`
+	// A follow-up's outcome flags: "yes", "no", "unknown", or "" when not
+	// reported.
+	AtHome       string `json:"at_home,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	InSchool     string `json:"in_school,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	StillWorking string `json:"still_working,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	AtRisk       string `json:"at_risk,omitempty" validate:"omitempty,oneof=yes no unknown"`
+	// ClosureReason is a closed case's reason code ("reunified").
+	ClosureReason string `json:"closure_reason,omitempty" validate:"omitempty,reason_code"`
+	// PreviousReferralID is the referral a re-referral follows.
+	PreviousReferralID string `json:"previous_referral_id,omitempty" validate:"omitempty,code,nefield=ReferralID"`
+}
+
+// reasonCodePattern is the shape of a reason code: lower-case words joined
+// by underscores, as every corridor code list writes them. A sentence, a
+// name or a place does not fit it.
+var reasonCodePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+){0,7}$`)
+
+// answerCode is the event's answer as the coordinator stores it; a number
+// the enum does not define stays a number, which validation refuses.
+func answerCode(a trackingv1.Answer) string {
+	switch a {
+	case trackingv1.Answer_ANSWER_UNSPECIFIED:
+		return ""
+	case trackingv1.Answer_ANSWER_YES:
+		return "yes"
+	case trackingv1.Answer_ANSWER_NO:
+		return "no"
+	case trackingv1.Answer_ANSWER_UNKNOWN:
+		return "unknown"
+	}
+	return strconv.Itoa(int(a))
 }
 
 // newValidator returns the validator for events, naming fields by their
@@ -100,6 +138,13 @@ func newValidator() *validator.Validate {
 	}))
 	must(v.RegisterValidation("age_band", func(fl validator.FieldLevel) bool {
 		return slices.Contains(cases.AgeBands(), fl.Field().String())
+	}))
+	must(v.RegisterValidation("service_type", func(fl validator.FieldLevel) bool {
+		return directory.IsServiceType(fl.Field().String())
+	}))
+	must(v.RegisterValidation("reason_code", func(fl validator.FieldLevel) bool {
+		s := fl.Field().String()
+		return len(s) <= 64 && reasonCodePattern.MatchString(s)
 	}))
 	return v
 }
@@ -163,22 +208,32 @@ func (v *verifier) Verify(dir *directory.Directory, from string, data []byte) (E
 		return reject(ReasonRouteMismatch, string(member), eventID, "event signed by %s names another member as its reporter", member)
 	}
 	ev := Event{
-		EventID:         pe.GetEventId(),
-		Corridor:        pe.GetCorridor(),
-		CaseRef:         pe.GetCaseRef(),
-		ReferralID:      pe.GetReferralId(),
-		Milestone:       pe.GetMilestone(),
-		Member:          member,
-		SenderMember:    corridor.MemberCode(pe.GetSenderMember()),
-		SenderAgency:    pe.GetSenderAgency(),
-		RecipientMember: corridor.MemberCode(pe.GetRecipientMember()),
-		RecipientAgency: pe.GetRecipientAgency(),
-		Sector:          pe.GetSector(),
-		AgeBand:         pe.GetAgeBand(),
-		Sex:             pe.GetSex(),
+		EventID:            pe.GetEventId(),
+		Corridor:           pe.GetCorridor(),
+		CaseRef:            pe.GetCaseRef(),
+		ReferralID:         pe.GetReferralId(),
+		Milestone:          pe.GetMilestone(),
+		Member:             member,
+		SenderMember:       corridor.MemberCode(pe.GetSenderMember()),
+		SenderAgency:       pe.GetSenderAgency(),
+		RecipientMember:    corridor.MemberCode(pe.GetRecipientMember()),
+		RecipientAgency:    pe.GetRecipientAgency(),
+		Sector:             pe.GetSector(),
+		AgeBand:            pe.GetAgeBand(),
+		Sex:                pe.GetSex(),
+		ServiceType:        pe.GetServiceType(),
+		AtHome:             answerCode(pe.GetAtHome()),
+		InSchool:           answerCode(pe.GetInSchool()),
+		StillWorking:       answerCode(pe.GetStillWorking()),
+		AtRisk:             answerCode(pe.GetAtRisk()),
+		ClosureReason:      pe.GetClosureReason(),
+		PreviousReferralID: pe.GetPreviousReferralId(),
 	}
 	if pe.GetAt() > 0 {
 		ev.At = time.UnixMicro(pe.GetAt()).UTC()
+	}
+	if pe.GetIdentifiedAt() != 0 {
+		ev.IdentifiedAt = time.UnixMicro(pe.GetIdentifiedAt()).UTC()
 	}
 	if err := httpapi.Validate(v.validate, ev); err != nil {
 		// The message names fields and rules, never values.
@@ -199,6 +254,10 @@ func (v *verifier) Verify(dir *directory.Directory, from string, data []byte) (E
 	}
 	if ev.At.After(v.now().Add(maxClockSkew)) {
 		problems = append(problems, corridor.FieldError{Field: "at", Message: "must not be in the future"})
+	}
+	// A child is identified before being referred, and after 1970.
+	if id := ev.IdentifiedAt; !id.IsZero() && (id.After(ev.At) || id.Unix() <= 0) {
+		problems = append(problems, corridor.FieldError{Field: "identified_at", Message: "must be before the event"})
 	}
 	if len(problems) > 0 {
 		return reject(ReasonInvalid, string(member), eventID, "event of %s: %s", member,

@@ -117,6 +117,54 @@ func TestIngest(t *testing.T) {
 			ev.At = 0
 			return w.signers[ci].sign(t, ev)
 		}, coordinator.ReasonInvalid},
+		{"valid with every monitoring attribute", "ci", func() []byte {
+			ev := event(now)
+			ev.IdentifiedAt = now.Add(-72 * time.Hour).UnixMicro()
+			ev.ServiceType, ev.ClosureReason, ev.PreviousReferralId = "education", "reunified", "ref-earlier"
+			ev.AtHome, ev.InSchool = trackingv1.Answer_ANSWER_YES, trackingv1.Answer_ANSWER_NO
+			ev.StillWorking, ev.AtRisk = trackingv1.Answer_ANSWER_UNKNOWN, trackingv1.Answer_ANSWER_NO
+			return w.signers[ci].sign(t, ev)
+		}, ""},
+		{"service described instead of its type", "ci", func() []byte {
+			ev := event(now)
+			ev.ServiceType = "tutoring with Awa's teacher"
+			return w.signers[ci].sign(t, ev)
+		}, coordinator.ReasonInvalid},
+		{"service type not on the list", "ci", func() []byte {
+			ev := event(now)
+			ev.ServiceType = "counselling"
+			return w.signers[ci].sign(t, ev)
+		}, coordinator.ReasonInvalid},
+		{"closure reason in words", "ci", func() []byte {
+			ev := event(now)
+			ev.ClosureReason = "Back with Awa's aunt in Soubré"
+			return w.signers[ci].sign(t, ev)
+		}, coordinator.ReasonInvalid},
+		{"follow-up flag outside the enum", "ci", func() []byte {
+			ev := event(now)
+			ev.InSchool = trackingv1.Answer(7)
+			return w.signers[ci].sign(t, ev)
+		}, coordinator.ReasonInvalid},
+		{"previous referral a name", "ci", func() []byte {
+			ev := event(now)
+			ev.PreviousReferralId = "Awa Zongo"
+			return w.signers[ci].sign(t, ev)
+		}, coordinator.ReasonInvalid},
+		{"previous referral itself", "ci", func() []byte {
+			ev := event(now)
+			ev.PreviousReferralId = ev.ReferralId
+			return w.signers[ci].sign(t, ev)
+		}, coordinator.ReasonInvalid},
+		{"identified after the referral", "ci", func() []byte {
+			ev := event(now)
+			ev.IdentifiedAt = now.Add(time.Hour).UnixMicro()
+			return w.signers[ci].sign(t, ev)
+		}, coordinator.ReasonInvalid},
+		{"identified before 1970", "ci", func() []byte {
+			ev := event(now)
+			ev.IdentifiedAt = -5
+			return w.signers[ci].sign(t, ev)
+		}, coordinator.ReasonInvalid},
 		{"garbage", "ci", func() []byte { return []byte{0xff, 0xff, 0xff} }, coordinator.ReasonMalformed},
 		{"signed garbage", "ci", func() []byte {
 			return editSigned(t, w.signers[ci].sign(t, event(now)), func(s *trackingv1.SignedTrackingEvent) {

@@ -45,14 +45,23 @@ type DB interface {
 // InsertEvent stores ev and reports whether it was new: an event id seen
 // before keeps its first row.
 func InsertEvent(ctx context.Context, db DB, ev Event) (bool, error) {
+	var identifiedAt *time.Time
+	if !ev.IdentifiedAt.IsZero() {
+		identifiedAt = &ev.IdentifiedAt
+	}
 	tag, err := db.Exec(ctx, `
 		INSERT INTO tracking_events (event_id, corridor, case_ref, referral_id, milestone, member,
-			sender_member, sender_agency, recipient_member, recipient_agency, at, sector, age_band, sex)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			sender_member, sender_agency, recipient_member, recipient_agency, at, sector, age_band, sex,
+			identified_at, service_type, at_home, in_school, still_working, at_risk, closure_reason,
+			previous_referral_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+			$15, $16, $17, $18, $19, $20, $21, $22)
 		ON CONFLICT (event_id) DO NOTHING`,
 		ev.EventID, ev.Corridor, ev.CaseRef, ev.ReferralID, ev.Milestone, ev.Member,
 		ev.SenderMember, ev.SenderAgency, ev.RecipientMember, ev.RecipientAgency, ev.At,
-		ev.Sector, ev.AgeBand, ev.Sex)
+		ev.Sector, ev.AgeBand, ev.Sex,
+		identifiedAt, ev.ServiceType, ev.AtHome, ev.InSchool, ev.StillWorking, ev.AtRisk, ev.ClosureReason,
+		ev.PreviousReferralID)
 	if err != nil {
 		return false, fmt.Errorf("insert tracking event: %w", err)
 	}
@@ -159,14 +168,32 @@ type CaseSummary struct {
 	Sector          string    `json:"sector"`
 	AgeBand         string    `json:"age_band"`
 	Sex             string    `json:"sex"`
+	// IdentifiedAt is when the child was identified, as the first
+	// referral reported it; zero when not reported. OpenedAt minus
+	// IdentifiedAt is the time from identification to referral.
+	IdentifiedAt time.Time `json:"identified_at,omitzero"`
 }
 
-// TimelineEntry is one milestone of a case.
+// TimelineEntry is one milestone of a case: of one of its referrals (a
+// re-referral after a decline or a withdrawal adds a referral under the
+// same case reference), with what monitoring needs of it.
 type TimelineEntry struct {
-	Milestone  string    `json:"milestone"`
-	Member     string    `json:"member"`
-	At         time.Time `json:"at"`
-	ReferralID string    `json:"referral_id"`
+	Milestone       string    `json:"milestone"`
+	Member          string    `json:"member"`
+	At              time.Time `json:"at"`
+	ReferralID      string    `json:"referral_id"`
+	RecipientMember string    `json:"recipient_member"`
+	RecipientAgency string    `json:"recipient_agency"`
+	// PreviousReferralID: on a re-referral's referral_sent, the referral
+	// it follows.
+	PreviousReferralID string    `json:"previous_referral_id,omitempty"`
+	IdentifiedAt       time.Time `json:"identified_at,omitzero"`
+	ServiceType        string    `json:"service_type,omitempty"`
+	AtHome             string    `json:"at_home,omitempty"`
+	InSchool           string    `json:"in_school,omitempty"`
+	StillWorking       string    `json:"still_working,omitempty"`
+	AtRisk             string    `json:"at_risk,omitempty"`
+	ClosureReason      string    `json:"closure_reason,omitempty"`
 }
 
 // Case is a case with its timeline, oldest milestone first.
@@ -187,14 +214,19 @@ const caseSummarySQL = `
 		max(at), min(at),
 		coalesce((array_agg(sector ORDER BY at, event_id) FILTER (WHERE sector <> ''))[1], ''),
 		coalesce((array_agg(age_band ORDER BY at, event_id) FILTER (WHERE age_band <> ''))[1], ''),
-		coalesce((array_agg(sex ORDER BY at, event_id) FILTER (WHERE sex <> ''))[1], '')
+		coalesce((array_agg(sex ORDER BY at, event_id) FILTER (WHERE sex <> ''))[1], ''),
+		(array_agg(identified_at ORDER BY at, event_id) FILTER (WHERE identified_at IS NOT NULL))[1]
 	FROM tracking_events`
 
 func scanSummary(row pgx.CollectableRow) (CaseSummary, error) {
 	var c CaseSummary
+	var identifiedAt *time.Time
 	err := row.Scan(&c.CaseRef, &c.SenderMember, &c.RecipientMember, &c.SenderAgency, &c.RecipientAgency,
-		&c.LatestMilestone, &c.UpdatedAt, &c.OpenedAt, &c.Sector, &c.AgeBand, &c.Sex)
+		&c.LatestMilestone, &c.UpdatedAt, &c.OpenedAt, &c.Sector, &c.AgeBand, &c.Sex, &identifiedAt)
 	c.UpdatedAt, c.OpenedAt = c.UpdatedAt.UTC(), c.OpenedAt.UTC()
+	if identifiedAt != nil {
+		c.IdentifiedAt = identifiedAt.UTC()
+	}
 	return c, err
 }
 
@@ -230,7 +262,9 @@ func GetCase(ctx context.Context, db DB, caseRef string) (Case, error) {
 		return Case{}, fmt.Errorf("get case: %w", err)
 	}
 	rows, err = db.Query(ctx, `
-		SELECT milestone, member, at, referral_id FROM tracking_events
+		SELECT milestone, member, at, referral_id, recipient_member, recipient_agency, previous_referral_id,
+			identified_at, service_type, at_home, in_school, still_working, at_risk, closure_reason
+		FROM tracking_events
 		WHERE case_ref = $1
 		ORDER BY at, event_id`, caseRef)
 	if err != nil {
@@ -238,8 +272,14 @@ func GetCase(ctx context.Context, db DB, caseRef string) (Case, error) {
 	}
 	timeline, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TimelineEntry, error) {
 		var e TimelineEntry
-		err := row.Scan(&e.Milestone, &e.Member, &e.At, &e.ReferralID)
+		var identifiedAt *time.Time
+		err := row.Scan(&e.Milestone, &e.Member, &e.At, &e.ReferralID, &e.RecipientMember, &e.RecipientAgency,
+			&e.PreviousReferralID, &identifiedAt, &e.ServiceType, &e.AtHome, &e.InSchool, &e.StillWorking,
+			&e.AtRisk, &e.ClosureReason)
 		e.At = e.At.UTC()
+		if identifiedAt != nil {
+			e.IdentifiedAt = identifiedAt.UTC()
+		}
 		return e, err
 	})
 	if err != nil {

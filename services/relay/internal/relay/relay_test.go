@@ -279,10 +279,14 @@ func newReferral(t *testing.T) referral {
 			RecipientMember: bf,
 			RecipientAgency: "BF-DPE",
 			Payload:         payload,
-			Tracking:        &exchange.Tracking{Milestone: "referral_sent", Sector: "A", AgeBand: "12-14", Sex: "female"},
+			Tracking: &exchange.Tracking{Milestone: "referral_sent", Sector: "A", AgeBand: "12-14", Sex: "female",
+				IdentifiedAt: identifiedAt, PreviousReferralID: "ref-earlier"},
 		},
 	}
 }
+
+// identifiedAt is when the test referrals' children were found.
+var identifiedAt = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // enqueue writes m to the outbox in a transaction, as casework does.
 func enqueue(t *testing.T, pool *pgxpool.Pool, m exchange.OutboxMessage) {

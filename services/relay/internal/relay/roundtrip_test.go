@@ -101,6 +101,12 @@ func TestRoundTrip(t *testing.T) {
 	if sent.GetSector() != "A" || sent.GetAgeBand() != "12-14" || sent.GetSex() != "female" {
 		t.Errorf("referral_sent attributes = %q %q %q", sent.GetSector(), sent.GetAgeBand(), sent.GetSex())
 	}
+	if sent.GetIdentifiedAt() != identifiedAt.UnixMicro() || sent.GetPreviousReferralId() != "ref-earlier" {
+		t.Errorf("referral_sent identified_at %d previous_referral_id %q", sent.GetIdentifiedAt(), sent.GetPreviousReferralId())
+	}
+	if delivered.GetIdentifiedAt() != 0 || delivered.GetPreviousReferralId() != "" {
+		t.Errorf("referral_delivered carries referral_sent's attributes: %v", delivered)
+	}
 
 	// Nothing personal anywhere on the wire: every message of every stream
 	// on every member server, payload, subject and headers.

@@ -49,6 +49,18 @@ func (r *Relay) publishTracking(ctx context.Context, m exchange.OutboxMessage) e
 		Sector:     m.Tracking.Sector,
 		AgeBand:    m.Tracking.AgeBand,
 		Sex:        m.Tracking.Sex,
+		// What joint monitoring measures: codes and one time, nothing that
+		// names or places the child.
+		ServiceType:        m.Tracking.ServiceType,
+		AtHome:             answer(m.Tracking.AtHome),
+		InSchool:           answer(m.Tracking.InSchool),
+		StillWorking:       answer(m.Tracking.StillWorking),
+		AtRisk:             answer(m.Tracking.AtRisk),
+		ClosureReason:      m.Tracking.ClosureReason,
+		PreviousReferralId: m.Tracking.PreviousReferralID,
+	}
+	if !m.Tracking.IdentifiedAt.IsZero() {
+		ev.IdentifiedAt = m.Tracking.IdentifiedAt.UnixMicro()
 	}
 	// Events name the referral's sender and recipient, whichever end
 	// reports them: the end that received the referral sends its messages
@@ -61,6 +73,20 @@ func (r *Relay) publishTracking(ctx context.Context, m exchange.OutboxMessage) e
 		ev.RecipientMember, ev.RecipientAgency = string(m.RecipientMember), m.RecipientAgency
 	}
 	return r.sendTracking(ctx, ev)
+}
+
+// answer maps a tracking row's "yes", "no" or "unknown" (pkg/exchange
+// validated it) to the event's enum; "" is unspecified.
+func answer(s string) trackingv1.Answer {
+	switch s {
+	case "yes":
+		return trackingv1.Answer_ANSWER_YES
+	case "no":
+		return trackingv1.Answer_ANSWER_NO
+	case "unknown":
+		return trackingv1.Answer_ANSWER_UNKNOWN
+	}
+	return trackingv1.Answer_ANSWER_UNSPECIFIED
 }
 
 // publishDelivered reports that a referral reached this member: the
