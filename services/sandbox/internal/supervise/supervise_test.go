@@ -35,7 +35,11 @@ func TestMain(m *testing.M) {
 	case "stubborn": // ignores SIGTERM
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("hello from", os.Getpid())
-		select {}
+		// Not select{}: with no other goroutine the runtime would call
+		// that a deadlock and exit, which is not ignoring the signal.
+		for {
+			time.Sleep(time.Hour)
+		}
 	default:
 		os.Exit(3)
 	}
