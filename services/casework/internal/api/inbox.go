@@ -1,10 +1,7 @@
 package api
 
 import (
-	"encoding/base64"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -132,30 +129,20 @@ func failedPage(r *http.Request) (int, *exchange.FailedCursor, error) {
 }
 
 // encodeCursor makes the opaque before= value of a page boundary: the
-// received time in microseconds (PostgreSQL's precision, so it round-trips
-// exactly) and the message id, which breaks ties.
+// received time and the message id, which breaks ties.
 func encodeCursor(c exchange.FailedCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.ReceivedAt.UnixMicro(), 10) + ":" + c.MessageID))
+	return packCursor(formatMicros(c.ReceivedAt), c.MessageID)
 }
 
 // decodeCursor reads what encodeCursor made, and refuses anything else.
 func decodeCursor(s string) (exchange.FailedCursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
+	keys, ok := unpackCursor(s, 2)
+	if !ok || !corridor.IsCode(keys[1]) {
 		return exchange.FailedCursor{}, false
 	}
-	micros, id, ok := strings.Cut(string(b), ":")
-	if !ok || !corridor.IsCode(id) {
+	t, ok := parseMicros(keys[0])
+	if !ok {
 		return exchange.FailedCursor{}, false
 	}
-	us, err := strconv.ParseInt(micros, 10, 64)
-	if err != nil {
-		return exchange.FailedCursor{}, false
-	}
-	t := time.UnixMicro(us).UTC()
-	if t.Year() < 1 || t.Year() > 9999 {
-		// No database time is outside these years.
-		return exchange.FailedCursor{}, false
-	}
-	return exchange.FailedCursor{ReceivedAt: t, MessageID: id}, true
+	return exchange.FailedCursor{ReceivedAt: t, MessageID: keys[1]}, true
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
-	"github.com/corridor-org/corridor/services/casework/internal/store"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
 )
 
@@ -62,6 +61,8 @@ func (s *server) routes() []struct {
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/decline"}, s.decline},
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/withdraw"}, s.withdraw},
 		{Route{http.MethodGet, "/api/v1/agencies"}, s.agencies},
+		// Not a state event: this exact path wins over any /{id}/{event} pattern.
+		{Route{http.MethodPost, "/api/v1/referrals/{id}/assign"}, s.assign},
 		{Route{http.MethodGet, "/api/v1/inbox/failed"}, s.failedInbox},
 		{Route{http.MethodPost, "/api/v1/inbox/failed/{message_id}/retry"}, s.retryFailed},
 	}
@@ -172,35 +173,6 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) {
 type createRequest struct {
 	referral.Document
 	PreviousReferralID string `json:"previous_referral_id,omitempty"`
-}
-
-// list answers GET /api/v1/referrals?direction=outgoing|incoming.
-func (s *server) list(w http.ResponseWriter, r *http.Request) {
-	c, err := caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.svc.CheckFiler(c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	dir := store.Direction(r.URL.Query().Get("direction"))
-	if dir != store.Outgoing && dir != store.Incoming {
-		s.fail(w, r, corridor.Invalid("The query has invalid parameters.",
-			corridor.FieldError{Field: "direction", Message: "must be one of: outgoing, incoming"}))
-		return
-	}
-	refs, err := s.svc.List(r.Context(), c, dir)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items := make([]summaryView, 0, len(refs))
-	for _, ref := range refs {
-		items = append(items, newSummaryView(ref))
-	}
-	s.write(w, r, http.StatusOK, map[string]any{"items": items})
 }
 
 // get answers GET /api/v1/referrals/{id}.

@@ -31,6 +31,12 @@ type referralView struct {
 	// PreviousReferralID is the referral this one re-refers under the same
 	// case reference.
 	PreviousReferralID string `json:"previous_referral_id,omitempty"`
+	// DecisionDueAt is when a decision is due; a referral still awaiting
+	// one after it is overdue.
+	DecisionDueAt time.Time `json:"decision_due_at"`
+	// Assignee is the user of the caller's agency a supervisor assigned
+	// the referral to; absent when unassigned.
+	Assignee string `json:"assignee,omitempty"`
 	*referral.Document
 	// Chain is the case's referrals that the caller's agency holds, oldest
 	// first, this one included.
@@ -75,9 +81,12 @@ type summaryView struct {
 	RiskLevel string   `json:"risk_level,omitempty"`
 	ChildName string   `json:"child_name"`
 	// PreviousReferralID marks a re-referral.
-	PreviousReferralID string    `json:"previous_referral_id,omitempty"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	PreviousReferralID string `json:"previous_referral_id,omitempty"`
+	// DecisionDueAt and Assignee are as in referralView.
+	DecisionDueAt time.Time `json:"decision_due_at"`
+	Assignee      string    `json:"assignee,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // offered reports whether this API lets users cause ev.
@@ -103,6 +112,8 @@ func newReferralView(r workflow.Referral) referralView {
 		DecisionReasonCode: r.DecisionCode,
 		DecisionReason:     r.DecisionReason,
 		PreviousReferralID: r.PreviousReferralID,
+		DecisionDueAt:      r.DecisionDueAt,
+		Assignee:           r.Assignee,
 		Document:           r.Document,
 		Chain:              make([]chainLinkView, 0, len(r.Chain)),
 		History:            make([]historyView, 0, len(r.History)),
@@ -139,6 +150,8 @@ func newSummaryView(r workflow.Referral) summaryView {
 		Recipient:          endpoint{Member: string(r.RecipientMember), Agency: r.RecipientAgency},
 		Urgency:            r.Urgency,
 		PreviousReferralID: r.PreviousReferralID,
+		DecisionDueAt:      r.DecisionDueAt,
+		Assignee:           r.Assignee,
 		CreatedAt:          r.CreatedAt,
 		UpdatedAt:          r.UpdatedAt,
 	}

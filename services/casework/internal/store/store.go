@@ -68,8 +68,18 @@ type Referral struct {
 	// PreviousReferralID is the declined or withdrawn referral this one
 	// re-refers under the same case reference; "" for a first referral.
 	PreviousReferralID string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// DecisionDueAt is when a decision is due; set on insert, never changed.
+	DecisionDueAt time.Time
+	// ChildName is the child's names, for the name search: Insert stores
+	// them normalised (casework_name_key); rows read back leave it empty.
+	ChildName string
+	// Assignee is the user of the holding agency a supervisor assigned the
+	// referral to; empty when unassigned.
+	Assignee   string
+	AssignedBy string
+	AssignedAt time.Time // zero when unassigned
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Event is a row of referral_history: one transition, made here or applied
@@ -99,15 +109,24 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) err
 }
 
 const referralColumns = `id, case_ref, side, status, sender_member, sender_agency, sender_user,
-	recipient_member, recipient_agency, urgency, details, decision_reason, decision_code, created_at, updated_at,
-	previous_referral_id`
+	recipient_member, recipient_agency, urgency, details, decision_reason, decision_code, decision_due_at,
+	coalesce(assignee, ''), coalesce(assigned_by, ''), assigned_at, created_at, updated_at, previous_referral_id`
 
-func scanReferral(row pgx.CollectableRow) (Referral, error) {
+func scanReferral(row pgx.CollectableRow) (Referral, error) { return scanWith(row) }
+
+// scanWith scans referralColumns, then the extra columns a query adds into
+// extra.
+func scanWith(row pgx.CollectableRow, extra ...any) (Referral, error) {
 	var r Referral
-	err := row.Scan(&r.ID, &r.CaseRef, &r.Side, &r.Status, &r.SenderMember, &r.SenderAgency, &r.SenderUser,
-		&r.RecipientMember, &r.RecipientAgency, &r.Urgency, &r.Details, &r.DecisionReason, &r.DecisionCode, &r.CreatedAt, &r.UpdatedAt,
-		&r.PreviousReferralID)
-	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	var assignedAt *time.Time
+	dest := []any{&r.ID, &r.CaseRef, &r.Side, &r.Status, &r.SenderMember, &r.SenderAgency, &r.SenderUser,
+		&r.RecipientMember, &r.RecipientAgency, &r.Urgency, &r.Details, &r.DecisionReason, &r.DecisionCode, &r.DecisionDueAt,
+		&r.Assignee, &r.AssignedBy, &assignedAt, &r.CreatedAt, &r.UpdatedAt, &r.PreviousReferralID}
+	err := row.Scan(append(dest, extra...)...)
+	r.DecisionDueAt, r.CreatedAt, r.UpdatedAt = r.DecisionDueAt.UTC(), r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	if assignedAt != nil {
+		r.AssignedAt = assignedAt.UTC()
+	}
 	return r, err
 }
 
@@ -115,11 +134,14 @@ func scanReferral(row pgx.CollectableRow) (Referral, error) {
 // error.
 func Insert(ctx context.Context, db DB, r Referral) error {
 	_, err := db.Exec(ctx, `
-		INSERT INTO referrals (`+referralColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		INSERT INTO referrals (id, case_ref, side, status, sender_member, sender_agency, sender_user,
+			recipient_member, recipient_agency, urgency, details, decision_reason, decision_code,
+			decision_due_at, child_name_key, created_at, updated_at, previous_referral_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+			coalesce(casework_name_key($15), ''), $16, $17, $18)`,
 		r.ID, r.CaseRef, r.Side, r.Status, r.SenderMember, r.SenderAgency, r.SenderUser,
 		r.RecipientMember, r.RecipientAgency, r.Urgency, r.Details, r.DecisionReason, r.DecisionCode,
-		r.CreatedAt, r.UpdatedAt, r.PreviousReferralID)
+		r.DecisionDueAt, r.ChildName, r.CreatedAt, r.UpdatedAt, r.PreviousReferralID)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return &corridor.Error{Kind: corridor.KindConflict, Message: "a referral with this id already exists", Err: err}
@@ -194,36 +216,6 @@ const (
 	Outgoing Direction = "outgoing"
 	Incoming Direction = "incoming"
 )
-
-// ListLimit bounds a list: an agency's page of referrals, newest first.
-const ListLimit = 500
-
-// List returns the referrals agency sent (Outgoing) or received (Incoming),
-// newest first, at most ListLimit of them.
-func List(ctx context.Context, db DB, agency string, dir Direction) ([]Referral, error) {
-	var sql string
-	switch dir {
-	case Outgoing:
-		sql = `SELECT ` + referralColumns + ` FROM referrals
-			WHERE side = 'sender' AND sender_agency = $1
-			ORDER BY created_at DESC, id LIMIT $2`
-	case Incoming:
-		sql = `SELECT ` + referralColumns + ` FROM referrals
-			WHERE side = 'recipient' AND recipient_agency = $1
-			ORDER BY created_at DESC, id LIMIT $2`
-	default:
-		return nil, corridor.Errorf(corridor.KindInvalid, "unknown direction %q", dir)
-	}
-	rows, err := db.Query(ctx, sql, agency, ListLimit)
-	if err != nil {
-		return nil, fmt.Errorf("list referrals: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, scanReferral)
-	if err != nil {
-		return nil, fmt.Errorf("list referrals: %w", err)
-	}
-	return out, nil
-}
 
 // Decision is why a referral was declined.
 type Decision struct {

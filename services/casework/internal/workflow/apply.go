@@ -231,7 +231,7 @@ func (s *Service) applyReferral(ctx context.Context, tx pgx.Tx, m exchange.Inbox
 		// another country.
 		PreviousReferralID: rt.PreviousReferralID,
 	}
-	if err := store.Insert(ctx, tx, r); err != nil {
+	if err := store.Insert(ctx, tx, withListKeys(r, d)); err != nil {
 		return err
 	}
 	if err := store.AppendEvent(ctx, tx, r.ID, store.Event{

@@ -181,7 +181,7 @@ func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, pr
 			tr.PreviousReferralID = previousID
 		}
 		msg := s.outbox(r, exchange.TypeReferral, payload, tr)
-		if err := store.Insert(ctx, tx, r); err != nil {
+		if err := store.Insert(ctx, tx, withListKeys(r, d)); err != nil {
 			return err
 		}
 		if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
@@ -395,25 +395,4 @@ func (s *Service) Get(ctx context.Context, c Caller, id string) (Referral, error
 		}
 	}
 	return Referral{Referral: r, Document: &d, History: h, Chain: chain}, nil
-}
-
-// List returns the referrals the caller's agency sent or received, with
-// their documents (for the list's names and urgency) but not their history.
-func (s *Service) List(ctx context.Context, c Caller, dir store.Direction) ([]Referral, error) {
-	if err := s.authorize(c, caseRoles()...); err != nil {
-		return nil, err
-	}
-	rows, err := store.List(ctx, s.pool, c.Agency, dir)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Referral, 0, len(rows))
-	for _, r := range rows {
-		var d referral.Document
-		if err := json.Unmarshal(r.Details, &d); err != nil {
-			return nil, fmt.Errorf("decode stored referral: %w", err)
-		}
-		out = append(out, Referral{Referral: r, Document: &d})
-	}
-	return out, nil
 }

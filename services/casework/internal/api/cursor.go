@@ -1,0 +1,43 @@
+package api
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// packCursor makes the opaque before= value of a page boundary from its
+// keys; the last may contain ':', the others may not.
+func packCursor(keys ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(keys, ":")))
+}
+
+// unpackCursor reads the n keys packCursor packed, and refuses anything
+// else.
+func unpackCursor(s string, n int) ([]string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, false
+	}
+	keys := strings.SplitN(string(b), ":", n)
+	return keys, len(keys) == n
+}
+
+// formatMicros writes a database time in microseconds, PostgreSQL's
+// precision, so that it round-trips exactly.
+func formatMicros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+// parseMicros reads what formatMicros wrote.
+func parseMicros(s string) (time.Time, bool) {
+	us, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	t := time.UnixMicro(us).UTC()
+	if t.Year() < 1 || t.Year() > 9999 {
+		// No database time is outside these years.
+		return time.Time{}, false
+	}
+	return t, true
+}

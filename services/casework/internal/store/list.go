@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+)
+
+// Order is the order of a list. Each is a total order on keys that never
+// change once a referral is stored, so that a page boundary stays put:
+// paging neither repeats nor skips a referral while others are added or
+// change status.
+type Order string
+
+// The orders.
+const (
+	// Newest: created_at, then id, descending.
+	Newest Order = "newest"
+	// Urgent: asap before urgent before routine, then the earliest
+	// decision_due_at, then id.
+	Urgent Order = "urgent"
+)
+
+// Cursor is the last referral of a page, in the terms of its order: the
+// next page starts after it.
+type Cursor struct {
+	Order Order
+	// ID breaks ties in both orders.
+	ID string
+	// CreatedAt is the Newest key.
+	CreatedAt time.Time
+	// UrgencyRank (0 asap, 1 urgent, 2 routine) and DecisionDueAt are the
+	// Urgent key.
+	UrgencyRank   int
+	DecisionDueAt time.Time
+}
+
+// Overdue selects the referrals still awaiting a decision (in one of
+// Statuses) whose decision was due before At.
+type Overdue struct {
+	At       time.Time
+	Statuses []cases.Status
+}
+
+// ListQuery is one page of an agency's list. The zero values of the
+// filters select everything.
+type ListQuery struct {
+	Agency    string // the holding agency: the sender's outgoing, the recipient's incoming
+	Direction Direction
+	Order     Order
+	Statuses  []cases.Status
+	Urgencies []string
+	Overdue   *Overdue
+	CaseRef   string
+	// Name is searched anywhere in the child's names, normalised as they
+	// are (casework_name_key): without accents, in any case.
+	Name string
+	// Assignee selects the referrals assigned to this user; Unassigned
+	// those assigned to nobody.
+	Assignee   string
+	Unassigned bool
+	Before     *Cursor // nil: from the start
+	Limit      int
+}
+
+// List returns up to q.Limit referrals of q.Agency in q.Order, and the
+// cursor of the next page (nil on the last). The query is built from the
+// filters present only, so that the planner sees each combination as it is
+// and picks the index that fits it.
+func List(ctx context.Context, db DB, q ListQuery) ([]Referral, *Cursor, error) {
+	var side cases.Side
+	switch q.Direction {
+	case Outgoing:
+		side = cases.Sender
+	case Incoming:
+		side = cases.Recipient
+	default:
+		return nil, nil, corridor.Errorf(corridor.KindInvalid, "unknown direction %q", q.Direction)
+	}
+	if q.Limit < 1 {
+		return nil, nil, corridor.Errorf(corridor.KindInvalid, "list limit %d is not positive", q.Limit)
+	}
+	if q.Before != nil && q.Before.Order != q.Order {
+		return nil, nil, corridor.Errorf(corridor.KindInvalid, "the cursor is for another order")
+	}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where := []string{"holder_agency = " + arg(q.Agency), "side = " + arg(side)}
+	if len(q.Statuses) > 0 {
+		where = append(where, "status = ANY("+arg(q.Statuses)+"::text[])")
+	}
+	if len(q.Urgencies) > 0 {
+		where = append(where, "urgency = ANY("+arg(q.Urgencies)+"::text[])")
+	}
+	if o := q.Overdue; o != nil {
+		// The one definition of overdue for lists; further due dates (a
+		// follow-up, an answer to an information request) join it here.
+		where = append(where, "(status = ANY("+arg(o.Statuses)+"::text[]) AND decision_due_at < "+arg(o.At)+")")
+	}
+	if q.CaseRef != "" {
+		where = append(where, "case_ref = "+arg(q.CaseRef))
+	}
+	if q.Name != "" {
+		// The pattern is normalised once (a sub-select), like the stored
+		// key; LIKE's own characters in the name are escaped first, and
+		// normalising leaves them be.
+		where = append(where, "child_name_key LIKE (SELECT '%' || casework_name_key("+arg(likeEscape(q.Name))+") || '%')")
+	}
+	switch {
+	case q.Assignee != "":
+		where = append(where, "assignee = "+arg(q.Assignee))
+	case q.Unassigned:
+		where = append(where, "assignee IS NULL")
+	}
+	var order string
+	switch q.Order {
+	case Newest:
+		order = "created_at DESC, id DESC"
+		if b := q.Before; b != nil {
+			where = append(where, "(created_at, id) < ("+arg(b.CreatedAt)+"::timestamptz, "+arg(b.ID)+"::text)")
+		}
+	case Urgent:
+		order = "urgency_rank, decision_due_at, id"
+		if b := q.Before; b != nil {
+			where = append(where, "(urgency_rank, decision_due_at, id) > ("+arg(b.UrgencyRank)+"::smallint, "+
+				arg(b.DecisionDueAt)+"::timestamptz, "+arg(b.ID)+"::text)")
+		}
+	default:
+		return nil, nil, corridor.Errorf(corridor.KindInvalid, "unknown order %q", q.Order)
+	}
+	// One more than asked tells whether another page follows.
+	sql := `SELECT ` + referralColumns + `, urgency_rank FROM referrals
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY ` + order + ` LIMIT ` + arg(q.Limit+1)
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list referrals: %w", err)
+	}
+	var ranks []int
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Referral, error) {
+		var rank int
+		r, err := scanWith(row, &rank)
+		ranks = append(ranks, rank)
+		return r, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list referrals: %w", err)
+	}
+	if len(out) <= q.Limit {
+		return out, nil, nil
+	}
+	last := out[q.Limit-1]
+	next := &Cursor{Order: q.Order, ID: last.ID}
+	switch q.Order {
+	case Newest:
+		next.CreatedAt = last.CreatedAt
+	case Urgent:
+		next.UrgencyRank, next.DecisionDueAt = ranks[q.Limit-1], last.DecisionDueAt
+	}
+	return out[:q.Limit], next, nil
+}
+
+// likeEscape makes s match itself in a LIKE pattern.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Assign records that by assigned the referral id to assignee at at.
+func Assign(ctx context.Context, db DB, id, assignee, by string, at time.Time) error {
+	tag, err := db.Exec(ctx, `
+		UPDATE referrals SET assignee = $2, assigned_by = $3, assigned_at = $4, updated_at = $4
+		WHERE id = $1`, id, assignee, by, at)
+	if err != nil {
+		return fmt.Errorf("assign referral: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return corridor.Errorf(corridor.KindNotFound, "no such referral")
+	}
+	return nil
+}
