@@ -224,7 +224,7 @@ func TestListNameSearch(t *testing.T) {
 		{"celine traore", []string{upper}}, // runs of spaces count as one
 		{"  celine   traore ", []string{upper}},
 		{"draog", []string{celine}},
-		{"zoe", []string{alias}},     // other names
+		{"zoe", []string{alias}}, // other names
 		{"petit zoë", []string{alias}},
 		{"Ωμέγα", []string{local}}, // the name in the local script
 		{"issa", nil},
