@@ -111,10 +111,16 @@ func List(ctx context.Context, db DB, q ListQuery) ([]Referral, *Cursor, error) 
 		where = append(where, "case_ref = "+arg(q.CaseRef))
 	}
 	if q.Name != "" {
-		// The pattern is normalised once (a sub-select), like the stored
-		// key; LIKE's own characters in the name are escaped first, and
-		// normalising leaves them be.
-		where = append(where, "child_name_key LIKE (SELECT '%' || casework_name_key("+arg(likeEscape(q.Name))+") || '%')")
+		// Normalised as the stored names were, apart from the query so
+		// that the planner sees the pattern itself and can tell a common
+		// name (walk the list's order) from a rare one (the trigram
+		// index). LIKE's own characters are escaped first; normalising
+		// leaves them be.
+		var key string
+		if err := db.QueryRow(ctx, `SELECT casework_name_key($1)`, likeEscape(q.Name)).Scan(&key); err != nil {
+			return nil, nil, fmt.Errorf("list referrals: normalise the name: %w", err)
+		}
+		where = append(where, "child_name_key LIKE "+arg("%"+key+"%"))
 	}
 	switch {
 	case q.Assignee != "":
@@ -142,7 +148,9 @@ func List(ctx context.Context, db DB, q ListQuery) ([]Referral, *Cursor, error) 
 	sql := `SELECT ` + referralColumns + `, urgency_rank FROM referrals
 		WHERE ` + strings.Join(where, " AND ") + `
 		ORDER BY ` + order + ` LIMIT ` + arg(q.Limit+1)
-	rows, err := db.Query(ctx, sql, args...)
+	// An unnamed statement is planned for its parameters each time: the
+	// best plan for one agency, status or name is not the best for all.
+	rows, err := db.Query(ctx, sql, append([]any{pgx.QueryExecModeDescribeExec}, args...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list referrals: %w", err)
 	}
