@@ -227,6 +227,7 @@ func TestListNameSearch(t *testing.T) {
 		{"zoe", []string{alias}}, // other names
 		{"petit zoë", []string{alias}},
 		{"Ωμέγα", []string{local}}, // the name in the local script
+		{"ωμεγα", []string{local}}, // in any case, in any script
 		{"issa", nil},
 		{"%%%", nil}, // LIKE's characters match themselves
 		{"___", nil},

@@ -7,11 +7,12 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
 -- casework_name_key is the one normalisation of names for search: without
--- accents, in lower case, runs of white space as one space. The stored key
--- and the searched text both go through it.
+-- accents, in lower case (by ICU's root locale, so that every script is
+-- folded whatever the database's own collation), runs of white space as one
+-- space. The stored key and the searched text both go through it.
 CREATE FUNCTION casework_name_key(name text) RETURNS text
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    RETURN btrim(regexp_replace(lower(unaccent(name)), '\s+', ' ', 'g'));
+    RETURN btrim(regexp_replace(lower(unaccent(name) COLLATE "und-x-icu"), '\s+', ' ', 'g'));
 
 ALTER TABLE referrals
     -- The agency that holds the row: the sender's on the sending side, the
