@@ -10,7 +10,10 @@
 // relay claims due rows (ClaimUnpublished), seals, signs and publishes them,
 // marks them published, and re-sends them (DueForResend) until the
 // recipient's signed receipt is recorded (RecordReceipt): a transport
-// acknowledgement is not delivery.
+// acknowledgement is not delivery. The case system takes recorded receipts
+// with ClaimReceipts. Each row says which side of its referral this member
+// is (Side), so the relay builds tracking events from the row alone.
+// ReadStats counts what is in flight: nothing else reads these tables.
 //
 // exchange_inbox holds messages received. The relay inserts each verified,
 // opened message (InsertInbox); a message id seen before is dropped, however

@@ -28,6 +28,7 @@ func outboxMessage(typ MessageType) OutboxMessage {
 		SenderAgency:    "ci-inspection-abidjan",
 		RecipientMember: "BF",
 		RecipientAgency: "bf-dpe-ouagadougou",
+		Side:            SideSender,
 		Payload:         []byte{0x0a, 0x03, 'a', 'b', 'c'},
 		Tracking:        &Tracking{Milestone: "referred", Sector: "A", AgeBand: "15-17", Sex: "female"},
 	}

@@ -24,8 +24,12 @@ type OutboxMessage struct {
 	SenderAgency    string              `json:"sender_agency" validate:"code"`
 	RecipientMember corridor.MemberCode `json:"recipient_member" validate:"member"`
 	RecipientAgency string              `json:"recipient_agency" validate:"code"`
-	Payload         []byte              `json:"payload" validate:"min=1"` // serialized protobuf; never leaves the member unencrypted
-	Tracking        *Tracking           `json:"tracking,omitempty"`       // nil: nothing for the coordinator
+	// Side is this member's side of the referral the message concerns: the
+	// relay names the referral's sender and recipient in tracking events
+	// from it, without reading the inbox or the payload.
+	Side     Side      `json:"side" validate:"side"`
+	Payload  []byte    `json:"payload" validate:"min=1"` // serialized protobuf; never leaves the member unencrypted
+	Tracking *Tracking `json:"tracking,omitempty"`       // nil: nothing for the coordinator
 
 	// Written by the database and the relay; Enqueue ignores them.
 	CreatedAt       time.Time  `json:"created_at"`
@@ -35,19 +39,59 @@ type OutboxMessage struct {
 	LastError       string     `json:"last_error,omitempty"`
 	ReceiptAt       *time.Time `json:"receipt_at,omitempty"`
 	Receipt         []byte     `json:"receipt,omitempty"` // the recipient's signed receipt
+
+	// Written by the case system's ClaimReceipts.
+	ReceiptTakenAt *time.Time `json:"receipt_taken_at,omitempty"`
+}
+
+// Side is a member's side of a referral.
+type Side string
+
+// The sides. The outbox's CHECK constraint lists the same.
+const (
+	SideSender    Side = "sender"    // this member sent the referral
+	SideRecipient Side = "recipient" // this member received the referral
+)
+
+// Valid reports whether s is one of the sides.
+func (s Side) Valid() bool { return s == SideSender || s == SideRecipient }
+
+// ReferralParties are the referral's sender and recipient, member and
+// agency, as a message's outbox row implies them.
+type ReferralParties struct {
+	SenderMember    corridor.MemberCode
+	SenderAgency    string
+	RecipientMember corridor.MemberCode
+	RecipientAgency string
+}
+
+// ReferralParties returns the referral's sender and recipient, given that
+// this member is self: the side that received the referral sends its
+// messages back to the referral's sender.
+func (m OutboxMessage) ReferralParties(self corridor.MemberCode) ReferralParties {
+	if m.Side == SideRecipient {
+		return ReferralParties{
+			SenderMember: m.RecipientMember, SenderAgency: m.RecipientAgency,
+			RecipientMember: self, RecipientAgency: m.SenderAgency,
+		}
+	}
+	return ReferralParties{
+		SenderMember: self, SenderAgency: m.SenderAgency,
+		RecipientMember: m.RecipientMember, RecipientAgency: m.RecipientAgency,
+	}
 }
 
 const outboxColumns = `message_id, corridor, message_type, case_ref, referral_id, sender_agency,
-	recipient_member, recipient_agency, payload, tracking, created_at, published_at,
-	publish_attempts, next_attempt_at, coalesce(last_error, ''), receipt_at, receipt`
+	recipient_member, recipient_agency, side, payload, tracking, created_at, published_at,
+	publish_attempts, next_attempt_at, coalesce(last_error, ''), receipt_at, receipt, receipt_taken_at`
 
 func scanOutbox(row pgx.CollectableRow) (OutboxMessage, error) {
 	var m OutboxMessage
 	err := row.Scan(&m.MessageID, &m.Corridor, &m.MessageType, &m.CaseRef, &m.ReferralID, &m.SenderAgency,
-		&m.RecipientMember, &m.RecipientAgency, &m.Payload, &m.Tracking, &m.CreatedAt, &m.PublishedAt,
-		&m.PublishAttempts, &m.NextAttemptAt, &m.LastError, &m.ReceiptAt, &m.Receipt)
+		&m.RecipientMember, &m.RecipientAgency, &m.Side, &m.Payload, &m.Tracking, &m.CreatedAt, &m.PublishedAt,
+		&m.PublishAttempts, &m.NextAttemptAt, &m.LastError, &m.ReceiptAt, &m.Receipt, &m.ReceiptTakenAt)
 	m.CreatedAt, m.NextAttemptAt = utc(m.CreatedAt), utc(m.NextAttemptAt)
-	m.PublishedAt, m.ReceiptAt = utcPtr(m.PublishedAt), utcPtr(m.ReceiptAt)
+	m.PublishedAt, m.ReceiptAt, m.ReceiptTakenAt = utcPtr(m.PublishedAt), utcPtr(m.ReceiptAt), utcPtr(m.ReceiptTakenAt)
 	return m, err
 }
 
@@ -69,10 +113,10 @@ func Enqueue(ctx context.Context, tx pgx.Tx, m OutboxMessage) error {
 	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO exchange_outbox (message_id, corridor, message_type, case_ref, referral_id,
-			sender_agency, recipient_member, recipient_agency, payload, tracking)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			sender_agency, recipient_member, recipient_agency, side, payload, tracking)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		m.MessageID, m.Corridor, m.MessageType, m.CaseRef, m.ReferralID,
-		m.SenderAgency, m.RecipientMember, m.RecipientAgency, m.Payload, m.Tracking)
+		m.SenderAgency, m.RecipientMember, m.RecipientAgency, m.Side, m.Payload, m.Tracking)
 	if isUniqueViolation(err) {
 		return &corridor.Error{Kind: corridor.KindConflict, Message: "message id already in the outbox", Err: err}
 	}
@@ -197,6 +241,33 @@ func RecordReceipt(ctx context.Context, db DB, messageID string, at time.Time, r
 		return false, notInOutbox()
 	}
 	return recorded, nil
+}
+
+// ClaimReceipts is how the case system learns of deliveries: it returns up
+// to limit outbox messages of type t whose receipt is recorded and not yet
+// taken, oldest receipt first, and marks them taken in tx. Act on them in
+// the same transaction: if it rolls back, they are offered again.
+// Concurrent callers skip each other's rows.
+func ClaimReceipts(ctx context.Context, tx pgx.Tx, t MessageType, limit int) ([]OutboxMessage, error) {
+	msgs, err := collectOutbox(tx.Query(ctx, `
+		UPDATE exchange_outbox SET receipt_taken_at = now()
+		WHERE message_id IN (
+			SELECT message_id FROM exchange_outbox
+			WHERE message_type = $1 AND receipt_at IS NOT NULL AND receipt_taken_at IS NULL
+			ORDER BY receipt_at, message_id
+			LIMIT $2
+			FOR UPDATE SKIP LOCKED)
+		RETURNING `+outboxColumns, t, limit))
+	if err != nil {
+		return nil, fmt.Errorf("claim receipts: %w", err)
+	}
+	sort.SliceStable(msgs, func(i, j int) bool {
+		if !msgs[i].ReceiptAt.Equal(*msgs[j].ReceiptAt) {
+			return msgs[i].ReceiptAt.Before(*msgs[j].ReceiptAt)
+		}
+		return msgs[i].MessageID < msgs[j].MessageID
+	})
+	return msgs, nil
 }
 
 // GetOutbox returns one outbox message, or a KindNotFound error.

@@ -25,6 +25,7 @@ func validate(what string, v any) error {
 	// Registration fails only for an empty tag or nil function.
 	_ = val.RegisterValidation("code", func(fl validator.FieldLevel) bool { return corridor.IsCode(fl.Field().String()) })
 	_ = val.RegisterValidation("member", func(fl validator.FieldLevel) bool { return corridor.MemberCode(fl.Field().String()).Valid() })
+	_ = val.RegisterValidation("side", func(fl validator.FieldLevel) bool { return Side(fl.Field().String()).Valid() })
 	_ = val.RegisterValidation("msgtype", func(fl validator.FieldLevel) bool {
 		t := MessageType(fl.Field().String())
 		for _, known := range MessageTypes() {
@@ -67,6 +68,8 @@ func fieldMessage(fe validator.FieldError) string {
 		return "must be a member code such as CI or COORD"
 	case "msgtype":
 		return "must be a known message type"
+	case "side":
+		return "must be sender or recipient"
 	default:
 		return "is invalid (" + fe.Tag() + ")"
 	}

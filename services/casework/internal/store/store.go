@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -307,29 +308,37 @@ type Delivered struct {
 	ReceiptAt  time.Time
 }
 
-// ClaimDelivered returns up to limit outgoing referrals in status sent
-// whose referral message the relay has a receipt for, locked until tx
-// ends.
+// ClaimDelivered takes up to limit receipts for referral messages from the
+// exchange (exchange.ClaimReceipts: taken in tx, offered again if tx rolls
+// back) and returns those whose referral is still an outgoing one in
+// status sent, locked until tx ends. A receipt for a referral that has
+// moved on (its decision arrived first) is taken and needs nothing more.
 func ClaimDelivered(ctx context.Context, tx pgx.Tx, limit int) ([]Delivered, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT r.id, o.message_id, o.receipt_at
-		FROM referrals r
-		JOIN exchange_outbox o ON o.referral_id = r.id AND o.message_type = 'referral'
-		WHERE r.side = 'sender' AND r.status = 'sent' AND o.receipt_at IS NOT NULL
-		ORDER BY o.receipt_at, r.id
-		LIMIT $1
-		FOR UPDATE OF r SKIP LOCKED`, limit)
+	receipts, err := exchange.ClaimReceipts(ctx, tx, exchange.TypeReferral, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim delivered referrals: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Delivered, error) {
-		var d Delivered
-		err := row.Scan(&d.ReferralID, &d.MessageID, &d.ReceiptAt)
-		d.ReceiptAt = d.ReceiptAt.UTC()
-		return d, err
-	})
+	ids := make([]string, len(receipts))
+	for i, m := range receipts {
+		ids[i] = m.ReferralID
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT id FROM referrals
+		WHERE id = ANY($1) AND side = 'sender' AND status = 'sent'
+		ORDER BY id
+		FOR UPDATE`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("claim delivered referrals: %w", err)
+	}
+	sent, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("claim delivered referrals: %w", err)
+	}
+	out := make([]Delivered, 0, len(receipts))
+	for _, m := range receipts {
+		if slices.Contains(sent, m.ReferralID) {
+			out = append(out, Delivered{ReferralID: m.ReferralID, MessageID: m.MessageID, ReceiptAt: m.ReceiptAt.UTC()})
+		}
 	}
 	return out, nil
 }

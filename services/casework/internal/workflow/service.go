@@ -322,8 +322,10 @@ func (s *Service) outbox(r store.Referral, t exchange.MessageType, payload []byt
 		Tracking:    tr,
 	}
 	if r.Side == cases.Sender {
+		m.Side = exchange.SideSender
 		m.SenderAgency, m.RecipientMember, m.RecipientAgency = r.SenderAgency, r.RecipientMember, r.RecipientAgency
 	} else {
+		m.Side = exchange.SideRecipient
 		m.SenderAgency, m.RecipientMember, m.RecipientAgency = r.RecipientAgency, r.SenderMember, r.SenderAgency
 	}
 	return m

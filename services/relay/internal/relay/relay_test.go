@@ -278,6 +278,7 @@ func newReferral(t *testing.T) referral {
 			SenderAgency:    "CI-DGT",
 			RecipientMember: bf,
 			RecipientAgency: "BF-DPE",
+			Side:            exchange.SideSender,
 			Payload:         payload,
 			Tracking: &exchange.Tracking{Milestone: "referral_sent", Sector: "A", AgeBand: "12-14", Sex: "female",
 				IdentifiedAt: identifiedAt, PreviousReferralID: "ref-earlier"},

@@ -176,38 +176,20 @@ type Status struct {
 }
 
 func readStatus(ctx context.Context, db exchange.DB) (Status, error) {
-	var s Status
-	var oldest *float64
-	err := db.QueryRow(ctx, `
-		SELECT
-			(SELECT count(*) FROM exchange_outbox WHERE published_at IS NULL),
-			(SELECT count(*) FROM exchange_outbox WHERE published_at IS NOT NULL AND receipt_at IS NULL),
-			(SELECT count(*) FROM relay_quarantine),
-			(SELECT count(*) FROM exchange_inbox WHERE applied_at IS NULL),
-			(SELECT extract(epoch FROM now() - min(created_at))::float8 FROM exchange_outbox WHERE published_at IS NULL)`,
-	).Scan(&s.Unpublished, &s.AwaitingReceipt, &s.Quarantined, &s.InboxUnapplied, &oldest)
+	st, err := exchange.ReadStats(ctx, db)
 	if err != nil {
 		return Status{}, fmt.Errorf("read relay status: %w", err)
 	}
-	if oldest != nil {
-		s.OldestUnpublishedSeconds = max(*oldest, 0)
+	s := Status{
+		Unpublished:              st.OutboxUnpublished,
+		AwaitingReceipt:          st.OutboxAwaitingReceipt,
+		InboxUnapplied:           st.InboxUnapplied,
+		OldestUnpublishedSeconds: st.OldestUnpublished.Seconds(),
+	}
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM relay_quarantine`).Scan(&s.Quarantined); err != nil {
+		return Status{}, fmt.Errorf("read relay status: %w", err)
 	}
 	return s, nil
-}
-
-// receivedReferral reports whether this member received the referral
-// referralID (it is in the inbox as a referral) rather than sent it: the
-// tracking events name the referral's sender and recipient, whichever side
-// reports them.
-func receivedReferral(ctx context.Context, db exchange.DB, referralID string) (bool, error) {
-	var ok bool
-	err := db.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM exchange_inbox WHERE referral_id = $1 AND message_type = 'referral')`,
-		referralID).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("look up referral side: %w", err)
-	}
-	return ok, nil
 }
 
 // text makes s storable in a text column: valid UTF-8 without NUL bytes,

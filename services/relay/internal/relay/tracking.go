@@ -35,10 +35,6 @@ func (r *Relay) publishTracking(ctx context.Context, m exchange.OutboxMessage) e
 	if m.Tracking == nil || m.Tracking.Milestone == "" {
 		return nil
 	}
-	received, err := receivedReferral(ctx, r.cfg.Pool, m.ReferralID)
-	if err != nil {
-		return err
-	}
 	ev := &trackingv1.TrackingEvent{
 		EventId:    trackingEventID(r.domain, m.MessageID),
 		CaseRef:    m.CaseRef,
@@ -63,15 +59,10 @@ func (r *Relay) publishTracking(ctx context.Context, m exchange.OutboxMessage) e
 		ev.IdentifiedAt = m.Tracking.IdentifiedAt.UnixMicro()
 	}
 	// Events name the referral's sender and recipient, whichever end
-	// reports them: the end that received the referral sends its messages
-	// back to the referral's sender.
-	if received {
-		ev.SenderMember, ev.SenderAgency = string(m.RecipientMember), m.RecipientAgency
-		ev.RecipientMember, ev.RecipientAgency = string(r.me), m.SenderAgency
-	} else {
-		ev.SenderMember, ev.SenderAgency = string(r.me), m.SenderAgency
-		ev.RecipientMember, ev.RecipientAgency = string(m.RecipientMember), m.RecipientAgency
-	}
+	// reports them; the row says which end this is.
+	p := m.ReferralParties(r.me)
+	ev.SenderMember, ev.SenderAgency = string(p.SenderMember), p.SenderAgency
+	ev.RecipientMember, ev.RecipientAgency = string(p.RecipientMember), p.RecipientAgency
 	return r.sendTracking(ctx, ev)
 }
 
