@@ -3,8 +3,12 @@ package envelope
 import (
 	"crypto/ed25519"
 	"crypto/hpke"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -90,6 +94,12 @@ var (
 	// ErrHeaderAltered: the body is the sender's, but it does not decrypt
 	// under this header: a header field was altered after sealing.
 	ErrHeaderAltered = errors.New("header altered")
+	// ErrNotCanonical: the input parses, but its bytes are not the
+	// canonical encoding of what it says (deterministic protobuf: fields in
+	// number order, each once, no zero values, minimal varints). Two byte
+	// strings for one message would give one message two digests, so only
+	// the canonical one is accepted. Checked after ErrMalformed.
+	ErrNotCanonical = errors.New("not canonically encoded")
 )
 
 // Header is an envelope's clear-text header. None of its fields may carry
@@ -110,11 +120,28 @@ type Header struct {
 	RecipientKeyID string
 }
 
-// SigningKey is a member's Ed25519 signing key and its directory id.
+// SigningKey is a member's Ed25519 signing key and its directory id. It
+// prints, formats and logs as its id only: a private key never reaches a
+// log by accident.
 type SigningKey struct {
 	ID      string
 	Private ed25519.PrivateKey
 }
+
+// String returns the key's redacted form.
+func (k SigningKey) String() string { return redacted("SigningKey", k.ID) }
+
+// GoString returns the key's redacted form, for %#v.
+func (k SigningKey) GoString() string { return k.String() }
+
+// Format prints the redacted form whatever the verb (%v, %+v, %x, %s…).
+func (k SigningKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
+// LogValue logs the key id only.
+func (k SigningKey) LogValue() slog.Value { return redactedLog(k.ID) }
+
+// MarshalJSON writes the key id only: keys are never stored as this type.
+func (k SigningKey) MarshalJSON() ([]byte, error) { return redactedJSON(k.ID) }
 
 // Public returns the public half of k, as published in the directory.
 func (k SigningKey) Public() ed25519.PublicKey {
@@ -130,9 +157,43 @@ type EncryptionKey struct {
 
 // DecryptionKey is a member's HPKE private key (RFC 9180 SerializePrivateKey,
 // a 32-byte seed for MLKEM768-X25519) and the id of its public half.
+// It prints, formats and logs as its id only, as SigningKey does.
 type DecryptionKey struct {
 	ID      string
 	Private []byte
+}
+
+// String returns the key's redacted form.
+func (k DecryptionKey) String() string { return redacted("DecryptionKey", k.ID) }
+
+// GoString returns the key's redacted form, for %#v.
+func (k DecryptionKey) GoString() string { return k.String() }
+
+// Format prints the redacted form whatever the verb.
+func (k DecryptionKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
+// LogValue logs the key id only.
+func (k DecryptionKey) LogValue() slog.Value { return redactedLog(k.ID) }
+
+// MarshalJSON writes the key id only: keys are never stored as this type.
+func (k DecryptionKey) MarshalJSON() ([]byte, error) { return redactedJSON(k.ID) }
+
+// Redacted is what a private key prints in place of its bytes.
+const Redacted = "[REDACTED]"
+
+func redacted(kind, id string) string {
+	return kind + "{ID: " + strconv.Quote(id) + ", Private: " + Redacted + "}"
+}
+
+func redactedJSON(id string) ([]byte, error) {
+	return json.Marshal(struct {
+		ID      string
+		Private string
+	}{id, Redacted})
+}
+
+func redactedLog(id string) slog.Value {
+	return slog.GroupValue(slog.String("id", id), slog.String("private", Redacted))
 }
 
 // EncryptionKey returns the public half of k.

@@ -17,7 +17,7 @@ import (
 
 var sentinels = []error{
 	envelope.ErrTooLarge, envelope.ErrMalformed, envelope.ErrWrongRecipient,
-	envelope.ErrUnknownKey, envelope.ErrBadSignature, envelope.ErrHeaderAltered,
+	envelope.ErrUnknownKey, envelope.ErrBadSignature, envelope.ErrHeaderAltered, envelope.ErrNotCanonical,
 }
 
 // checkErr fails unless err matches want and no other sentinel, so a test
@@ -155,6 +155,50 @@ func mutate(t *testing.T, data []byte, f func(*corridorv1.Envelope)) []byte {
 	return b
 }
 
+// reversedFields returns data's top-level fields in reverse order: the same
+// message, not its canonical bytes.
+func reversedFields(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var fields [][]byte
+	for rest := data; len(rest) > 0; {
+		_, _, n := protowire.ConsumeField(rest)
+		if n < 0 {
+			t.Fatalf("consume field: %v", protowire.ParseError(n))
+		}
+		fields, rest = append(fields, rest[:n]), rest[n:]
+	}
+	var out []byte
+	for i := len(fields) - 1; i >= 0; i-- {
+		out = append(out, fields[i]...)
+	}
+	return out
+}
+
+// paddedSentAt re-encodes the envelope's sent_at (field 9) as a varint one
+// byte longer than needed: the same value, other bytes.
+func paddedSentAt(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var out []byte
+	for rest := data; len(rest) > 0; {
+		num, typ, n := protowire.ConsumeField(rest)
+		if n < 0 {
+			t.Fatalf("consume field: %v", protowire.ParseError(n))
+		}
+		if num == 9 && typ == protowire.VarintType {
+			_, _, tagLen := protowire.ConsumeTag(rest)
+			v, _ := protowire.ConsumeVarint(rest[tagLen:])
+			out = protowire.AppendTag(out, 9, protowire.VarintType)
+			b := protowire.AppendVarint(nil, v)
+			b[len(b)-1] |= 0x80
+			out = append(append(out, b...), 0x00)
+		} else {
+			out = append(out, rest[:n]...)
+		}
+		rest = rest[n:]
+	}
+	return out
+}
+
 func TestOpenRejects(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -197,6 +241,9 @@ func TestOpenRejects(t *testing.T) {
 		{name: "sent_at zero", data: mutate(t, valid, func(e *corridorv1.Envelope) { e.SentAt = 0 }), want: envelope.ErrMalformed},
 		{name: "case_ref with a space", data: mutate(t, valid, func(e *corridorv1.Envelope) { e.CaseRef = "Awa Traoré" }), want: envelope.ErrMalformed},
 		{name: "unknown field", data: protowire.AppendBytes(protowire.AppendTag(bytes.Clone(valid), 99, protowire.BytesType), []byte("x")), want: envelope.ErrMalformed},
+		{name: "fields out of order", data: reversedFields(t, valid), want: envelope.ErrNotCanonical},
+		{name: "field repeated", data: protowire.AppendString(protowire.AppendTag(bytes.Clone(valid), 1, protowire.BytesType), header().MessageID), want: envelope.ErrNotCanonical},
+		{name: "padded varint", data: paddedSentAt(t, valid), want: envelope.ErrNotCanonical},
 		{name: "wrong recipient", data: toMali, want: envelope.ErrWrongRecipient},
 		{name: "opened by the sender", data: valid, opener: w.ciOpener, want: envelope.ErrWrongRecipient},
 		{name: "recipient key not held", data: valid, opener: &envelope.Opener{Self: "BF", Keys: []envelope.DecryptionKey{w.bfDecOld}, Peers: w.peers}, want: envelope.ErrUnknownKey},

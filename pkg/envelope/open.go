@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"errors"
@@ -28,14 +29,17 @@ type Opener struct {
 
 // Open checks an envelope and returns its header and plaintext. The checks
 // run in this order and fail with an error wrapping: ErrTooLarge,
-// ErrMalformed, ErrWrongRecipient, ErrUnknownKey (recipient key, then sender
-// key), ErrBadSignature, ErrHeaderAltered. Any other error is the opener's
+// ErrMalformed, ErrNotCanonical, ErrWrongRecipient, ErrUnknownKey
+// (recipient key, then sender key), ErrBadSignature, ErrHeaderAltered. Any other error is the opener's
 // own failure. On error the header is the zero value; use PeekHeader for a
 // quarantine record.
 func (o *Opener) Open(data []byte) (Header, []byte, error) {
 	env, h, err := decode(data)
 	if err != nil {
 		return Header{}, nil, fmt.Errorf("open envelope: %w", err)
+	}
+	if err := checkCanonical(data, env); err != nil {
+		return Header{}, nil, fmt.Errorf("open envelope %s: %w", h.MessageID, err)
 	}
 	if h.RecipientMember != o.Self {
 		return Header{}, nil, fmt.Errorf("open envelope %s: addressed to %s, this is %s: %w", h.MessageID, h.RecipientMember, o.Self, ErrWrongRecipient)
@@ -143,6 +147,22 @@ func decode(data []byte) (*corridorv1.Envelope, Header, error) {
 		return nil, Header{}, fmt.Errorf("envelope %s: %s: %w", h.MessageID, strings.Join(problems, "; "), ErrMalformed)
 	}
 	return &env, h, nil
+}
+
+// checkCanonical fails with ErrNotCanonical unless data is exactly the
+// deterministic encoding of m, which was parsed from it: what Seal and
+// SignReceipt produce. Fields out of order, repeated, zero values written
+// out or padded varints would give one message several byte strings, and so
+// several digests.
+func checkCanonical(data []byte, m proto.Message) error {
+	canonical, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("re-encode: %w", errors.Join(ErrMalformed, err))
+	}
+	if !bytes.Equal(canonical, data) {
+		return fmt.Errorf("%d bytes differ from the %d-byte canonical encoding: %w", len(data), len(canonical), ErrNotCanonical)
+	}
+	return nil
 }
 
 // aeadTagSize is ChaCha20-Poly1305's tag size: the ciphertext of an empty

@@ -62,7 +62,8 @@ func SignReceipt(r Receipt, signer SigningKey) ([]byte, error) {
 
 // OpenReceipt parses a receipt and verifies its signature with the
 // receiver's key from peers. It fails with an error wrapping ErrTooLarge,
-// ErrMalformed, ErrUnknownKey or ErrBadSignature, in that order of checks.
+// ErrMalformed, ErrNotCanonical, ErrUnknownKey or ErrBadSignature, in that
+// order of checks.
 // The caller still checks that the receipt is for the envelope it sent: same
 // message id, receiver and envelope digest.
 func OpenReceipt(data []byte, peers PublicKeys) (Receipt, error) {
@@ -93,6 +94,9 @@ func OpenReceipt(data []byte, peers PublicKeys) (Receipt, error) {
 	}
 	if len(pr.GetSignature()) != ed25519.SignatureSize {
 		return Receipt{}, fmt.Errorf("open receipt for %s: signature is %d bytes: %w", r.MessageID, len(pr.GetSignature()), ErrMalformed)
+	}
+	if err := checkCanonical(data, &pr); err != nil {
+		return Receipt{}, fmt.Errorf("open receipt for %s: %w", r.MessageID, err)
 	}
 	if peers == nil {
 		return Receipt{}, fmt.Errorf("open receipt for %s: no peer keys", r.MessageID)

@@ -86,6 +86,8 @@ func TestReceiptRejects(t *testing.T) {
 		{"message id missing", mutateReceipt(t, valid, func(r *corridorv1.Receipt) { r.MessageId = "" }), envelope.ErrMalformed},
 		{"received_at missing", mutateReceipt(t, valid, func(r *corridorv1.Receipt) { r.ReceivedAt = 0 }), envelope.ErrMalformed},
 		{"signature missing", mutateReceipt(t, valid, func(r *corridorv1.Receipt) { r.Signature = nil }), envelope.ErrMalformed},
+		{"fields out of order", reversedFields(t, valid), envelope.ErrNotCanonical},
+		{"field repeated", protowire.AppendString(protowire.AppendTag(bytes.Clone(valid), 1, protowire.BytesType), receipt().MessageID), envelope.ErrNotCanonical},
 		{"unknown key id", mutateReceipt(t, valid, func(r *corridorv1.Receipt) { r.KeyId = "bf-sig-9" }), envelope.ErrUnknownKey},
 		{"receiver not in directory", mutateReceipt(t, valid, func(r *corridorv1.Receipt) { r.ReceiverMember = "ML" }), envelope.ErrUnknownKey},
 		{"signed by another member's key", byCI, envelope.ErrBadSignature},

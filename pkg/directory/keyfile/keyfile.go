@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,9 +23,15 @@ import (
 	"github.com/corridor-org/corridor/pkg/envelope"
 )
 
-// Mode is the file mode Save writes. Load refuses a file that anyone other
-// than its owner and group may read.
+// Mode is the file mode Save writes. Load refuses a file that anyone but
+// its owner may read or write (any permission bit outside 0600), and a file
+// that the user running the service does not own: private keys are for the
+// relay alone.
 const Mode os.FileMode = 0o600
+
+// ErrExposed is wrapped by Load's error for a key file whose mode or owner
+// lets someone other than the service read or replace the keys.
+var ErrExposed = errors.New("key file exposed")
 
 // File is a member's private keys. Private keys are base64 in JSON: the
 // 32-byte RFC 8032 seed for Ed25519, the 32-byte RFC 9180
@@ -41,6 +50,38 @@ type PrivateKey struct {
 	PrivateKey []byte    `json:"private_key" validate:"required"`
 	NotBefore  time.Time `json:"not_before" validate:"required"`
 	NotAfter   time.Time `json:"not_after" validate:"required,gtfield=NotBefore"`
+}
+
+// String returns the key's redacted form: private keys never reach a log
+// by accident. Save writes the bytes (JSON marshalling is not redacted).
+func (k PrivateKey) String() string {
+	return "PrivateKey{ID: " + strconv.Quote(k.ID) + ", Algorithm: " + strconv.Quote(k.Algorithm) + ", PrivateKey: " + envelope.Redacted + "}"
+}
+
+// GoString returns the key's redacted form, for %#v.
+func (k PrivateKey) GoString() string { return k.String() }
+
+// Format prints the redacted form whatever the verb.
+func (k PrivateKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
+// LogValue logs the key's id, algorithm and validity only.
+func (k PrivateKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", k.ID), slog.String("algorithm", k.Algorithm),
+		slog.Time("not_before", k.NotBefore), slog.Time("not_after", k.NotAfter),
+		slog.String("private_key", envelope.Redacted))
+}
+
+// LogValue logs the member and its key ids only.
+func (f *File) LogValue() slog.Value {
+	ids := func(keys []PrivateKey) []string {
+		out := make([]string, len(keys))
+		for i, k := range keys {
+			out[i] = k.ID
+		}
+		return out
+	}
+	return slog.GroupValue(slog.String("member", string(f.Member)),
+		slog.Any("signing_keys", ids(f.SigningKeys)), slog.Any("decryption_keys", ids(f.DecryptionKeys)))
 }
 
 func (k PrivateKey) validAt(at time.Time) bool {
@@ -82,8 +123,15 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load key file: %w", err)
 	}
-	if fi.Mode().Perm()&0o007 != 0 {
-		return nil, fmt.Errorf("load key file %s: mode %v lets anyone read private keys; chmod 600 it", path, fi.Mode().Perm())
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("load key file %s: not a regular file: %w", path, ErrExposed)
+	}
+	if perm := fi.Mode().Perm(); perm&^Mode != 0 {
+		return nil, fmt.Errorf("load key file %s: mode %v lets others than its owner at the private keys; chmod 600 it: %w", path, perm, ErrExposed)
+	}
+	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
+		return nil, fmt.Errorf("load key file %s: owned by uid %d, the service runs as uid %d; chown it to the service's user: %w",
+			path, uid, os.Geteuid(), ErrExposed)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -2,7 +2,11 @@ package keyfile_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -63,18 +67,75 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("round trip differs")
 	}
 
-	// Group-readable is allowed (a service group); world-readable is not.
-	if err := os.Chmod(path, 0o640); err != nil {
-		t.Fatal(err)
+}
+
+// TestLoadRefusesExposedFile: a key file anyone but the service's user may
+// read or replace is refused, with a message saying how to fix it.
+func TestLoadRefusesExposedFile(t *testing.T) {
+	t.Parallel()
+	f := generate(t, "CI")
+	tests := []struct {
+		name  string
+		mode  os.FileMode
+		owner int // -1: the test's own user
+		want  string
+	}{
+		{"0600", 0o600, -1, ""},
+		{"0400", 0o400, -1, ""},
+		{"group-readable", 0o640, -1, "chmod 600"},
+		{"group-writable", 0o620, -1, "chmod 600"},
+		{"world-readable", 0o604, -1, "chmod 600"},
+		{"owner executable", 0o700, -1, "chmod 600"},
+		{"another user's", 0o600, os.Geteuid() + 4242, "chown"},
 	}
-	if _, err := keyfile.Load(path); err != nil {
-		t.Errorf("Load of a 0640 file: %v", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "keys.json")
+			if err := f.Save(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if tc.owner >= 0 {
+				if err := os.Chown(path, tc.owner, -1); err != nil {
+					t.Skipf("cannot give the file to another user (not root): %v", err)
+				}
+			}
+			_, err := keyfile.Load(path)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, keyfile.ErrExposed) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load = %v, want ErrExposed saying %q", err, tc.want)
+			}
+		})
 	}
-	if err := os.Chmod(path, 0o644); err != nil {
-		t.Fatal(err)
+}
+
+// TestPrivateKeyRedacts: key file keys print and log without their bytes.
+func TestPrivateKeyRedacts(t *testing.T) {
+	t.Parallel()
+	f := generate(t, "CI")
+	secret := base64.StdEncoding.EncodeToString(f.SigningKeys[0].PrivateKey)[:16]
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("keys", "file", f, "key", f.SigningKeys[0])
+	outputs := []string{logged.String()}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
+		outputs = append(outputs, fmt.Sprintf(verb, f.SigningKeys[0]), fmt.Sprintf(verb, *f))
 	}
-	if _, err := keyfile.Load(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Errorf("Load of a 0644 file = %v, want a refusal", err)
+	for _, out := range outputs {
+		if strings.Contains(out, secret) || strings.Contains(out, hex.EncodeToString(f.SigningKeys[0].PrivateKey)) ||
+			strings.Contains(out, fmt.Sprint(f.SigningKeys[0].PrivateKey[:8])) {
+			t.Errorf("printed as %q: shows the private key", out)
+		}
+		if !strings.Contains(out, f.SigningKeys[0].ID) {
+			t.Errorf("printed as %q: no key id", out)
+		}
 	}
 }
 
