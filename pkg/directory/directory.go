@@ -43,6 +43,10 @@ type Directory struct {
 	ExpiresAt time.Time `json:"expires_at" validate:"required,gtfield=IssuedAt"`
 	// TimeLimits are the corridor's agreed time limits.
 	TimeLimits TimeLimits `json:"time_limits"`
+	// Exchange holds the window in which a relay accepts a message's
+	// sent_at. Absent or zero fields take the defaults, so directories
+	// written before it existed stay valid.
+	Exchange ExchangeSettings `json:"exchange,omitzero"`
 	Members    []Member   `json:"members" validate:"min=2,dive"`
 }
 
@@ -76,6 +80,81 @@ func (l TimeLimits) HandoverWithin() time.Duration { return hours(24 * l.Handove
 func (l TimeLimits) FollowUpEvery() time.Duration { return hours(24 * l.FollowUpEveryDays) }
 
 func hours(n int) time.Duration { return time.Duration(n) * time.Hour }
+
+// Defaults of ExchangeSettings.
+const (
+	DefaultMaxMessageAge = 30 * 24 * time.Hour
+	DefaultClockSkew     = 5 * time.Minute
+	DefaultKeyGrace      = 24 * time.Hour
+)
+
+// ExchangeSettings bound when a message may claim to have been sent. A
+// relay refuses an envelope whose sent_at is older than MaxMessageAge,
+// later than now plus ClockSkew, or outside its signing key's validity
+// period (from not_before minus ClockSkew to not_after plus KeyGrace): a
+// recorded message cannot be replayed once its window has passed, and the
+// inbox keeps every message id at least that long. A sender re-seals every
+// re-send with a fresh sent_at, so a long outage does not push a message
+// out of the window.
+type ExchangeSettings struct {
+	// MaxMessageAgeHours: 0 means DefaultMaxMessageAge.
+	MaxMessageAgeHours int `json:"max_message_age_hours,omitempty" validate:"min=0,max=8760"`
+	// ClockSkewSeconds: 0 means DefaultClockSkew.
+	ClockSkewSeconds int `json:"clock_skew_seconds,omitempty" validate:"min=0,max=3600"`
+	// KeyGraceHours: 0 means DefaultKeyGrace.
+	KeyGraceHours int `json:"key_grace_hours,omitempty" validate:"min=0,max=720"`
+}
+
+// MaxMessageAge returns the oldest sent_at a relay accepts, as an age.
+func (s ExchangeSettings) MaxMessageAge() time.Duration {
+	return orDefault(hours(s.MaxMessageAgeHours), DefaultMaxMessageAge)
+}
+
+// ClockSkew returns how far in the future a sent_at may be.
+func (s ExchangeSettings) ClockSkew() time.Duration {
+	return orDefault(time.Duration(s.ClockSkewSeconds)*time.Second, DefaultClockSkew)
+}
+
+// KeyGrace returns how long after its signing key's not_after a message may
+// claim to have been sent.
+func (s ExchangeSettings) KeyGrace() time.Duration { return orDefault(hours(s.KeyGraceHours), DefaultKeyGrace) }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// ErrOutsideWindow is wrapped by CheckSentAt's error.
+var ErrOutsideWindow = errors.New("sent_at outside the accepted window")
+
+// CheckSentAt fails with an error wrapping ErrOutsideWindow unless sentAt,
+// the time a message signed by sender's key keyID claims, falls in the
+// corridor's window at now (see ExchangeSettings). An unknown key is a
+// not-found error.
+func (d *Directory) CheckSentAt(sender corridor.MemberCode, keyID string, sentAt, now time.Time) error {
+	k, err := d.signingKey(sender, keyID)
+	if err != nil {
+		return err
+	}
+	s := d.Exchange
+	outside := func(format string, args ...any) error {
+		return &corridor.Error{Kind: corridor.KindInvalid, Message: fmt.Sprintf(format, args...), Err: ErrOutsideWindow}
+	}
+	at := sentAt.UTC().Format(time.RFC3339)
+	switch {
+	case sentAt.Before(now.Add(-s.MaxMessageAge())):
+		return outside("sent_at %s is more than %s old", at, s.MaxMessageAge())
+	case sentAt.After(now.Add(s.ClockSkew())):
+		return outside("sent_at %s is more than %s in the future", at, s.ClockSkew())
+	case sentAt.Before(k.NotBefore.Add(-s.ClockSkew())):
+		return outside("sent_at %s is before signing key %q of %s became valid", at, keyID, sender)
+	case !sentAt.Before(k.NotAfter.Add(s.KeyGrace())):
+		return outside("sent_at %s is after signing key %q of %s expired (plus %s of grace)", at, keyID, sender, s.KeyGrace())
+	}
+	return nil
+}
 
 // Member is a corridor member: a country, or the coordinator.
 type Member struct {
@@ -265,17 +344,25 @@ func current(keys []Key, member corridor.MemberCode, kind string, at time.Time) 
 // envelope.PublicKeys; the error wraps signing.ErrUnknownKey when there is no
 // such key.
 func (d *Directory) SigningKey(member corridor.MemberCode, keyID string) (ed25519.PublicKey, error) {
+	k, err := d.signingKey(member, keyID)
+	if err != nil {
+		return nil, err
+	}
+	return ed25519.PublicKey(k.PublicKey), nil
+}
+
+func (d *Directory) signingKey(member corridor.MemberCode, keyID string) (Key, error) {
 	for _, m := range d.Members {
 		if m.Code != member {
 			continue
 		}
 		for _, k := range m.SigningKeys {
 			if k.ID == keyID {
-				return ed25519.PublicKey(k.PublicKey), nil
+				return k, nil
 			}
 		}
 	}
-	return nil, fmt.Errorf("find signing key %q of %s in corridor %s directory version %d: %w", keyID, member, d.Corridor, d.Version, signing.ErrUnknownKey)
+	return Key{}, fmt.Errorf("find signing key %q of %s in corridor %s directory version %d: %w", keyID, member, d.Corridor, d.Version, signing.ErrUnknownKey)
 }
 
 func notFound(msg string) error {

@@ -2,8 +2,10 @@ package exchange
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +29,11 @@ type InboxMessage struct {
 	SentAt          time.Time           `json:"sent_at" validate:"required"`
 	ReceivedAt      time.Time           `json:"received_at"`              // zero: the time of insertion
 	Payload         []byte              `json:"payload" validate:"min=1"` // the opened plaintext
+	// EnvelopeSHA256 is the digest of the envelope as received (optional):
+	// the receipt of every copy names the first copy's.
+	EnvelopeSHA256 []byte `json:"envelope_sha256,omitempty" validate:"omitempty,len=32"`
+	// PayloadSHA256 is the payload's digest; InsertInbox computes it.
+	PayloadSHA256 []byte `json:"payload_sha256,omitempty"`
 
 	// Written by the case system; InsertInbox ignores them.
 	AppliedAt     *time.Time `json:"applied_at,omitempty"`
@@ -46,7 +53,8 @@ const maxApplyBackoff = time.Hour
 // data inside), and the listing does not even read the payload.
 const inboxMetaColumns = `message_id, corridor, message_type, case_ref, referral_id, sender_member,
 	sender_agency, recipient_agency, sent_at, received_at, applied_at, apply_attempts,
-	coalesce(apply_error, ''), CASE WHEN isfinite(next_apply_at) THEN next_apply_at END`
+	coalesce(apply_error, ''), CASE WHEN isfinite(next_apply_at) THEN next_apply_at END,
+	payload_sha256, envelope_sha256`
 
 const inboxColumns = inboxMetaColumns + `, payload`
 
@@ -63,7 +71,7 @@ func scanInboxMeta(row pgx.CollectableRow, extra ...any) (InboxMessage, error) {
 	var next *time.Time // NULL once the case system gave up on the message
 	dest := append([]any{&m.MessageID, &m.Corridor, &m.MessageType, &m.CaseRef, &m.ReferralID,
 		&m.SenderMember, &m.SenderAgency, &m.RecipientAgency, &m.SentAt, &m.ReceivedAt, &m.AppliedAt,
-		&m.ApplyAttempts, &m.ApplyError, &next}, extra...)
+		&m.ApplyAttempts, &m.ApplyError, &next, &m.PayloadSHA256, &m.EnvelopeSHA256}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return m, err
 	}
@@ -84,29 +92,68 @@ func collectInbox(rows pgx.Rows, err error) ([]InboxMessage, error) {
 	return pgx.CollectRows(rows, scanInbox)
 }
 
+// ErrConflictingDuplicate is wrapped by InsertInbox's error for a message
+// whose identity (sender member, message id) is already in the inbox with
+// another type, case reference or payload: not a copy of the stored
+// message but an attempt to pass off another under its identity.
+var ErrConflictingDuplicate = errors.New("conflicting duplicate")
+
+// MessageIDPrefix is what every message id member mints starts with
+// ("bf-" for BF): a member cannot send under another member's ids.
+func MessageIDPrefix(member corridor.MemberCode) string { return member.Domain() + "-" }
+
 // InsertInbox stores a received message and reports whether it was new. A
-// message id seen before, however long ago, is dropped and reported as not
-// inserted: the sender re-sends until it has a receipt, so duplicates are
-// normal. Either way the relay answers with a receipt once this returns.
+// message's identity is its sender member and message id, and the id must
+// start with the sender's prefix (MessageIDPrefix), or the message is
+// invalid (KindInvalid). A copy of a message seen before, however long ago,
+// is dropped and reported as not inserted: the sender re-sends until it has
+// a receipt, so duplicates are normal, and the relay answers them with a
+// receipt once this returns. A "copy" whose type, case reference or
+// payload digest differs from the stored message is refused with a
+// KindConflict error wrapping ErrConflictingDuplicate, and must not be
+// answered.
 func InsertInbox(ctx context.Context, db DB, m InboxMessage) (bool, error) {
 	if err := validate("inbox message", m); err != nil {
 		return false, err
 	}
+	if !strings.HasPrefix(m.MessageID, MessageIDPrefix(m.SenderMember)) {
+		return false, corridor.Invalid("message id of another member", corridor.FieldError{
+			Field: "message_id", Message: "must start with the sender's prefix " + MessageIDPrefix(m.SenderMember)})
+	}
+	digest := sha256.Sum256(m.Payload)
 	var receivedAt *time.Time
 	if !m.ReceivedAt.IsZero() {
 		receivedAt = &m.ReceivedAt
 	}
 	tag, err := db.Exec(ctx, `
 		INSERT INTO exchange_inbox (message_id, corridor, message_type, case_ref, referral_id,
-			sender_member, sender_agency, recipient_agency, sent_at, received_at, payload)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), $11)
-		ON CONFLICT (message_id) DO NOTHING`,
+			sender_member, sender_agency, recipient_agency, sent_at, received_at, payload,
+			payload_sha256, envelope_sha256)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), $11, $12, $13)
+		ON CONFLICT (sender_member, message_id) DO NOTHING`,
 		m.MessageID, m.Corridor, m.MessageType, m.CaseRef, m.ReferralID,
-		m.SenderMember, m.SenderAgency, m.RecipientAgency, m.SentAt, receivedAt, m.Payload)
+		m.SenderMember, m.SenderAgency, m.RecipientAgency, m.SentAt, receivedAt, m.Payload,
+		digest[:], m.EnvelopeSHA256)
 	if err != nil {
 		return false, fmt.Errorf("insert inbox message: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	if tag.RowsAffected() == 1 {
+		return true, nil
+	}
+	var same bool
+	err = db.QueryRow(ctx, `
+		SELECT message_type = $3 AND case_ref = $4 AND payload_sha256 = $5
+		FROM exchange_inbox WHERE sender_member = $1 AND message_id = $2`,
+		m.SenderMember, m.MessageID, m.MessageType, m.CaseRef, digest[:]).Scan(&same)
+	if err != nil {
+		return false, fmt.Errorf("compare inbox duplicate: %w", err)
+	}
+	if !same {
+		return false, &corridor.Error{Kind: corridor.KindConflict,
+			Message: "a message under this sender and id is already in the inbox with another type, case or payload",
+			Err:     ErrConflictingDuplicate}
+	}
+	return false, nil
 }
 
 // ClaimInbox returns up to limit messages due to be applied, in the order

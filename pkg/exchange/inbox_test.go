@@ -27,7 +27,7 @@ func TestInboxDropsDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	again := m
-	again.Payload = []byte("a different payload")
+	again.SentAt = m.SentAt.Add(time.Hour) // re-sealed for the re-send
 	inserted, err = InsertInbox(ctx, pool, again)
 	if err != nil || inserted {
 		t.Fatalf("second InsertInbox = %v, %v; want false", inserted, err)
@@ -45,6 +45,71 @@ func TestInboxDropsDuplicates(t *testing.T) {
 	}
 	if string(stored.Payload) != string(m.Payload) || stored.AppliedAt == nil {
 		t.Errorf("stored = %+v; want the first copy, applied", stored)
+	}
+}
+
+// TestInboxRefusesPreemption: a message id without its sender's prefix is
+// refused, and a "duplicate" whose type, case or payload differs from the
+// stored message is an attack, not a copy: refused, the stored row intact.
+func TestInboxRefusesPreemption(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := pg.NewPool(t, schema)
+	m := inboxMessage(time.Now())
+	if _, err := InsertInbox(ctx, pool, m); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		change func(*InboxMessage)
+		want   error // nil: a KindInvalid error
+	}{
+		{"id of another member", func(c *InboxMessage) { c.MessageID = corridor.NewID("ci-") }, nil},
+		{"id without prefix", func(c *InboxMessage) { c.MessageID = corridor.NewID("msg-") }, nil},
+		{"sender claims another's id", func(c *InboxMessage) { c.SenderMember, c.SenderAgency = "ML", "ml-agency" }, nil},
+		{"other payload", func(c *InboxMessage) { c.Payload = []byte("a different payload") }, ErrConflictingDuplicate},
+		{"other type", func(c *InboxMessage) { c.MessageType = TypeWithdrawal }, ErrConflictingDuplicate},
+		{"other case", func(c *InboxMessage) { c.CaseRef = corridor.NewID("case-") }, ErrConflictingDuplicate},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := m
+			tc.change(&c)
+			inserted, err := InsertInbox(ctx, pool, c)
+			switch {
+			case inserted:
+				t.Fatal("inserted")
+			case tc.want == nil && corridor.KindOf(err) != corridor.KindInvalid:
+				t.Fatalf("InsertInbox = %v, want an invalid error", err)
+			case tc.want != nil && (!errors.Is(err, tc.want) || corridor.KindOf(err) != corridor.KindConflict):
+				t.Fatalf("InsertInbox = %v, want a conflict wrapping %v", err, tc.want)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		stored, err := GetInbox(context.Background(), pool, m.MessageID)
+		if err != nil || string(stored.Payload) != string(m.Payload) || stored.CaseRef != m.CaseRef {
+			t.Errorf("stored = %+v, %v; want the first message intact", stored, err)
+		}
+	})
+}
+
+// TestInboxIdentityIsSenderAndID: the table keys messages by sender and
+// id, so even a row written around InsertInbox cannot block another
+// member's message with the same id.
+func TestInboxIdentityIsSenderAndID(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := pg.NewPool(t, schema)
+	for _, sender := range []string{"ML", "BF"} {
+		if _, err := pool.Exec(ctx, `
+			INSERT INTO exchange_inbox (message_id, corridor, message_type, case_ref, referral_id, sender_member,
+				sender_agency, recipient_agency, sent_at, payload, payload_sha256)
+			VALUES ('bf-1', 'bf-ci', 'decision', 'case-1', 'ref-1', $1, 'a', 'b', now(), '\x01', sha256('\x01'))`,
+			sender); err != nil {
+			t.Fatalf("insert from %s: %v", sender, err)
+		}
 	}
 }
 

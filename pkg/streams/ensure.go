@@ -19,8 +19,8 @@ const (
 	// loses what expired, silently (the source skips the gap), so it must
 	// exceed the longest outage to survive; alert on source lag well before.
 	MaxAge = 14 * 24 * time.Hour
-	// DedupeWindow is how long a Nats-Msg-Id is remembered, in OUTBOX and
-	// again in INBOX. It must not exceed MaxAge. The relay's inbox table
+	// DedupeWindow is how long OUTBOX remembers a Nats-Msg-Id (INBOX keeps
+	// the server's least, see InboxConfig). It must not exceed MaxAge. The relay's inbox table
 	// drops duplicates forever; this window only spares it most of them.
 	DedupeWindow = 24 * time.Hour
 )
@@ -97,7 +97,7 @@ func InboxConfig(member string, peers []string) (jetstream.StreamConfig, error) 
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      MaxAge,
-		Duplicates:  DedupeWindow,
+		Duplicates:  100 * time.Millisecond, // the server's least: a stream sourcing several peers must not deduplicate across them (one could make another's message vanish); the inbox table deduplicates, keyed by sender
 		Replicas:    1,
 		Sources:     sources,
 	}, nil
