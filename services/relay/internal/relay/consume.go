@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -191,6 +192,8 @@ func classify(err error, dir *directory.Directory, h envelope.Header) error {
 		reason = ReasonTooLarge
 	case errors.Is(err, envelope.ErrMalformed):
 		reason = ReasonMalformed
+	case errors.Is(err, envelope.ErrNotCanonical):
+		reason = ReasonNotCanonical
 	case errors.Is(err, envelope.ErrWrongRecipient):
 		reason = ReasonWrongRecipient
 	case errors.Is(err, envelope.ErrUnknownKey):
@@ -229,6 +232,20 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 	if h.Corridor != dir.Corridor {
 		return bad(ReasonRouteMismatch, "envelope %s is for corridor %s, this is %s", h.MessageID, h.Corridor, dir.Corridor)
 	}
+	// A member sends under its own ids only: no member can pre-empt
+	// another's message by sending first under its id.
+	if !strings.HasPrefix(h.MessageID, exchange.MessageIDPrefix(h.SenderMember)) {
+		return bad(ReasonForeignMessageID, "envelope %s from %s: message id without the prefix %s",
+			h.MessageID, h.SenderMember, exchange.MessageIDPrefix(h.SenderMember))
+	}
+	// A recording replayed after its window, or a message dated ahead,
+	// is refused; the inbox remembers every id for longer than the window.
+	if err := dir.CheckSentAt(h.SenderMember, h.SenderKeyID, h.SentAt, time.Now()); err != nil {
+		if errors.Is(err, directory.ErrOutsideWindow) {
+			return bad(ReasonOutsideWindow, "envelope %s: %w", h.MessageID, err)
+		}
+		return err
+	}
 	if _, err := dir.Agency(h.SenderMember, h.SenderAgency); err != nil {
 		return bad(ReasonUnknownAgency, "envelope %s: sender agency: %w", h.MessageID, err)
 	}
@@ -240,6 +257,7 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 		return bad(ReasonMalformed, "envelope %s: payload: %w", h.MessageID, err)
 	}
 
+	digest := sha256.Sum256(data)
 	in := exchange.InboxMessage{
 		MessageID:       h.MessageID,
 		Corridor:        h.Corridor,
@@ -251,9 +269,15 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 		RecipientAgency: h.RecipientAgency,
 		SentAt:          h.SentAt,
 		Payload:         plaintext,
+		EnvelopeSHA256:  digest[:],
 	}
 	inserted, err := exchange.InsertInbox(ctx, r.cfg.Pool, in)
 	if err != nil {
+		if errors.Is(err, exchange.ErrConflictingDuplicate) {
+			// Not a copy but another message under the same identity:
+			// answering it would tell the sender something was delivered.
+			return bad(ReasonConflictingDuplicate, "envelope %s: %w", h.MessageID, err)
+		}
 		if corridor.KindOf(err) == corridor.KindInvalid {
 			// Signed by a member, but not storable: a sender's bug.
 			return bad(ReasonMalformed, "envelope %s: %w", h.MessageID, err)
@@ -273,7 +297,12 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 		log.InfoContext(ctx, "duplicate message answered again", "message_id", h.MessageID)
 	}
 	// A receipt for every copy: the sender re-sends until one gets through.
-	if err := r.sendReceipt(ctx, dir, h, data, stored.ReceivedAt, meta.Sequence.Stream); err != nil {
+	// Every copy gets the same receipt: it names the first copy's envelope
+	// digest (the sender recorded the digest of every copy it sealed).
+	if len(stored.EnvelopeSHA256) == sha256.Size {
+		copy(digest[:], stored.EnvelopeSHA256)
+	}
+	if err := r.sendReceipt(ctx, dir, h, digest, stored.ReceivedAt, meta.Sequence.Stream); err != nil {
 		return err
 	}
 	if h.MessageType == envelope.TypeReferral {
@@ -329,12 +358,12 @@ func referralIDOf(messageType string, plaintext []byte) (string, error) {
 	return p.GetReferralId(), nil
 }
 
-// sendReceipt signs a receipt for the envelope data and publishes it to
-// the sender's slice of our OUTBOX. Its Nats-Msg-Id names the INBOX
+// sendReceipt signs a receipt for the envelope with the given digest and
+// publishes it to the sender's slice of our OUTBOX. Its Nats-Msg-Id names the INBOX
 // sequence: a redelivery of the same copy is deduplicated, while a re-sent
 // copy (a new sequence) is answered anew, in case the first receipt was
 // lost.
-func (r *Relay) sendReceipt(ctx context.Context, dir *directory.Directory, h envelope.Header, data []byte, receivedAt time.Time, seq uint64) error {
+func (r *Relay) sendReceipt(ctx context.Context, dir *directory.Directory, h envelope.Header, digest [sha256.Size]byte, receivedAt time.Time, seq uint64) error {
 	signer, err := r.signer(dir, time.Now())
 	if err != nil {
 		return err
@@ -345,7 +374,7 @@ func (r *Relay) sendReceipt(ctx context.Context, dir *directory.Directory, h env
 		ReceiverAgency: h.RecipientAgency,
 		SenderMember:   h.SenderMember,
 		ReceivedAt:     receivedAt,
-		EnvelopeSHA256: sha256.Sum256(data),
+		EnvelopeSHA256: digest,
 	}, signer)
 	if err != nil {
 		return fmt.Errorf("sign receipt: %w", err)

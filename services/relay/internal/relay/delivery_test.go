@@ -102,9 +102,10 @@ func TestDuplicateDelivery(t *testing.T) {
 }
 
 // TestResendUntilReceipt keeps BF's relay down while CI waits for a
-// receipt: CI re-sends under fresh Nats-Msg-Ids with growing waits, and once
-// BF's relay runs it stores the message once, the receipt stops the
-// re-sending.
+// receipt: CI re-sends with growing waits, under the message's one identity
+// (envelope message id and Nats-Msg-Id), so that the copies do not pile up
+// in OUTBOX while BF is away; once BF's relay runs it stores the message
+// once, and the receipt stops the re-sending.
 func TestResendUntilReceipt(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -116,24 +117,23 @@ func TestResendUntilReceipt(t *testing.T) {
 	m := newReferral(t).msg
 	enqueue(t, ciNode.pool, m)
 
-	// Until BF answers, copies pile up in BF's INBOX, unread.
-	var copies []*jetstream.RawStreamMsg
 	waitFor(t, "CI has sent the message three times", func() (bool, error) {
-		copies = copies[:0]
-		for _, msg := range w.streamMessages(t, "ci", "OUTBOX") {
-			if msg.Subject == "corr.ci.out.bf.referral" {
-				copies = append(copies, msg)
-			}
-		}
-		return len(copies) >= 3, nil
+		out, err := exchange.GetOutbox(t.Context(), ciNode.pool, m.MessageID)
+		return out.PublishAttempts >= 3, err
 	})
-	ids := map[string]bool{}
-	for _, c := range copies {
-		id := c.Header.Get(jetstream.MsgIDHeader)
-		if !strings.HasPrefix(id, "ci:"+m.MessageID) || ids[id] {
-			t.Errorf("copy %s has Nats-Msg-Id %q", describe(c), id)
+	var copies []*jetstream.RawStreamMsg
+	for _, msg := range w.streamMessages(t, "ci", "OUTBOX") {
+		if msg.Subject == "corr.ci.out.bf.referral" {
+			copies = append(copies, msg)
 		}
-		ids[id] = true
+	}
+	if len(copies) != 1 {
+		t.Errorf("CI's OUTBOX holds %d copies of the message, want 1: re-sends pile up", len(copies))
+	}
+	for _, c := range copies {
+		if id := c.Header.Get(jetstream.MsgIDHeader); id != "ci:"+m.MessageID {
+			t.Errorf("copy %s has Nats-Msg-Id %q, want the message's own", describe(c), id)
+		}
 	}
 	out, err := exchange.GetOutbox(t.Context(), ciNode.pool, m.MessageID)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -122,10 +121,14 @@ func (r *Relay) resendLoop(ctx context.Context) {
 }
 
 // ResendDue re-seals and re-publishes one batch of messages whose receipt
-// is overdue, and returns how many it claimed. Each sending gets its own
-// Nats-Msg-Id (<message id>-r<attempt>), or JetStream's dedupe window
-// would swallow it; the recipient's inbox drops the duplicate by message
-// id and answers with a receipt again.
+// is overdue, and returns how many it claimed. A re-send is the same
+// message: the same envelope message id, which the recipient's inbox
+// recognises and answers with the same receipt, and the same Nats-Msg-Id
+// as the first sending, so that while OUTBOX still holds a copy for the
+// peer to source (its dedupe window) the re-send adds none: a long outage
+// leaves at most one copy per window, not one per attempt. It is sealed
+// afresh (the recipient's current key, a sent_at inside the recipient's
+// window).
 func (r *Relay) ResendDue(ctx context.Context) (int, error) {
 	msgs, err := exchange.DueForResend(ctx, r.cfg.Pool, r.cfg.ResendAfter, r.cfg.ResendMax, r.cfg.BatchSize)
 	if err != nil {
@@ -134,7 +137,7 @@ func (r *Relay) ResendDue(ctx context.Context) (int, error) {
 	for _, m := range msgs {
 		log := r.logger.With("message_id", m.MessageID, "message_type", string(m.MessageType),
 			"recipient_member", string(m.RecipientMember), "attempt", m.PublishAttempts)
-		msgID, err := streams.MsgID(r.domain, m.MessageID+"-r"+strconv.Itoa(m.PublishAttempts))
+		msgID, err := streams.MsgID(r.domain, m.MessageID)
 		if err == nil {
 			err = r.send(ctx, m, msgID)
 		}

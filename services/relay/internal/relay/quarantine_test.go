@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -65,10 +66,22 @@ func (s sealer) signingKey(f *keyfile.File) envelope.SigningKey {
 // seal seals a valid referral payload under h.
 func (s sealer) seal(h envelope.Header, to envelope.EncryptionKey, signer envelope.SigningKey) []byte {
 	s.t.Helper()
+	return s.sealPayload(h, s.payload(), to, signer)
+}
+
+// payload returns a new valid referral payload.
+func (s sealer) payload() []byte {
+	s.t.Helper()
 	payload, err := proto.Marshal(&corridorv1.Referral{ReferralId: corridor.NewID("ref-"), BaseStatus: "draft"})
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return payload
+}
+
+// sealPayload seals payload under h.
+func (s sealer) sealPayload(h envelope.Header, payload []byte, to envelope.EncryptionKey, signer envelope.SigningKey) []byte {
+	s.t.Helper()
 	data, err := envelope.Seal(h, payload, to, signer)
 	if err != nil {
 		s.t.Fatal(err)
@@ -270,6 +283,56 @@ func TestQuarantine(t *testing.T) {
 			},
 		},
 		{
+			name: "message id of another member", msgType: "referral", reason: relay.ReasonForeignMessageID,
+			build: func() message {
+				h := s.header()
+				h.MessageID = corridor.NewID("bf-")
+				return message{s.valid(h), h.MessageID}
+			},
+		},
+		{
+			name: "replayed after the window", msgType: "referral", reason: relay.ReasonOutsideWindow,
+			build: func() message {
+				h := s.header()
+				h.SentAt = now.Add(-31 * 24 * time.Hour)
+				return message{s.valid(h), h.MessageID}
+			},
+		},
+		{
+			name: "sent_at in the future", msgType: "referral", reason: relay.ReasonOutsideWindow,
+			build: func() message {
+				h := s.header()
+				h.SentAt = now.Add(10 * time.Minute)
+				return message{s.valid(h), h.MessageID}
+			},
+		},
+		{
+			name: "sent_at before the signing key was valid", msgType: "referral", reason: relay.ReasonOutsideWindow,
+			build: func() message {
+				h := s.header()
+				h.SentAt = now.Add(-2 * time.Hour) // CI's key is valid from an hour ago
+				return message{s.valid(h), h.MessageID}
+			},
+		},
+		{
+			name: "not canonically encoded", msgType: "referral", reason: relay.ReasonNotCanonical,
+			build: func() message {
+				h := s.header()
+				data := s.valid(h)
+				// The message id once more at the end: the same envelope,
+				// other bytes.
+				return message{protowire.AppendString(protowire.AppendTag(data, 1, protowire.BytesType), h.MessageID), h.MessageID}
+			},
+		},
+		{
+			name: "receipt not canonically encoded", toCI: true, msgType: "receipt", reason: relay.ReasonNotCanonical,
+			build: func() message {
+				id := corridor.NewID("ci-")
+				data := s.receipt(id, s.signingKey(w.keys[bf]))
+				return message{protowire.AppendString(protowire.AppendTag(data, 1, protowire.BytesType), id), id}
+			},
+		},
+		{
 			name: "receipt that is garbage", toCI: true, msgType: "receipt", reason: relay.ReasonMalformed,
 			build: func() message { return message{[]byte("\xff\xff not a receipt"), ""} },
 		},
@@ -412,4 +475,58 @@ func quarantinedMetric(t *testing.T, n *node, reason relay.Reason) float64 {
 	}
 	t.Fatalf("no relay_quarantined_total{reason=%q}", reason)
 	return 0
+}
+
+// TestDuplicates: a true copy of a stored message (sealed again, so other
+// bytes) is answered with the very receipt the first copy got; a "copy"
+// whose payload differs is pre-emption or tampering: quarantined, and never
+// answered.
+func TestDuplicates(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	bfNode := w.startRelay(t, bf, nil)
+	s := sealer{t: t, w: w, now: time.Now()}
+	ciJS := w.nats.Members["ci"].JetStream(t, natsconf.UserOperator)
+	receipts := func(messageID string) [][]byte {
+		var out [][]byte
+		for _, msg := range w.streamMessages(t, "bf", "OUTBOX") {
+			var rc corridorv1.Receipt
+			if msg.Subject == "corr.bf.out.ci.receipt" && proto.Unmarshal(msg.Data, &rc) == nil && rc.GetMessageId() == messageID {
+				out = append(out, msg.Data)
+			}
+		}
+		return out
+	}
+
+	h := s.header()
+	payload := s.payload()
+	first := s.sealPayload(h, payload, s.encryptionKey(bf), s.signingKey(w.keys[ci]))
+	publish(t, ciJS, "corr.ci.out.bf.referral", first)
+	waitFor(t, "the first copy is answered", func() (bool, error) { return len(receipts(h.MessageID)) == 1, nil })
+
+	h.SentAt = h.SentAt.Add(time.Minute) // a re-send is sealed afresh
+	again := s.sealPayload(h, payload, s.encryptionKey(bf), s.signingKey(w.keys[ci]))
+	if bytes.Equal(again, first) {
+		t.Fatal("the re-sealed copy has the same bytes: the test proves nothing")
+	}
+	publish(t, ciJS, "corr.ci.out.bf.referral", again)
+	waitFor(t, "the re-sent copy is answered", func() (bool, error) { return len(receipts(h.MessageID)) == 2, nil })
+	if rs := receipts(h.MessageID); !bytes.Equal(rs[0], rs[1]) {
+		t.Error("the re-sent copy got another receipt than the first")
+	}
+
+	_, before := newestQuarantined(t, bfNode.pool)
+	publish(t, ciJS, "corr.ci.out.bf.referral", s.valid(h)) // same sender and id, other payload
+	q := waitQuarantined(t, bfNode.pool, before)
+	if q.Reason != relay.ReasonConflictingDuplicate || q.MessageID != h.MessageID {
+		t.Errorf("quarantined %s %q (%s), want conflicting_duplicate %q", q.Reason, q.MessageID, q.Error, h.MessageID)
+	}
+	waitFor(t, "BF has handled every message", func() (bool, error) { return w.consumerCaughtUp(t, "bf"), nil })
+	if n := len(receipts(h.MessageID)); n != 2 {
+		t.Errorf("BF sent %d receipts for the message, want 2: the conflicting copy was answered", n)
+	}
+	stored := inboxRow(t, bfNode.pool, h.MessageID)
+	if stored == nil || !bytes.Equal(stored.Payload, payload) {
+		t.Errorf("stored message = %+v, want the first payload", stored)
+	}
 }

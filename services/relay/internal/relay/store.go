@@ -55,6 +55,17 @@ const (
 	ReasonUnknownMessage  Reason = "unknown_message"  // a receipt for a message we never sent
 	ReasonReceiptMismatch Reason = "receipt_mismatch" // a receipt for bytes we never sent
 	ReasonGaveUp          Reason = "gave_up"          // failed on every delivery attempt
+	// ReasonNotCanonical: parses, but its bytes are not the canonical
+	// encoding (one message must have one byte string, and one digest).
+	ReasonNotCanonical Reason = "not_canonical"
+	// ReasonForeignMessageID: the message id lacks the sender's prefix.
+	ReasonForeignMessageID Reason = "foreign_message_id"
+	// ReasonConflictingDuplicate: the sender's message id is already in the
+	// inbox with another type, case or payload: never receipted.
+	ReasonConflictingDuplicate Reason = "conflicting_duplicate"
+	// ReasonOutsideWindow: sent_at is too old, in the future, or outside
+	// the signing key's validity (a replay).
+	ReasonOutsideWindow Reason = "outside_window"
 )
 
 // Reasons returns every reason, for metrics that start at zero.
@@ -63,6 +74,7 @@ func Reasons() []Reason {
 		ReasonWrongRecipient, ReasonUnknownKey, ReasonBadSignature, ReasonHeaderAltered,
 		ReasonMalformed, ReasonTooLarge, ReasonUnknownSender, ReasonUnknownAgency,
 		ReasonRouteMismatch, ReasonUnknownMessage, ReasonReceiptMismatch, ReasonGaveUp,
+		ReasonNotCanonical, ReasonForeignMessageID, ReasonConflictingDuplicate, ReasonOutsideWindow,
 	}
 }
 
