@@ -47,7 +47,7 @@ type Directory struct {
 	// sent_at. Absent or zero fields take the defaults, so directories
 	// written before it existed stay valid.
 	Exchange ExchangeSettings `json:"exchange,omitzero"`
-	Members    []Member   `json:"members" validate:"min=2,dive"`
+	Members  []Member         `json:"members" validate:"min=2,dive"`
 }
 
 // TimeLimits are the delays the corridor's members agreed on; the
@@ -117,7 +117,9 @@ func (s ExchangeSettings) ClockSkew() time.Duration {
 
 // KeyGrace returns how long after its signing key's not_after a message may
 // claim to have been sent.
-func (s ExchangeSettings) KeyGrace() time.Duration { return orDefault(hours(s.KeyGraceHours), DefaultKeyGrace) }
+func (s ExchangeSettings) KeyGrace() time.Duration {
+	return orDefault(hours(s.KeyGraceHours), DefaultKeyGrace)
+}
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
