@@ -26,9 +26,9 @@ func appendTime(dst []byte, t time.Time) []byte {
 
 // canonicalHeader is the AEAD additional data of an envelope, and its
 // SHA-256 is the HPKE info: the label and every header field in field-number
-// order.
+// order (referral_id, field 15, last).
 func canonicalHeader(h Header) []byte {
-	b := make([]byte, 0, 4+len(headerLabel)+11*(4+MaxFieldSize))
+	b := make([]byte, 0, 4+len(headerLabel)+12*(4+MaxFieldSize))
 	b = appendLP(b, headerLabel)
 	b = appendLP(b, h.MessageID)
 	b = appendLP(b, h.Corridor)
@@ -41,6 +41,7 @@ func canonicalHeader(h Header) []byte {
 	b = appendTime(b, h.SentAt)
 	b = appendLP(b, h.SenderKeyID)
 	b = appendLP(b, h.RecipientKeyID)
+	b = appendLP(b, h.ReferralID)
 	return b
 }
 

@@ -22,7 +22,7 @@ const (
 	// MaxEnvelopeSize is the largest envelope Open accepts, in bytes.
 	MaxEnvelopeSize = 1<<20 - 64<<10
 	// MaxPlaintextSize is the largest payload Seal accepts. It leaves 4 KiB
-	// for the header (at most 10 fields of 128 bytes), the encapsulated key,
+	// for the header (at most 11 fields of 128 bytes), the encapsulated key,
 	// the AEAD tag, the signature and protobuf tags, so every envelope Seal
 	// makes fits in MaxEnvelopeSize.
 	MaxPlaintextSize = MaxEnvelopeSize - 4<<10
@@ -113,6 +113,9 @@ type Header struct {
 	RecipientAgency string
 	MessageType     string
 	CaseRef         string
+	// ReferralID is the referral the message concerns (field 15): the
+	// receiver files the message without reading the payload.
+	ReferralID string
 	// SentAt travels as microseconds since the Unix epoch; Seal truncates
 	// it and Open returns it in UTC.
 	SentAt         time.Time

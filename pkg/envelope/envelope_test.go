@@ -43,7 +43,7 @@ func checkErr(t *testing.T, err, want error) {
 func maxHeader() envelope.Header {
 	long := strings.Repeat("x", envelope.MaxFieldSize)
 	h := header()
-	h.MessageID, h.Corridor, h.SenderAgency, h.RecipientAgency, h.CaseRef = long, long, long, long, long
+	h.MessageID, h.Corridor, h.SenderAgency, h.RecipientAgency, h.CaseRef, h.ReferralID = long, long, long, long, long, long
 	h.SenderMember, h.RecipientMember = "CIXXXXXX", "BFXXXXXX"
 	h.MessageType = envelope.TypeHandoverConfirmation
 	return h
@@ -314,6 +314,7 @@ func TestHeaderFieldAltered(t *testing.T) {
 		{"recipient_agency", func(e *corridorv1.Envelope) { e.RecipientAgency = "bf-other" }, envelope.ErrHeaderAltered},
 		{"message_type", func(e *corridorv1.Envelope) { e.MessageType = envelope.TypeWithdrawal }, envelope.ErrHeaderAltered},
 		{"case_ref", func(e *corridorv1.Envelope) { e.CaseRef = "case-another" }, envelope.ErrHeaderAltered},
+		{"referral_id", func(e *corridorv1.Envelope) { e.ReferralId = "ref-another" }, envelope.ErrHeaderAltered},
 		{"sent_at", func(e *corridorv1.Envelope) { e.SentAt++ }, envelope.ErrHeaderAltered},
 		{"sender_key_id unknown", func(e *corridorv1.Envelope) { e.SenderKeyId = "ci-sig-9" }, envelope.ErrUnknownKey},
 		{"sender_key_id another of the sender's", func(e *corridorv1.Envelope) { e.SenderKeyId = w.ciSignOld.ID }, envelope.ErrBadSignature},
@@ -471,7 +472,7 @@ func TestCanonicalHeaderBound(t *testing.T) {
 	h := maxHeader()
 	h.SenderKeyID = strings.Repeat("s", envelope.MaxFieldSize)
 	h.RecipientKeyID = strings.Repeat("r", envelope.MaxFieldSize)
-	if n := len(envelope.CanonicalHeader(h)); n != 1003 {
-		t.Errorf("largest canonical header is %d bytes, docs/protocol says 1,003", n)
+	if n := len(envelope.CanonicalHeader(h)); n != 1135 {
+		t.Errorf("largest canonical header is %d bytes, docs/protocol says 1,135", n)
 	}
 }

@@ -62,6 +62,7 @@ func (h Header) validate() error {
 		add("message_type", "is not a known message type")
 	}
 	add("case_ref", identifierProblem(h.CaseRef))
+	add("referral_id", identifierProblem(h.ReferralID))
 	if h.SentAt.UnixMicro() <= 0 {
 		add("sent_at", "must be after 1970-01-01T00:00:00Z")
 	}

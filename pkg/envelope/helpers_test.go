@@ -80,6 +80,7 @@ func header() envelope.Header {
 		RecipientAgency: "bf-dpe-kadiogo",
 		MessageType:     envelope.TypeReferral,
 		CaseRef:         "case-0123456789abcdefghjkmnpqrs",
+		ReferralID:      "ref-0123456789abcdefghjkmnpqrs",
 		SentAt:          time.Date(2026, 3, 14, 9, 26, 53, 589793238, time.UTC),
 	}
 }

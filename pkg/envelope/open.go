@@ -126,6 +126,7 @@ func decode(data []byte) (*corridorv1.Envelope, Header, error) {
 		RecipientAgency: env.GetRecipientAgency(),
 		MessageType:     env.GetMessageType(),
 		CaseRef:         env.GetCaseRef(),
+		ReferralID:      env.GetReferralId(),
 		SentAt:          fromMicros(env.GetSentAt()),
 		SenderKeyID:     env.GetSenderKeyId(),
 		RecipientKeyID:  env.GetRecipientKeyId(),

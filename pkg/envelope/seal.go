@@ -53,6 +53,7 @@ func Seal(h Header, plaintext []byte, to EncryptionKey, signer SigningKey) ([]by
 		RecipientAgency: h.RecipientAgency,
 		MessageType:     h.MessageType,
 		CaseRef:         h.CaseRef,
+		ReferralId:      h.ReferralID,
 		SentAt:          h.SentAt.UnixMicro(),
 		SenderKeyId:     h.SenderKeyID,
 		RecipientKeyId:  h.RecipientKeyID,

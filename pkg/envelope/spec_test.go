@@ -40,6 +40,7 @@ func TestVectorsFollowTheSpec(t *testing.T) {
 		h = binary.BigEndian.AppendUint64(h, uint64(env.SentAt))
 		h = lp(h, []byte(env.SenderKeyId))
 		h = lp(h, []byte(env.RecipientKeyId))
+		h = lp(h, []byte(env.ReferralId))
 		if !bytes.Equal(h, unhex(t, vv.CanonicalHeader)) {
 			t.Errorf("%s: canonical header differs from the document's", vv.Name)
 		}

@@ -38,6 +38,7 @@ var vectorDir = filepath.Join("..", "..", "docs", "protocol", "vectors")
 var errorNames = map[string]error{
 	"too_large":       envelope.ErrTooLarge,
 	"malformed":       envelope.ErrMalformed,
+	"not_canonical":   envelope.ErrNotCanonical,
 	"wrong_recipient": envelope.ErrWrongRecipient,
 	"unknown_key":     envelope.ErrUnknownKey,
 	"bad_signature":   envelope.ErrBadSignature,
@@ -82,6 +83,7 @@ type vectorHeader struct {
 	RecipientAgency string              `json:"recipient_agency"`
 	MessageType     string              `json:"message_type"`
 	CaseRef         string              `json:"case_ref"`
+	ReferralID      string              `json:"referral_id"`
 	SentAt          int64               `json:"sent_at"`
 	SenderKeyID     string              `json:"sender_key_id"`
 	RecipientKeyID  string              `json:"recipient_key_id"`
@@ -217,7 +219,7 @@ func (vh vectorHeader) header() envelope.Header {
 		MessageID: vh.MessageID, Corridor: vh.Corridor,
 		SenderMember: vh.SenderMember, SenderAgency: vh.SenderAgency,
 		RecipientMember: vh.RecipientMember, RecipientAgency: vh.RecipientAgency,
-		MessageType: vh.MessageType, CaseRef: vh.CaseRef, SentAt: time.UnixMicro(vh.SentAt).UTC(),
+		MessageType: vh.MessageType, CaseRef: vh.CaseRef, ReferralID: vh.ReferralID, SentAt: time.UnixMicro(vh.SentAt).UTC(),
 		SenderKeyID: vh.SenderKeyID, RecipientKeyID: vh.RecipientKeyID,
 	}
 }
@@ -363,7 +365,7 @@ func writeVectors(t *testing.T) {
 	h := envelope.Header{
 		MessageID: "msg-4f8t3k2m9q7r1v6w0x5y8z2a3b", Corridor: "ci-bf",
 		SenderMember: "CI", SenderAgency: "ci-dgtlpe", RecipientMember: "BF", RecipientAgency: "bf-dpe-kadiogo",
-		MessageType: envelope.TypeReferral, CaseRef: "case-7d3f9k1m2n4p6q8r0s5t7v9w1x",
+		MessageType: envelope.TypeReferral, CaseRef: "case-7d3f9k1m2n4p6q8r0s5t7v9w1x", ReferralID: "ref-1a3c5e7g9j1l3n5q7s9u1w3y5z",
 		SentAt: time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC),
 	}
 	referral := vectorReferral(h)
@@ -398,7 +400,7 @@ func writeVectors(t *testing.T) {
 		return vectorHeader{
 			MessageID: h.MessageID, Corridor: h.Corridor, SenderMember: h.SenderMember, SenderAgency: h.SenderAgency,
 			RecipientMember: h.RecipientMember, RecipientAgency: h.RecipientAgency, MessageType: h.MessageType,
-			CaseRef: h.CaseRef, SentAt: h.SentAt.UnixMicro(), SenderKeyID: h.SenderKeyID, RecipientKeyID: h.RecipientKeyID,
+			CaseRef: h.CaseRef, ReferralID: h.ReferralID, SentAt: h.SentAt.UnixMicro(), SenderKeyID: h.SenderKeyID, RecipientKeyID: h.RecipientKeyID,
 		}
 	}
 	validOf := func(name, typ string, data, pt []byte) validVector {
@@ -443,6 +445,7 @@ func writeVectors(t *testing.T) {
 			{Name: "unknown field", Description: "field 99 appended", Envelope: enc64(protowire.AppendBytes(protowire.AppendTag(bytes.Clone(valid), 99, protowire.BytesType), []byte("x"))), Error: "malformed"},
 			{Name: "enc too short", Description: "enc of 1119 bytes", Envelope: alter(func(e *corridorv1.Envelope) { e.Enc = e.Enc[:1119] }), Error: "malformed"},
 			{Name: "header field invalid", Description: "message_type not a known type", Envelope: alter(func(e *corridorv1.Envelope) { e.MessageType = "gossip" }), Error: "malformed"},
+			{Name: "not canonical", Description: "field 1 (message_id) repeated at the end: the same envelope in other bytes", Envelope: enc64(protowire.AppendString(protowire.AppendTag(bytes.Clone(valid), 1, protowire.BytesType), h.MessageID)), Error: "not_canonical"},
 			{Name: "wrong recipient", Description: "sealed to ML's key for member ML", Envelope: sealWith(toMali, mlEnc, ciSign), Error: "wrong_recipient"},
 			{Name: "recipient key not held", Description: "sealed to a retired BF key the opener no longer holds", Envelope: sealWith(h, bfEncRetired, ciSign), Error: "unknown_key"},
 			{Name: "sender key unknown", Description: "signed with a CI key id the directory does not list", Envelope: sealWith(h, bfEnc, stranger), Error: "unknown_key"},
@@ -450,6 +453,7 @@ func writeVectors(t *testing.T) {
 			{Name: "ciphertext altered", Description: "first ciphertext byte flipped", Envelope: alter(func(e *corridorv1.Envelope) { e.Ciphertext[0] ^= 1 }), Error: "bad_signature"},
 			{Name: "signature altered", Description: "last signature byte flipped", Envelope: alter(func(e *corridorv1.Envelope) { e.Signature[63] ^= 1 }), Error: "bad_signature"},
 			{Name: "case_ref altered", Description: "case_ref replaced", Envelope: alter(func(e *corridorv1.Envelope) { e.CaseRef = "case-0000000000000000000000000" }), Error: "header_altered"},
+			{Name: "referral_id altered", Description: "referral_id replaced", Envelope: alter(func(e *corridorv1.Envelope) { e.ReferralId = "ref-0000000000000000000000000" }), Error: "header_altered"},
 			{Name: "sent_at altered", Description: "sent_at plus one microsecond", Envelope: alter(func(e *corridorv1.Envelope) { e.SentAt++ }), Error: "header_altered"},
 			{Name: "message_type altered", Description: "message_type changed to withdrawal", Envelope: alter(func(e *corridorv1.Envelope) { e.MessageType = envelope.TypeWithdrawal }), Error: "header_altered"},
 			{Name: "recipient_key_id altered", Description: "recipient_key_id switched to the opener's other key", Envelope: alter(func(e *corridorv1.Envelope) { e.RecipientKeyId = bfDecOld.ID }), Error: "header_altered"},

@@ -286,7 +286,7 @@ func TestSealOpenThroughDirectory(t *testing.T) {
 	h := envelope.Header{
 		MessageID: corridor.NewID("msg-"), Corridor: d.Corridor, SenderMember: "CI", SenderAgency: "ci-agency",
 		RecipientMember: "BF", RecipientAgency: "bf-agency", MessageType: envelope.TypeReferral,
-		CaseRef: corridor.NewID("case-"), SentAt: now,
+		CaseRef: corridor.NewID("case-"), ReferralID: corridor.NewID("ref-"), SentAt: now,
 	}
 	data, err := envelope.Seal(h, []byte("referral"), envelope.EncryptionKey{ID: to.ID, Public: to.PublicKey}, signer)
 	if err != nil {

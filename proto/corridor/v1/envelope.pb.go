@@ -69,7 +69,11 @@ type Envelope struct {
 	// HPKE ciphertext of the payload, including the 16-byte AEAD tag.
 	Ciphertext []byte `protobuf:"bytes,13,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`
 	// Ed25519 signature (64 bytes) by the sender's signing key.
-	Signature     []byte `protobuf:"bytes,14,opt,name=signature,proto3" json:"signature,omitempty"`
+	Signature []byte `protobuf:"bytes,14,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The referral the message concerns (random, the same in both countries):
+	// the receiving relay files the message under it without reading the
+	// payload. A header field, bound like the others.
+	ReferralId    string `protobuf:"bytes,15,opt,name=referral_id,json=referralId,proto3" json:"referral_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -202,6 +206,13 @@ func (x *Envelope) GetSignature() []byte {
 	return nil
 }
 
+func (x *Envelope) GetReferralId() string {
+	if x != nil {
+		return x.ReferralId
+	}
+	return ""
+}
+
 // Receipt proves delivery: the recipient's relay signs it after the envelope
 // is committed to its database. It carries no personal data and is not
 // encrypted.
@@ -317,7 +328,7 @@ var File_corridor_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_corridor_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"\x1acorridor/v1/envelope.proto\x12\vcorridor.v1\"\xda\x03\n" +
+	"\x1acorridor/v1/envelope.proto\x12\vcorridor.v1\"\xfb\x03\n" +
 	"\bEnvelope\x12\x1d\n" +
 	"\n" +
 	"message_id\x18\x01 \x01(\tR\tmessageId\x12\x1a\n" +
@@ -336,7 +347,9 @@ const file_corridor_v1_envelope_proto_rawDesc = "" +
 	"\n" +
 	"ciphertext\x18\r \x01(\fR\n" +
 	"ciphertext\x12\x1c\n" +
-	"\tsignature\x18\x0e \x01(\fR\tsignature\"\x9e\x02\n" +
+	"\tsignature\x18\x0e \x01(\fR\tsignature\x12\x1f\n" +
+	"\vreferral_id\x18\x0f \x01(\tR\n" +
+	"referralId\"\x9e\x02\n" +
 	"\aReceipt\x12\x1d\n" +
 	"\n" +
 	"message_id\x18\x01 \x01(\tR\tmessageId\x12'\n" +

@@ -252,10 +252,6 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 	if _, err := dir.Agency(r.me, h.RecipientAgency); err != nil {
 		return bad(ReasonUnknownAgency, "envelope %s: recipient agency: %w", h.MessageID, err)
 	}
-	referralID, err := referralIDOf(h.MessageType, plaintext)
-	if err != nil {
-		return bad(ReasonMalformed, "envelope %s: payload: %w", h.MessageID, err)
-	}
 
 	digest := sha256.Sum256(data)
 	in := exchange.InboxMessage{
@@ -263,7 +259,7 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 		Corridor:        h.Corridor,
 		MessageType:     exchange.MessageType(h.MessageType),
 		CaseRef:         h.CaseRef,
-		ReferralID:      referralID,
+		ReferralID:      h.ReferralID, // from the signed header: the relay never reads the payload
 		SenderMember:    h.SenderMember,
 		SenderAgency:    h.SenderAgency,
 		RecipientAgency: h.RecipientAgency,
@@ -313,49 +309,6 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 		}
 	}
 	return nil
-}
-
-// referralPayload is what every case message has: the referral it moves.
-type referralPayload interface {
-	proto.Message
-	GetReferralId() string
-}
-
-// referralIDOf parses the plaintext as the corridor.v1 message its type
-// names and returns its referral id. The relay reads nothing else in it.
-func referralIDOf(messageType string, plaintext []byte) (string, error) {
-	var p referralPayload
-	switch messageType {
-	case envelope.TypeReferral:
-		p = &corridorv1.Referral{}
-	case envelope.TypeDecision:
-		p = &corridorv1.Decision{}
-	case envelope.TypeWithdrawal:
-		p = &corridorv1.Withdrawal{}
-	case envelope.TypeInfoRequest:
-		p = &corridorv1.InformationRequest{}
-	case envelope.TypeInfoResponse:
-		p = &corridorv1.InformationResponse{}
-	case envelope.TypeHandoverPlan:
-		p = &corridorv1.HandoverPlan{}
-	case envelope.TypeHandoverConfirmation:
-		p = &corridorv1.HandoverConfirmation{}
-	case envelope.TypeServiceUpdate:
-		p = &corridorv1.ServiceUpdate{}
-	case envelope.TypeFollowUp:
-		p = &corridorv1.FollowUp{}
-	case envelope.TypeClosure:
-		p = &corridorv1.Closure{}
-	default:
-		return "", fmt.Errorf("unknown message type %q", messageType)
-	}
-	if err := proto.Unmarshal(plaintext, p); err != nil {
-		return "", fmt.Errorf("parse %s: %w", messageType, err)
-	}
-	if p.GetReferralId() == "" {
-		return "", fmt.Errorf("%s has no referral id", messageType)
-	}
-	return p.GetReferralId(), nil
 }
 
 // sendReceipt signs a receipt for the envelope with the given digest and

@@ -194,6 +194,7 @@ func (r *Relay) seal(dir *directory.Directory, m exchange.OutboxMessage, now tim
 		RecipientAgency: m.RecipientAgency,
 		MessageType:     string(m.MessageType),
 		CaseRef:         m.CaseRef,
+		ReferralID:      m.ReferralID,
 		SentAt:          now,
 	}
 	data, err := envelope.Seal(h, m.Payload, envelope.EncryptionKey{ID: encKey.ID, Public: encKey.PublicKey}, signer)

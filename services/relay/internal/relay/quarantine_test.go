@@ -41,6 +41,7 @@ func (s sealer) header() envelope.Header {
 		RecipientAgency: "BF-DPE",
 		MessageType:     envelope.TypeReferral,
 		CaseRef:         corridor.NewID("case-"),
+		ReferralID:      corridor.NewID("ref-"),
 		SentAt:          s.now,
 	}
 }
