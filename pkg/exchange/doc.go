@@ -16,8 +16,11 @@
 // ReadStats counts what is in flight: nothing else reads these tables.
 //
 // exchange_inbox holds messages received. The relay inserts each verified,
-// opened message (InsertInbox); a message id seen before is dropped, however
-// long ago, and the relay answers it with a receipt all the same. The case
+// opened message (InsertInbox). A message's identity is (sender member,
+// message id), and the id must carry the sender's prefix; a copy of a
+// message seen before is dropped, however long ago, and the relay answers
+// it with the same receipt; a "copy" with another type, case or payload
+// digest is refused (ErrConflictingDuplicate) and never answered. The case
 // system claims unapplied rows (ClaimInbox), applies them, and marks each
 // applied or failed; failed messages stay visible (ListFailedInbox) and are
 // retried with a growing delay.
