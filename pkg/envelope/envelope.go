@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/corridor-org/corridor/pkg/canonical"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/signing"
 )
@@ -99,7 +100,7 @@ var (
 	// number order, each once, no zero values, minimal varints). Two byte
 	// strings for one message would give one message two digests, so only
 	// the canonical one is accepted. Checked after ErrMalformed.
-	ErrNotCanonical = errors.New("not canonically encoded")
+	ErrNotCanonical = canonical.ErrNotCanonical
 )
 
 // Header is an envelope's clear-text header. None of its fields may carry

@@ -1,7 +1,6 @@
 package envelope
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"errors"
@@ -10,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/corridor-org/corridor/pkg/canonical"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/signing"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
@@ -38,7 +38,7 @@ func (o *Opener) Open(data []byte) (Header, []byte, error) {
 	if err != nil {
 		return Header{}, nil, fmt.Errorf("open envelope: %w", err)
 	}
-	if err := checkCanonical(data, env); err != nil {
+	if err := canonical.Check(data, env); err != nil {
 		return Header{}, nil, fmt.Errorf("open envelope %s: %w", h.MessageID, err)
 	}
 	if h.RecipientMember != o.Self {
@@ -148,22 +148,6 @@ func decode(data []byte) (*corridorv1.Envelope, Header, error) {
 		return nil, Header{}, fmt.Errorf("envelope %s: %s: %w", h.MessageID, strings.Join(problems, "; "), ErrMalformed)
 	}
 	return &env, h, nil
-}
-
-// checkCanonical fails with ErrNotCanonical unless data is exactly the
-// deterministic encoding of m, which was parsed from it: what Seal and
-// SignReceipt produce. Fields out of order, repeated, zero values written
-// out or padded varints would give one message several byte strings, and so
-// several digests.
-func checkCanonical(data []byte, m proto.Message) error {
-	canonical, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("re-encode: %w", errors.Join(ErrMalformed, err))
-	}
-	if !bytes.Equal(canonical, data) {
-		return fmt.Errorf("%d bytes differ from the %d-byte canonical encoding: %w", len(data), len(canonical), ErrNotCanonical)
-	}
-	return nil
 }
 
 // aeadTagSize is ChaCha20-Poly1305's tag size: the ciphertext of an empty

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/corridor-org/corridor/pkg/canonical"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/signing"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
@@ -95,7 +96,7 @@ func OpenReceipt(data []byte, peers PublicKeys) (Receipt, error) {
 	if len(pr.GetSignature()) != ed25519.SignatureSize {
 		return Receipt{}, fmt.Errorf("open receipt for %s: signature is %d bytes: %w", r.MessageID, len(pr.GetSignature()), ErrMalformed)
 	}
-	if err := checkCanonical(data, &pr); err != nil {
+	if err := canonical.Check(data, &pr); err != nil {
 		return Receipt{}, fmt.Errorf("open receipt for %s: %w", r.MessageID, err)
 	}
 	if peers == nil {

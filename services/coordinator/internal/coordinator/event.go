@@ -11,6 +11,7 @@ import (
 	"github.com/go-playground/validator/v10"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/corridor-org/corridor/pkg/canonical"
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
@@ -173,6 +174,10 @@ func (v *verifier) Verify(dir *directory.Directory, from string, data []byte) (E
 	if len(signed.ProtoReflect().GetUnknown()) > 0 {
 		return reject(ReasonMalformed, "", "", "signed event has fields this version does not know")
 	}
+	// One event, one byte string: what a relay signs and sends is canonical.
+	if err := canonical.Check(data, &signed); err != nil {
+		return reject(ReasonMalformed, "", "", "signed event: %v", err)
+	}
 	member := corridor.MemberCode(signed.GetMember())
 	if !corridor.IsCode(string(member)) {
 		return reject(ReasonMalformed, "", "", "signed event has no valid member")
@@ -199,6 +204,9 @@ func (v *verifier) Verify(dir *directory.Directory, from string, data []byte) (E
 	}
 	if len(pe.ProtoReflect().GetUnknown()) > 0 {
 		return reject(ReasonMalformed, string(member), "", "event of %s has fields this version does not know", member)
+	}
+	if err := canonical.Check(signed.GetEvent(), &pe); err != nil {
+		return reject(ReasonMalformed, string(member), "", "event of %s: %v", member, err)
 	}
 	eventID := ""
 	if corridor.IsCode(pe.GetEventId()) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -173,6 +174,21 @@ func TestIngest(t *testing.T) {
 			})
 		}, coordinator.ReasonMalformed},
 		{"too large", "ci", func() []byte { return make([]byte, coordinator.MaxEventSize+1) }, coordinator.ReasonTooLarge},
+		{"signed event not canonical", "ci", func() []byte {
+			// The key id once more at the end: the same signed event, other bytes.
+			data := w.signers[ci].sign(t, event(now))
+			var s trackingv1.SignedTrackingEvent
+			if err := proto.Unmarshal(data, &s); err != nil {
+				t.Fatal(err)
+			}
+			return protowire.AppendString(protowire.AppendTag(data, 3, protowire.BytesType), s.GetKeyId())
+		}, coordinator.ReasonMalformed},
+		{"event not canonical", "ci", func() []byte {
+			return editSigned(t, w.signers[ci].sign(t, event(now)), func(s *trackingv1.SignedTrackingEvent) {
+				s.Event = protowire.AppendString(protowire.AppendTag(s.Event, 5, protowire.BytesType), "referral_sent")
+				s.Signature, _ = signingSign(w.signers[ci], s.Event)
+			})
+		}, coordinator.ReasonMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
