@@ -541,7 +541,7 @@ func vectorReferral(h envelope.Header) *corridorv1.Referral {
 		BestInterests: &corridorv1.BestInterests{RiskLevel: corridorv1.RiskLevel_RISK_LEVEL_HIGH, AssessmentStatus: corridorv1.AssessmentStatus_ASSESSMENT_STATUS_NOT_STARTED},
 		Work: &corridorv1.Work{
 			Place: "CI-SM", Sector: "0127", Occupation: "cocoa harvesting", HoursPerWeek: 50, NightWork: corridorv1.Answer_ANSWER_NO,
-			Hazards: []string{"dangerous_machinery_heavy_loads", "unhealthy_environment"}, C182Category: "d",
+			Hazards: []string{"dangerous_machinery_heavy_loads", "unhealthy_environment"}, C182Categories: []string{"c182_3d"},
 			BelowMinimumAge: corridorv1.Answer_ANSWER_YES, SchoolAttendance: corridorv1.SchoolAttendance_SCHOOL_ATTENDANCE_NEVER,
 		},
 		Trafficking: &corridorv1.Trafficking{
