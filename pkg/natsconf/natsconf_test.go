@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/streams"
 )
 
 func repoRoot(t *testing.T) string {
@@ -138,6 +139,12 @@ func TestMemberConfigsLoad(t *testing.T) {
 			}
 			if !opts.SyncAlways {
 				t.Error("sync_interval is not always")
+			}
+			// Without an explicit limit the server takes the free disk space,
+			// and a full disk switches JetStream off. Both streams reserve
+			// their max bytes from it.
+			if opts.JetStreamMaxStore < 2*streams.MaxBytes {
+				t.Errorf("max_file_store %d, want explicit and at least %d (OUTBOX and INBOX)", opts.JetStreamMaxStore, 2*streams.MaxBytes)
 			}
 			if opts.StoreDir != env.StoreDir {
 				t.Errorf("store dir %q, want %q", opts.StoreDir, env.StoreDir)

@@ -188,34 +188,61 @@ func TestIsolation(t *testing.T) {
 		}
 	})
 
-	t.Run("the relay cannot delete or purge streams", func(t *testing.T) {
+	t.Run("the relay cannot update, delete or purge streams or read others' data", func(t *testing.T) {
 		m := c.Members["ci"]
 		op := m.JetStream(t, natsconf.UserOperator)
-		cfg := jetstream.StreamConfig{Name: "SCRATCH", Subjects: []string{"scratch.>"}, Storage: jetstream.MemoryStorage}
-		if _, err := op.CreateStream(ctx, cfg); err != nil {
+		before, err := op.Stream(ctx, streams.Outbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shrunk := before.CachedInfo().Config
+		shrunk.MaxMsgs = 1
+		shrunk.Discard = jetstream.DiscardOld
+		update, err := json.Marshal(shrunk)
+		if err != nil {
 			t.Fatal(err)
 		}
 		// The denials arrive as asynchronous permission violations; the
 		// requests themselves time out.
 		relay := m.Connect(t, natsconf.UserRelay, nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
-		var reqs []request
-		for _, subj := range []string{
-			"$JS.API.STREAM.DELETE.SCRATCH",
-			"$JS.ci.API.STREAM.DELETE.SCRATCH",
-			"$JS.API.STREAM.PURGE.SCRATCH",
-			"$JS.ci.API.STREAM.PURGE.SCRATCH",
-			"$JS.API.STREAM.MSG.DELETE.SCRATCH",
-			"$JS.ci.API.STREAM.MSG.DELETE.SCRATCH",
-		} {
-			reqs = append(reqs, request{subj, []byte(`{"seq":1}`)})
+		reqs := []request{
+			{"$JS.API.STREAM.UPDATE.OUTBOX", update},
+			{"$JS.ci.API.STREAM.UPDATE.OUTBOX", update},
+			{"$JS.API.STREAM.UPDATE.INBOX", nil},
+			// Another consumer than its own, on either stream.
+			{"$JS.API.CONSUMER.CREATE.OUTBOX.probe.corr.ci.out.>", consumerCreate(t, "corr.ci.out.>", "")},
+			{"$JS.API.CONSUMER.CREATE.INBOX.probe.corr.ci.in.>", nil},
+			{"$JS.API.CONSUMER.DURABLE.CREATE.INBOX.probe", nil},
+			{"$JS.API.STREAM.MSG.GET.INBOX", []byte(`{"seq":1}`)},
+			{"$JS.API.DIRECT.GET.OUTBOX", []byte(`{"seq":1}`)},
+			{"$JS.API.STREAM.CREATE.SCRATCH", []byte(`{"name":"SCRATCH"}`)},
+			// Another member's OUTBOX subjects, through the hub.
+			{"corr.bf.out.ci.referral", nil},
+		}
+		for _, op := range []string{"STREAM.DELETE", "STREAM.PURGE", "STREAM.MSG.DELETE"} {
+			for _, name := range []string{streams.Outbox, streams.Inbox} {
+				for _, prefix := range []string{"$JS.API.", "$JS.ci.API."} {
+					reqs = append(reqs, request{prefix + op + "." + name, []byte(`{"seq":1}`)})
+				}
+			}
 		}
 		assertUnanswered(t, relay, reqs)
-		if _, err := op.Stream(ctx, "SCRATCH"); err != nil {
-			t.Fatalf("scratch stream after the relay's attempts: %v", err)
+		after, err := op.Stream(ctx, streams.Outbox)
+		if err != nil {
+			t.Fatalf("OUTBOX after the relay's attempts: %v", err)
 		}
-		// Positive control: the same request from the operator works.
-		if err := op.DeleteStream(ctx, "SCRATCH"); err != nil {
-			t.Fatalf("operator deletes scratch stream: %v", err)
+		if cfg := after.CachedInfo().Config; cfg.MaxMsgs != before.CachedInfo().Config.MaxMsgs || cfg.Discard != jetstream.DiscardNew ||
+			after.CachedInfo().State.Msgs != before.CachedInfo().State.Msgs {
+			t.Fatalf("OUTBOX changed by the relay: max msgs %d discard %v, %d messages", cfg.MaxMsgs, cfg.Discard, after.CachedInfo().State.Msgs)
+		}
+		// Positive control: the same update from the operator is answered.
+		resp, err := m.Connect(t, natsconf.UserOperator).Request("$JS.API.STREAM.UPDATE.OUTBOX", update, deliveryTimeout)
+		if err != nil {
+			t.Fatalf("operator updates OUTBOX: %v", err)
+		}
+		var r apiResponse
+		if err := json.Unmarshal(resp.Data, &r); err != nil || r.Error != nil {
+			t.Fatalf("operator updates OUTBOX: %s", resp.Data)
 		}
 	})
 }

@@ -188,18 +188,25 @@ type Member struct {
 	// Relay and Operator are the users of the account holding the streams.
 	Relay, Operator Credentials
 
-	root string
-	env  natsconf.MemberEnv
+	root    string
+	env     natsconf.MemberEnv
+	changes []Change
 
 	mu  sync.Mutex
 	srv *server.Server
 }
 
+// Change alters a server's options after its configuration is loaded, for
+// a test that needs a server unlike the shipped one (a feature flag off,
+// say). Tests of the shipped configuration use none.
+type Change func(*server.Options)
+
 // StartMember starts member's server from deploy/nats/members/<member>.conf,
-// storing under a temporary directory, linked to hub.
-func StartMember(t testing.TB, hub *Hub, member string) *Member {
+// storing under a temporary directory, linked to hub, with changes applied
+// to the loaded options (on every restart too).
+func StartMember(t testing.TB, hub *Hub, member string, changes ...Change) *Member {
 	t.Helper()
-	m := &Member{Name: member, root: hub.root}
+	m := &Member{Name: member, root: hub.root, changes: changes}
 	var err error
 	for attempt := 1; ; attempt++ {
 		if m.env, err = natsconf.NewMemberEnv(member, Host, t.TempDir(), hub.env); err != nil {
@@ -223,6 +230,9 @@ func (m *Member) start(t testing.TB) error {
 	opts, err := natsconf.Load(filepath.Join(m.root, natsconf.MemberConfigPath(m.Name)), m.env.Vars())
 	if err != nil {
 		return err
+	}
+	for _, change := range m.changes {
+		change(opts)
 	}
 	srv, err := runServer(t, opts)
 	if err != nil {
@@ -328,12 +338,12 @@ func (m *Member) Senders(t testing.TB) []string {
 }
 
 // EnsureStreams creates the member's OUTBOX and an INBOX sourcing from peers,
-// as the relay does at start.
+// or brings them up to date, as the member's operator does.
 func (m *Member) EnsureStreams(t testing.TB, peers []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	js := m.JetStream(t, natsconf.UserRelay)
+	js := m.JetStream(t, natsconf.UserOperator)
 	if err := streams.EnsureOutbox(ctx, js, m.Name); err != nil {
 		t.Fatalf("%s: %v", m.Name, err)
 	}

@@ -28,14 +28,17 @@ type InboxConsumer struct {
 const maxAckPending = 256
 
 // EnsureMember sets up everything a member's service reads and writes on
-// its own server: the OUTBOX, the INBOX sourcing peers, and the durable
-// consumer c on the INBOX. Each step creates or updates in place, never
-// recreates.
+// its own server, in the order a service must check it at start: that the
+// server is one it can run on (CheckServer: an unsuitable one is an error
+// wrapping ErrServerUnsuitable, not worth retrying), the OUTBOX and the
+// INBOX sourcing peers (CheckStreams: created on a member's first start,
+// otherwise only checked, never updated), and the durable consumer c on the
+// INBOX.
 func EnsureMember(ctx context.Context, js jetstream.JetStream, member string, peers []string, c InboxConsumer) (jetstream.Consumer, error) {
-	if err := EnsureOutbox(ctx, js, member); err != nil {
+	if err := CheckServer(ctx, js.Conn(), member); err != nil {
 		return nil, err
 	}
-	if err := EnsureInbox(ctx, js, member, peers); err != nil {
+	if err := CheckStreams(ctx, js, member, peers); err != nil {
 		return nil, err
 	}
 	return EnsureInboxConsumer(ctx, js, member, c)
@@ -115,7 +118,9 @@ type InboxReader struct {
 }
 
 // WaitSetUp calls SetUp until it succeeds, and returns the consumer, or
-// ctx's error once ctx ends.
+// ctx's error once ctx ends. An error wrapping ErrServerUnsuitable ends it
+// at once: waiting does not make a server suitable, and the service must
+// refuse to run.
 func (in InboxReader) WaitSetUp(ctx context.Context) (jetstream.Consumer, error) {
 	for delay := in.RetryBase; ; delay = min(2*delay, 30*time.Second) {
 		actx, cancel := context.WithTimeout(ctx, in.AttemptTimeout)
@@ -123,6 +128,10 @@ func (in InboxReader) WaitSetUp(ctx context.Context) (jetstream.Consumer, error)
 		cancel()
 		if err == nil {
 			return cons, nil
+		}
+		if errors.Is(err, ErrServerUnsuitable) {
+			in.Logger.ErrorContext(ctx, "refusing to run on this NATS server", "error", err)
+			return nil, err
 		}
 		in.Logger.WarnContext(ctx, "setting up the streams failed; retrying", "retry_in", delay, "error", err)
 		if err := wait(ctx, delay); err != nil {

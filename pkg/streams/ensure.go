@@ -23,13 +23,21 @@ const (
 	// the server's least, see InboxConfig). It must not exceed MaxAge. The relay's inbox table
 	// drops duplicates forever; this window only spares it most of them.
 	DedupeWindow = 24 * time.Hour
+	// MaxBytes bounds each stream on disk. Both streams discard new
+	// messages when full, never old ones: a full OUTBOX refuses the relay's
+	// publish (the message waits in the outbox table and is sent again), and
+	// a full INBOX stalls its sources until the service catches up. Both
+	// together must fit in the member server's max_file_store
+	// (deploy/nats/members/<m>.conf), which reserves them at creation.
+	MaxBytes = 2 << 30
 )
 
 // OutboxConfig returns the configuration of member's OUTBOX.
 //
 // Limits retention, because peers source it (sourcing from work-queue or
 // interest streams is not supported for this). Deletes and purges are
-// denied: a message removed before a peer sourced it is a gap the peer never
+// denied and a full stream refuses new messages instead of dropping old
+// ones: a message removed before a peer sourced it is a gap the peer never
 // sees.
 func OutboxConfig(member string) (jetstream.StreamConfig, error) {
 	if err := checkMember("member", member); err != nil {
@@ -41,7 +49,8 @@ func OutboxConfig(member string) (jetstream.StreamConfig, error) {
 		Subjects:    []string{OutboxSubjects(member)},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
-		Discard:     jetstream.DiscardOld,
+		Discard:     jetstream.DiscardNew,
+		MaxBytes:    MaxBytes,
 		MaxAge:      MaxAge,
 		Duplicates:  DedupeWindow,
 		Replicas:    1,
@@ -95,7 +104,8 @@ func InboxConfig(member string, peers []string) (jetstream.StreamConfig, error) 
 		Description: "messages peers sent to " + member + ", sourced from their OUTBOX streams",
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
-		Discard:     jetstream.DiscardOld,
+		Discard:     jetstream.DiscardNew,
+		MaxBytes:    MaxBytes,
 		MaxAge:      MaxAge,
 		Duplicates:  100 * time.Millisecond, // the server's least: a stream sourcing several peers must not deduplicate across them (one could make another's message vanish); the inbox table deduplicates, keyed by sender
 		Replicas:    1,
@@ -109,12 +119,16 @@ func InboxConfig(member string, peers []string) (jetstream.StreamConfig, error) 
 // lost. An existing stream that cannot be updated in place (another storage
 // or retention, a mirror, asynchronous persistence) is a KindConflict error
 // for an operator to resolve.
+//
+// Updating a stream is the member operator's right, not a service's: the
+// services' users may not call the update API (deploy/nats/README.md), and
+// call CheckMember instead.
 func EnsureOutbox(ctx context.Context, js jetstream.JetStream, member string) error {
 	cfg, err := OutboxConfig(member)
 	if err != nil {
 		return err
 	}
-	if err := ensure(ctx, js, cfg); err != nil {
+	if err := ensure(ctx, js, cfg, true); err != nil {
 		return fmt.Errorf("ensure outbox: %w", err)
 	}
 	return nil
@@ -123,19 +137,44 @@ func EnsureOutbox(ctx context.Context, js jetstream.JetStream, member string) er
 // EnsureInbox creates member's INBOX sourcing from peers, or brings an
 // existing one to InboxConfig: adding or removing a peer updates its sources
 // in place, and sources that stay keep their position. Like EnsureOutbox it
-// never recreates the stream.
+// never recreates the stream, and is for the member's operator.
 func EnsureInbox(ctx context.Context, js jetstream.JetStream, member string, peers []string) error {
 	cfg, err := InboxConfig(member, peers)
 	if err != nil {
 		return err
 	}
-	if err := ensure(ctx, js, cfg); err != nil {
+	if err := ensure(ctx, js, cfg, true); err != nil {
 		return fmt.Errorf("ensure inbox: %w", err)
 	}
 	return nil
 }
 
-func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
+// CheckStreams is what a service does with the streams at start: it creates
+// member's OUTBOX and INBOX when they do not exist yet (a member's first
+// start) and otherwise checks that they are what this release expects. It
+// never updates a stream, because a service's user may not: a stream that
+// differs is a KindConflict error naming the fields, for the operator to
+// bring up to date with EnsureOutbox and EnsureInbox.
+func CheckStreams(ctx context.Context, js jetstream.JetStream, member string, peers []string) error {
+	out, err := OutboxConfig(member)
+	if err != nil {
+		return err
+	}
+	in, err := InboxConfig(member, peers)
+	if err != nil {
+		return err
+	}
+	for _, cfg := range []jetstream.StreamConfig{out, in} {
+		if err := ensure(ctx, js, cfg, false); err != nil {
+			return fmt.Errorf("check streams: %w", err)
+		}
+	}
+	return nil
+}
+
+// ensure creates want, or checks an existing stream of that name against it
+// and, if update is set, brings it to want in place.
+func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig, update bool) error {
 	s, err := js.Stream(ctx, want.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		_, err = js.CreateStream(ctx, want)
@@ -156,8 +195,14 @@ func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamCo
 		return err
 	}
 	next := merge(have, want)
-	if same(have, next) {
+	diff := differences(have, next)
+	if len(diff) == 0 {
 		return nil
+	}
+	if !update {
+		return corridor.Errorf(corridor.KindConflict,
+			"stream %s differs from what this release expects (%s); the member's operator must update it",
+			want.Name, strings.Join(diff, ", "))
 	}
 	if _, err := js.UpdateStream(ctx, next); err != nil {
 		return fmt.Errorf("update stream %s: %w", want.Name, err)
@@ -193,6 +238,10 @@ func merge(have, want jetstream.StreamConfig) jetstream.StreamConfig {
 	next := have
 	next.Subjects = want.Subjects
 	next.Discard = want.Discard
+	// A size limit an operator set is theirs; an unlimited stream gets one.
+	if next.MaxBytes <= 0 {
+		next.MaxBytes = want.MaxBytes
+	}
 	next.MaxAge = want.MaxAge
 	next.Duplicates = want.Duplicates
 	next.Sources = want.Sources
@@ -205,15 +254,24 @@ func merge(have, want jetstream.StreamConfig) jetstream.StreamConfig {
 	return next
 }
 
-func same(a, b jetstream.StreamConfig) bool {
-	return slices.Equal(a.Subjects, b.Subjects) &&
-		a.Discard == b.Discard &&
-		a.MaxAge == b.MaxAge &&
-		a.Duplicates == b.Duplicates &&
-		a.DenyDelete == b.DenyDelete &&
-		a.DenyPurge == b.DenyPurge &&
-		a.Description == b.Description &&
-		slices.Equal(sourceKeys(a.Sources), sourceKeys(b.Sources))
+// differences names the managed fields in which a and b differ.
+func differences(a, b jetstream.StreamConfig) []string {
+	var diff []string
+	add := func(differ bool, field string) {
+		if differ {
+			diff = append(diff, field)
+		}
+	}
+	add(!slices.Equal(a.Subjects, b.Subjects), "subjects")
+	add(a.Discard != b.Discard, "discard policy")
+	add(a.MaxBytes != b.MaxBytes, "max bytes")
+	add(a.MaxAge != b.MaxAge, "max age")
+	add(a.Duplicates != b.Duplicates, "duplicate window")
+	add(a.DenyDelete != b.DenyDelete, "deny delete")
+	add(a.DenyPurge != b.DenyPurge, "deny purge")
+	add(a.Description != b.Description, "description")
+	add(!slices.Equal(sourceKeys(a.Sources), sourceKeys(b.Sources)), "sources")
+	return diff
 }
 
 // sourceKeys describes sources in a comparable, order-free form.

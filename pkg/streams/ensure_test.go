@@ -16,12 +16,12 @@ import (
 )
 
 // member starts a hub and CI's server from deploy/nats and returns a
-// JetStream context as CI's relay, the user that ensures streams in
-// production.
+// JetStream context as CI's operator, the user that creates and updates
+// streams (services only check them: TestCheckStreams).
 func member(t *testing.T) jetstream.JetStream {
 	t.Helper()
 	hub := natstest.StartHub(t)
-	return natstest.StartMember(t, hub, "ci").JetStream(t, natsconf.UserRelay)
+	return natstest.StartMember(t, hub, "ci").JetStream(t, natsconf.UserOperator)
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -58,6 +58,10 @@ func TestOutboxConfig(t *testing.T) {
 	if !cfg.DenyDelete || !cfg.DenyPurge {
 		t.Error("OUTBOX allows deleting or purging messages peers may not have sourced")
 	}
+	if cfg.Discard != jetstream.DiscardNew || cfg.MaxBytes <= 0 {
+		t.Errorf("discard %v max bytes %d: a full OUTBOX must refuse new messages, not drop old ones, at an explicit size",
+			cfg.Discard, cfg.MaxBytes)
+	}
 	if _, err := streams.OutboxConfig("C I"); corridor.KindOf(err) != corridor.KindInvalid {
 		t.Errorf("OutboxConfig of a bad member: %v", err)
 	}
@@ -74,6 +78,10 @@ func TestInboxConfig(t *testing.T) {
 	}
 	if cfg.Retention != jetstream.LimitsPolicy || cfg.Duplicates <= 0 || cfg.Duplicates > cfg.MaxAge {
 		t.Errorf("retention %v dedupe %s max age %s", cfg.Retention, cfg.Duplicates, cfg.MaxAge)
+	}
+	if cfg.Discard != jetstream.DiscardNew || cfg.MaxBytes <= 0 {
+		t.Errorf("discard %v max bytes %d: a full INBOX must stall its sources, not drop old messages, at an explicit size",
+			cfg.Discard, cfg.MaxBytes)
 	}
 	want := []struct{ api, deliver, src, dest string }{
 		{"$JS.bf.API", "corridor.deliver.bf.ci", "corr.bf.out.ci.>", "corr.ci.in.bf.>"},
@@ -140,7 +148,8 @@ func TestEnsureOutbox(t *testing.T) {
 			first.Created, again.Created, again.State.Msgs)
 	}
 	want, _ := streams.OutboxConfig("ci")
-	if c := again.Config; c.MaxAge != want.MaxAge || c.Duplicates != want.Duplicates || !c.DenyDelete || !c.DenyPurge {
+	if c := again.Config; c.MaxAge != want.MaxAge || c.Duplicates != want.Duplicates || !c.DenyDelete || !c.DenyPurge ||
+		c.Discard != jetstream.DiscardNew || c.MaxBytes != streams.MaxBytes {
 		t.Errorf("config %+v, want %+v", c, want)
 	}
 }
@@ -175,7 +184,8 @@ func TestEnsureOutboxUpdatesInPlace(t *testing.T) {
 	if !after.Created.Equal(before.Created) || after.State.Msgs != 1 {
 		t.Fatalf("stream recreated or message lost")
 	}
-	if !slices.Equal(c.Subjects, want.Subjects) || c.MaxAge != want.MaxAge || c.Duplicates != want.Duplicates || !c.DenyDelete || !c.DenyPurge {
+	if !slices.Equal(c.Subjects, want.Subjects) || c.MaxAge != want.MaxAge || c.Duplicates != want.Duplicates || !c.DenyDelete || !c.DenyPurge ||
+		c.Discard != jetstream.DiscardNew || c.MaxBytes != streams.MaxBytes {
 		t.Errorf("config after update %+v, want %+v", c, want)
 	}
 	if c.Metadata["owner"] != "ops" {

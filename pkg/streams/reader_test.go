@@ -3,6 +3,7 @@ package streams_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -19,10 +20,12 @@ func TestInboxReaderWaitSetUp(t *testing.T) {
 		name      string
 		failures  int  // SetUp fails this many times first
 		cancelled bool // ctx ends while it keeps failing
+		permanent bool // SetUp fails with ErrServerUnsuitable
 	}{
-		{"at once", 0, false},
-		{"after failures", 3, false},
-		{"until the service stops", -1, true},
+		{"at once", 0, false, false},
+		{"after failures", 3, false, false},
+		{"until the service stops", -1, true, false},
+		{"never on an unsuitable server", -1, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,6 +40,9 @@ func TestInboxReaderWaitSetUp(t *testing.T) {
 						if tt.cancelled && calls == 2 {
 							cancel()
 						}
+						if tt.permanent {
+							return nil, fmt.Errorf("check: %w", streams.ErrServerUnsuitable)
+						}
 						return nil, errors.New("no responders")
 					}
 					return nil, nil
@@ -46,6 +52,12 @@ func TestInboxReaderWaitSetUp(t *testing.T) {
 				RetryBase:      time.Millisecond,
 			}
 			_, err := in.WaitSetUp(ctx)
+			if tt.permanent {
+				if !errors.Is(err, streams.ErrServerUnsuitable) || calls != 1 {
+					t.Fatalf("WaitSetUp = %v after %d calls, want ErrServerUnsuitable after 1", err, calls)
+				}
+				return
+			}
 			if tt.cancelled {
 				if !errors.Is(err, context.Canceled) {
 					t.Fatalf("WaitSetUp = %v, want the context's error", err)
