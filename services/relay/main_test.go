@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"github.com/corridor-org/corridor/pkg/logtest"
+	"errors"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -11,14 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
 	"github.com/corridor-org/corridor/pkg/pgtest"
+	"github.com/corridor-org/corridor/pkg/streams"
 )
 
 var pg pgtest.Server
@@ -79,7 +83,62 @@ func TestLoadConfig(t *testing.T) {
 func TestRun(t *testing.T) {
 	t.Parallel()
 	hub := natstest.StartHub(t)
-	member := natstest.StartMember(t, hub, "ci")
+	env, addr := runEnv(t, natstest.StartMember(t, hub, "ci"))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out logtest.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"relay"}, func(k string) string { return env[k] }, &out) }()
+
+	natstest.WaitFor(t, 60*time.Second, "the relay is ready", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("relay exited: %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("relay: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"msg":"relay running"`) {
+		t.Errorf("log lacks the start message:\n%s", out.String())
+	}
+}
+
+// TestRunRefusesUnsuitableServer: against a server without the feature
+// flag the corridor relies on, the relay stops with an error instead of
+// running (and stalling silently later).
+func TestRunRefusesUnsuitableServer(t *testing.T) {
+	t.Parallel()
+	hub := natstest.StartHub(t)
+	env, _ := runEnv(t, natstest.StartMember(t, hub, "ci", func(o *server.Options) {
+		o.FeatureFlags[streams.FeatureAckFlowControlV2] = false
+	}))
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var out logtest.Buffer
+	err := run(ctx, []string{"relay"}, func(k string) string { return env[k] }, &out)
+	if !errors.Is(err, streams.ErrServerUnsuitable) || ctx.Err() != nil {
+		t.Fatalf("run = %v, want ErrServerUnsuitable before the deadline\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), `"msg":"relay running"`) {
+		t.Errorf("the relay ran:\n%s", out.String())
+	}
+}
+
+// runEnv returns the environment of a relay for CI on member, with a real
+// database, directory file, key file and identity provider, and the
+// address its HTTP server will listen on.
+func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr string) {
+	t.Helper()
 	idp := oidcdevtest.Start(t, oidcdev.Config{Audience: "corridor-ci", Country: "CI"})
 
 	dir := t.TempDir()
@@ -114,9 +173,9 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	creds := member.Credentials(t, natsconf.UserRelay)
-	env := map[string]string{
+	env = map[string]string{
 		"RELAY_HTTP_ADDR":    addr,
 		"DATABASE_URL":       pg.NewDatabase(t, pgtest.Template{Name: "empty"}),
 		"CORRIDOR_MEMBER":    "CI",
@@ -129,31 +188,5 @@ func TestRun(t *testing.T) {
 		"OIDC_AUDIENCE":      "corridor-ci",
 		"LOG_LEVEL":          "debug",
 	}
-
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out logtest.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"relay"}, func(k string) string { return env[k] }, &out) }()
-
-	natstest.WaitFor(t, 60*time.Second, "the relay is ready", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("relay exited: %v\n%s", err, out.String())
-		default:
-		}
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("relay: %v\n%s", err, out.String())
-	}
-	if !strings.Contains(out.String(), `"msg":"relay running"`) {
-		t.Errorf("log lacks the start message:\n%s", out.String())
-	}
+	return env, addr
 }

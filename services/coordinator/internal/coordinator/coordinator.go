@@ -167,7 +167,9 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 }
 
 // Run sets up the streams and consumes the INBOX until ctx ends. While NATS
-// cannot be reached it keeps trying (and /readyz says so).
+// cannot be reached it keeps trying (and /readyz says so); on a server it
+// must not run on (streams.ErrServerUnsuitable) it returns the error, and
+// the service stops.
 func (c *Coordinator) Run(ctx context.Context) error {
 	inbox := streams.InboxReader{
 		SetUp:          c.EnsureStreams,
@@ -178,7 +180,10 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	}
 	cons, err := inbox.WaitSetUp(ctx)
 	if err != nil {
-		return nil // ctx ended
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err // a NATS server it must not run on
 	}
 	c.logger.InfoContext(ctx, "coordinator running")
 	c.running.Store(true)

@@ -210,7 +210,9 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 
 // Run sets up the streams and runs the publisher, the re-sender and the
 // INBOX consumer until ctx ends. Services start in any order, so while NATS
-// cannot be reached it keeps trying (and /readyz says so).
+// cannot be reached it keeps trying (and /readyz says so); on a server it
+// must not run on (streams.ErrServerUnsuitable) it returns the error, and
+// the service stops.
 func (r *Relay) Run(ctx context.Context) error {
 	inbox := streams.InboxReader{
 		SetUp:          r.EnsureStreams,
@@ -221,7 +223,10 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	cons, err := inbox.WaitSetUp(ctx)
 	if err != nil {
-		return nil // ctx ended
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err // a NATS server it must not run on
 	}
 	r.logger.InfoContext(ctx, "relay running")
 	r.running.Store(true)

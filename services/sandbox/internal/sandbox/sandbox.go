@@ -252,6 +252,9 @@ func (s *Sandbox) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.provisionStreams(ctx, natsEnv); err != nil {
+		return err
+	}
 
 	fmt.Fprintln(s.cfg.Out, "starting identity providers")
 	if err := s.startIdPs(ctx, ports); err != nil {
@@ -425,28 +428,15 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 		"NATS_PASSWORD=" + coord.RelayPassword,
 	}, ports["coordinator"]})
 
-	// The relays first: they create the OUTBOX streams the coordinator's
-	// INBOX sources from. A source created before its upstream stream
-	// exists is retried only seconds later.
-	relaysFirst := [][]service{{}, {}}
 	for _, svc := range services {
-		i := 1
-		if svc.bin == "relay" {
-			i = 0
+		env := append(s.baseEnv(), svc.env...)
+		if err := s.startProcess(svc.name, filepath.Join(s.cfg.BinDir, svc.bin), nil, env); err != nil {
+			return err
 		}
-		relaysFirst[i] = append(relaysFirst[i], svc)
 	}
-	for _, batch := range relaysFirst {
-		for _, svc := range batch {
-			env := append(s.baseEnv(), svc.env...)
-			if err := s.startProcess(svc.name, filepath.Join(s.cfg.BinDir, svc.bin), nil, env); err != nil {
-				return err
-			}
-		}
-		for _, svc := range batch {
-			if err := s.waitReady(ctx, svc.name, httpOK(s.client, httpURL(svc.port)+"/readyz")); err != nil {
-				return err
-			}
+	for _, svc := range services {
+		if err := s.waitReady(ctx, svc.name, httpOK(s.client, httpURL(svc.port)+"/readyz")); err != nil {
+			return err
 		}
 	}
 
@@ -466,7 +456,6 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 				peers = append(peers, c.domain())
 			}
 		}
-		// The relays and the coordinator create their INBOX on start.
 		check := inboxSourcesActive(s.client, monitorURL(natsEnv[m.domain()].MonitorPort), peers...)
 		if err := s.waitReadyFor(ctx, "nats-"+m.domain(), timeout, check); err != nil {
 			return err
