@@ -18,13 +18,16 @@ const (
 	EnvHubPort        = "CORRIDOR_HUB_PORT"
 	EnvHubLeafPort    = "CORRIDOR_HUB_LEAF_PORT"
 	EnvHubMonitorPort = "CORRIDOR_HUB_MONITOR_PORT"
-	EnvHubSysPassword = "CORRIDOR_HUB_SYS_PASSWORD"
+	EnvHubSysNkey     = "CORRIDOR_HUB_SYS_NKEY"
+	EnvHubTLSCA       = "CORRIDOR_HUB_TLS_CA"
+	EnvHubTLSCert     = "CORRIDOR_HUB_TLS_CERT"
+	EnvHubTLSKey      = "CORRIDOR_HUB_TLS_KEY"
 )
 
-// EnvHubLeafPassword returns the variable holding the password of member's
-// leaf user on the hub, for example CORRIDOR_HUB_CI_PASSWORD.
-func EnvHubLeafPassword(member string) string {
-	return "CORRIDOR_HUB_" + strings.ToUpper(member) + "_PASSWORD"
+// EnvHubLeafNkey returns the variable holding the public key of member's
+// leaf nkey on the hub, for example CORRIDOR_HUB_CI_LEAF_NKEY.
+func EnvHubLeafNkey(member string) string {
+	return "CORRIDOR_HUB_" + strings.ToUpper(member) + "_LEAF_NKEY"
 }
 
 // Environment variables read by deploy/nats/member.conf.
@@ -34,6 +37,10 @@ const (
 	EnvMemberMonitorPort      = "CORRIDOR_NATS_MONITOR_PORT"
 	EnvMemberStoreDir         = "CORRIDOR_NATS_STORE_DIR"
 	EnvMemberHubURL           = "CORRIDOR_NATS_HUB_URL"
+	EnvMemberLeafSeed         = "CORRIDOR_NATS_LEAF_SEED"
+	EnvMemberLeafCA           = "CORRIDOR_NATS_LEAF_CA"
+	EnvMemberLeafCert         = "CORRIDOR_NATS_LEAF_CERT"
+	EnvMemberLeafKey          = "CORRIDOR_NATS_LEAF_KEY"
 	EnvMemberRelayPassword    = "CORRIDOR_NATS_RELAY_PASSWORD"
 	EnvMemberOperatorPassword = "CORRIDOR_NATS_OPERATOR_PASSWORD"
 	EnvMemberSysPassword      = "CORRIDOR_NATS_SYS_PASSWORD"
@@ -65,98 +72,98 @@ const (
 // HubAccount returns the name of member's account on the hub ("CI").
 func HubAccount(member string) string { return strings.ToUpper(member) }
 
-// HubEnv holds what deploy/nats/hub.conf reads from the environment.
+// HubEnv holds what deploy/nats/hub.conf reads from the environment. It
+// holds no secret but the leaf listener's TLS key: members and the system
+// user are known by the public keys of their nkeys.
 type HubEnv struct {
 	Host        string
 	Port        int // client port; -1 picks a free one
 	LeafPort    int // must be a real port: members dial it
 	MonitorPort int // 0 turns monitoring off; -1 picks a free port
-	// LeafPasswords holds each member's leaf password, by member domain
-	// ("ci", "bf", "coord").
-	LeafPasswords map[string]string
-	SysPassword   string
+	// LeafNkeys holds the public key of each member's leaf nkey, by member
+	// domain ("ci", "bf", "coord").
+	LeafNkeys map[string]string
+	// SysNkey is the public key of the system account's user.
+	SysNkey string
+	// TLS is the leaf listener's certificate and key, and the CA that
+	// verifies members' client certificates.
+	TLS TLSFiles
 }
 
-// NewHubEnv returns an environment for the hub listening on host, with free
-// ports and fresh random passwords for the given members.
-func NewHubEnv(host string, members []string) (HubEnv, error) {
-	e := HubEnv{Host: host, LeafPasswords: make(map[string]string, len(members))}
+// NewHubEnv returns an environment for the hub listening on host with free
+// ports, knowing members by leafNkeys (public keys by member) and serving
+// the leaf listener with tls.
+func NewHubEnv(host string, leafNkeys map[string]string, sysNkey string, tls TLSFiles) (HubEnv, error) {
+	e := HubEnv{Host: host, LeafNkeys: leafNkeys, SysNkey: sysNkey, TLS: tls}
+	for m := range leafNkeys {
+		if err := checkMember(m); err != nil {
+			return HubEnv{}, err
+		}
+	}
 	var err error
 	for _, p := range []*int{&e.Port, &e.LeafPort, &e.MonitorPort} {
 		if *p, err = FreePort(host); err != nil {
 			return HubEnv{}, err
 		}
 	}
-	for _, m := range members {
-		if err := checkMember(m); err != nil {
-			return HubEnv{}, err
-		}
-		if e.LeafPasswords[m], err = NewPassword(); err != nil {
-			return HubEnv{}, err
-		}
-	}
-	if e.SysPassword, err = NewPassword(); err != nil {
-		return HubEnv{}, err
-	}
 	return e, nil
 }
 
 // Vars returns the variables to set for hub.conf. The configuration names
-// every member's password variable, so a member the hub knows but e lacks
-// fails the load; that is the caller's to fill.
+// every member's nkey variable, so a member the hub knows but e lacks fails
+// the load; that is the caller's to fill.
 func (e HubEnv) Vars() map[string]string {
 	v := map[string]string{
 		EnvHubHost:        e.Host,
 		EnvHubPort:        strconv.Itoa(e.Port),
 		EnvHubLeafPort:    strconv.Itoa(e.LeafPort),
 		EnvHubMonitorPort: strconv.Itoa(e.MonitorPort),
-		EnvHubSysPassword: e.SysPassword,
+		EnvHubSysNkey:     e.SysNkey,
+		EnvHubTLSCA:       e.TLS.CA,
+		EnvHubTLSCert:     e.TLS.Cert,
+		EnvHubTLSKey:      e.TLS.Key,
 	}
-	for m, p := range e.LeafPasswords {
-		v[EnvHubLeafPassword(m)] = p
+	for m, k := range e.LeafNkeys {
+		v[EnvHubLeafNkey(m)] = k
 	}
 	return v
 }
 
-// LeafURL returns the URL member's server dials, with its leaf credentials.
-func (e HubEnv) LeafURL(member string) (string, error) {
-	pw, ok := e.LeafPasswords[member]
-	if !ok {
-		return "", fmt.Errorf("build leaf url: no leaf password for member %q", member)
-	}
-	u := url.URL{
-		Scheme: "nats-leaf",
-		User:   url.UserPassword(member, pw),
-		Host:   net.JoinHostPort(e.Host, strconv.Itoa(e.LeafPort)),
-	}
-	return u.String(), nil
+// LeafURL returns the URL members' servers dial. It carries no
+// credentials: a member proves who it is with its nkey, over TLS.
+func (e HubEnv) LeafURL() string {
+	u := url.URL{Scheme: "nats-leaf", Host: net.JoinHostPort(e.Host, strconv.Itoa(e.LeafPort))}
+	return u.String()
 }
 
 // MemberEnv holds what deploy/nats/member.conf reads from the environment.
 type MemberEnv struct {
-	Member           string // domain: "ci", "bf", "coord"
-	Host             string
-	Port             int // client port; -1 picks a free one
-	MonitorPort      int // 0 turns monitoring off; -1 picks a free port
-	StoreDir         string
-	HubURL           string // nats-leaf://<member>:<password>@host:port
+	Member      string // domain: "ci", "bf", "coord"
+	Host        string
+	Port        int // client port; -1 picks a free one
+	MonitorPort int // 0 turns monitoring off; -1 picks a free port
+	StoreDir    string
+	HubURL      string // nats-leaf://host:port
+	// LeafSeed is the seed of the member's leaf nkey; the hub knows its
+	// public key.
+	LeafSeed string
+	// LeafTLS is the member's client certificate and key for the leaf link,
+	// and the CA that verifies the hub's.
+	LeafTLS          TLSFiles
 	RelayPassword    string
 	OperatorPassword string
 	SysPassword      string
 }
 
 // NewMemberEnv returns an environment for member listening on host, storing
-// under storeDir, linked to the hub described by hub, with free ports and
-// fresh random passwords.
-func NewMemberEnv(member, host, storeDir string, hub HubEnv) (MemberEnv, error) {
+// under storeDir, linked to the hub described by hub with leafSeed and
+// leafTLS, with free ports and fresh random passwords for its own users.
+func NewMemberEnv(member, host, storeDir string, hub HubEnv, leafSeed string, leafTLS TLSFiles) (MemberEnv, error) {
 	if err := checkMember(member); err != nil {
 		return MemberEnv{}, err
 	}
-	e := MemberEnv{Member: member, Host: host, StoreDir: storeDir}
+	e := MemberEnv{Member: member, Host: host, StoreDir: storeDir, HubURL: hub.LeafURL(), LeafSeed: leafSeed, LeafTLS: leafTLS}
 	var err error
-	if e.HubURL, err = hub.LeafURL(member); err != nil {
-		return MemberEnv{}, err
-	}
 	for _, p := range []*int{&e.Port, &e.MonitorPort} {
 		if *p, err = FreePort(host); err != nil {
 			return MemberEnv{}, err
@@ -178,6 +185,10 @@ func (e MemberEnv) Vars() map[string]string {
 		EnvMemberMonitorPort:      strconv.Itoa(e.MonitorPort),
 		EnvMemberStoreDir:         e.StoreDir,
 		EnvMemberHubURL:           e.HubURL,
+		EnvMemberLeafSeed:         e.LeafSeed,
+		EnvMemberLeafCA:           e.LeafTLS.CA,
+		EnvMemberLeafCert:         e.LeafTLS.Cert,
+		EnvMemberLeafKey:          e.LeafTLS.Key,
 		EnvMemberRelayPassword:    e.RelayPassword,
 		EnvMemberOperatorPassword: e.OperatorPassword,
 		EnvMemberSysPassword:      e.SysPassword,

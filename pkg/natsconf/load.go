@@ -127,9 +127,10 @@ func parseTree(path string, vars map[string]string) (map[string]any, error) {
 // placeholderHubEnv and placeholderMemberEnv fill every variable with a value
 // that parses, for parseTree.
 func placeholderHubEnv(members []string) map[string]string {
-	e := HubEnv{Host: "127.0.0.1", Port: 1, LeafPort: 1, SysPassword: "x", LeafPasswords: map[string]string{}}
+	e := HubEnv{Host: "127.0.0.1", Port: 1, LeafPort: 1, SysNkey: "x", LeafNkeys: map[string]string{},
+		TLS: TLSFiles{CA: "/nonexistent", Cert: "/nonexistent", Key: "/nonexistent"}}
 	for _, m := range members {
-		e.LeafPasswords[m] = "x"
+		e.LeafNkeys[m] = "x"
 	}
 	return e.Vars()
 }
@@ -137,7 +138,9 @@ func placeholderHubEnv(members []string) map[string]string {
 func placeholderMemberEnv(member string) map[string]string {
 	return MemberEnv{
 		Member: member, Host: "127.0.0.1", Port: 1, StoreDir: "/nonexistent",
-		HubURL: "nats-leaf://127.0.0.1:1", RelayPassword: "x", OperatorPassword: "x", SysPassword: "x",
+		HubURL: "nats-leaf://127.0.0.1:1", LeafSeed: "x",
+		LeafTLS:       TLSFiles{CA: "/nonexistent", Cert: "/nonexistent", Key: "/nonexistent"},
+		RelayPassword: "x", OperatorPassword: "x", SysPassword: "x",
 	}.Vars()
 }
 

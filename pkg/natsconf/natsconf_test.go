@@ -1,6 +1,7 @@
 package natsconf_test
 
 import (
+	"crypto/tls"
 	"maps"
 	"os"
 	"path/filepath"
@@ -13,6 +14,47 @@ import (
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
+
+// corridorEnv is a hub's environment for members, with fresh nkeys and a
+// fresh CA, and what each member needs to dial it.
+type corridorEnv struct {
+	hub   natsconf.HubEnv
+	seeds map[string]string
+	pki   natsconf.PKI
+}
+
+func newCorridorEnv(t *testing.T, members []string) corridorEnv {
+	t.Helper()
+	c := corridorEnv{seeds: map[string]string{}}
+	public := map[string]string{}
+	for _, m := range members {
+		k, err := natsconf.NewNkey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.seeds[m], public[m] = k.Seed, k.Public
+	}
+	sys, err := natsconf.NewNkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.pki, err = natsconf.LoadOrCreatePKI(t.TempDir(), []string{"127.0.0.1"}, members); err != nil {
+		t.Fatal(err)
+	}
+	if c.hub, err = natsconf.NewHubEnv("127.0.0.1", public, sys.Public, c.pki.Hub); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c corridorEnv) member(t *testing.T, m string) natsconf.MemberEnv {
+	t.Helper()
+	env, err := natsconf.NewMemberEnv(m, "127.0.0.1", t.TempDir(), c.hub, c.seeds[m], c.pki.Members[m])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -65,10 +107,7 @@ func TestHubConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := natsconf.NewHubEnv("127.0.0.1", members)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := newCorridorEnv(t, members).hub
 	opts, err := natsconf.Load(filepath.Join(root, natsconf.HubConfigPath), env.Vars())
 	if err != nil {
 		t.Fatal(err)
@@ -88,25 +127,38 @@ func TestHubConfigLoads(t *testing.T) {
 	if opts.MaxControlLine != 16384 {
 		t.Errorf("max_control_line %d, want 16384", opts.MaxControlLine)
 	}
-	// One leaf user per member, bound to that member's own account.
-	leafUsers := map[string]string{}
-	for _, u := range opts.LeafNode.Users {
+	// Leaf links over verified TLS, and no leaf user or password: each
+	// member's leaf nkey is a user of its own account, for leaf links only.
+	if opts.LeafNode.TLSConfig == nil || opts.LeafNode.TLSConfig.ClientAuth != tls.RequireAndVerifyClientCert {
+		t.Error("the leaf listener does not require verified client certificates")
+	}
+	if opts.LeafNode.Username != "" || opts.LeafNode.Nkey != "" || len(opts.LeafNode.Users) != 0 {
+		t.Error("the leaf listener has users of its own; leaf links must authenticate as their account's nkey user")
+	}
+	if len(opts.Users) != 0 {
+		t.Errorf("hub has %d password users, want none", len(opts.Users))
+	}
+	leafNkeys := map[string]string{}
+	for _, u := range opts.Nkeys {
 		acc := ""
 		if u.Account != nil {
 			acc = u.Account.Name
 		}
-		leafUsers[u.Username] = acc
-		if u.Password != env.LeafPasswords[u.Username] {
-			t.Errorf("leaf user %s does not take its password from the environment", u.Username)
+		if acc == natsconf.AccountSys {
+			continue
+		}
+		leafNkeys[acc] = u.Nkey
+		if _, leafOnly := u.AllowedConnectionTypes["LEAFNODE"]; !leafOnly || len(u.AllowedConnectionTypes) != 1 {
+			t.Errorf("nkey user of %s may connect as %v, want leaf links only", acc, u.AllowedConnectionTypes)
 		}
 	}
 	for _, m := range members {
-		if got, want := leafUsers[m], natsconf.HubAccount(m); got != want {
-			t.Errorf("leaf user %s bound to account %q, want %q", m, got, want)
+		if got, want := leafNkeys[natsconf.HubAccount(m)], env.LeafNkeys[m]; got != want {
+			t.Errorf("account %s: leaf nkey %q, want %q from the environment", natsconf.HubAccount(m), got, want)
 		}
 	}
-	if len(leafUsers) != len(members) {
-		t.Errorf("leaf users %v, want one per member %v", leafUsers, members)
+	if len(leafNkeys) != len(members) {
+		t.Errorf("leaf nkeys %v, want one per member %v", leafNkeys, members)
 	}
 }
 
@@ -119,17 +171,11 @@ func TestMemberConfigsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub, err := natsconf.NewHubEnv("127.0.0.1", members)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCorridorEnv(t, members)
 	for _, m := range members {
 		t.Run(m, func(t *testing.T) {
 			t.Parallel()
-			env, err := natsconf.NewMemberEnv(m, "127.0.0.1", t.TempDir(), hub)
-			if err != nil {
-				t.Fatal(err)
-			}
+			env := c.member(t, m)
 			opts, err := natsconf.Load(filepath.Join(root, natsconf.MemberConfigPath(m)), env.Vars())
 			if err != nil {
 				t.Fatal(err)
@@ -165,8 +211,11 @@ func TestMemberConfigsLoad(t *testing.T) {
 			if r.LocalAccount != natsconf.AccountLink {
 				t.Errorf("leaf remote bound to %q, want %q", r.LocalAccount, natsconf.AccountLink)
 			}
-			if len(r.URLs) != 1 || r.URLs[0].User.Username() != m || !strings.HasSuffix(env.HubURL, r.URLs[0].Host) {
-				t.Errorf("leaf remote URLs %v, want %s", r.URLs, env.HubURL)
+			if len(r.URLs) != 1 || r.URLs[0].User != nil || !strings.HasSuffix(env.HubURL, r.URLs[0].Host) {
+				t.Errorf("leaf remote URLs %v, want %s without credentials", r.URLs, env.HubURL)
+			}
+			if r.Nkey != env.LeafSeed || r.TLSConfig == nil || len(r.TLSConfig.Certificates) != 1 || r.TLSConfig.RootCAs == nil {
+				t.Error("leaf remote does not sign in with the member's nkey over TLS with its certificate and the corridor CA")
 			}
 			users := map[string]*server.User{}
 			for _, u := range opts.Users {
@@ -195,20 +244,12 @@ func TestMemberConfigsLoad(t *testing.T) {
 // environment after Load.
 func TestLoadFailsClosed(t *testing.T) {
 	root := repoRoot(t)
-	hub, err := natsconf.NewHubEnv("127.0.0.1", []string{"ci"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := natsconf.NewMemberEnv("ci", "127.0.0.1", t.TempDir(), hub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := env.Vars()
+	vars := newCorridorEnv(t, []string{"ci"}).member(t, "ci").Vars()
 	delete(vars, natsconf.EnvMemberRelayPassword)
 	if _, ok := os.LookupEnv(natsconf.EnvMemberRelayPassword); ok {
 		t.Skipf("%s is set in this process's environment", natsconf.EnvMemberRelayPassword)
 	}
-	_, err = natsconf.Load(filepath.Join(root, natsconf.MemberConfigPath("ci")), vars)
+	_, err := natsconf.Load(filepath.Join(root, natsconf.MemberConfigPath("ci")), vars)
 	if err == nil || !strings.Contains(err.Error(), natsconf.EnvMemberRelayPassword) {
 		t.Fatalf("Load without %s: %v", natsconf.EnvMemberRelayPassword, err)
 	}
@@ -272,24 +313,24 @@ func TestPairsAgree(t *testing.T) {
 
 func TestEnv(t *testing.T) {
 	t.Parallel()
-	hub, err := natsconf.NewHubEnv("127.0.0.1", []string{"ci", "bf"})
-	if err != nil {
-		t.Fatal(err)
+	c := newCorridorEnv(t, []string{"ci", "bf"})
+	if u := c.hub.LeafURL(); !strings.HasPrefix(u, "nats-leaf://127.0.0.1:") {
+		t.Errorf("LeafURL = %q, want nats-leaf://127.0.0.1:<port>", u)
 	}
-	u, err := hub.LeafURL("ci")
-	if err != nil {
-		t.Fatal(err)
+	if got := c.hub.Vars()[natsconf.EnvHubLeafNkey("bf")]; got != c.hub.LeafNkeys["bf"] || natsconf.EnvHubLeafNkey("bf") != "CORRIDOR_HUB_BF_LEAF_NKEY" {
+		t.Errorf("bf's leaf nkey variable is wrong")
 	}
-	if want := "nats-leaf://ci:" + hub.LeafPasswords["ci"] + "@127.0.0.1:"; !strings.HasPrefix(u, want) {
-		t.Errorf("LeafURL = %q, want prefix %q", u, want)
+	for _, v := range c.hub.Vars() {
+		for m, seed := range c.seeds {
+			if strings.Contains(v, seed) {
+				t.Errorf("the hub's environment holds %s's seed", m)
+			}
+		}
 	}
-	if _, err := hub.LeafURL("coord"); err == nil {
-		t.Error("LeafURL for a member without a password succeeded")
+	if k, err := natsconf.NkeyFromSeed(c.seeds["ci"]); err != nil || k.Public != c.hub.LeafNkeys["ci"] {
+		t.Errorf("NkeyFromSeed = %v, %v: want ci's public key", k, err)
 	}
-	if got := hub.Vars()[natsconf.EnvHubLeafPassword("bf")]; got != hub.LeafPasswords["bf"] || natsconf.EnvHubLeafPassword("bf") != "CORRIDOR_HUB_BF_PASSWORD" {
-		t.Errorf("bf's leaf password variable is wrong")
-	}
-	if _, err := natsconf.NewHubEnv("127.0.0.1", []string{"CI"}); err == nil {
+	if _, err := natsconf.NewHubEnv("127.0.0.1", map[string]string{"CI": "U"}, "U", natsconf.TLSFiles{}); err == nil {
 		t.Error("NewHubEnv accepted an upper-case member")
 	}
 	for range 100 {

@@ -1,7 +1,8 @@
 // Package natstest runs the corridor's NATS topology inside a test: a hub
 // and member servers loaded from the very configuration files under
 // deploy/nats (through natsconf), each with its own store directory and
-// fresh passwords, shut down when the test ends.
+// fresh credentials (nkeys, a CA of its own for the leaf links, passwords),
+// shut down when the test ends.
 //
 //	c := natstest.StartCorridor(t, "ci", "bf")
 //	c.EnsureStreams(t)

@@ -57,6 +57,10 @@ type Hub struct {
 	root   string
 	env    natsconf.HubEnv
 	probes map[string]Credentials // by hub account
+	// What the test hands each member: the seed of its leaf nkey and its
+	// leaf-link certificate, from a CA made for this test.
+	leafSeeds map[string]string
+	pki       natsconf.PKI
 
 	mu  sync.Mutex
 	srv *server.Server
@@ -75,16 +79,29 @@ func StartHub(t testing.TB) *Hub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Hub{root: root, probes: make(map[string]Credentials, len(members))}
+	h := &Hub{root: root, probes: make(map[string]Credentials, len(members)), leafSeeds: make(map[string]string, len(members))}
+	leafNkeys := make(map[string]string, len(members))
 	for _, m := range members {
 		pw, err := natsconf.NewPassword()
 		if err != nil {
 			t.Fatal(err)
 		}
 		h.probes[natsconf.HubAccount(m)] = Credentials{User: "probe-" + m, Password: pw}
+		k, err := natsconf.NewNkey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.leafSeeds[m], leafNkeys[m] = k.Seed, k.Public
+	}
+	sys, err := natsconf.NewNkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.pki, err = natsconf.LoadOrCreatePKI(t.TempDir(), []string{Host}, members); err != nil {
+		t.Fatal(err)
 	}
 	for attempt := 1; ; attempt++ {
-		if h.env, err = natsconf.NewHubEnv(Host, members); err != nil {
+		if h.env, err = natsconf.NewHubEnv(Host, leafNkeys, sys.Public, h.pki.Hub); err != nil {
 			t.Fatal(err)
 		}
 		if err = h.start(t); err == nil || attempt == startAttempts {
@@ -119,8 +136,18 @@ func (h *Hub) start(t testing.TB) error {
 	return nil
 }
 
-// Env returns the hub's environment: ports and passwords.
+// Env returns the hub's environment: ports, public keys, TLS files.
 func (h *Hub) Env() natsconf.HubEnv { return h.env }
+
+// LeafSeed returns the seed of member's leaf nkey: with LeafTLS, what a
+// test needs to dial the hub as that member (or to steal part of it).
+func (h *Hub) LeafSeed(member string) string { return h.leafSeeds[member] }
+
+// LeafTLS returns member's leaf-link certificate, key and the corridor CA.
+func (h *Hub) LeafTLS(member string) natsconf.TLSFiles { return h.pki.Members[member] }
+
+// LeafURL returns the URL members dial.
+func (h *Hub) LeafURL() string { return h.env.LeafURL() }
 
 // Server returns the running server (nil after Stop).
 func (h *Hub) Server() *server.Server {
@@ -209,7 +236,7 @@ func StartMember(t testing.TB, hub *Hub, member string, changes ...Change) *Memb
 	m := &Member{Name: member, root: hub.root, changes: changes}
 	var err error
 	for attempt := 1; ; attempt++ {
-		if m.env, err = natsconf.NewMemberEnv(member, Host, t.TempDir(), hub.env); err != nil {
+		if m.env, err = natsconf.NewMemberEnv(member, Host, t.TempDir(), hub.env, hub.leafSeeds[member], hub.pki.Members[member]); err != nil {
 			t.Fatal(err)
 		}
 		if err = m.start(t); err == nil || attempt == startAttempts {

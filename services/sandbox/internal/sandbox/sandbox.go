@@ -319,16 +319,35 @@ func (s *Sandbox) allocatePorts() (map[string]int, error) {
 // startNATS starts the hub and every member's server and waits until each
 // member's leaf link to the hub is up.
 func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int) (map[string]natsconf.MemberEnv, error) {
-	hub := natsconf.HubEnv{
-		Host:          "127.0.0.1",
-		Port:          ports["nats-hub"],
-		LeafPort:      ports["nats-hub-leaf"],
-		MonitorPort:   ports["nats-hub-monitor"],
-		LeafPasswords: map[string]string{},
-		SysPassword:   s.st.Secret("nats-hub-sys"),
-	}
+	var domains []string
 	for _, m := range members() {
-		hub.LeafPasswords[m.domain()] = s.st.Secret("nats-hub-leaf-" + m.domain())
+		domains = append(domains, m.domain())
+	}
+	// The leaf links' CA and certificates, made on first start and kept.
+	pki, err := natsconf.LoadOrCreatePKI(s.path("nats", "tls"), []string{"127.0.0.1"}, domains)
+	if err != nil {
+		return nil, fmt.Errorf("start nats: %w", err)
+	}
+	sys, err := s.nkey("nats-hub-sys")
+	if err != nil {
+		return nil, err
+	}
+	hub := natsconf.HubEnv{
+		Host:        "127.0.0.1",
+		Port:        ports["nats-hub"],
+		LeafPort:    ports["nats-hub-leaf"],
+		MonitorPort: ports["nats-hub-monitor"],
+		LeafNkeys:   map[string]string{},
+		SysNkey:     sys.Public,
+		TLS:         pki.Hub,
+	}
+	leafSeeds := map[string]string{}
+	for _, d := range domains {
+		k, err := s.nkey("nats-leaf-" + d)
+		if err != nil {
+			return nil, err
+		}
+		hub.LeafNkeys[d], leafSeeds[d] = k.Public, k.Seed
 	}
 	if err := s.st.Save(s.path(state.FileName)); err != nil {
 		return nil, fmt.Errorf("start nats: %w", err)
@@ -343,19 +362,16 @@ func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int) (map[stri
 	}
 
 	envs := map[string]natsconf.MemberEnv{}
-	for _, m := range members() {
-		d := m.domain()
-		leaf, err := hub.LeafURL(d)
-		if err != nil {
-			return nil, fmt.Errorf("start nats: %w", err)
-		}
+	for _, d := range domains {
 		env := natsconf.MemberEnv{
 			Member:           d,
 			Host:             "127.0.0.1",
 			Port:             ports["nats-"+d],
 			MonitorPort:      ports["nats-"+d+"-monitor"],
 			StoreDir:         s.path("nats", d),
-			HubURL:           leaf,
+			HubURL:           hub.LeafURL(),
+			LeafSeed:         leafSeeds[d],
+			LeafTLS:          pki.Members[d],
 			RelayPassword:    s.st.Secret("nats-" + d + "-relay"),
 			OperatorPassword: s.st.Secret("nats-" + d + "-operator"),
 			SysPassword:      s.st.Secret("nats-" + d + "-sys"),
@@ -385,6 +401,24 @@ func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int) (map[stri
 		return nil, err
 	}
 	return envs, nil
+}
+
+// nkey returns the nkey kept in the state under name, making it on first
+// use. The state file is readable by its owner only.
+func (s *Sandbox) nkey(name string) (natsconf.Nkey, error) {
+	if seed, ok := s.st.Secrets[name]; ok {
+		k, err := natsconf.NkeyFromSeed(seed)
+		if err != nil {
+			return natsconf.Nkey{}, fmt.Errorf("start nats: %s: %w", name, err)
+		}
+		return k, nil
+	}
+	k, err := natsconf.NewNkey()
+	if err != nil {
+		return natsconf.Nkey{}, fmt.Errorf("start nats: %w", err)
+	}
+	s.st.Secrets[name] = k.Seed
+	return k, nil
 }
 
 // startServices starts the relays, casework and the coordinator, all at
