@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,19 +22,12 @@ import (
 // request that reaches a JetStream API answers in milliseconds.
 const unanswered = 2 * time.Second
 
-// errFilterMismatch is the JetStream error code for a consumer whose filter
-// differs from the one in its create subject.
-const errFilterMismatch = 10131
-
 type apiResponse struct {
 	Error *struct {
 		Code        int    `json:"code"`
 		ErrCode     int    `json:"err_code"`
 		Description string `json:"description"`
 	} `json:"error"`
-	Config *struct {
-		FilterSubject string `json:"filter_subject"`
-	} `json:"config"`
 }
 
 func consumerCreate(t *testing.T, filter, deliver string) []byte {
@@ -46,7 +40,7 @@ func consumerCreate(t *testing.T, filter, deliver string) []byte {
 			"deliver_subject":    deliver,
 			"ack_policy":         "none",
 			"deliver_policy":     "all",
-			"inactive_threshold": int64(time.Minute),
+			"inactive_threshold": int64(365 * 24 * time.Hour),
 		},
 	})
 	if err != nil {
@@ -83,62 +77,70 @@ func TestIsolation(t *testing.T) {
 		checkInbox(t, inbox(ctx, t, coord), []sent{toCoord})
 	})
 
-	t.Run("bf's hub account reads ci's slice for bf and nothing else", func(t *testing.T) {
+	t.Run("bf's hub account reaches only the consumer ci made for bf", func(t *testing.T) {
 		nc := c.Hub.ConnectAccount(t, "BF")
-		deliver := streams.DeliverPrefix("ci", "bf") + ".probe"
-		sub, err := nc.SubscribeSync(deliver)
+		sub, err := nc.SubscribeSync(streams.DeliverPrefix("ci", "bf") + ".>")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := nc.Flush(); err != nil {
 			t.Fatal(err)
 		}
-		bfSlice := streams.OutboxSliceFor("ci", "bf")
-		coordSlice := streams.OutboxSliceFor("ci", "coord")
-		api := streams.APIPrefix("ci") + ".CONSUMER.CREATE." + streams.Outbox
+		api := streams.APIPrefix("ci") + ".CONSUMER."
 
-		// Positive control: the granted slice answers and delivers, so the
-		// refusals below are not a broken probe.
-		resp, err := nc.Request(api+".probe."+bfSlice, consumerCreate(t, bfSlice, deliver), deliveryTimeout)
+		// Positive control: the reset that durable sourcing sends is
+		// answered, and ci's consumer for bf delivers, so the refusals
+		// below are not a broken probe.
+		resp, err := nc.Request(api+"RESET.OUTBOX."+streams.SourceConsumer("bf"), nil, deliveryTimeout)
 		if err != nil {
-			t.Fatalf("create consumer on the granted slice: %v", err)
+			t.Fatalf("reset ci's consumer for bf: %v", err)
 		}
 		var ok apiResponse
-		if err := json.Unmarshal(resp.Data, &ok); err != nil || ok.Error != nil || ok.Config == nil {
-			t.Fatalf("create consumer on the granted slice: %s", resp.Data)
+		if err := json.Unmarshal(resp.Data, &ok); err != nil || ok.Error != nil {
+			t.Fatalf("reset ci's consumer for bf: %s", resp.Data)
 		}
-		m, err := sub.NextMsg(deliveryTimeout)
-		if err != nil {
-			t.Fatalf("receive ci's message for bf: %v", err)
-		}
-		// Pushed messages keep their stream subject: the hub sees it, which
-		// is why subjects carry no case data.
-		if out, _ := streams.OutSubject("ci", "bf", toBF.typ); m.Subject != out || m.Header.Get(nats.MsgIdHdr) != toBF.msgID(t) {
-			t.Fatalf("received %s %s, want ci's message for bf", m.Subject, m.Header.Get(nats.MsgIdHdr))
-		}
+		out, _ := streams.OutSubject("ci", "bf", toBF.typ)
+		natstest.WaitFor(t, deliveryTimeout, "ci's message for bf is delivered", func() bool {
+			m, err := sub.NextMsg(10 * time.Millisecond)
+			// Pushed messages keep their stream subject: the hub sees it,
+			// which is why subjects carry no case data.
+			return err == nil && m.Subject == out && m.Header.Get(nats.MsgIdHdr) == toBF.msgID(t)
+		})
 
-		// The granted subject with another filter in the body: the origin's
-		// server refuses it.
-		resp, err = nc.Request(api+".probe2."+bfSlice, consumerCreate(t, coordSlice, deliver), deliveryTimeout)
-		if err != nil {
-			t.Fatalf("create consumer with a mismatched filter: %v", err)
-		}
-		var mismatch apiResponse
-		if err := json.Unmarshal(resp.Data, &mismatch); err != nil || mismatch.Error == nil || mismatch.Error.ErrCode != errFilterMismatch {
-			t.Fatalf("create consumer with a mismatched filter: %s, want error %d", resp.Data, errFilterMismatch)
-		}
-
-		// Everything else reaches nothing.
+		// A consumer of bf's own design on ci's OUTBOX, even on bf's slice:
+		// with a deliver subject inside ci's JetStream API and an inactive
+		// threshold of a year, it would outlive everything and turn ci's
+		// messages into API requests on ci's server. No create request
+		// reaches ci, nor any other consumer.
+		bfSlice := streams.OutboxSliceFor("ci", "bf")
+		coordSlice := streams.OutboxSliceFor("ci", "coord")
+		hostile := consumerCreate(t, bfSlice, "$JS.API.STREAM.DELETE.INBOX")
 		assertUnanswered(t, nc, []request{
-			{api + ".probe3." + coordSlice, consumerCreate(t, coordSlice, deliver)},                                     // ci's slice for coord
-			{api + ".probe4." + streams.OutboxSubjects("ci"), consumerCreate(t, streams.OutboxSubjects("ci"), deliver)}, // all of ci's outbox
-			{api, consumerCreate(t, coordSlice, deliver)},                                                               // create without a filter subject
-			{streams.APIPrefix("ci") + ".CONSUMER.DURABLE.CREATE.OUTBOX.probe5", consumerCreate(t, coordSlice, deliver)},
+			{api + "CREATE.OUTBOX.probe." + bfSlice, hostile},
+			{api + "CREATE.OUTBOX.probe." + coordSlice, consumerCreate(t, coordSlice, "")},
+			{api + "CREATE.OUTBOX", hostile},
+			{api + "DURABLE.CREATE.OUTBOX.probe", hostile},
+			{api + "CREATE.OUTBOX." + streams.SourceConsumer("bf") + "." + bfSlice, hostile}, // redefine ci's own consumer
+			{api + "RESET.OUTBOX." + streams.SourceConsumer("coord"), nil},                   // coord's consumer
+			{api + "DELETE.OUTBOX." + streams.SourceConsumer("bf"), nil},
+			{api + "INFO.OUTBOX." + streams.SourceConsumer("bf"), nil},
 			{streams.APIPrefix("ci") + ".DIRECT.GET.OUTBOX", []byte(`{"seq":1}`)},
 			{streams.APIPrefix("ci") + ".STREAM.MSG.GET.OUTBOX", []byte(`{"seq":1}`)},
 			{streams.APIPrefix("ci") + ".STREAM.INFO.OUTBOX", nil},
 			{streams.APIPrefix("bf") + ".STREAM.INFO.INBOX", nil}, // bf's own streams, from the hub
 		})
+		cons, err := c.Members["ci"].JetStream(t, natsconf.UserOperator).Stream(ctx, streams.Outbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for name := range cons.ConsumerNames(ctx).Name() {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		if want := []string{streams.SourceConsumer("bf"), streams.SourceConsumer("coord")}; !slices.Equal(names, want) {
+			t.Errorf("consumers on ci's OUTBOX: %v, want only ci's own %v", names, want)
+		}
 	})
 
 	t.Run("hub accounts cannot delete or purge members' streams", func(t *testing.T) {

@@ -364,17 +364,29 @@ func (m *Member) Senders(t testing.TB) []string {
 	return s
 }
 
-// EnsureStreams creates the member's OUTBOX and an INBOX sourcing from peers,
-// or brings them up to date, as the member's operator does.
+// EnsureStreams creates the member's OUTBOX with a source consumer for each
+// of peers and an INBOX sourcing from peers, or brings them up to date, as
+// the member's operator does.
 func (m *Member) EnsureStreams(t testing.TB, peers []string) {
+	t.Helper()
+	m.ensureOutbox(t, peers)
+	m.ensureInbox(t, peers)
+}
+
+func (m *Member) ensureOutbox(t testing.TB, peers []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	js := m.JetStream(t, natsconf.UserOperator)
-	if err := streams.EnsureOutbox(ctx, js, m.Name); err != nil {
+	if err := streams.EnsureOutbox(ctx, m.JetStream(t, natsconf.UserOperator), m.Name, peers); err != nil {
 		t.Fatalf("%s: %v", m.Name, err)
 	}
-	if err := streams.EnsureInbox(ctx, js, m.Name, peers); err != nil {
+}
+
+func (m *Member) ensureInbox(t testing.TB, peers []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := streams.EnsureInbox(ctx, m.JetStream(t, natsconf.UserOperator), m.Name, peers); err != nil {
 		t.Fatalf("%s: %v", m.Name, err)
 	}
 }
@@ -407,18 +419,26 @@ func StartCorridor(t testing.TB, members ...string) *Corridor {
 	return c
 }
 
-// EnsureStreams creates every member's OUTBOX and INBOX; each INBOX sources
-// the peers its configuration allows that run in this corridor.
+// EnsureStreams creates every member's OUTBOX and INBOX as the members'
+// operators do; each INBOX sources the peers its configuration allows that
+// run in this corridor. Every OUTBOX comes first, so that each source finds
+// its upstream consumer at once (one created earlier retries on a timer of
+// several seconds).
 func (c *Corridor) EnsureStreams(t testing.TB) {
 	t.Helper()
-	for _, m := range c.Members {
-		var peers []string
-		for _, p := range m.Senders(t) {
+	peers := map[string][]string{}
+	for _, name := range c.Names() {
+		for _, p := range c.Members[name].Senders(t) {
 			if _, ok := c.Members[p]; ok {
-				peers = append(peers, p)
+				peers[name] = append(peers[name], p)
 			}
 		}
-		m.EnsureStreams(t, peers)
+	}
+	for _, name := range c.Names() {
+		c.Members[name].ensureOutbox(t, peers[name])
+	}
+	for _, name := range c.Names() {
+		c.Members[name].ensureInbox(t, peers[name])
 	}
 }
 

@@ -59,6 +59,44 @@ func OutboxConfig(member string) (jetstream.StreamConfig, error) {
 	}, nil
 }
 
+// sourceMaxAckPending bounds what a source consumer pushes before the
+// recipient's flow-control replies acknowledge it.
+const sourceMaxAckPending = 1024
+
+// SourceConsumerConfig returns the durable consumer on origin's OUTBOX that
+// recipient's INBOX sources through. The origin makes it, so the origin
+// fixes everything about it: the filter (the slice addressed to recipient),
+// where it delivers, and that it acknowledges by flow control. The
+// recipient may only reset it (CONSUMER.RESET, which the server's durable
+// sourcing sends), never create a consumer of its own: a create request
+// would let it choose the durable name, the inactive threshold and the
+// deliver subject, even one inside the origin's own JetStream API.
+func SourceConsumerConfig(origin, recipient string) (jetstream.ConsumerConfig, error) {
+	if err := checkMember("origin", origin); err != nil {
+		return jetstream.ConsumerConfig{}, err
+	}
+	if err := checkMember("recipient", recipient); err != nil {
+		return jetstream.ConsumerConfig{}, err
+	}
+	if origin == recipient {
+		return jetstream.ConsumerConfig{}, corridor.Invalid("a member cannot source itself",
+			corridor.FieldError{Field: "recipient", Message: "must differ from the origin"})
+	}
+	return jetstream.ConsumerConfig{
+		Durable:        SourceConsumer(recipient),
+		Description:    "what " + recipient + "'s INBOX sources from " + origin + "'s OUTBOX",
+		DeliverSubject: SourceDeliverSubject(origin, recipient),
+		FilterSubject:  OutboxSliceFor(origin, recipient),
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		// Durable sourcing requires these: acknowledged by the recipient's
+		// flow-control replies, a heartbeat of one second, no ack wait.
+		AckPolicy:     jetstream.AckFlowControlPolicy,
+		FlowControl:   true,
+		IdleHeartbeat: time.Second,
+		MaxAckPending: sourceMaxAckPending,
+	}, nil
+}
+
 // InboxConfig returns the configuration of member's INBOX, sourcing from each
 // peer's OUTBOX the slice addressed to member, renamed into member's INBOX
 // subjects. It has no subjects of its own: nothing is published to it
@@ -97,6 +135,11 @@ func InboxConfig(member string, peers []string) (jetstream.StreamConfig, error) 
 				APIPrefix:     APIPrefix(p),
 				DeliverPrefix: DeliverPrefix(p, member),
 			},
+			// The consumer p made for member (SourceConsumerConfig).
+			Consumer: &jetstream.StreamConsumerSource{
+				Name:           SourceConsumer(member),
+				DeliverSubject: SourceDeliverSubject(p, member),
+			},
 		})
 	}
 	return jetstream.StreamConfig{
@@ -113,23 +156,38 @@ func InboxConfig(member string, peers []string) (jetstream.StreamConfig, error) 
 	}, nil
 }
 
-// EnsureOutbox creates member's OUTBOX, or brings an existing one to
-// OutboxConfig. It never deletes and recreates the stream: peers' sources
-// stall when their upstream stream is recreated, and its messages would be
-// lost. An existing stream that cannot be updated in place (another storage
-// or retention, a mirror, asynchronous persistence) is a KindConflict error
-// for an operator to resolve.
+// EnsureOutbox creates member's OUTBOX and, on it, the source consumer of
+// each of recipients (SourceConsumerConfig), or brings existing ones to
+// their configuration. It never deletes and recreates the stream: peers'
+// sources stall when their upstream stream is recreated, and its messages
+// would be lost. An existing stream that cannot be updated in place
+// (another storage or retention, a mirror, asynchronous persistence) is a
+// KindConflict error for an operator to resolve. The consumer of a
+// recipient no longer named is left alone.
 //
-// Updating a stream is the member operator's right, not a service's: the
-// services' users may not call the update API (deploy/nats/README.md), and
-// call CheckMember instead.
-func EnsureOutbox(ctx context.Context, js jetstream.JetStream, member string) error {
+// Creating and updating streams and consumers is the member operator's
+// right, not a service's: the services' users may not (deploy/nats/README.md),
+// and call CheckStreams instead.
+func EnsureOutbox(ctx context.Context, js jetstream.JetStream, member string, recipients []string) error {
 	cfg, err := OutboxConfig(member)
 	if err != nil {
 		return err
 	}
-	if err := ensure(ctx, js, cfg, true); err != nil {
+	consumers := make([]jetstream.ConsumerConfig, 0, len(recipients))
+	for _, r := range recipients {
+		c, err := SourceConsumerConfig(member, r)
+		if err != nil {
+			return err
+		}
+		consumers = append(consumers, c)
+	}
+	if err := ensure(ctx, js, cfg); err != nil {
 		return fmt.Errorf("ensure outbox: %w", err)
+	}
+	for _, c := range consumers {
+		if _, err := js.CreateOrUpdatePushConsumer(ctx, Outbox, c); err != nil {
+			return fmt.Errorf("ensure outbox: source consumer %s: %w", c.Durable, err)
+		}
 	}
 	return nil
 }
@@ -143,17 +201,17 @@ func EnsureInbox(ctx context.Context, js jetstream.JetStream, member string, pee
 	if err != nil {
 		return err
 	}
-	if err := ensure(ctx, js, cfg, true); err != nil {
+	if err := ensure(ctx, js, cfg); err != nil {
 		return fmt.Errorf("ensure inbox: %w", err)
 	}
 	return nil
 }
 
-// CheckStreams is what a service does with the streams at start: it creates
-// member's OUTBOX and INBOX when they do not exist yet (a member's first
-// start) and otherwise checks that they are what this release expects. It
-// never updates a stream, because a service's user may not: a stream that
-// differs is a KindConflict error naming the fields, for the operator to
+// CheckStreams is what a service does with the streams at start: it checks
+// that member's OUTBOX and INBOX exist and are what this release expects.
+// It changes nothing, because a service's user may not: a missing stream is
+// a KindUnavailable error (the operator has not set the member up yet), one
+// that differs a KindConflict error naming the fields, for the operator to
 // bring up to date with EnsureOutbox and EnsureInbox.
 func CheckStreams(ctx context.Context, js jetstream.JetStream, member string, peers []string) error {
 	out, err := OutboxConfig(member)
@@ -164,17 +222,31 @@ func CheckStreams(ctx context.Context, js jetstream.JetStream, member string, pe
 	if err != nil {
 		return err
 	}
-	for _, cfg := range []jetstream.StreamConfig{out, in} {
-		if err := ensure(ctx, js, cfg, false); err != nil {
+	for _, want := range []jetstream.StreamConfig{out, in} {
+		s, err := js.Stream(ctx, want.Name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return corridor.Errorf(corridor.KindUnavailable,
+				"check streams: stream %s does not exist yet; the member's operator makes it", want.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("check streams: look up stream %s: %w", want.Name, err)
+		}
+		have := s.CachedInfo().Config
+		if err := compatible(have, want); err != nil {
 			return fmt.Errorf("check streams: %w", err)
+		}
+		if diff := differences(have, merge(have, want)); len(diff) > 0 {
+			return corridor.Errorf(corridor.KindConflict,
+				"check streams: stream %s differs from what this release expects (%s); the member's operator must update it",
+				want.Name, strings.Join(diff, ", "))
 		}
 	}
 	return nil
 }
 
-// ensure creates want, or checks an existing stream of that name against it
-// and, if update is set, brings it to want in place.
-func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig, update bool) error {
+// ensure creates want, or brings an existing stream of that name to it in
+// place.
+func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
 	s, err := js.Stream(ctx, want.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		_, err = js.CreateStream(ctx, want)
@@ -195,14 +267,8 @@ func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamCo
 		return err
 	}
 	next := merge(have, want)
-	diff := differences(have, next)
-	if len(diff) == 0 {
+	if len(differences(have, next)) == 0 {
 		return nil
-	}
-	if !update {
-		return corridor.Errorf(corridor.KindConflict,
-			"stream %s differs from what this release expects (%s); the member's operator must update it",
-			want.Name, strings.Join(diff, ", "))
 	}
 	if _, err := js.UpdateStream(ctx, next); err != nil {
 		return fmt.Errorf("update stream %s: %w", want.Name, err)
@@ -283,6 +349,9 @@ func sourceKeys(src []*jetstream.StreamSource) []string {
 		b.WriteString("|" + s.FilterSubject)
 		if s.External != nil {
 			b.WriteString("|" + s.External.APIPrefix + "|" + s.External.DeliverPrefix)
+		}
+		if s.Consumer != nil {
+			b.WriteString("|" + s.Consumer.Name + "|" + s.Consumer.DeliverSubject)
 		}
 		for _, t := range s.SubjectTransforms {
 			b.WriteString("|" + t.Source + ">" + t.Destination)

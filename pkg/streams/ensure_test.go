@@ -127,7 +127,7 @@ func TestEnsureOutbox(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	for i := range errs {
-		wg.Go(func() { errs[i] = streams.EnsureOutbox(ctx, js, "ci") })
+		wg.Go(func() { errs[i] = streams.EnsureOutbox(ctx, js, "ci", []string{"bf"}) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -139,13 +139,22 @@ func TestEnsureOutbox(t *testing.T) {
 	if _, err := js.Publish(ctx, "corr.ci.out.bf.referral", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if err := streams.EnsureOutbox(ctx, js, "ci"); err != nil {
+	if err := streams.EnsureOutbox(ctx, js, "ci", []string{"bf"}); err != nil {
 		t.Fatal(err)
 	}
 	again := info(ctx, t, js, streams.Outbox)
 	if !again.Created.Equal(first.Created) || again.State.Msgs != 1 {
 		t.Errorf("second EnsureOutbox recreated the stream or lost its message: created %v→%v, %d messages",
 			first.Created, again.Created, again.State.Msgs)
+	}
+	cons, err := js.PushConsumer(ctx, streams.Outbox, streams.SourceConsumer("bf"))
+	if err != nil {
+		t.Fatalf("bf's source consumer: %v", err)
+	}
+	wantCons, _ := streams.SourceConsumerConfig("ci", "bf")
+	if c := cons.CachedInfo().Config; c.FilterSubject != wantCons.FilterSubject || c.DeliverSubject != wantCons.DeliverSubject ||
+		c.AckPolicy != jetstream.AckFlowControlPolicy {
+		t.Errorf("bf's source consumer: filter %q deliver %q ack %v", c.FilterSubject, c.DeliverSubject, c.AckPolicy)
 	}
 	want, _ := streams.OutboxConfig("ci")
 	if c := again.Config; c.MaxAge != want.MaxAge || c.Duplicates != want.Duplicates || !c.DenyDelete || !c.DenyPurge ||
@@ -175,7 +184,7 @@ func TestEnsureOutboxUpdatesInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := info(ctx, t, js, streams.Outbox)
-	if err := streams.EnsureOutbox(ctx, js, "ci"); err != nil {
+	if err := streams.EnsureOutbox(ctx, js, "ci", []string{"bf"}); err != nil {
 		t.Fatal(err)
 	}
 	after := info(ctx, t, js, streams.Outbox)
@@ -209,7 +218,7 @@ func TestEnsureRefusesToRecreate(t *testing.T) {
 			name:    "outbox in memory",
 			cfg:     jetstream.StreamConfig{Name: streams.Outbox, Subjects: []string{"corr.ci.out.>"}, Storage: jetstream.MemoryStorage},
 			subject: "corr.ci.out.bf.referral",
-			ensure:  func() error { return streams.EnsureOutbox(ctx, js, "ci") },
+			ensure:  func() error { return streams.EnsureOutbox(ctx, js, "ci", []string{"bf"}) },
 		},
 		{
 			name:    "inbox as a work queue",

@@ -117,6 +117,18 @@ func DeliverPrefix(origin, recipient string) string {
 	return "corridor.deliver." + origin + "." + recipient
 }
 
+// SourceConsumer returns the name of the durable consumer on origin's
+// OUTBOX that recipient's INBOX sources through: "to-<recipient>".
+func SourceConsumer(recipient string) string {
+	return "to-" + recipient
+}
+
+// SourceDeliverSubject returns the subject origin's source consumer for
+// recipient pushes to, inside DeliverPrefix(origin, recipient).
+func SourceDeliverSubject(origin, recipient string) string {
+	return DeliverPrefix(origin, recipient) + ".durable"
+}
+
 // APIPrefix returns the JetStream API prefix of member's domain, as seen
 // from other domains: $JS.<member>.API.
 func APIPrefix(member string) string {

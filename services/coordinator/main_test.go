@@ -75,6 +75,7 @@ func TestRun(t *testing.T) {
 	t.Parallel()
 	hub := natstest.StartHub(t)
 	member := natstest.StartMember(t, hub, "coord")
+	member.EnsureStreams(t, []string{"ci"}) // as the coordinator's NATS operator does
 	idp := oidcdevtest.Start(t, oidcdev.Config{Audience: "corridor-coord", Country: corridor.Coordinator})
 
 	dir := t.TempDir()

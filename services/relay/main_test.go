@@ -136,9 +136,11 @@ func TestRunRefusesUnsuitableServer(t *testing.T) {
 
 // runEnv returns the environment of a relay for CI on member, with a real
 // database, directory file, key file and identity provider, and the
-// address its HTTP server will listen on.
+// address its HTTP server will listen on. It makes the streams as CI's
+// operator would.
 func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr string) {
 	t.Helper()
+	member.EnsureStreams(t, []string{"bf"})
 	idp := oidcdevtest.Start(t, oidcdev.Config{Audience: "corridor-ci", Country: "CI"})
 
 	dir := t.TempDir()

@@ -25,7 +25,6 @@ import (
 	"github.com/corridor-org/corridor/pkg/natstest"
 	"github.com/corridor-org/corridor/pkg/pgtest"
 	"github.com/corridor-org/corridor/pkg/signing"
-	"github.com/corridor-org/corridor/pkg/streams"
 	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
 	"github.com/corridor-org/corridor/services/coordinator/internal/coordinator"
 )
@@ -164,27 +163,9 @@ func newWorld(t *testing.T, idps issuers) *world {
 		w.signers[m] = newSigner(t, m)
 	}
 	w.dir = buildDirectory(t, w.signers, idps)
-	// Every OUTBOX first, then every INBOX, so each source finds its
-	// upstream stream at once (a source created first retries on a timer).
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-	defer cancel()
-	members := []string{"ci", "bf", "coord"}
-	for _, m := range members {
-		if err := streams.EnsureOutbox(ctx, w.nats.Members[m].JetStream(t, natsconf.UserRelay), m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, m := range members {
-		var peers []string
-		for _, p := range members {
-			if p != m {
-				peers = append(peers, p)
-			}
-		}
-		if err := streams.EnsureInbox(ctx, w.nats.Members[m].JetStream(t, natsconf.UserRelay), m, peers); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// The members' NATS operators make the streams; every INBOX sources
+	// the other two members, as the coordinator expects from the directory.
+	w.nats.EnsureStreams(t)
 	return w
 }
 

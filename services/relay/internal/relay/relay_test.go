@@ -28,7 +28,6 @@ import (
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
 	"github.com/corridor-org/corridor/pkg/pgtest"
-	"github.com/corridor-org/corridor/pkg/streams"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
 	"github.com/corridor-org/corridor/services/relay/internal/relay"
 )
@@ -78,35 +77,12 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-// ensureStreams creates every member's OUTBOX, then every INBOX sourcing
-// the other two, as the relays and the coordinator do at start. In this
-// order each source finds its upstream stream on its first try: a source
-// created before its upstream retries on a timer of several seconds, which
-// would only slow the tests down (the relays cope either way). The relays
-// find the streams as they would create them.
+// ensureStreams makes every member's streams as its NATS operator does:
+// every INBOX sources the other two members, as the relays expect from the
+// directory.
 func (w *world) ensureStreams(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-	defer cancel()
-	members := []string{"ci", "bf", "coord"}
-	js := map[string]jetstream.JetStream{}
-	for _, m := range members {
-		js[m] = w.nats.Members[m].JetStream(t, natsconf.UserRelay)
-		if err := streams.EnsureOutbox(ctx, js[m], m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, m := range members {
-		var peers []string
-		for _, p := range members {
-			if p != m {
-				peers = append(peers, p)
-			}
-		}
-		if err := streams.EnsureInbox(ctx, js[m], m, peers); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.nats.EnsureStreams(t)
 }
 
 func buildDirectory(t *testing.T, keys map[corridor.MemberCode]*keyfile.File, now time.Time) *directory.Directory {

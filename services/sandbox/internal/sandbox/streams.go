@@ -16,11 +16,12 @@ import (
 const provisionTimeout = 30 * time.Second
 
 // provisionStreams does what each member's NATS operator does before the
-// services start: it creates every member's OUTBOX, then every INBOX
-// sourcing all the other members, or brings streams an earlier version of
-// the sandbox made up to date. The services' own users may only check the
-// streams, never update them. Every OUTBOX comes first so that no source
-// waits for its upstream stream to appear.
+// services start: it creates every member's OUTBOX with a source consumer
+// for each other member, then every INBOX sourcing all the other members,
+// or brings what an earlier version of the sandbox made up to date. The
+// services' own users may only check the streams, never make or change
+// them. Every OUTBOX comes first so that no source waits for its upstream
+// consumer to appear.
 func (s *Sandbox) provisionStreams(ctx context.Context, natsEnv map[string]natsconf.MemberEnv) error {
 	js := map[string]jetstream.JetStream{}
 	for _, m := range members() {
@@ -37,23 +38,26 @@ func (s *Sandbox) provisionStreams(ctx context.Context, natsEnv map[string]natsc
 			return fmt.Errorf("provision streams of %s: %w", m.domain(), err)
 		}
 	}
+	peers := func(m member) []string {
+		var out []string
+		for _, p := range members() {
+			if p.Code != m.Code {
+				out = append(out, p.domain())
+			}
+		}
+		return out
+	}
 	for _, m := range members() {
 		ctx, cancel := context.WithTimeout(ctx, provisionTimeout)
-		err := streams.EnsureOutbox(ctx, js[m.domain()], m.domain())
+		err := streams.EnsureOutbox(ctx, js[m.domain()], m.domain(), peers(m))
 		cancel()
 		if err != nil {
 			return fmt.Errorf("provision streams of %s: %w", m.domain(), err)
 		}
 	}
 	for _, m := range members() {
-		var peers []string
-		for _, p := range members() {
-			if p.Code != m.Code {
-				peers = append(peers, p.domain())
-			}
-		}
 		ctx, cancel := context.WithTimeout(ctx, provisionTimeout)
-		err := streams.EnsureInbox(ctx, js[m.domain()], m.domain(), peers)
+		err := streams.EnsureInbox(ctx, js[m.domain()], m.domain(), peers(m))
 		cancel()
 		if err != nil {
 			return fmt.Errorf("provision streams of %s: %w", m.domain(), err)
