@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
-	"github.com/corridor-org/corridor/pkg/logtest"
+	"errors"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -13,14 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/logtest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
 	"github.com/corridor-org/corridor/pkg/pgtest"
 	"github.com/corridor-org/corridor/pkg/signing"
+	"github.com/corridor-org/corridor/pkg/streams"
 )
 
 var pg pgtest.Server
@@ -74,8 +78,63 @@ func TestLoadConfig(t *testing.T) {
 func TestRun(t *testing.T) {
 	t.Parallel()
 	hub := natstest.StartHub(t)
-	member := natstest.StartMember(t, hub, "coord")
-	member.EnsureStreams(t, []string{"ci"}) // as the coordinator's NATS operator does
+	env, addr := runEnv(t, natstest.StartMember(t, hub, "coord"))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out logtest.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"coordinator"}, func(k string) string { return env[k] }, &out) }()
+	natstest.WaitFor(t, 60*time.Second, "the coordinator is ready", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("coordinator exited: %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("coordinator: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"msg":"coordinator running"`) {
+		t.Errorf("log lacks the start message:\n%s", out.String())
+	}
+}
+
+// TestRunRefusesUnsuitableServer: against a server without the feature
+// flag the corridor relies on, the coordinator stops with an error instead
+// of running.
+func TestRunRefusesUnsuitableServer(t *testing.T) {
+	t.Parallel()
+	hub := natstest.StartHub(t)
+	env, _ := runEnv(t, natstest.StartMember(t, hub, "coord", func(o *server.Options) {
+		o.FeatureFlags[streams.FeatureAckFlowControlV2] = false
+	}))
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var out logtest.Buffer
+	err := run(ctx, []string{"coordinator"}, func(k string) string { return env[k] }, &out)
+	if !errors.Is(err, streams.ErrServerUnsuitable) || ctx.Err() != nil {
+		t.Fatalf("run = %v, want ErrServerUnsuitable before the deadline\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), `"msg":"coordinator running"`) {
+		t.Errorf("the coordinator ran:\n%s", out.String())
+	}
+}
+
+// runEnv returns the environment of the coordinator on member, with a real
+// database, directory file and identity provider, and the address its HTTP
+// server will listen on. It makes the streams as the coordinator's NATS
+// operator would.
+func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr string) {
+	t.Helper()
+	member.EnsureStreams(t, []string{"ci"})
 	idp := oidcdevtest.Start(t, oidcdev.Config{Audience: "corridor-coord", Country: corridor.Coordinator})
 
 	dir := t.TempDir()
@@ -114,9 +173,9 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	creds := member.Credentials(t, natsconf.UserRelay)
-	env := map[string]string{
+	env = map[string]string{
 		"COORDINATOR_HTTP_ADDR": addr,
 		"DATABASE_URL":          pg.NewDatabase(t, pgtest.Template{Name: "empty"}),
 		"CORRIDOR_DIRECTORY":    filepath.Join(dir, "directory.json"),
@@ -125,30 +184,5 @@ func TestRun(t *testing.T) {
 		"NATS_PASSWORD":         creds.Password,
 		"LOG_LEVEL":             "debug",
 	}
-
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out logtest.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"coordinator"}, func(k string) string { return env[k] }, &out) }()
-	natstest.WaitFor(t, 60*time.Second, "the coordinator is ready", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("coordinator exited: %v\n%s", err, out.String())
-		default:
-		}
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("coordinator: %v\n%s", err, out.String())
-	}
-	if !strings.Contains(out.String(), `"msg":"coordinator running"`) {
-		t.Errorf("log lacks the start message:\n%s", out.String())
-	}
+	return env, addr
 }
