@@ -73,8 +73,8 @@ const (
 func HubAccount(member string) string { return strings.ToUpper(member) }
 
 // HubEnv holds what deploy/nats/hub.conf reads from the environment. It
-// holds no secret but the leaf listener's TLS key: members and the system
-// user are known by the public keys of their nkeys.
+// holds no secret: members and the system user are known by the public keys
+// of their nkeys, and the TLS key is a path to a file.
 type HubEnv struct {
 	Host        string
 	Port        int // client port; -1 picks a free one

@@ -58,6 +58,7 @@ func TestIsolation(t *testing.T) {
 
 	toBF := sent{from: "ci", to: "bf", typ: "referral", id: corridor.NewID("m_"), data: []byte("for bf")}
 	toCoord := sent{from: "ci", to: "coord", typ: "tracking", id: corridor.NewID("m_"), data: []byte("for coord")}
+	toBFAgain := sent{from: "ci", to: "bf", typ: "referral", id: corridor.NewID("m_"), data: []byte("for bf, later")}
 	ci := c.Members["ci"].JetStream(t, natsconf.UserRelay)
 	// The message for COORD goes first: BF's source keeps CI's order, so
 	// once the later message for BF is in BF's INBOX, the earlier one would
@@ -89,8 +90,8 @@ func TestIsolation(t *testing.T) {
 		api := streams.APIPrefix("ci") + ".CONSUMER."
 
 		// Positive control: the reset that durable sourcing sends is
-		// answered, and ci's consumer for bf delivers, so the refusals
-		// below are not a broken probe.
+		// answered, and ci's consumer for bf delivers through this account,
+		// so the refusals below are not a broken probe.
 		resp, err := nc.Request(api+"RESET.OUTBOX."+streams.SourceConsumer("bf"), nil, deliveryTimeout)
 		if err != nil {
 			t.Fatalf("reset ci's consumer for bf: %v", err)
@@ -99,12 +100,15 @@ func TestIsolation(t *testing.T) {
 		if err := json.Unmarshal(resp.Data, &ok); err != nil || ok.Error != nil {
 			t.Fatalf("reset ci's consumer for bf: %s", resp.Data)
 		}
-		out, _ := streams.OutSubject("ci", "bf", toBF.typ)
+		if err := publish(ctx, ci, toBFAgain); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := streams.OutSubject("ci", "bf", toBFAgain.typ)
 		natstest.WaitFor(t, deliveryTimeout, "ci's message for bf is delivered", func() bool {
 			m, err := sub.NextMsg(10 * time.Millisecond)
 			// Pushed messages keep their stream subject: the hub sees it,
 			// which is why subjects carry no case data.
-			return err == nil && m.Subject == out && m.Header.Get(nats.MsgIdHdr) == toBF.msgID(t)
+			return err == nil && m.Subject == out && m.Header.Get(nats.MsgIdHdr) == toBFAgain.msgID(t)
 		})
 
 		// A consumer of bf's own design on ci's OUTBOX, even on bf's slice:
@@ -169,8 +173,8 @@ func TestIsolation(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if name == streams.Outbox && s.CachedInfo().State.Msgs != 2 {
-				t.Fatalf("OUTBOX holds %d messages, want 2", s.CachedInfo().State.Msgs)
+			if name == streams.Outbox && s.CachedInfo().State.Msgs != 3 {
+				t.Fatalf("OUTBOX holds %d messages, want 3", s.CachedInfo().State.Msgs)
 			}
 		}
 	})

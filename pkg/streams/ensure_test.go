@@ -347,3 +347,47 @@ func TestEnsureInboxConsumer(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsureMovesToDurableSourcing: an INBOX made by an earlier release,
+// whose sources created their own consumers on the peers' OUTBOX, is
+// brought to durable sourcing in place, and then receives what was
+// published before and after the move.
+func TestEnsureMovesToDurableSourcing(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	c := natstest.StartCorridor(t, "ci", "bf")
+	ci := c.Members["ci"].JetStream(t, natsconf.UserOperator)
+	bf := c.Members["bf"].JetStream(t, natsconf.UserOperator)
+	if err := streams.EnsureOutbox(ctx, ci, "ci", []string{"bf"}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := streams.InboxConfig("bf", []string{"ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range old.Sources {
+		s.Consumer = nil
+	}
+	if _, err := bf.CreateStream(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ci.Publish(ctx, "corr.ci.out.bf.referral", []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	// Under the old layout the source's create request needs the hub's
+	// consumer-create export, which is gone: nothing arrives until the
+	// operator moves the INBOX to durable sourcing.
+	if err := streams.EnsureInbox(ctx, bf, "bf", []string{"ci"}); err != nil {
+		t.Fatalf("move INBOX to durable sourcing: %v", err)
+	}
+	if _, err := ci.Publish(ctx, "corr.ci.out.bf.referral", []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	natstest.WaitFor(t, 30*time.Second, "both messages are in BF's INBOX", func() bool {
+		s, err := bf.Stream(ctx, streams.Inbox)
+		return err == nil && s.CachedInfo().State.Msgs == 2
+	})
+	if got := info(ctx, t, bf, streams.Inbox).Config.Sources; len(got) != 1 || got[0].Consumer == nil {
+		t.Errorf("sources after the move: %+v", got)
+	}
+}
