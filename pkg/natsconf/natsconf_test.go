@@ -390,3 +390,53 @@ accounts {
 		t.Fatalf("load domain-qualified flow-control imports: %v", err)
 	}
 }
+
+// TestPeersOnlyResetTheirConsumer: no configuration lets a peer create a
+// consumer on a member's OUTBOX (the importer of a consumer-create export
+// chooses every field but the filter); each granted pair exports exactly
+// the reset of the consumer its origin made for its recipient, at the hub
+// and at both members.
+func TestPeersOnlyResetTheirConsumer(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	members, err := natsconf.Members(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, path := range []string{natsconf.HubConfigPath, "deploy/nats/hub/accounts.conf", "deploy/nats/member.conf"} {
+		files[path] = ""
+	}
+	for _, m := range members {
+		files[natsconf.MemberConfigPath(m)] = m
+	}
+	text := map[string]string{}
+	for path := range files {
+		b, err := os.ReadFile(filepath.Join(root, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text[path] = string(b)
+		for _, bad := range []string{"CONSUMER.CREATE.OUTBOX", "CONSUMER.DURABLE.CREATE.OUTBOX", "CONSUMER.CREATE.>", `"$JS.API.>"`} {
+			if strings.Contains(text[path], bad) {
+				t.Errorf("%s mentions %s", path, bad)
+			}
+		}
+	}
+	hub, err := natsconf.HubPairs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range hub {
+		reset := "CONSUMER.RESET.OUTBOX.to-" + p.To
+		if want := `"$JS.` + p.From + `.API.` + reset + `"`; !strings.Contains(text["deploy/nats/hub/accounts.conf"], want) {
+			t.Errorf("hub: no %s", want)
+		}
+		if want := `"$JS.API.` + reset + `"`; !strings.Contains(text[natsconf.MemberConfigPath(p.From)], want) {
+			t.Errorf("%s: no %s", p.From, want)
+		}
+		if want := `"$JS.` + p.From + `.API.` + reset + `"`; !strings.Contains(text[natsconf.MemberConfigPath(p.To)], want) {
+			t.Errorf("%s: no %s", p.To, want)
+		}
+	}
+}

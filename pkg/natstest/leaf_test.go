@@ -155,8 +155,6 @@ func (l *leafLog) String() string {
 	return strings.Join(l.lines, "; ")
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // leafClientTLS trusts the corridor CA in caFile and shows cert, if any.
 func leafClientTLS(t *testing.T, caFile string, cert *natsconf.TLSFiles) *tls.Config {
 	t.Helper()
