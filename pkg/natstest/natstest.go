@@ -66,8 +66,9 @@ type Hub struct {
 	srv *server.Server
 }
 
-// StartHub starts a hub from deploy/nats/hub.conf with a leaf user for every
-// member that has a configuration under deploy/nats/members.
+// StartHub starts a hub from deploy/nats/hub.conf with a leaf nkey for every
+// member that has a configuration under deploy/nats/members, and a CA and
+// certificates for the leaf links made for this test.
 //
 // Besides the shipped configuration it adds, in memory only, one probe user
 // per member account ("probe-ci" in account CI): a test can then act as
@@ -271,8 +272,8 @@ func (m *Member) start(t testing.TB) error {
 	return nil
 }
 
-// Env returns the member's environment: ports, passwords, store directory,
-// hub URL.
+// Env returns the member's environment: ports, leaf nkey seed and TLS
+// files, passwords, store directory, hub URL.
 func (m *Member) Env() natsconf.MemberEnv { return m.env }
 
 // Server returns the running server (nil after Stop).
