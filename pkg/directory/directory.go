@@ -48,6 +48,8 @@ type Directory struct {
 	// written before it existed stay valid.
 	Exchange ExchangeSettings `json:"exchange,omitzero"`
 	Members  []Member         `json:"members" validate:"min=2,dive"`
+	// Governance says who signs the next version (governance.go).
+	Governance *Governance `json:"governance,omitempty"`
 }
 
 // TimeLimits are the delays the corridor's members agreed on; the

@@ -7,7 +7,6 @@ import (
 	"crypto/hpke"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -354,121 +353,6 @@ func TestLookups(t *testing.T) {
 			t.Errorf("time limits = %v %v %v %v", l.RespondWithin(), l.InformationResponseWithin(), l.HandoverWithin(), l.FollowUpEvery())
 		}
 	})
-}
-
-// clock is a settable time for FileSource.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
-
-func TestFileSource(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "directory.json")
-	d := testDirectory(t)
-	if err := d.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	c := &clock{now}
-	src, err := directory.NewFileSource(directory.FileSourceConfig{Path: path, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: c.now})
-	if err != nil {
-		t.Fatalf("NewFileSource: %v", err)
-	}
-	var _ directory.Source = src
-
-	version := func() int64 {
-		t.Helper()
-		cur, err := src.Current(ctx)
-		if err != nil {
-			t.Fatalf("Current: %v", err)
-		}
-		return cur.Version
-	}
-	if v := version(); v != 3 {
-		t.Fatalf("version = %d, want 3", v)
-	}
-
-	// A newer version replaces it.
-	d.Version = 4
-	d.ExpiresAt = expires.AddDate(1, 0, 0)
-	if err := d.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	if v := version(); v != 4 {
-		t.Fatalf("after saving version 4: version = %d", v)
-	}
-
-	// A broken file is refused and version 4 stays in force.
-	if err := os.WriteFile(path, []byte(`{"corridor": "ci-bf"`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if v := version(); v != 4 {
-		t.Fatalf("after a broken file: version = %d", v)
-	}
-	if !strings.Contains(logs.String(), "reload refused") {
-		t.Errorf("no log of the refused reload: %s", logs.String())
-	}
-
-	// An older version is a rollback: refused.
-	d.Version = 2
-	if err := d.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	if v := version(); v != 4 {
-		t.Fatalf("after saving version 2: version = %d", v)
-	}
-
-	// The file disappears: version 4 stays in force.
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	if v := version(); v != 4 {
-		t.Fatalf("after removing the file: version = %d", v)
-	}
-
-	// Once version 4 expires with nothing newer, fail closed.
-	c.t = expires.AddDate(1, 0, 0)
-	if _, err := src.Current(ctx); !errors.Is(err, directory.ErrExpired) {
-		t.Fatalf("Current after expiry = %v, want ErrExpired", err)
-	}
-
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := src.Current(cancelled); !errors.Is(err, context.Canceled) {
-		t.Errorf("Current with a cancelled context = %v", err)
-	}
-}
-
-func TestNewFileSourceRefuses(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	logger := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
-	expired := filepath.Join(dir, "expired.json")
-	if err := testDirectory(t).Save(expired); err != nil {
-		t.Fatal(err)
-	}
-	after := func() time.Time { return expires }
-
-	tests := []struct {
-		name string
-		cfg  directory.FileSourceConfig
-		want error
-	}{
-		{"missing file", directory.FileSourceConfig{Path: filepath.Join(dir, "missing.json"), Logger: logger}, os.ErrNotExist},
-		{"expired", directory.FileSourceConfig{Path: expired, Logger: logger, Now: after}, directory.ErrExpired},
-		{"no path", directory.FileSourceConfig{Logger: logger}, nil},
-		{"no logger", directory.FileSourceConfig{Path: expired}, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := directory.NewFileSource(tc.cfg)
-			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
-				t.Errorf("NewFileSource = %v, want %v", err, tc.want)
-			}
-		})
-	}
 }
 
 func TestStatic(t *testing.T) {

@@ -16,11 +16,18 @@
 // without linking the types that carry personal data; Directory satisfies
 // envelope.PublicKeys and signing.PublicKeys through its SigningKey method.
 //
-// Seam for what comes next: consumers depend on Source, not on a file. Today
-// FileSource reads a JSON file and reloads it when it changes. Governance
-// signatures over the document (verified before a new version replaces the
-// current one) and distribution as a JetStream KV bucket mirrored read-only
-// by every member are further Source implementations; key rotation needs no
-// new API, since a member lists several keys with overlapping validity and
+// A directory is published signed (signed.go): the exact document bytes
+// with the signatures of the corridor's governance keys. A threshold of the
+// members holding governance keys in the version in force must co-sign the
+// next one, so that no single member changes the corridor alone; before any
+// version is in force, a locally configured anchor (anchor.go) plays that
+// role. Versions strictly increase: an older version, or the same version
+// with other content, is refused. FileSource (filesource.go) keeps the last
+// good version and fails closed when it expires. Key rotation needs no new
+// API: a member lists several keys with overlapping validity and
 // CurrentEncryptionKey and CurrentSigningKey pick by time.
+//
+// Seam for what comes next: consumers depend on Source, not on a file;
+// distribution as a JetStream KV bucket mirrored read-only by every member
+// is another Source that verifies what it receives as FileSource does.
 package directory

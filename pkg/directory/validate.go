@@ -146,6 +146,7 @@ func (d *Directory) Validate() error {
 			}
 		}
 	}
+	d.validateGovernance(keyIDs, add)
 	if len(fields) > 0 {
 		return corridor.Invalid("the corridor directory is not valid", fields...)
 	}

@@ -23,6 +23,9 @@ const (
 	PurposeEnvelope Purpose = "corridor/v1 envelope"
 	PurposeReceipt  Purpose = "corridor/v1 receipt"
 	PurposeTracking Purpose = "corridor/v1 tracking"
+	// PurposeDirectory is a governance key's signature of a corridor
+	// directory version.
+	PurposeDirectory Purpose = "corridor/v1 directory"
 )
 
 // Sentinel errors. ErrUnknownKey is also what a PublicKeys implementation
