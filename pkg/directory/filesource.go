@@ -228,3 +228,15 @@ func (s *FileSource) Status() SourceStatus {
 	}
 	return st
 }
+
+// OpenFileSource loads the anchor file at anchorPath and returns a
+// FileSource on the signed directory at path, caching the version in force
+// at cachePath when it is set: what a service's configuration names
+// (CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR, CORRIDOR_DIRECTORY_CACHE).
+func OpenFileSource(path, anchorPath, cachePath string, logger *slog.Logger) (*FileSource, error) {
+	anchor, err := LoadAnchor(anchorPath)
+	if err != nil {
+		return nil, fmt.Errorf("open corridor directory: %w", err)
+	}
+	return NewFileSource(FileSourceConfig{Path: path, Anchor: anchor, CachePath: cachePath, Logger: logger})
+}

@@ -18,12 +18,14 @@ const defaultHTTPAddr = "127.0.0.1:8080"
 // file or manifest alone.
 func loadConfig(getenv func(string) string) (app.Config, slog.Level, error) {
 	cfg := app.Config{
-		HTTPAddr:      getenv("CASEWORK_HTTP_ADDR"),
-		DatabaseURL:   getenv("DATABASE_URL"),
-		Member:        corridor.MemberCode(strings.ToUpper(strings.TrimSpace(getenv("CORRIDOR_MEMBER")))),
-		DirectoryPath: getenv("CORRIDOR_DIRECTORY"),
-		OIDCIssuer:    getenv("OIDC_ISSUER"),
-		OIDCAudience:  getenv("OIDC_AUDIENCE"),
+		HTTPAddr:        getenv("CASEWORK_HTTP_ADDR"),
+		DatabaseURL:     getenv("DATABASE_URL"),
+		Member:          corridor.MemberCode(strings.ToUpper(strings.TrimSpace(getenv("CORRIDOR_MEMBER")))),
+		DirectoryPath:   getenv("CORRIDOR_DIRECTORY"),
+		DirectoryAnchor: getenv("CORRIDOR_DIRECTORY_ANCHOR"),
+		DirectoryCache:  getenv("CORRIDOR_DIRECTORY_CACHE"),
+		OIDCIssuer:      getenv("OIDC_ISSUER"),
+		OIDCAudience:    getenv("OIDC_AUDIENCE"),
 	}
 	if cfg.HTTPAddr == "" {
 		cfg.HTTPAddr = defaultHTTPAddr
@@ -36,6 +38,7 @@ func loadConfig(getenv func(string) string) (app.Config, slog.Level, error) {
 		{"DATABASE_URL", cfg.DatabaseURL},
 		{"CORRIDOR_MEMBER", string(cfg.Member)},
 		{"CORRIDOR_DIRECTORY", cfg.DirectoryPath},
+		{"CORRIDOR_DIRECTORY_ANCHOR", cfg.DirectoryAnchor},
 		{"OIDC_ISSUER", cfg.OIDCIssuer},
 	} {
 		if req.value == "" {

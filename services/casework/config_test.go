@@ -17,26 +17,27 @@ func env(vars map[string]string) func(string) string {
 func TestLoadConfig(t *testing.T) {
 	t.Parallel()
 	full := map[string]string{
-		"CASEWORK_HTTP_ADDR": "127.0.0.1:9000",
-		"DATABASE_URL":       "postgres://localhost/ci",
-		"CORRIDOR_MEMBER":    " ci ",
-		"CORRIDOR_DIRECTORY": "/etc/corridor/directory.json",
-		"OIDC_ISSUER":        "http://127.0.0.1:9001",
-		"OIDC_AUDIENCE":      "corridor-ci",
-		"LOG_LEVEL":          "debug",
+		"CASEWORK_HTTP_ADDR":        "127.0.0.1:9000",
+		"DATABASE_URL":              "postgres://localhost/ci",
+		"CORRIDOR_MEMBER":           " ci ",
+		"CORRIDOR_DIRECTORY":        "/etc/corridor/directory.json",
+		"CORRIDOR_DIRECTORY_ANCHOR": "/etc/corridor/anchor.json",
+		"OIDC_ISSUER":               "http://127.0.0.1:9001",
+		"OIDC_AUDIENCE":             "corridor-ci",
+		"LOG_LEVEL":                 "debug",
 	}
 	cfg, level, err := loadConfig(env(full))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := app.Config{HTTPAddr: "127.0.0.1:9000", DatabaseURL: "postgres://localhost/ci", Member: "CI",
-		DirectoryPath: "/etc/corridor/directory.json", OIDCIssuer: "http://127.0.0.1:9001", OIDCAudience: "corridor-ci"}
+		DirectoryPath: "/etc/corridor/directory.json", DirectoryAnchor: "/etc/corridor/anchor.json", OIDCIssuer: "http://127.0.0.1:9001", OIDCAudience: "corridor-ci"}
 	if cfg != want || level != slog.LevelDebug {
 		t.Errorf("config = %+v level %v, want %+v debug", cfg, level, want)
 	}
 
 	// Defaults: address, audience from the member, info level.
-	minimal := map[string]string{"DATABASE_URL": "x", "CORRIDOR_MEMBER": "BF", "CORRIDOR_DIRECTORY": "d", "OIDC_ISSUER": "http://i"}
+	minimal := map[string]string{"DATABASE_URL": "x", "CORRIDOR_MEMBER": "BF", "CORRIDOR_DIRECTORY": "d", "CORRIDOR_DIRECTORY_ANCHOR": "a", "OIDC_ISSUER": "http://i"}
 	cfg, level, err = loadConfig(env(minimal))
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +51,7 @@ func TestLoadConfig(t *testing.T) {
 	if err == nil {
 		t.Fatal("empty environment accepted")
 	}
-	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "OIDC_ISSUER", "LOG_LEVEL"} {
+	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

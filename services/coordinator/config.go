@@ -11,6 +11,8 @@ type config struct {
 	HTTPAddr      string     // COORDINATOR_HTTP_ADDR
 	DatabaseURL   string     // DATABASE_URL
 	DirectoryPath string     // CORRIDOR_DIRECTORY
+	AnchorPath    string     // CORRIDOR_DIRECTORY_ANCHOR
+	CachePath     string     // CORRIDOR_DIRECTORY_CACHE (optional)
 	NATSURL       string     // NATS_URL
 	NATSUser      string     // NATS_USER
 	NATSPassword  string     // NATS_PASSWORD
@@ -28,6 +30,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		HTTPAddr:      getenv("COORDINATOR_HTTP_ADDR"),
 		DatabaseURL:   getenv("DATABASE_URL"),
 		DirectoryPath: getenv("CORRIDOR_DIRECTORY"),
+		AnchorPath:    getenv("CORRIDOR_DIRECTORY_ANCHOR"),
+		CachePath:     getenv("CORRIDOR_DIRECTORY_CACHE"),
 		NATSURL:       getenv("NATS_URL"),
 		NATSUser:      getenv("NATS_USER"),
 		NATSPassword:  getenv("NATS_PASSWORD"),
@@ -39,6 +43,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, v := range []struct{ name, value string }{
 		{"DATABASE_URL", c.DatabaseURL},
 		{"CORRIDOR_DIRECTORY", c.DirectoryPath},
+		{"CORRIDOR_DIRECTORY_ANCHOR", c.AnchorPath},
 		{"NATS_URL", c.NATSURL},
 	} {
 		if v.value == "" {

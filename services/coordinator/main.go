@@ -3,8 +3,8 @@
 // each cross-border case's timeline to coordinators from any member.
 //
 // Configuration is read from the environment only: COORDINATOR_HTTP_ADDR,
-// DATABASE_URL, CORRIDOR_DIRECTORY, NATS_URL, NATS_USER, NATS_PASSWORD,
-// LOG_LEVEL. The identity providers it trusts are those of the members in
+// DATABASE_URL, CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR,
+// CORRIDOR_DIRECTORY_CACHE, NATS_URL, NATS_USER, NATS_PASSWORD, LOG_LEVEL. The identity providers it trusts are those of the members in
 // the directory; a change to them takes effect at the next start.
 package main
 
@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := coordinator.Migrate(startCtx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	src, err := directory.NewFileSource(directory.FileSourceConfig{Path: cfg.DirectoryPath, Logger: logger})
+	src, err := directory.OpenFileSource(cfg.DirectoryPath, cfg.AnchorPath, cfg.CachePath, logger)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/directorytest"
 	"github.com/corridor-org/corridor/pkg/logtest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
@@ -33,15 +33,15 @@ func TestMain(m *testing.M) { pg.Main(m) }
 
 func TestLoadConfig(t *testing.T) {
 	t.Parallel()
-	full := map[string]string{"DATABASE_URL": "postgres://x", "CORRIDOR_DIRECTORY": "/d.json", "NATS_URL": "nats://x"}
+	full := map[string]string{"DATABASE_URL": "postgres://x", "CORRIDOR_DIRECTORY": "/d.json", "CORRIDOR_DIRECTORY_ANCHOR": "/a.json", "NATS_URL": "nats://x"}
 	tests := []struct {
 		name    string
 		change  map[string]string
 		wantErr []string
 	}{
 		{name: "complete"},
-		{name: "missing", change: map[string]string{"CORRIDOR_DIRECTORY": "", "NATS_URL": ""},
-			wantErr: []string{"CORRIDOR_DIRECTORY is not set", "NATS_URL is not set"}},
+		{name: "missing", change: map[string]string{"CORRIDOR_DIRECTORY": "", "CORRIDOR_DIRECTORY_ANCHOR": "", "NATS_URL": ""},
+			wantErr: []string{"CORRIDOR_DIRECTORY is not set", "CORRIDOR_DIRECTORY_ANCHOR is not set", "NATS_URL is not set"}},
 		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "chatty"}, wantErr: []string{"LOG_LEVEL"}},
 	}
 	for _, tc := range tests {
@@ -166,9 +166,7 @@ func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr 
 		}
 		d.Members = append(d.Members, m)
 	}
-	if err := d.Save(filepath.Join(dir, "directory.json")); err != nil {
-		t.Fatal(err)
-	}
+	published := directorytest.Write(t, d, dir)
 	port, err := natsconf.FreePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
@@ -176,13 +174,14 @@ func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr 
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	creds := member.Credentials(t, natsconf.UserRelay)
 	env = map[string]string{
-		"COORDINATOR_HTTP_ADDR": addr,
-		"DATABASE_URL":          pg.NewDatabase(t, pgtest.Template{Name: "empty"}),
-		"CORRIDOR_DIRECTORY":    filepath.Join(dir, "directory.json"),
-		"NATS_URL":              member.ClientURL(),
-		"NATS_USER":             creds.User,
-		"NATS_PASSWORD":         creds.Password,
-		"LOG_LEVEL":             "debug",
+		"COORDINATOR_HTTP_ADDR":     addr,
+		"DATABASE_URL":              pg.NewDatabase(t, pgtest.Template{Name: "empty"}),
+		"CORRIDOR_DIRECTORY":        published.Directory,
+		"CORRIDOR_DIRECTORY_ANCHOR": published.Anchor,
+		"NATS_URL":                  member.ClientURL(),
+		"NATS_USER":                 creds.User,
+		"NATS_PASSWORD":             creds.Password,
+		"LOG_LEVEL":                 "debug",
 	}
 	return env, addr
 }

@@ -15,6 +15,8 @@ type config struct {
 	DatabaseURL   string              // DATABASE_URL
 	Member        corridor.MemberCode // CORRIDOR_MEMBER ("CI")
 	DirectoryPath string              // CORRIDOR_DIRECTORY
+	AnchorPath    string              // CORRIDOR_DIRECTORY_ANCHOR
+	CachePath     string              // CORRIDOR_DIRECTORY_CACHE (optional)
 	KeysFile      string              // RELAY_KEYS_FILE
 	NATSURL       string              // NATS_URL
 	NATSUser      string              // NATS_USER
@@ -32,6 +34,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DatabaseURL:   getenv("DATABASE_URL"),
 		Member:        corridor.MemberCode(strings.ToUpper(strings.TrimSpace(getenv("CORRIDOR_MEMBER")))),
 		DirectoryPath: getenv("CORRIDOR_DIRECTORY"),
+		AnchorPath:    getenv("CORRIDOR_DIRECTORY_ANCHOR"),
+		CachePath:     getenv("CORRIDOR_DIRECTORY_CACHE"),
 		KeysFile:      getenv("RELAY_KEYS_FILE"),
 		NATSURL:       getenv("NATS_URL"),
 		NATSUser:      getenv("NATS_USER"),
@@ -47,6 +51,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		{"DATABASE_URL", c.DatabaseURL},
 		{"CORRIDOR_MEMBER", string(c.Member)},
 		{"CORRIDOR_DIRECTORY", c.DirectoryPath},
+		{"CORRIDOR_DIRECTORY_ANCHOR", c.AnchorPath},
 		{"RELAY_KEYS_FILE", c.KeysFile},
 		{"NATS_URL", c.NATSURL},
 		{"OIDC_ISSUER", c.OIDCIssuer},

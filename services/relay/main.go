@@ -4,8 +4,8 @@
 // send, answering each message with a signed receipt.
 //
 // Configuration is read from the environment only: RELAY_HTTP_ADDR,
-// DATABASE_URL, CORRIDOR_MEMBER, CORRIDOR_DIRECTORY, RELAY_KEYS_FILE,
-// NATS_URL, NATS_USER, NATS_PASSWORD, OIDC_ISSUER, OIDC_AUDIENCE, LOG_LEVEL.
+// DATABASE_URL, CORRIDOR_MEMBER, CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR,
+// CORRIDOR_DIRECTORY_CACHE, RELAY_KEYS_FILE, NATS_URL, NATS_USER, NATS_PASSWORD, OIDC_ISSUER, OIDC_AUDIENCE, LOG_LEVEL.
 package main
 
 import (
@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	dir, err := directory.NewFileSource(directory.FileSourceConfig{Path: cfg.DirectoryPath, Logger: logger})
+	dir, err := directory.OpenFileSource(cfg.DirectoryPath, cfg.AnchorPath, cfg.CachePath, logger)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/directorytest"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/logtest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
@@ -34,7 +35,7 @@ func TestLoadConfig(t *testing.T) {
 	full := map[string]string{
 		"DATABASE_URL": "postgres://x", "CORRIDOR_MEMBER": "ci", "CORRIDOR_DIRECTORY": "/d.json",
 		"RELAY_KEYS_FILE": "/k.json", "NATS_URL": "nats://x", "OIDC_ISSUER": "http://idp",
-		"OIDC_AUDIENCE": "corridor-ci",
+		"OIDC_AUDIENCE": "corridor-ci", "CORRIDOR_DIRECTORY_ANCHOR": "/a.json",
 	}
 	tests := []struct {
 		name    string
@@ -42,8 +43,8 @@ func TestLoadConfig(t *testing.T) {
 		wantErr []string
 	}{
 		{name: "complete"},
-		{name: "missing", change: map[string]string{"DATABASE_URL": "", "NATS_URL": ""},
-			wantErr: []string{"DATABASE_URL is not set", "NATS_URL is not set"}},
+		{name: "missing", change: map[string]string{"DATABASE_URL": "", "NATS_URL": "", "CORRIDOR_DIRECTORY_ANCHOR": ""},
+			wantErr: []string{"DATABASE_URL is not set", "NATS_URL is not set", "CORRIDOR_DIRECTORY_ANCHOR is not set"}},
 		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},
 	}
 	for _, tc := range tests {
@@ -168,9 +169,7 @@ func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr 
 			Agencies: []directory.Agency{{ID: string(code) + "-DPE", Name: "Child protection"}},
 		})
 	}
-	if err := d.Save(filepath.Join(dir, "directory.json")); err != nil {
-		t.Fatal(err)
-	}
+	published := directorytest.Write(t, d, dir)
 	port, err := natsconf.FreePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
@@ -178,17 +177,19 @@ func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr 
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	creds := member.Credentials(t, natsconf.UserRelay)
 	env = map[string]string{
-		"RELAY_HTTP_ADDR":    addr,
-		"DATABASE_URL":       pg.NewDatabase(t, pgtest.Template{Name: "empty"}),
-		"CORRIDOR_MEMBER":    "CI",
-		"CORRIDOR_DIRECTORY": filepath.Join(dir, "directory.json"),
-		"RELAY_KEYS_FILE":    filepath.Join(dir, "keys.json"),
-		"NATS_URL":           member.ClientURL(),
-		"NATS_USER":          creds.User,
-		"NATS_PASSWORD":      creds.Password,
-		"OIDC_ISSUER":        idp.URL,
-		"OIDC_AUDIENCE":      "corridor-ci",
-		"LOG_LEVEL":          "debug",
+		"RELAY_HTTP_ADDR":           addr,
+		"DATABASE_URL":              pg.NewDatabase(t, pgtest.Template{Name: "empty"}),
+		"CORRIDOR_MEMBER":           "CI",
+		"CORRIDOR_DIRECTORY":        published.Directory,
+		"CORRIDOR_DIRECTORY_ANCHOR": published.Anchor,
+		"CORRIDOR_DIRECTORY_CACHE":  filepath.Join(dir, "directory-cache.json"),
+		"RELAY_KEYS_FILE":           filepath.Join(dir, "keys.json"),
+		"NATS_URL":                  member.ClientURL(),
+		"NATS_USER":                 creds.User,
+		"NATS_PASSWORD":             creds.Password,
+		"OIDC_ISSUER":               idp.URL,
+		"OIDC_AUDIENCE":             "corridor-ci",
+		"LOG_LEVEL":                 "debug",
 	}
 	return env, addr
 }

@@ -25,8 +25,12 @@ type Config struct {
 	DatabaseURL   string              // DATABASE_URL
 	Member        corridor.MemberCode // CORRIDOR_MEMBER
 	DirectoryPath string              // CORRIDOR_DIRECTORY
-	OIDCIssuer    string              // OIDC_ISSUER
-	OIDCAudience  string              // OIDC_AUDIENCE
+	// DirectoryAnchor and DirectoryCache configure the directory's
+	// verification (directory.OpenFileSource); the cache is optional.
+	DirectoryAnchor string // CORRIDOR_DIRECTORY_ANCHOR
+	DirectoryCache  string // CORRIDOR_DIRECTORY_CACHE
+	OIDCIssuer      string // OIDC_ISSUER
+	OIDCAudience    string // OIDC_AUDIENCE
 	// PollInterval is how often the applier looks at the inbox without a
 	// notification; DefaultPollInterval when zero.
 	PollInterval time.Duration
@@ -55,7 +59,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	}
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	dir, corridorID, err := openDirectory(startCtx, cfg.DirectoryPath, cfg.Member, logger)
+	dir, corridorID, err := openDirectory(startCtx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +99,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 		Ready: []httpapi.Check{
 			{Name: "database", Check: pool.Ping},
 			{Name: "identity_provider", Check: verifier.Ready},
+			{Name: "directory", Check: dir.ready},
 		},
 	})
 	if err != nil {

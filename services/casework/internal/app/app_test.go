@@ -17,6 +17,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/directorytest"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/pgtest"
 	"github.com/corridor-org/corridor/pkg/signing"
@@ -32,9 +33,9 @@ var empty = pgtest.Template{Name: "empty"}
 
 const redirectURI = "http://127.0.0.1/callback"
 
-// writeDirectory saves a valid directory of CI, BF and the coordinator,
-// issued now and expiring at expires, and returns its path.
-func writeDirectory(t *testing.T, ciIssuer string, expires time.Time) string {
+// writeDirectory publishes a valid signed directory of CI, BF and the
+// coordinator, issued now and expiring at expires.
+func writeDirectory(t *testing.T, ciIssuer string, expires time.Time) directorytest.Files {
 	t.Helper()
 	issued := time.Now().Add(-time.Hour)
 	if !expires.After(issued) {
@@ -70,11 +71,7 @@ func writeDirectory(t *testing.T, ciIssuer string, expires time.Time) string {
 				Agencies: []directory.Agency{{ID: "ECOWAS-CLU", Name: "Child Labour Unit"}}},
 		},
 	}
-	path := filepath.Join(t.TempDir(), "directory.json")
-	if err := d.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return directorytest.Write(t, d, t.TempDir())
 }
 
 // startIdP serves CI's development identity provider and returns its
@@ -104,13 +101,15 @@ func startIdP(t *testing.T) string {
 func TestServeFilesAReferralAndShutsDown(t *testing.T) {
 	t.Parallel()
 	issuer := startIdP(t)
+	published := writeDirectory(t, issuer, time.Now().Add(24*time.Hour))
 	cfg := app.Config{
-		DatabaseURL:   pg.NewDatabase(t, empty),
-		Member:        "CI",
-		DirectoryPath: writeDirectory(t, issuer, time.Now().Add(24*time.Hour)),
-		OIDCIssuer:    issuer,
-		OIDCAudience:  "corridor-ci",
-		PollInterval:  50 * time.Millisecond,
+		DatabaseURL:     pg.NewDatabase(t, empty),
+		Member:          "CI",
+		DirectoryPath:   published.Directory,
+		DirectoryAnchor: published.Anchor,
+		OIDCIssuer:      issuer,
+		OIDCAudience:    "corridor-ci",
+		PollInterval:    50 * time.Millisecond,
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -195,14 +194,21 @@ func TestNewRefusesBadStarts(t *testing.T) {
 		want   string
 	}{
 		{"no directory file", func(c *app.Config) { c.DirectoryPath = filepath.Join(t.TempDir(), "missing.json") }, "no such file"},
-		{"expired directory", func(c *app.Config) { c.DirectoryPath = writeDirectory(t, issuer, time.Now().Add(-time.Minute)) }, "expired"},
+		{"expired directory", func(c *app.Config) {
+			f := writeDirectory(t, issuer, time.Now().Add(-time.Minute))
+			c.DirectoryPath, c.DirectoryAnchor = f.Directory, f.Anchor
+		}, "expired"},
+		{"directory signed by others", func(c *app.Config) {
+			c.DirectoryAnchor = writeDirectory(t, issuer, time.Now().Add(time.Hour)).Anchor
+		}, "bad directory signature"},
+		{"no anchor", func(c *app.Config) { c.DirectoryAnchor = filepath.Join(t.TempDir(), "missing.json") }, "anchor"},
 		{"member not in the directory", func(c *app.Config) { c.Member = "ML" }, "not in the corridor directory"},
 		{"unparsable database URL", func(c *app.Config) { c.DatabaseURL = "postgres://%zz" }, "database"},
 		{"bad issuer", func(c *app.Config) { c.OIDCIssuer = "not a url" }, "issuer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := app.Config{DatabaseURL: dsn, Member: "CI", DirectoryPath: good, OIDCIssuer: issuer, OIDCAudience: "corridor-ci"}
+			cfg := app.Config{DatabaseURL: dsn, Member: "CI", DirectoryPath: good.Directory, DirectoryAnchor: good.Anchor, OIDCIssuer: issuer, OIDCAudience: "corridor-ci"}
 			tc.change(&cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()

@@ -18,10 +18,11 @@ type corridorDirectory struct {
 	src directory.Source
 }
 
-// openDirectory loads the directory at path and checks that it lists
-// member; it returns the corridor's id with it.
-func openDirectory(ctx context.Context, path string, member corridor.MemberCode, logger *slog.Logger) (*corridorDirectory, string, error) {
-	src, err := directory.NewFileSource(directory.FileSourceConfig{Path: path, Logger: logger})
+// openDirectory loads the signed directory cfg names and checks that it
+// lists cfg.Member; it returns the corridor's id with it.
+func openDirectory(ctx context.Context, cfg Config, logger *slog.Logger) (*corridorDirectory, string, error) {
+	member := cfg.Member
+	src, err := directory.OpenFileSource(cfg.DirectoryPath, cfg.DirectoryAnchor, cfg.DirectoryCache, logger)
 	if err != nil {
 		return nil, "", fmt.Errorf("start casework: %w", err)
 	}
@@ -33,6 +34,13 @@ func openDirectory(ctx context.Context, path string, member corridor.MemberCode,
 		return nil, "", fmt.Errorf("start casework: %w", err)
 	}
 	return &corridorDirectory{src: src}, d.Corridor, nil
+}
+
+// ready is the readiness check: casework is not ready once the directory
+// in force has expired with no valid newer one.
+func (c *corridorDirectory) ready(ctx context.Context) error {
+	_, err := c.src.Current(ctx)
+	return err
 }
 
 // Agency implements referral.Directory.
