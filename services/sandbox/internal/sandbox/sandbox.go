@@ -437,6 +437,7 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 			"DATABASE_URL=" + pg.DSN(databaseName(m)),
 			"CORRIDOR_MEMBER=" + string(m.Code),
 			"CORRIDOR_DIRECTORY=" + trust.Directory,
+			"CORRIDOR_DIRECTORY_ANCHOR=" + trust.Anchor,
 			"OIDC_ISSUER=" + httpURL(ports["idp-"+d]),
 			"OIDC_AUDIENCE=" + m.audience(),
 		}
@@ -456,6 +457,7 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 		"COORDINATOR_HTTP_ADDR=" + hostPort(ports["coordinator"]),
 		"DATABASE_URL=" + pg.DSN(databaseName(coordinatorMember())),
 		"CORRIDOR_DIRECTORY=" + trust.Directory,
+		"CORRIDOR_DIRECTORY_ANCHOR=" + trust.Anchor,
 		"COORDINATOR_KEYS_FILE=" + trust.Keys[coordinatorMember().Code],
 		"NATS_URL=" + natsURL(coord.Port),
 		"NATS_USER=" + natsconf.UserRelay,

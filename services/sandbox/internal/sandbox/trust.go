@@ -22,18 +22,24 @@ const (
 	clockSlack = time.Hour
 )
 
-// trustFiles are the paths of the corridor directory and of each member's
-// private key file.
+// trustFiles are the paths of the signed corridor directory, of its anchor
+// (the governance the services trust before any version) and of each
+// member's private key file.
 type trustFiles struct {
 	Directory string
+	Anchor    string
 	Keys      map[corridor.MemberCode]string
 }
+
+// governanceThreshold: two of the three members (CI, BF, the coordinator)
+// co-sign each directory version.
+const governanceThreshold = 2
 
 // prepareTrust creates each member's key file on first start and (re)issues
 // the corridor directory: members, their agencies, public keys, identity
 // providers and the corridor's time limits.
 func (s *Sandbox) prepareTrust(ports map[string]int) (trustFiles, error) {
-	tf := trustFiles{Directory: s.path(directoryFile), Keys: map[corridor.MemberCode]string{}}
+	tf := trustFiles{Directory: s.path(directoryFile), Anchor: s.path("keys", "directory-anchor.json"), Keys: map[corridor.MemberCode]string{}}
 	if err := os.MkdirAll(s.path("keys"), 0o700); err != nil {
 		return trustFiles{}, fmt.Errorf("prepare keys: %w", err)
 	}
@@ -78,10 +84,51 @@ func (s *Sandbox) prepareTrust(ports map[string]int) (trustFiles, error) {
 		}
 		d.Members = append(d.Members, entry)
 	}
-	if err := d.Save(tf.Directory); err != nil {
+	if err := s.signDirectory(d, tf); err != nil {
 		return trustFiles{}, fmt.Errorf("issue corridor directory: %w", err)
 	}
 	return tf, nil
+}
+
+// signDirectory gives d the sandbox's governance (each member's governance
+// key, made on first start), has the two countries co-sign it, and writes
+// it with its anchor. The countries' signatures meet the threshold; the
+// coordinator's key is the third that could stand in for either.
+func (s *Sandbox) signDirectory(d *directory.Directory, tf trustFiles) error {
+	d.Governance = &directory.Governance{Threshold: governanceThreshold}
+	signers := map[corridor.MemberCode]*keyfile.GovernanceFile{}
+	for _, m := range members() {
+		path := s.path("keys", "governance-"+m.domain()+".json")
+		g, err := keyfile.LoadGovernance(path)
+		if errors.Is(err, os.ErrNotExist) {
+			g, err = keyfile.GenerateGovernance(m.Code)
+			if err == nil {
+				err = g.Save(path)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("governance key of %s: %w", m.Code, err)
+		}
+		d.Governance.Keys = append(d.Governance.Keys, g.PublicKey())
+		signers[m.Code] = g
+	}
+	signed, err := directory.Propose(d)
+	if err != nil {
+		return err
+	}
+	for _, m := range countries() {
+		if err := signers[m.Code].Sign(signed, nil); err != nil {
+			return err
+		}
+	}
+	anchor, err := directory.AnchorOf(d)
+	if err != nil {
+		return err
+	}
+	if err := directory.SaveAnchor(tf.Anchor, anchor); err != nil {
+		return err
+	}
+	return signed.Save(tf.Directory)
 }
 
 // timeLimits are the sandbox corridor's agreed delays: a decision within

@@ -3,7 +3,9 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
@@ -32,7 +34,11 @@ func TestDemoDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := directory.Load(tf.Directory)
+	signed, err := directory.LoadSigned(tf.Directory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := signed.Directory()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,5 +56,61 @@ func TestDemoDirectory(t *testing.T) {
 		if recipients < 2 {
 			t.Errorf("%s has %d agencies offering services somewhere, want 2", code, recipients)
 		}
+	}
+}
+
+// TestPrepareTrustSigns checks that the demo corridor runs on a directory
+// its governance co-signed, and that a restart re-signs a newer version
+// with the same governance keys, so the anchor stays valid.
+func TestPrepareTrustSigns(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	s, err := open(fakeConfig(t, &out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	ports, err := s.allocatePorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.prepareTrust(ports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor, err := directory.LoadAnchor(first.Anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if anchor.Governance.Threshold != 2 || len(anchor.Governance.Keys) != 3 {
+		t.Errorf("governance = %+v, want 2 of 3", anchor.Governance)
+	}
+	signed, err := directory.LoadSigned(first.Directory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := directory.Verify(signed, anchor, time.Now())
+	if err != nil {
+		t.Fatalf("the sandbox's directory does not verify against its anchor: %v", err)
+	}
+	if len(v.Signers) != 2 {
+		t.Errorf("signed by %v, want the two countries", v.Signers)
+	}
+	if _, err := directory.OpenFileSource(first.Directory, first.Anchor, "", slog.New(slog.DiscardHandler)); err != nil {
+		t.Errorf("a service could not open the directory: %v", err)
+	}
+
+	// A restart keeps the governance keys: the first anchor accepts the
+	// directory it issues.
+	second, err := s.prepareTrust(ports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := directory.LoadSigned(second.Directory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := directory.Verify(again, anchor, time.Now()); err != nil {
+		t.Errorf("after a restart: %v", err)
 	}
 }
