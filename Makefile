@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-MODULES := pkg proto services/casework services/relay services/coordinator services/sandbox
+MODULES := pkg proto services/casework services/relay services/coordinator services/corridorctl services/sandbox
 BIN     := $(CURDIR)/.bin
 SERVICES := $(addprefix ./,$(filter services/%,$(MODULES)))
 GO      ?= go

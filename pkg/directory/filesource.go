@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"slices"
 	"sync"
 	"time"
 )
@@ -114,24 +113,12 @@ func (s *FileSource) loadCache() error {
 	if err != nil {
 		return fmt.Errorf("cached directory: %w", err)
 	}
-	d, err := signed.Directory()
+	v, err := VerifySelf(signed)
 	if err != nil {
 		return fmt.Errorf("cached directory %s: %w", s.cachePath, err)
 	}
-	self, err := AnchorOf(d)
-	if err != nil {
-		return fmt.Errorf("cached directory %s: %w", s.cachePath, err)
-	}
-	self.Corridor = s.trust.Corridor
-	// Signatures by the keys of the governance it replaced count no more.
-	own := *signed
-	own.Signatures = slices.DeleteFunc(slices.Clone(signed.Signatures), func(sig Signature) bool {
-		_, ok := d.Governance.Key(sig.KeyID)
-		return !ok
-	})
-	v, err := verifySignatures(&own, self)
-	if err != nil {
-		return fmt.Errorf("cached directory %s: %w", s.cachePath, err)
+	if v.Directory.Corridor != s.trust.Corridor {
+		return fmt.Errorf("cached directory %s: corridor %q, not %q: %w", s.cachePath, v.Directory.Corridor, s.trust.Corridor, ErrOtherCorridor)
 	}
 	s.trust, s.dir = TrustIn(v.Directory, signed), v.Directory
 	return nil

@@ -243,6 +243,24 @@ func Verify(s *SignedDirectory, t Trust, now time.Time) (*Verified, error) {
 	return v, nil
 }
 
+// VerifySelf checks a version accepted earlier (a cache, the file an
+// operator published) for corruption: a valid document signed by a
+// threshold of its own governance. Signatures by keys of a governance it
+// replaced are ignored, and so is the clock: an expired version is still
+// the trust its successor is verified against.
+func VerifySelf(s *SignedDirectory) (*Verified, error) {
+	d, err := s.Directory()
+	if err != nil {
+		return nil, fmt.Errorf("verify directory: %w", err)
+	}
+	own := *s
+	own.Signatures = slices.DeleteFunc(slices.Clone(s.Signatures), func(sig Signature) bool {
+		_, ok := d.Governance.Key(sig.KeyID)
+		return !ok
+	})
+	return verifySignatures(&own, Trust{Corridor: d.Corridor, Governance: *d.Governance})
+}
+
 // verifySignatures runs Verify's checks 1 to 5: everything but the clock.
 func verifySignatures(s *SignedDirectory, t Trust) (*Verified, error) {
 	d, err := s.Directory()
