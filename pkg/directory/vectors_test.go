@@ -92,6 +92,9 @@ func TestDirectoryVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range vf.Keys {
+		if !ed25519.NewKeyFromSeed(k.Seed).Public().(ed25519.PublicKey).Equal(ed25519.PublicKey(k.PublicKey)) {
+			t.Errorf("key %s: the seed does not give the public key", k.ID)
+		}
 		if got, ok := anchor.Governance.Key(k.ID); ok && !bytes.Equal(got.PublicKey, k.PublicKey) {
 			t.Errorf("key %s: public key differs from the anchor's", k.ID)
 		}
