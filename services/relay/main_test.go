@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -105,6 +106,23 @@ func TestRun(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+	// The status names the directory version in force.
+	resp, err := http.Get("http://" + addr + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status struct {
+		Directory struct {
+			Corridor string `json:"corridor"`
+			Version  int64  `json:"version"`
+			Expired  bool   `json:"expired"`
+		} `json:"directory"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&status)
+	resp.Body.Close()
+	if err != nil || status.Directory.Corridor != "ci-bf" || status.Directory.Version != 1 || status.Directory.Expired {
+		t.Errorf("status directory = %+v, %v", status.Directory, err)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("relay: %v\n%s", err, out.String())

@@ -7,6 +7,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
@@ -66,7 +67,21 @@ func (r *Relay) handleStatus(w http.ResponseWriter, req *http.Request) {
 		httpapi.Error(w, req, r.logger, &corridor.Error{Kind: corridor.KindUnavailable, Message: "The relay's database cannot be read.", Err: err})
 		return
 	}
-	_ = httpapi.WriteJSON(w, http.StatusOK, s)
+	body := statusBody{Status: s}
+	// The directory in force and why the last file was refused, if the
+	// source can tell: what an operator looks at when /readyz says
+	// directory failed.
+	if src, ok := r.cfg.Directory.(interface{ Status() directory.SourceStatus }); ok {
+		ds := src.Status()
+		body.Directory = &ds
+	}
+	_ = httpapi.WriteJSON(w, http.StatusOK, body)
+}
+
+// statusBody is GET /api/v1/status: the exchange counts and the directory.
+type statusBody struct {
+	Status
+	Directory *directory.SourceStatus `json:"directory,omitempty"`
 }
 
 type quarantineList struct {
