@@ -279,44 +279,48 @@ func verifySignatures(s *SignedDirectory, t Trust) (*Verified, error) {
 	case d.Version == t.Version:
 		unchanged = true
 	}
-	signed := map[corridor.MemberCode]bool{}
+	// A key id in both governances must be the same key: the signature is
+	// checked against each, so a reused id with another key fails.
+	inForce, next := map[corridor.MemberCode]bool{}, map[corridor.MemberCode]bool{}
 	for _, sig := range s.Signatures {
-		k, ok := t.Governance.Key(sig.KeyID)
-		if !ok {
-			k, ok = d.Governance.Key(sig.KeyID)
-		}
-		if !ok {
+		old, inOld := t.Governance.Key(sig.KeyID)
+		neu, inNew := d.Governance.Key(sig.KeyID)
+		if !inOld && !inNew {
 			return nil, fmt.Errorf("verify directory: signature by key %q: %w", sig.KeyID, ErrUnknownSigner)
 		}
-		if err := signing.Verify(k.PublicKey, signing.PurposeDirectory, s.Document, sig.Signature); err != nil {
-			return nil, fmt.Errorf("verify directory: signature by key %q of %s: %w", sig.KeyID, k.Member, ErrBadSignature)
+		for _, c := range []struct {
+			listed  bool
+			key     GovernanceKey
+			members map[corridor.MemberCode]bool
+		}{{inOld, old, inForce}, {inNew, neu, next}} {
+			if !c.listed {
+				continue
+			}
+			if err := signing.Verify(c.key.PublicKey, signing.PurposeDirectory, s.Document, sig.Signature); err != nil {
+				return nil, fmt.Errorf("verify directory: signature by key %q of %s: %w", sig.KeyID, c.key.Member, ErrBadSignature)
+			}
+			c.members[c.key.Member] = true
 		}
-		signed[k.Member] = true
 	}
-	if err := reachThreshold("in force", &t.Governance, s.Signatures, signed); err != nil {
+	if err := reachThreshold("in force", &t.Governance, inForce); err != nil {
 		return nil, fmt.Errorf("verify directory version %d: %w", d.Version, err)
 	}
-	if err := reachThreshold("of the new version", d.Governance, s.Signatures, signed); err != nil {
+	if err := reachThreshold("of the new version", d.Governance, next); err != nil {
 		return nil, fmt.Errorf("verify directory version %d: %w", d.Version, err)
 	}
 	var signers []corridor.MemberCode
 	for _, m := range append(t.Governance.Members(), d.Governance.Members()...) {
-		if signed[m] && !slices.Contains(signers, m) {
+		if (inForce[m] || next[m]) && !slices.Contains(signers, m) {
 			signers = append(signers, m)
 		}
 	}
 	return &Verified{Directory: d, Signers: signers, Unchanged: unchanged}, nil
 }
 
-// reachThreshold checks that members of g signed with keys of g: a key
-// listed only in the other governance does not count here.
-func reachThreshold(which string, g *Governance, sigs []Signature, valid map[corridor.MemberCode]bool) error {
-	members := map[corridor.MemberCode]bool{}
-	for _, sig := range sigs {
-		if k, ok := g.Key(sig.KeyID); ok && valid[k.Member] {
-			members[k.Member] = true
-		}
-	}
+// reachThreshold checks that at least g's threshold of its members signed
+// with keys of g (signed), naming who did.
+func reachThreshold(which string, g *Governance, signed map[corridor.MemberCode]bool) error {
+	members := signed
 	if len(members) >= g.Threshold {
 		return nil
 	}

@@ -144,6 +144,26 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// A new governance may not give an existing key id to another key: the
+// signature by that id is checked against both and fails one.
+func TestVerifyKeyIDReused(t *testing.T) {
+	t.Parallel()
+	g := newGoverned(t)
+	other := newGovernor(t, g.bf.id, "BF")
+	d := g.directory(t, 4)
+	d.Governance = &directory.Governance{Threshold: 2, Keys: []directory.GovernanceKey{g.ci.key(), other.key(), g.coord.key()}}
+	s := sign(t, d, nil, g.ci, g.coord)
+	sig, err := signing.Sign(g.bf.priv, signing.PurposeDirectory, s.Document)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Signatures = append(s.Signatures, directory.Signature{KeyID: g.bf.id, Signature: sig})
+	trust := directory.Trust{Corridor: "ci-bf", Governance: *g.governance(), Version: 3}
+	if _, err := directory.Verify(s, trust, now); !errors.Is(err, directory.ErrBadSignature) {
+		t.Errorf("Verify = %v, want ErrBadSignature", err)
+	}
+}
+
 func equalMembers(a, b []corridor.MemberCode) bool {
 	if len(a) != len(b) {
 		return false
