@@ -197,6 +197,45 @@ func TestDirectoryLifecycle(t *testing.T) {
 	if now, err := directory.LoadSigned(published); err != nil || !bytes.Equal(now.Document, s.Document) {
 		t.Errorf("the published version changed: %v", err)
 	}
+
+	// Version 3 replaces BF's governance key: the old governance approves
+	// (CI and BF's old key, which signs with -in-force), the new accepts.
+	bfGov2 := c.path("bf-governance-2.json")
+	mustCtl(t, "keys", "governance", "-member", "BF", "-out", bfGov2)
+	g2, err := keyfile.LoadGovernance(bfGov2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldBF, err := keyfile.LoadGovernance(c.gov["BF"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range d.Governance.Keys {
+		if k.ID == oldBF.ID {
+			d.Governance.Keys[i] = g2.PublicKey()
+		}
+	}
+	draft3, v3 := c.path("draft3.json"), c.path("v3.json")
+	if err := d.Save(draft3); err != nil {
+		t.Fatal(err)
+	}
+	mustCtl(t, "directory", "propose", "-draft", draft3, "-in-force", published, "-out", v3)
+	mustCtl(t, "directory", "sign", "-in", v3, "-key", c.gov["CI"])
+	mustCtl(t, "directory", "sign", "-in", v3, "-key", bfGov2)
+	wantFail(t, "not a governance key", "directory", "sign", "-in", v3, "-key", c.gov["BF"])
+	wantFail(t, "too few members", "directory", "publish", "-in", v3, "-to", published)
+	mustCtl(t, "directory", "sign", "-in", v3, "-key", c.gov["BF"], "-in-force", published)
+	if out := mustCtl(t, "directory", "publish", "-in", v3, "-to", published); !strings.Contains(out, "version 3") {
+		t.Errorf("publish said %q", out)
+	}
+	// From now on BF's old key no longer counts.
+	draft4, v4 := c.path("draft4.json"), c.path("v4.json")
+	if err := os.WriteFile(draft4, []byte(mustCtl(t, "directory", "show", "-in", published)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCtl(t, "directory", "propose", "-draft", draft4, "-in-force", published, "-out", v4)
+	mustCtl(t, "directory", "sign", "-in", v4, "-key", c.gov["CI"])
+	wantFail(t, "not a governance key", "directory", "sign", "-in", v4, "-key", c.gov["BF"], "-in-force", published)
 }
 
 func TestKeysCommands(t *testing.T) {
