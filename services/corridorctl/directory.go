@@ -181,7 +181,7 @@ func directoryVerify(_ context.Context, t *tool, fs *flag.FlagSet, args []string
 	if err != nil {
 		return err
 	}
-	v, err := verifyFile(*in, trust, t.now())
+	_, v, err := verifyFile(*in, trust, t.now())
 	if err != nil {
 		return err
 	}
@@ -189,16 +189,16 @@ func directoryVerify(_ context.Context, t *tool, fs *flag.FlagSet, args []string
 	return nil
 }
 
-func verifyFile(path string, trust directory.Trust, now time.Time) (*directory.Verified, error) {
+func verifyFile(path string, trust directory.Trust, now time.Time) (*directory.SignedDirectory, *directory.Verified, error) {
 	s, err := directory.LoadSigned(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v, err := directory.Verify(s, trust, now)
 	if err != nil {
-		return nil, describe(err)
+		return nil, nil, describe(err)
 	}
-	return v, nil
+	return s, v, nil
 }
 
 func report(t *tool, verdict string, v *directory.Verified) {
@@ -207,12 +207,20 @@ func report(t *tool, verdict string, v *directory.Verified) {
 		verdict, d.Corridor, d.Version, members(v.Signers), d.Governance.Threshold, members(d.Governance.Members()), rfc3339(d.ExpiresAt))
 }
 
-func directoryPublish(_ context.Context, t *tool, fs *flag.FlagSet, args []string) error {
+func directoryPublish(ctx context.Context, t *tool, fs *flag.FlagSet, args []string) error {
 	in := fs.String("in", "", "signed directory to publish")
 	to := fs.String("to", "", "the file the services watch (CORRIDOR_DIRECTORY); the version there is the one in force")
-	anchorPath := fs.String("anchor", "", "the anchor, when nothing is published at -to yet")
-	if err := parse(fs, args, "in", "to"); err != nil {
+	natsURL := fs.String("nats-url", "", "publish to the corridor's NATS bucket instead (user and password from NATS_USER, NATS_PASSWORD); the version there is the one in force")
+	domain := fs.String("domain", "coord", "JetStream domain of the bucket: the coordinator's")
+	anchorPath := fs.String("anchor", "", "the anchor, when nothing is published yet")
+	if err := parse(fs, args, "in"); err != nil {
 		return err
+	}
+	if (*to == "") == (*natsURL == "") {
+		return errors.New("give exactly one of -to and -nats-url")
+	}
+	if *natsURL != "" {
+		return publishToBucket(ctx, t, *in, *natsURL, *domain, *anchorPath)
 	}
 	var trust directory.Trust
 	_, err := os.Stat(*to)
@@ -230,7 +238,7 @@ func directoryPublish(_ context.Context, t *tool, fs *flag.FlagSet, args []strin
 	default:
 		return err
 	}
-	v, err := verifyFile(*in, trust, t.now())
+	s, v, err := verifyFile(*in, trust, t.now())
 	if err != nil {
 		return fmt.Errorf("not published: %w", err)
 	}
@@ -238,12 +246,6 @@ func directoryPublish(_ context.Context, t *tool, fs *flag.FlagSet, args []strin
 		fmt.Fprintf(t.stdout, "version %d is already published at %s\n", v.Directory.Version, *to)
 		return nil
 	}
-	s, err := directory.LoadSigned(*in)
-	if err != nil {
-		return err
-	}
-	// TODO(distribution): publish to the coordinator's JetStream KV bucket,
-	// mirrored read-only by every member; today the file is the channel.
 	if err := s.Save(*to); err != nil {
 		return err
 	}

@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// tool is what every command gets: where to write, and the time.
+// tool is what every command gets: where to write, the environment (for
+// NATS credentials, never given as flags) and the time.
 type tool struct {
 	stdout io.Writer
+	getenv func(string) string
 	now    func() time.Time
 }
 
@@ -34,20 +36,21 @@ func commands() []command {
 		{"directory propose", "make the next version from a draft: version bump, issue and expiry times", directoryPropose},
 		{"directory sign", "add this governance key's signature to a proposed version", directorySign},
 		{"directory verify", "verify a signed directory against the version in force or an anchor", directoryVerify},
-		{"directory publish", "verify a signed directory and replace the file the services watch with it", directoryPublish},
+		{"directory publish", "verify a signed directory and publish it: to the file the services watch, or to the NATS bucket", directoryPublish},
+		{"directory follow", "watch the NATS bucket and write each version verified to the file the services watch", directoryFollow},
 		{"directory anchor", "write the anchor (corridor and governance) of a signed directory for new members", directoryAnchor},
 	}
 }
 
-// run runs the command args name. getenv is unused today: corridorctl is
-// configured by flags only, and takes it to keep the services' signature.
-func run(ctx context.Context, args []string, _ func(string) string, stdout io.Writer) error {
-	return runAt(ctx, args, stdout, time.Now)
+// run runs the command args name. Commands take flags; NATS credentials
+// come from the environment (NATS_USER, NATS_PASSWORD).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return runAt(ctx, args, getenv, stdout, time.Now)
 }
 
 // runAt is run with a clock, for tests.
-func runAt(ctx context.Context, args []string, stdout io.Writer, now func() time.Time) error {
-	t := &tool{stdout: stdout, now: now}
+func runAt(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, now func() time.Time) error {
+	t := &tool{stdout: stdout, getenv: getenv, now: now}
 	rest := args[1:]
 	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "-help" || rest[0] == "--help" {
 		usage(stdout)

@@ -12,6 +12,8 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+	"github.com/corridor-org/corridor/pkg/logtest"
+	"github.com/corridor-org/corridor/pkg/natstest"
 )
 
 // ctl runs corridorctl in-process and returns its output and error.
@@ -188,7 +190,7 @@ func TestDirectoryLifecycle(t *testing.T) {
 	mustCtl(t, "directory", "sign", "-in", expired, "-key", c.gov["BF"])
 	var buf bytes.Buffer
 	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
-	err = runAt(context.Background(), []string{"corridorctl", "directory", "publish", "-in", expired, "-to", published}, &buf, later)
+	err = runAt(context.Background(), []string{"corridorctl", "directory", "publish", "-in", expired, "-to", published}, func(string) string { return "" }, &buf, later)
 	if err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("publishing an expired version = %v\n%s", err, buf.String())
 	}
@@ -291,5 +293,59 @@ func TestUsageAndBadInput(t *testing.T) {
 			t.Parallel()
 			wantFail(t, tc.want, tc.args...)
 		})
+	}
+}
+
+// TestPublishThroughNATS publishes to the bucket in the coordinator's
+// domain and follows it into a member's file.
+func TestPublishThroughNATS(t *testing.T) {
+	t.Parallel()
+	c := newCorridor(t)
+	url := natstest.StartJetStream(t, "coord")
+	v1, v2, anchor, file := c.path("v1.json"), c.path("v2.json"), c.path("anchor.json"), filepath.Join(c.dir, "member", "directory.json")
+	if err := os.Mkdir(c.path("member"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustCtl(t, "directory", "propose", "-draft", c.draft, "-out", v1)
+	mustCtl(t, "directory", "sign", "-in", v1, "-key", c.gov["CI"])
+	mustCtl(t, "directory", "sign", "-in", v1, "-key", c.gov["BF"])
+	mustCtl(t, "directory", "anchor", "-in", v1, "-out", anchor)
+
+	wantFail(t, "give -anchor", "directory", "publish", "-in", v1, "-nats-url", url)
+	out := mustCtl(t, "directory", "publish", "-in", v1, "-nats-url", url, "-anchor", anchor)
+	if !strings.Contains(out, "published to bucket corridor_directory") {
+		t.Errorf("publish said %q", out)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var logs logtest.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"corridorctl", "directory", "follow", "-nats-url", url, "-to", file, "-anchor", anchor},
+			func(string) string { return "" }, &logs)
+	}()
+	inFile := func(want int64) func() bool {
+		return func() bool {
+			s, err := directory.LoadSigned(file)
+			if err != nil {
+				return false
+			}
+			d, err := s.Directory()
+			return err == nil && d.Version == want
+		}
+	}
+	natstest.WaitFor(t, 30*time.Second, "the follower writes version 1", inFile(1))
+
+	mustCtl(t, "directory", "propose", "-draft", c.draft, "-in-force", v1, "-out", v2)
+	mustCtl(t, "directory", "sign", "-in", v2, "-key", c.gov["CI"])
+	wantFail(t, "too few members", "directory", "publish", "-in", v2, "-nats-url", url)
+	mustCtl(t, "directory", "sign", "-in", v2, "-key", c.gov[corridor.Coordinator])
+	mustCtl(t, "directory", "publish", "-in", v2, "-nats-url", url)
+	natstest.WaitFor(t, 30*time.Second, "the follower writes version 2", inFile(2))
+	wantFail(t, "older than version 2", "directory", "publish", "-in", v1, "-nats-url", url)
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("follow: %v\n%s", err, logs.String())
 	}
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/kvdist"
+)
+
+// connectBucket connects to NATS with the credentials in the environment
+// and returns the directory bucket in domain, creating it if create is set.
+func connectBucket(ctx context.Context, t *tool, url, domain string, create bool) (*nats.Conn, jetstream.KeyValue, error) {
+	opts := []nats.Option{nats.Name("corridorctl"), nats.Timeout(15 * time.Second)}
+	if user := t.getenv("NATS_USER"); user != "" {
+		opts = append(opts, nats.UserInfo(user, t.getenv("NATS_PASSWORD")))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	js, err := jetstream.NewWithDomain(nc, domain)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("connect to JetStream domain %s: %w", domain, err)
+	}
+	var kv jetstream.KeyValue
+	if create {
+		kv, err = kvdist.EnsureBucket(ctx, js)
+	} else {
+		kv, err = js.KeyValue(ctx, kvdist.Bucket)
+	}
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("directory bucket in domain %s: %w", domain, err)
+	}
+	return nc, kv, nil
+}
+
+// publishToBucket verifies the file against the version in the bucket (or
+// the anchor, for the first) and puts it there.
+func publishToBucket(ctx context.Context, t *tool, in, url, domain, anchorPath string) error {
+	nc, kv, err := connectBucket(ctx, t, url, domain, true)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	latest, err := kvdist.Latest(ctx, kv)
+	if err != nil {
+		return err
+	}
+	var trust directory.Trust
+	switch {
+	case latest != nil:
+		v, err := directory.VerifySelf(latest)
+		if err != nil {
+			return fmt.Errorf("version in the bucket: %w", err)
+		}
+		trust = directory.TrustIn(v.Directory, latest)
+	case anchorPath != "":
+		if trust, err = directory.LoadAnchor(anchorPath); err != nil {
+			return err
+		}
+	default:
+		return errors.New("nothing is published in the bucket yet: give -anchor to publish a first version")
+	}
+	s, v, err := verifyFile(in, trust, t.now())
+	if err != nil {
+		return fmt.Errorf("not published: %w", err)
+	}
+	if v.Unchanged {
+		fmt.Fprintf(t.stdout, "version %d is already published in %s\n", v.Directory.Version, kvdist.Bucket)
+		return nil
+	}
+	rev, err := kvdist.Publish(ctx, kv, s)
+	if err != nil {
+		return err
+	}
+	report(t, fmt.Sprintf("published to bucket %s (domain %s, revision %d)", kvdist.Bucket, domain, rev), v)
+	return nil
+}
+
+func directoryFollow(ctx context.Context, t *tool, fs *flag.FlagSet, args []string) error {
+	natsURL := fs.String("nats-url", "", "the member's NATS server (user and password from NATS_USER, NATS_PASSWORD)")
+	domain := fs.String("domain", "coord", "JetStream domain of the bucket: the coordinator's, or the member's own for a mirror")
+	to := fs.String("to", "", "the file the services watch (CORRIDOR_DIRECTORY)")
+	anchorPath := fs.String("anchor", "", "the anchor (CORRIDOR_DIRECTORY_ANCHOR)")
+	if err := parse(fs, args, "nats-url", "to", "anchor"); err != nil {
+		return err
+	}
+	anchor, err := directory.LoadAnchor(*anchorPath)
+	if err != nil {
+		return err
+	}
+	nc, kv, err := connectBucket(ctx, t, *natsURL, *domain, false)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	logger := slog.New(slog.NewJSONHandler(t.stdout, nil)).With("service", "corridorctl directory follow")
+	logger.Info("following the directory bucket", "bucket", kvdist.Bucket, "domain", *domain, "path", *to)
+	f := &kvdist.Follower{KV: kv, Path: *to, Anchor: anchor, Logger: logger, Now: t.now}
+	return f.Run(ctx)
+}
