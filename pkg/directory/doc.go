@@ -27,7 +27,8 @@
 // API: a member lists several keys with overlapping validity and
 // CurrentEncryptionKey and CurrentSigningKey pick by time.
 //
-// Seam for what comes next: consumers depend on Source, not on a file;
-// distribution as a JetStream KV bucket mirrored read-only by every member
-// is another Source that verifies what it receives as FileSource does.
+// Distribution: consumers depend on Source, not on a file. Package kvdist
+// carries signed versions through a JetStream key-value bucket into the
+// file FileSource reads, verifying them on the way; a Source reading the
+// bucket directly would verify them as FileSource does.
 package directory
