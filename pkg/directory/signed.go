@@ -188,14 +188,14 @@ func (s *SignedDirectory) Sign(keyID string, priv ed25519.PrivateKey, inForce *G
 // in force, or, before any, the anchor configured locally.
 type Trust struct {
 	// Corridor is the corridor's id; a directory of another is refused.
-	Corridor string `json:"corridor"`
+	Corridor string
 	// Governance is the governance in force: a threshold of its members
 	// must sign the next version.
-	Governance Governance `json:"governance"`
+	Governance Governance
 	// Version and Document are those of the version in force; zero and nil
 	// for an anchor, which accepts any version.
-	Version  int64  `json:"-"`
-	Document []byte `json:"-"`
+	Version  int64
+	Document []byte
 }
 
 // TrustIn returns the trust that the verified version s establishes: its
