@@ -89,7 +89,7 @@ func TestRotationLosesNothing(t *testing.T) {
 		h := envelope.Header{
 			MessageID: fmt.Sprintf("msg-rotation-%d", i), Corridor: "ci-bf", SenderMember: "CI", SenderAgency: "ci-dpe",
 			RecipientMember: "BF", RecipientAgency: "bf-dpe", MessageType: envelope.TypeReferral,
-			CaseRef: "case-rotation", SentAt: tc.at,
+			CaseRef: "case-rotation", ReferralID: "ref-rotation", SentAt: tc.at,
 		}
 		sealed, err := envelope.Seal(h, []byte("payload"), envelope.EncryptionKey{ID: to.ID, Public: to.PublicKey}, signer)
 		if err != nil {
