@@ -58,9 +58,14 @@ func TestRoundTrip(t *testing.T) {
 		EventId: "ev1", Corridor: "ci-bf", CaseRef: "case1", ReferralId: "ref1",
 		Milestone: "accepted", Member: "BF", SenderMember: "CI", SenderAgency: "ci-a",
 		RecipientMember: "BF", RecipientAgency: "bf-a", At: 1, Sector: "A", AgeBand: "12-14", Sex: "female",
+		// Reviewed for personal data: a time, codes and yes/no/unknown
+		// flags, and the id of another referral of the same case.
+		IdentifiedAt: 2, ServiceType: "education", AtHome: trackingv1.Answer_ANSWER_YES,
+		InSchool: trackingv1.Answer_ANSWER_YES, StillWorking: trackingv1.Answer_ANSWER_NO,
+		AtRisk: trackingv1.Answer_ANSWER_UNKNOWN, ClosureReason: "reunified_safe", PreviousReferralId: "ref0",
 	}
-	if got := in.ProtoReflect().Descriptor().Fields().Len(); got != 14 {
-		t.Fatalf("TrackingEvent has %d fields, want 14: a new field must be reviewed for personal data", got)
+	if got := in.ProtoReflect().Descriptor().Fields().Len(); got != 22 {
+		t.Fatalf("TrackingEvent has %d fields, want 22: a new field must be reviewed for personal data", got)
 	}
 	b, err := proto.Marshal(in)
 	if err != nil {
