@@ -17,6 +17,8 @@
 //	case_system         a member's own case-management system ("primero")
 //	age_method          how a child's age was assessed
 //	bcp47               a well-formed BCP 47 language tag
+//	service_type, service_status, follow_up_method, travel_document,
+//	closure_reason      the lists of a case after acceptance (lifecycle.go)
 //
 // Codes are exact: upper case where the standard is, no surrounding spaces.
 // The ILO codes are Corridor's own, named after the paragraph they cite so

@@ -28,16 +28,19 @@ const (
 	TagLanguage              = "bcp47"
 )
 
+// rule is a validation tag and the check it stands for.
+type rule struct {
+	tag   string
+	valid func(string) bool
+}
+
 // Register adds this package's tags to v. It replaces validator's own
 // iso3166_2, whose list differs from the one this package serves, so that a
 // code that validates can always be looked up. Register v before using it
 // from several goroutines: validator's registration is not safe for
 // concurrent use.
 func Register(v *validator.Validate) error {
-	rules := []struct {
-		tag   string
-		valid func(string) bool
-	}{
+	rules := []rule{
 		{TagCountry, func(s string) bool { _, ok := Country(s); return ok }},
 		{TagSubdivision, func(s string) bool { _, ok := Subdivision(s); return ok }},
 		{TagISICSection, func(s string) bool { _, ok := ISICSection(s); return ok }},
@@ -55,6 +58,7 @@ func Register(v *validator.Validate) error {
 		{TagAgeMethod, func(s string) bool { _, ok := AgeMethod(s); return ok }},
 		{TagLanguage, func(s string) bool { _, err := Language(s); return err == nil }},
 	}
+	rules = append(rules, lifecycleRules()...)
 	for _, r := range rules {
 		valid := r.valid
 		fn := func(fl validator.FieldLevel) bool {

@@ -46,31 +46,6 @@ const (
 	EncSize = 1120
 )
 
-// Message types: what an envelope's plaintext is. Each is the serialized
-// corridor.v1 message named after it.
-const (
-	TypeReferral             = "referral"              // corridorv1.Referral
-	TypeDecision             = "decision"              // corridorv1.Decision
-	TypeWithdrawal           = "withdrawal"            // corridorv1.Withdrawal
-	TypeInfoRequest          = "info_request"          // corridorv1.InformationRequest
-	TypeInfoResponse         = "info_response"         // corridorv1.InformationResponse
-	TypeHandoverPlan         = "handover_plan"         // corridorv1.HandoverPlan
-	TypeHandoverConfirmation = "handover_confirmation" // corridorv1.HandoverConfirmation
-	TypeServiceUpdate        = "service_update"        // corridorv1.ServiceUpdate
-	TypeFollowUp             = "follow_up"             // corridorv1.FollowUp
-	TypeClosure              = "closure"               // corridorv1.Closure
-)
-
-// KnownType reports whether t is one of the message types above.
-func KnownType(t string) bool {
-	switch t {
-	case TypeReferral, TypeDecision, TypeWithdrawal, TypeInfoRequest, TypeInfoResponse,
-		TypeHandoverPlan, TypeHandoverConfirmation, TypeServiceUpdate, TypeFollowUp, TypeClosure:
-		return true
-	}
-	return false
-}
-
 // The reasons Open and OpenReceipt reject their input, in the order they are
 // checked. An error that matches none of them is the opener's own failure
 // (its directory is unavailable, its key is unusable): try again later

@@ -12,6 +12,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
 )
 
@@ -45,7 +46,7 @@ func maxHeader() envelope.Header {
 	h := header()
 	h.MessageID, h.Corridor, h.SenderAgency, h.RecipientAgency, h.CaseRef, h.ReferralID = long, long, long, long, long, long
 	h.SenderMember, h.RecipientMember = "CIXXXXXX", "BFXXXXXX"
-	h.MessageType = envelope.TypeHandoverConfirmation
+	h.MessageType = string(exchange.TypeHandoverConfirmation)
 	return h
 }
 
@@ -71,7 +72,7 @@ func TestRoundTrip(t *testing.T) {
 				h := header()
 				h.SenderMember, h.RecipientMember = "BF", "CI"
 				h.SenderAgency, h.RecipientAgency = h.RecipientAgency, h.SenderAgency
-				h.MessageType = envelope.TypeDecision
+				h.MessageType = string(exchange.TypeDecision)
 				return h
 			}(),
 			plaintext: []byte("accepted"),
@@ -312,7 +313,7 @@ func TestHeaderFieldAltered(t *testing.T) {
 		{"sender_agency", func(e *corridorv1.Envelope) { e.SenderAgency = "ci-police" }, envelope.ErrHeaderAltered},
 		{"recipient_member", func(e *corridorv1.Envelope) { e.RecipientMember = "ML" }, envelope.ErrWrongRecipient},
 		{"recipient_agency", func(e *corridorv1.Envelope) { e.RecipientAgency = "bf-other" }, envelope.ErrHeaderAltered},
-		{"message_type", func(e *corridorv1.Envelope) { e.MessageType = envelope.TypeWithdrawal }, envelope.ErrHeaderAltered},
+		{"message_type", func(e *corridorv1.Envelope) { e.MessageType = string(exchange.TypeWithdrawal) }, envelope.ErrHeaderAltered},
 		{"case_ref", func(e *corridorv1.Envelope) { e.CaseRef = "case-another" }, envelope.ErrHeaderAltered},
 		{"referral_id", func(e *corridorv1.Envelope) { e.ReferralId = "ref-another" }, envelope.ErrHeaderAltered},
 		{"sent_at", func(e *corridorv1.Envelope) { e.SentAt++ }, envelope.ErrHeaderAltered},
@@ -446,21 +447,6 @@ func TestKeys(t *testing.T) {
 		}
 		if _, _, err := envelope.GenerateDecryptionKey(id); err == nil {
 			t.Errorf("GenerateDecryptionKey(%q): no error", id)
-		}
-	}
-}
-
-func TestKnownType(t *testing.T) {
-	t.Parallel()
-	for _, typ := range []string{"referral", "decision", "withdrawal", "info_request", "info_response",
-		"handover_plan", "handover_confirmation", "service_update", "follow_up", "closure"} {
-		if !envelope.KnownType(typ) {
-			t.Errorf("KnownType(%q) = false", typ)
-		}
-	}
-	for _, typ := range []string{"", "receipt", "tracking", "Referral"} {
-		if envelope.KnownType(typ) {
-			t.Errorf("KnownType(%q) = true", typ)
 		}
 	}
 }

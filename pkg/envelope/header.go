@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/exchange"
 )
 
 // Identifier and member-code rules. Header fields are identifiers minted by
@@ -58,7 +59,7 @@ func (h Header) validate() error {
 	add("sender_agency", identifierProblem(h.SenderAgency))
 	add("recipient_member", memberProblem(h.RecipientMember))
 	add("recipient_agency", identifierProblem(h.RecipientAgency))
-	if !KnownType(h.MessageType) {
+	if !exchange.MessageType(h.MessageType).Known() {
 		add("message_type", "is not a known message type")
 	}
 	add("case_ref", identifierProblem(h.CaseRef))

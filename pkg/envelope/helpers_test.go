@@ -8,6 +8,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
 )
 
 // keyMap is a PublicKeys of fixed keys, as a directory would be.
@@ -78,7 +79,7 @@ func header() envelope.Header {
 		SenderAgency:    "ci-dgtlpe",
 		RecipientMember: "BF",
 		RecipientAgency: "bf-dpe-kadiogo",
-		MessageType:     envelope.TypeReferral,
+		MessageType:     string(exchange.TypeReferral),
 		CaseRef:         "case-0123456789abcdefghjkmnpqrs",
 		ReferralID:      "ref-0123456789abcdefghjkmnpqrs",
 		SentAt:          time.Date(2026, 3, 14, 9, 26, 53, 589793238, time.UTC),

@@ -22,6 +22,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/signing"
 	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
@@ -365,7 +366,7 @@ func writeVectors(t *testing.T) {
 	h := envelope.Header{
 		MessageID: "msg-4f8t3k2m9q7r1v6w0x5y8z2a3b", Corridor: "ci-bf",
 		SenderMember: "CI", SenderAgency: "ci-dgtlpe", RecipientMember: "BF", RecipientAgency: "bf-dpe-kadiogo",
-		MessageType: envelope.TypeReferral, CaseRef: "case-7d3f9k1m2n4p6q8r0s5t7v9w1x", ReferralID: "ref-1a3c5e7g9j1l3n5q7s9u1w3y5z",
+		MessageType: string(exchange.TypeReferral), CaseRef: "case-7d3f9k1m2n4p6q8r0s5t7v9w1x", ReferralID: "ref-1a3c5e7g9j1l3n5q7s9u1w3y5z",
 		SentAt: time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC),
 	}
 	referral := vectorReferral(h)
@@ -375,7 +376,7 @@ func writeVectors(t *testing.T) {
 	must(err)
 
 	dh := h
-	dh.MessageID, dh.MessageType = "msg-9z8y7x6w5v4t3s2r1q0p9n8m7k", envelope.TypeDecision
+	dh.MessageID, dh.MessageType = "msg-9z8y7x6w5v4t3s2r1q0p9n8m7k", string(exchange.TypeDecision)
 	dh.SentAt = dh.SentAt.Add(time.Hour)
 	decBytes, err := proto.MarshalOptions{Deterministic: true}.Marshal(&corridorv1.Decision{
 		ReferralId: referral.ReferralId, BaseStatus: "delivered", Outcome: corridorv1.DecisionOutcome_DECISION_OUTCOME_DECLINE,
@@ -455,7 +456,7 @@ func writeVectors(t *testing.T) {
 			{Name: "case_ref altered", Description: "case_ref replaced", Envelope: alter(func(e *corridorv1.Envelope) { e.CaseRef = "case-0000000000000000000000000" }), Error: "header_altered"},
 			{Name: "referral_id altered", Description: "referral_id replaced", Envelope: alter(func(e *corridorv1.Envelope) { e.ReferralId = "ref-0000000000000000000000000" }), Error: "header_altered"},
 			{Name: "sent_at altered", Description: "sent_at plus one microsecond", Envelope: alter(func(e *corridorv1.Envelope) { e.SentAt++ }), Error: "header_altered"},
-			{Name: "message_type altered", Description: "message_type changed to withdrawal", Envelope: alter(func(e *corridorv1.Envelope) { e.MessageType = envelope.TypeWithdrawal }), Error: "header_altered"},
+			{Name: "message_type altered", Description: "message_type changed to withdrawal", Envelope: alter(func(e *corridorv1.Envelope) { e.MessageType = string(exchange.TypeWithdrawal) }), Error: "header_altered"},
 			{Name: "recipient_key_id altered", Description: "recipient_key_id switched to the opener's other key", Envelope: alter(func(e *corridorv1.Envelope) { e.RecipientKeyId = bfDecOld.ID }), Error: "header_altered"},
 		},
 	}

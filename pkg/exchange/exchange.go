@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,18 +55,20 @@ type DB interface {
 // MessageType says what a message does to the referral it concerns.
 type MessageType string
 
-// The message types. The exchange tables' CHECK constraints list the same.
+// The message types: the one list of them. Each is the serialized
+// corridor.v1 message named in its comment; the exchange tables' CHECK
+// constraints list the same.
 const (
-	TypeReferral             MessageType = "referral"
-	TypeDecision             MessageType = "decision"
-	TypeWithdrawal           MessageType = "withdrawal"
-	TypeInfoRequest          MessageType = "info_request"
-	TypeInfoResponse         MessageType = "info_response"
-	TypeHandoverPlan         MessageType = "handover_plan"
-	TypeHandoverConfirmation MessageType = "handover_confirmation"
-	TypeServiceUpdate        MessageType = "service_update"
-	TypeFollowUp             MessageType = "follow_up"
-	TypeClosure              MessageType = "closure"
+	TypeReferral             MessageType = "referral"              // corridorv1.Referral
+	TypeDecision             MessageType = "decision"              // corridorv1.Decision
+	TypeWithdrawal           MessageType = "withdrawal"            // corridorv1.Withdrawal
+	TypeInfoRequest          MessageType = "info_request"          // corridorv1.InformationRequest
+	TypeInfoResponse         MessageType = "info_response"         // corridorv1.InformationResponse
+	TypeHandoverPlan         MessageType = "handover_plan"         // corridorv1.HandoverPlan
+	TypeHandoverConfirmation MessageType = "handover_confirmation" // corridorv1.HandoverConfirmation
+	TypeServiceUpdate        MessageType = "service_update"        // corridorv1.ServiceUpdate
+	TypeFollowUp             MessageType = "follow_up"             // corridorv1.FollowUp
+	TypeClosure              MessageType = "closure"               // corridorv1.Closure
 )
 
 // MessageTypes returns every message type.
@@ -75,6 +78,9 @@ func MessageTypes() []MessageType {
 		TypeHandoverPlan, TypeHandoverConfirmation, TypeServiceUpdate, TypeFollowUp, TypeClosure,
 	}
 }
+
+// Known reports whether t is one of [MessageTypes].
+func (t MessageType) Known() bool { return slices.Contains(MessageTypes(), t) }
 
 // Tracking holds the attributes of a message that the relay may pass to the
 // coordinator. Every value is a short code, never free text: the coordinator

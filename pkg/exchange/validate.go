@@ -26,15 +26,7 @@ func validate(what string, v any) error {
 	_ = val.RegisterValidation("code", func(fl validator.FieldLevel) bool { return corridor.IsCode(fl.Field().String()) })
 	_ = val.RegisterValidation("member", func(fl validator.FieldLevel) bool { return corridor.MemberCode(fl.Field().String()).Valid() })
 	_ = val.RegisterValidation("side", func(fl validator.FieldLevel) bool { return Side(fl.Field().String()).Valid() })
-	_ = val.RegisterValidation("msgtype", func(fl validator.FieldLevel) bool {
-		t := MessageType(fl.Field().String())
-		for _, known := range MessageTypes() {
-			if t == known {
-				return true
-			}
-		}
-		return false
-	})
+	_ = val.RegisterValidation("msgtype", func(fl validator.FieldLevel) bool { return MessageType(fl.Field().String()).Known() })
 
 	err := val.Struct(v)
 	var verrs validator.ValidationErrors

@@ -59,3 +59,18 @@ func TestValidate(t *testing.T) {
 		t.Errorf("validate inbox message with a bad sender = %v, want sender_member named", err)
 	}
 }
+
+func TestMessageTypeKnown(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []MessageType{"referral", "decision", "withdrawal", "info_request", "info_response",
+		"handover_plan", "handover_confirmation", "service_update", "follow_up", "closure"} {
+		if !typ.Known() {
+			t.Errorf("%q is not known", typ)
+		}
+	}
+	for _, typ := range []MessageType{"", "receipt", "tracking", "Referral"} {
+		if typ.Known() {
+			t.Errorf("%q is known", typ)
+		}
+	}
+}

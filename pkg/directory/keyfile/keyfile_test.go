@@ -18,6 +18,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
 )
 
 var (
@@ -285,7 +286,7 @@ func TestSealOpenThroughDirectory(t *testing.T) {
 	}
 	h := envelope.Header{
 		MessageID: corridor.NewID("msg-"), Corridor: d.Corridor, SenderMember: "CI", SenderAgency: "ci-agency",
-		RecipientMember: "BF", RecipientAgency: "bf-agency", MessageType: envelope.TypeReferral,
+		RecipientMember: "BF", RecipientAgency: "bf-agency", MessageType: string(exchange.TypeReferral),
 		CaseRef: corridor.NewID("case-"), ReferralID: corridor.NewID("ref-"), SentAt: now,
 	}
 	data, err := envelope.Seal(h, []byte("referral"), envelope.EncryptionKey{ID: to.ID, Public: to.PublicKey}, signer)

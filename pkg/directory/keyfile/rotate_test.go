@@ -9,6 +9,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
 )
 
 // versionOf returns a directory version listing the public keys of files.
@@ -88,7 +89,7 @@ func TestRotationLosesNothing(t *testing.T) {
 		}
 		h := envelope.Header{
 			MessageID: fmt.Sprintf("msg-rotation-%d", i), Corridor: "ci-bf", SenderMember: "CI", SenderAgency: "ci-dpe",
-			RecipientMember: "BF", RecipientAgency: "bf-dpe", MessageType: envelope.TypeReferral,
+			RecipientMember: "BF", RecipientAgency: "bf-dpe", MessageType: string(exchange.TypeReferral),
 			CaseRef: "case-rotation", ReferralID: "ref-rotation", SentAt: tc.at,
 		}
 		sealed, err := envelope.Seal(h, []byte("payload"), envelope.EncryptionKey{ID: to.ID, Public: to.PublicKey}, signer)

@@ -365,9 +365,14 @@ type InformationRequest struct {
 	// Whether the referral waits for the answer.
 	PausesReferral bool `protobuf:"varint,5,opt,name=pauses_referral,json=pausesReferral,proto3" json:"pauses_referral,omitempty"`
 	// "YYYY-MM-DD".
-	RespondBy     string   `protobuf:"bytes,6,opt,name=respond_by,json=respondBy,proto3" json:"respond_by,omitempty"`
-	RequestedAt   int64    `protobuf:"varint,7,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
-	RequestedBy   *Officer `protobuf:"bytes,8,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	RespondBy   string   `protobuf:"bytes,6,opt,name=respond_by,json=respondBy,proto3" json:"respond_by,omitempty"`
+	RequestedAt int64    `protobuf:"varint,7,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	RequestedBy *Officer `protobuf:"bytes,8,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	// The questions, one item each; question (4) is unused when items are
+	// given.
+	Items []*InformationItem `protobuf:"bytes,9,rep,name=items,proto3" json:"items,omitempty"`
+	// Free text that goes with the questions.
+	Note          string `protobuf:"bytes,10,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -458,6 +463,137 @@ func (x *InformationRequest) GetRequestedBy() *Officer {
 	return nil
 }
 
+func (x *InformationRequest) GetItems() []*InformationItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *InformationRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// InformationItem is one question of an InformationRequest.
+type InformationItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Names the question within its request ("q1"); answers cite it.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Which part of the referral it is about ("child", "family", "consent",
+	// "work", "best_interests", "trafficking", "other").
+	Topic         string `protobuf:"bytes,2,opt,name=topic,proto3" json:"topic,omitempty"`
+	Question      string `protobuf:"bytes,3,opt,name=question,proto3" json:"question,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InformationItem) Reset() {
+	*x = InformationItem{}
+	mi := &file_corridor_v1_workflow_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InformationItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InformationItem) ProtoMessage() {}
+
+func (x *InformationItem) ProtoReflect() protoreflect.Message {
+	mi := &file_corridor_v1_workflow_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InformationItem.ProtoReflect.Descriptor instead.
+func (*InformationItem) Descriptor() ([]byte, []int) {
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *InformationItem) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *InformationItem) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *InformationItem) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+// InformationAnswer answers one InformationItem.
+type InformationAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId    string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Answer        string                 `protobuf:"bytes,2,opt,name=answer,proto3" json:"answer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InformationAnswer) Reset() {
+	*x = InformationAnswer{}
+	mi := &file_corridor_v1_workflow_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InformationAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InformationAnswer) ProtoMessage() {}
+
+func (x *InformationAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_corridor_v1_workflow_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InformationAnswer.ProtoReflect.Descriptor instead.
+func (*InformationAnswer) Descriptor() ([]byte, []int) {
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *InformationAnswer) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *InformationAnswer) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
 // InformationResponse answers an InformationRequest (message type
 // "info_response"). The groups it carries replace the referral's groups.
 type InformationResponse struct {
@@ -474,13 +610,16 @@ type InformationResponse struct {
 	BestInterests *BestInterests         `protobuf:"bytes,10,opt,name=best_interests,json=bestInterests,proto3" json:"best_interests,omitempty"`
 	Work          *Work                  `protobuf:"bytes,11,opt,name=work,proto3" json:"work,omitempty"`
 	Trafficking   *Trafficking           `protobuf:"bytes,12,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
+	// The answers, one per question answered; answer (4) is free text that
+	// goes with them.
+	Answers       []*InformationAnswer `protobuf:"bytes,13,rep,name=answers,proto3" json:"answers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InformationResponse) Reset() {
 	*x = InformationResponse{}
-	mi := &file_corridor_v1_workflow_proto_msgTypes[3]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -492,7 +631,7 @@ func (x *InformationResponse) String() string {
 func (*InformationResponse) ProtoMessage() {}
 
 func (x *InformationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_workflow_proto_msgTypes[3]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -505,7 +644,7 @@ func (x *InformationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InformationResponse.ProtoReflect.Descriptor instead.
 func (*InformationResponse) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{3}
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *InformationResponse) GetReferralId() string {
@@ -592,6 +731,13 @@ func (x *InformationResponse) GetTrafficking() *Trafficking {
 	return nil
 }
 
+func (x *InformationResponse) GetAnswers() []*InformationAnswer {
+	if x != nil {
+		return x.Answers
+	}
+	return nil
+}
+
 // HandoverPlan proposes how and when the child is handed over (message type
 // "handover_plan").
 type HandoverPlan struct {
@@ -612,13 +758,23 @@ type HandoverPlan struct {
 	ReceivingOfficer *Officer `protobuf:"bytes,8,opt,name=receiving_officer,json=receivingOfficer,proto3" json:"receiving_officer,omitempty"`
 	Notes            string   `protobuf:"bytes,9,opt,name=notes,proto3" json:"notes,omitempty"`
 	PlannedBy        *Officer `protobuf:"bytes,10,opt,name=planned_by,json=plannedBy,proto3" json:"planned_by,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The plan's revision: 1 for the first proposal, one more than the
+	// revision the proposer last saw for each revision after it. Two
+	// proposals of the same revision crossed; both sides keep the one whose
+	// proposed_by is HANDOVER_SIDE_RECEIVING.
+	Revision int32 `protobuf:"varint,11,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The side that proposed this revision.
+	ProposedBy      HandoverSide      `protobuf:"varint,12,opt,name=proposed_by,json=proposedBy,proto3,enum=corridor.v1.HandoverSide" json:"proposed_by,omitempty"`
+	TravelDocuments []*TravelDocument `protobuf:"bytes,13,rep,name=travel_documents,json=travelDocuments,proto3" json:"travel_documents,omitempty"`
+	// When the plan was proposed.
+	ProposedAt    int64 `protobuf:"varint,14,opt,name=proposed_at,json=proposedAt,proto3" json:"proposed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandoverPlan) Reset() {
 	*x = HandoverPlan{}
-	mi := &file_corridor_v1_workflow_proto_msgTypes[4]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +786,7 @@ func (x *HandoverPlan) String() string {
 func (*HandoverPlan) ProtoMessage() {}
 
 func (x *HandoverPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_workflow_proto_msgTypes[4]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +799,7 @@ func (x *HandoverPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandoverPlan.ProtoReflect.Descriptor instead.
 func (*HandoverPlan) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{4}
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *HandoverPlan) GetReferralId() string {
@@ -716,24 +872,132 @@ func (x *HandoverPlan) GetPlannedBy() *Officer {
 	return nil
 }
 
+func (x *HandoverPlan) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *HandoverPlan) GetProposedBy() HandoverSide {
+	if x != nil {
+		return x.ProposedBy
+	}
+	return HandoverSide_HANDOVER_SIDE_UNSPECIFIED
+}
+
+func (x *HandoverPlan) GetTravelDocuments() []*TravelDocument {
+	if x != nil {
+		return x.TravelDocuments
+	}
+	return nil
+}
+
+func (x *HandoverPlan) GetProposedAt() int64 {
+	if x != nil {
+		return x.ProposedAt
+	}
+	return 0
+}
+
+// TravelDocument is a document the child needs to cross the border.
+type TravelDocument struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Travel document code ("laissez_passer", "birth_certificate").
+	Type   string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Number string `protobuf:"bytes,2,opt,name=number,proto3" json:"number,omitempty"`
+	// "to_obtain", "requested", "obtained".
+	Status        string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	Notes         string `protobuf:"bytes,4,opt,name=notes,proto3" json:"notes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TravelDocument) Reset() {
+	*x = TravelDocument{}
+	mi := &file_corridor_v1_workflow_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TravelDocument) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TravelDocument) ProtoMessage() {}
+
+func (x *TravelDocument) ProtoReflect() protoreflect.Message {
+	mi := &file_corridor_v1_workflow_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TravelDocument.ProtoReflect.Descriptor instead.
+func (*TravelDocument) Descriptor() ([]byte, []int) {
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *TravelDocument) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *TravelDocument) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+func (x *TravelDocument) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *TravelDocument) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
 // HandoverConfirmation confirms one side's part of the handover (message type
 // "handover_confirmation"); the child is handed over when both sides have
 // confirmed.
 type HandoverConfirmation struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ReferralId    string                 `protobuf:"bytes,1,opt,name=referral_id,json=referralId,proto3" json:"referral_id,omitempty"`
-	BaseStatus    string                 `protobuf:"bytes,2,opt,name=base_status,json=baseStatus,proto3" json:"base_status,omitempty"`
-	Side          HandoverSide           `protobuf:"varint,3,opt,name=side,proto3,enum=corridor.v1.HandoverSide" json:"side,omitempty"`
-	HandedOverAt  int64                  `protobuf:"varint,4,opt,name=handed_over_at,json=handedOverAt,proto3" json:"handed_over_at,omitempty"`
-	ConfirmedBy   *Officer               `protobuf:"bytes,5,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
-	Notes         string                 `protobuf:"bytes,6,opt,name=notes,proto3" json:"notes,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ReferralId   string                 `protobuf:"bytes,1,opt,name=referral_id,json=referralId,proto3" json:"referral_id,omitempty"`
+	BaseStatus   string                 `protobuf:"bytes,2,opt,name=base_status,json=baseStatus,proto3" json:"base_status,omitempty"`
+	Side         HandoverSide           `protobuf:"varint,3,opt,name=side,proto3,enum=corridor.v1.HandoverSide" json:"side,omitempty"`
+	HandedOverAt int64                  `protobuf:"varint,4,opt,name=handed_over_at,json=handedOverAt,proto3" json:"handed_over_at,omitempty"`
+	ConfirmedBy  *Officer               `protobuf:"bytes,5,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
+	Notes        string                 `protobuf:"bytes,6,opt,name=notes,proto3" json:"notes,omitempty"`
+	// The HandoverPlan revision confirmed. A confirmation of a revision that
+	// is no longer the latest confirms nothing.
+	PlanRevision int32 `protobuf:"varint,7,opt,name=plan_revision,json=planRevision,proto3" json:"plan_revision,omitempty"`
+	// The side that proposed the revision confirmed: two proposals of one
+	// revision may cross.
+	PlanProposedBy HandoverSide `protobuf:"varint,8,opt,name=plan_proposed_by,json=planProposedBy,proto3,enum=corridor.v1.HandoverSide" json:"plan_proposed_by,omitempty"`
+	// When the confirmation was made; handed_over_at (4) is when the child
+	// was handed over.
+	ConfirmedAt   int64 `protobuf:"varint,9,opt,name=confirmed_at,json=confirmedAt,proto3" json:"confirmed_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandoverConfirmation) Reset() {
 	*x = HandoverConfirmation{}
-	mi := &file_corridor_v1_workflow_proto_msgTypes[5]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -745,7 +1009,7 @@ func (x *HandoverConfirmation) String() string {
 func (*HandoverConfirmation) ProtoMessage() {}
 
 func (x *HandoverConfirmation) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_workflow_proto_msgTypes[5]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -758,7 +1022,7 @@ func (x *HandoverConfirmation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandoverConfirmation.ProtoReflect.Descriptor instead.
 func (*HandoverConfirmation) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{5}
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HandoverConfirmation) GetReferralId() string {
@@ -803,6 +1067,27 @@ func (x *HandoverConfirmation) GetNotes() string {
 	return ""
 }
 
+func (x *HandoverConfirmation) GetPlanRevision() int32 {
+	if x != nil {
+		return x.PlanRevision
+	}
+	return 0
+}
+
+func (x *HandoverConfirmation) GetPlanProposedBy() HandoverSide {
+	if x != nil {
+		return x.PlanProposedBy
+	}
+	return HandoverSide_HANDOVER_SIDE_UNSPECIFIED
+}
+
+func (x *HandoverConfirmation) GetConfirmedAt() int64 {
+	if x != nil {
+		return x.ConfirmedAt
+	}
+	return 0
+}
+
 // ServiceUpdate records a service provided to the child (message type
 // "service_update").
 type ServiceUpdate struct {
@@ -817,17 +1102,20 @@ type ServiceUpdate struct {
 	// Who provides it (an agency id or a name).
 	Provider string `protobuf:"bytes,5,opt,name=provider,proto3" json:"provider,omitempty"`
 	// "YYYY-MM-DD".
-	Date          string        `protobuf:"bytes,6,opt,name=date,proto3" json:"date,omitempty"`
-	Status        ServiceStatus `protobuf:"varint,7,opt,name=status,proto3,enum=corridor.v1.ServiceStatus" json:"status,omitempty"`
-	Notes         string        `protobuf:"bytes,8,opt,name=notes,proto3" json:"notes,omitempty"`
-	RecordedBy    *Officer      `protobuf:"bytes,9,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	Date       string        `protobuf:"bytes,6,opt,name=date,proto3" json:"date,omitempty"`
+	Status     ServiceStatus `protobuf:"varint,7,opt,name=status,proto3,enum=corridor.v1.ServiceStatus" json:"status,omitempty"`
+	Notes      string        `protobuf:"bytes,8,opt,name=notes,proto3" json:"notes,omitempty"`
+	RecordedBy *Officer      `protobuf:"bytes,9,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	// "YYYY-MM-DD" the service ended, if it has; date (6) is when it started.
+	EndDate       string `protobuf:"bytes,10,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	RecordedAt    int64  `protobuf:"varint,11,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ServiceUpdate) Reset() {
 	*x = ServiceUpdate{}
-	mi := &file_corridor_v1_workflow_proto_msgTypes[6]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +1127,7 @@ func (x *ServiceUpdate) String() string {
 func (*ServiceUpdate) ProtoMessage() {}
 
 func (x *ServiceUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_workflow_proto_msgTypes[6]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +1140,7 @@ func (x *ServiceUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceUpdate.ProtoReflect.Descriptor instead.
 func (*ServiceUpdate) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{6}
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ServiceUpdate) GetReferralId() string {
@@ -918,6 +1206,20 @@ func (x *ServiceUpdate) GetRecordedBy() *Officer {
 	return nil
 }
 
+func (x *ServiceUpdate) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *ServiceUpdate) GetRecordedAt() int64 {
+	if x != nil {
+		return x.RecordedAt
+	}
+	return 0
+}
+
 // FollowUp records a follow-up visit (message type "follow_up").
 type FollowUp struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -932,13 +1234,22 @@ type FollowUp struct {
 	// "YYYY-MM-DD" of the next planned visit, if any.
 	NextVisitDate string   `protobuf:"bytes,8,opt,name=next_visit_date,json=nextVisitDate,proto3" json:"next_visit_date,omitempty"`
 	VisitedBy     *Officer `protobuf:"bytes,9,opt,name=visited_by,json=visitedBy,proto3" json:"visited_by,omitempty"`
+	// How the follow-up was made ("home_visit", "phone").
+	Method string `protobuf:"bytes,10,opt,name=method,proto3" json:"method,omitempty"`
+	// Whether the child lives at home with the family.
+	AtHome Answer `protobuf:"varint,11,opt,name=at_home,json=atHome,proto3,enum=corridor.v1.Answer" json:"at_home,omitempty"`
+	// Whether the child is at risk (of returning to work, of harm).
+	AtRisk Answer `protobuf:"varint,12,opt,name=at_risk,json=atRisk,proto3,enum=corridor.v1.Answer" json:"at_risk,omitempty"`
+	// Minted by the recorder, so both sides name the follow-up alike.
+	FollowUpId    string `protobuf:"bytes,13,opt,name=follow_up_id,json=followUpId,proto3" json:"follow_up_id,omitempty"`
+	RecordedAt    int64  `protobuf:"varint,14,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FollowUp) Reset() {
 	*x = FollowUp{}
-	mi := &file_corridor_v1_workflow_proto_msgTypes[7]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +1261,7 @@ func (x *FollowUp) String() string {
 func (*FollowUp) ProtoMessage() {}
 
 func (x *FollowUp) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_workflow_proto_msgTypes[7]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1274,7 @@ func (x *FollowUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUp.ProtoReflect.Descriptor instead.
 func (*FollowUp) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{7}
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FollowUp) GetReferralId() string {
@@ -1029,13 +1340,49 @@ func (x *FollowUp) GetVisitedBy() *Officer {
 	return nil
 }
 
+func (x *FollowUp) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *FollowUp) GetAtHome() Answer {
+	if x != nil {
+		return x.AtHome
+	}
+	return Answer_ANSWER_UNSPECIFIED
+}
+
+func (x *FollowUp) GetAtRisk() Answer {
+	if x != nil {
+		return x.AtRisk
+	}
+	return Answer_ANSWER_UNSPECIFIED
+}
+
+func (x *FollowUp) GetFollowUpId() string {
+	if x != nil {
+		return x.FollowUpId
+	}
+	return ""
+}
+
+func (x *FollowUp) GetRecordedAt() int64 {
+	if x != nil {
+		return x.RecordedAt
+	}
+	return 0
+}
+
 // Closure closes the case (message type "closure").
 type Closure struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	ReferralId string                 `protobuf:"bytes,1,opt,name=referral_id,json=referralId,proto3" json:"referral_id,omitempty"`
 	BaseStatus string                 `protobuf:"bytes,2,opt,name=base_status,json=baseStatus,proto3" json:"base_status,omitempty"`
-	// "no_longer_working_in_school", "reached_adulthood", "transferred",
-	// "lost_contact", "deceased", "other".
+	// "reunified_safe", "stopped_working_in_school",
+	// "transferred_national_system", "lost_contact", "reached_majority",
+	// "deceased", "other".
 	ReasonCode    string   `protobuf:"bytes,3,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
 	Reason        string   `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	ClosedAt      int64    `protobuf:"varint,5,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
@@ -1046,7 +1393,7 @@ type Closure struct {
 
 func (x *Closure) Reset() {
 	*x = Closure{}
-	mi := &file_corridor_v1_workflow_proto_msgTypes[8]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1058,7 +1405,7 @@ func (x *Closure) String() string {
 func (*Closure) ProtoMessage() {}
 
 func (x *Closure) ProtoReflect() protoreflect.Message {
-	mi := &file_corridor_v1_workflow_proto_msgTypes[8]
+	mi := &file_corridor_v1_workflow_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1071,7 +1418,7 @@ func (x *Closure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Closure.ProtoReflect.Descriptor instead.
 func (*Closure) Descriptor() ([]byte, []int) {
-	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{8}
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Closure) GetReferralId() string {
@@ -1142,7 +1489,7 @@ const file_corridor_v1_workflow_proto_rawDesc = "" +
 	"baseStatus\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12!\n" +
 	"\fwithdrawn_at\x18\x04 \x01(\x03R\vwithdrawnAt\x127\n" +
-	"\fwithdrawn_by\x18\x05 \x01(\v2\x14.corridor.v1.OfficerR\vwithdrawnBy\"\xb5\x02\n" +
+	"\fwithdrawn_by\x18\x05 \x01(\v2\x14.corridor.v1.OfficerR\vwithdrawnBy\"\xfd\x02\n" +
 	"\x12InformationRequest\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1155,7 +1502,18 @@ const file_corridor_v1_workflow_proto_rawDesc = "" +
 	"\n" +
 	"respond_by\x18\x06 \x01(\tR\trespondBy\x12!\n" +
 	"\frequested_at\x18\a \x01(\x03R\vrequestedAt\x127\n" +
-	"\frequested_by\x18\b \x01(\v2\x14.corridor.v1.OfficerR\vrequestedBy\"\x93\x04\n" +
+	"\frequested_by\x18\b \x01(\v2\x14.corridor.v1.OfficerR\vrequestedBy\x122\n" +
+	"\x05items\x18\t \x03(\v2\x1c.corridor.v1.InformationItemR\x05items\x12\x12\n" +
+	"\x04note\x18\n" +
+	" \x01(\tR\x04note\"S\n" +
+	"\x0fInformationItem\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05topic\x18\x02 \x01(\tR\x05topic\x12\x1a\n" +
+	"\bquestion\x18\x03 \x01(\tR\bquestion\"L\n" +
+	"\x11InformationAnswer\x12\x1f\n" +
+	"\vquestion_id\x18\x01 \x01(\tR\n" +
+	"questionId\x12\x16\n" +
+	"\x06answer\x18\x02 \x01(\tR\x06answer\"\xcd\x04\n" +
 	"\x13InformationResponse\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1174,7 +1532,8 @@ const file_corridor_v1_workflow_proto_rawDesc = "" +
 	"\x0ebest_interests\x18\n" +
 	" \x01(\v2\x1a.corridor.v1.BestInterestsR\rbestInterests\x12%\n" +
 	"\x04work\x18\v \x01(\v2\x11.corridor.v1.WorkR\x04work\x12:\n" +
-	"\vtrafficking\x18\f \x01(\v2\x18.corridor.v1.TraffickingR\vtrafficking\"\xff\x02\n" +
+	"\vtrafficking\x18\f \x01(\v2\x18.corridor.v1.TraffickingR\vtrafficking\x128\n" +
+	"\aanswers\x18\r \x03(\v2\x1e.corridor.v1.InformationAnswerR\aanswers\"\xc0\x04\n" +
 	"\fHandoverPlan\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1190,7 +1549,18 @@ const file_corridor_v1_workflow_proto_rawDesc = "" +
 	"\x05notes\x18\t \x01(\tR\x05notes\x123\n" +
 	"\n" +
 	"planned_by\x18\n" +
-	" \x01(\v2\x14.corridor.v1.OfficerR\tplannedBy\"\xfc\x01\n" +
+	" \x01(\v2\x14.corridor.v1.OfficerR\tplannedBy\x12\x1a\n" +
+	"\brevision\x18\v \x01(\x05R\brevision\x12:\n" +
+	"\vproposed_by\x18\f \x01(\x0e2\x19.corridor.v1.HandoverSideR\n" +
+	"proposedBy\x12F\n" +
+	"\x10travel_documents\x18\r \x03(\v2\x1b.corridor.v1.TravelDocumentR\x0ftravelDocuments\x12\x1f\n" +
+	"\vproposed_at\x18\x0e \x01(\x03R\n" +
+	"proposedAt\"j\n" +
+	"\x0eTravelDocument\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
+	"\x06number\x18\x02 \x01(\tR\x06number\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x14\n" +
+	"\x05notes\x18\x04 \x01(\tR\x05notes\"\x89\x03\n" +
 	"\x14HandoverConfirmation\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1199,7 +1569,10 @@ const file_corridor_v1_workflow_proto_rawDesc = "" +
 	"\x04side\x18\x03 \x01(\x0e2\x19.corridor.v1.HandoverSideR\x04side\x12$\n" +
 	"\x0ehanded_over_at\x18\x04 \x01(\x03R\fhandedOverAt\x127\n" +
 	"\fconfirmed_by\x18\x05 \x01(\v2\x14.corridor.v1.OfficerR\vconfirmedBy\x12\x14\n" +
-	"\x05notes\x18\x06 \x01(\tR\x05notes\"\xbb\x02\n" +
+	"\x05notes\x18\x06 \x01(\tR\x05notes\x12#\n" +
+	"\rplan_revision\x18\a \x01(\x05R\fplanRevision\x12C\n" +
+	"\x10plan_proposed_by\x18\b \x01(\x0e2\x19.corridor.v1.HandoverSideR\x0eplanProposedBy\x12!\n" +
+	"\fconfirmed_at\x18\t \x01(\x03R\vconfirmedAt\"\xf7\x02\n" +
 	"\rServiceUpdate\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1213,7 +1586,11 @@ const file_corridor_v1_workflow_proto_rawDesc = "" +
 	"\x06status\x18\a \x01(\x0e2\x1a.corridor.v1.ServiceStatusR\x06status\x12\x14\n" +
 	"\x05notes\x18\b \x01(\tR\x05notes\x125\n" +
 	"\vrecorded_by\x18\t \x01(\v2\x14.corridor.v1.OfficerR\n" +
-	"recordedBy\"\x81\x03\n" +
+	"recordedBy\x12\x19\n" +
+	"\bend_date\x18\n" +
+	" \x01(\tR\aendDate\x12\x1f\n" +
+	"\vrecorded_at\x18\v \x01(\x03R\n" +
+	"recordedAt\"\xb8\x04\n" +
 	"\bFollowUp\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1228,7 +1605,15 @@ const file_corridor_v1_workflow_proto_rawDesc = "" +
 	"\x05notes\x18\a \x01(\tR\x05notes\x12&\n" +
 	"\x0fnext_visit_date\x18\b \x01(\tR\rnextVisitDate\x123\n" +
 	"\n" +
-	"visited_by\x18\t \x01(\v2\x14.corridor.v1.OfficerR\tvisitedBy\"\xd4\x01\n" +
+	"visited_by\x18\t \x01(\v2\x14.corridor.v1.OfficerR\tvisitedBy\x12\x16\n" +
+	"\x06method\x18\n" +
+	" \x01(\tR\x06method\x12,\n" +
+	"\aat_home\x18\v \x01(\x0e2\x13.corridor.v1.AnswerR\x06atHome\x12,\n" +
+	"\aat_risk\x18\f \x01(\x0e2\x13.corridor.v1.AnswerR\x06atRisk\x12 \n" +
+	"\ffollow_up_id\x18\r \x01(\tR\n" +
+	"followUpId\x12\x1f\n" +
+	"\vrecorded_at\x18\x0e \x01(\x03R\n" +
+	"recordedAt\"\xd4\x01\n" +
 	"\aClosure\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x1f\n" +
@@ -1267,7 +1652,7 @@ func file_corridor_v1_workflow_proto_rawDescGZIP() []byte {
 }
 
 var file_corridor_v1_workflow_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_corridor_v1_workflow_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_corridor_v1_workflow_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_corridor_v1_workflow_proto_goTypes = []any{
 	(DecisionOutcome)(0),         // 0: corridor.v1.DecisionOutcome
 	(HandoverSide)(0),            // 1: corridor.v1.HandoverSide
@@ -1275,51 +1660,61 @@ var file_corridor_v1_workflow_proto_goTypes = []any{
 	(*Decision)(nil),             // 3: corridor.v1.Decision
 	(*Withdrawal)(nil),           // 4: corridor.v1.Withdrawal
 	(*InformationRequest)(nil),   // 5: corridor.v1.InformationRequest
-	(*InformationResponse)(nil),  // 6: corridor.v1.InformationResponse
-	(*HandoverPlan)(nil),         // 7: corridor.v1.HandoverPlan
-	(*HandoverConfirmation)(nil), // 8: corridor.v1.HandoverConfirmation
-	(*ServiceUpdate)(nil),        // 9: corridor.v1.ServiceUpdate
-	(*FollowUp)(nil),             // 10: corridor.v1.FollowUp
-	(*Closure)(nil),              // 11: corridor.v1.Closure
-	(*Officer)(nil),              // 12: corridor.v1.Officer
-	(*Child)(nil),                // 13: corridor.v1.Child
-	(*Family)(nil),               // 14: corridor.v1.Family
-	(*Consent)(nil),              // 15: corridor.v1.Consent
-	(*BestInterests)(nil),        // 16: corridor.v1.BestInterests
-	(*Work)(nil),                 // 17: corridor.v1.Work
-	(*Trafficking)(nil),          // 18: corridor.v1.Trafficking
-	(Answer)(0),                  // 19: corridor.v1.Answer
-	(RiskLevel)(0),               // 20: corridor.v1.RiskLevel
+	(*InformationItem)(nil),      // 6: corridor.v1.InformationItem
+	(*InformationAnswer)(nil),    // 7: corridor.v1.InformationAnswer
+	(*InformationResponse)(nil),  // 8: corridor.v1.InformationResponse
+	(*HandoverPlan)(nil),         // 9: corridor.v1.HandoverPlan
+	(*TravelDocument)(nil),       // 10: corridor.v1.TravelDocument
+	(*HandoverConfirmation)(nil), // 11: corridor.v1.HandoverConfirmation
+	(*ServiceUpdate)(nil),        // 12: corridor.v1.ServiceUpdate
+	(*FollowUp)(nil),             // 13: corridor.v1.FollowUp
+	(*Closure)(nil),              // 14: corridor.v1.Closure
+	(*Officer)(nil),              // 15: corridor.v1.Officer
+	(*Child)(nil),                // 16: corridor.v1.Child
+	(*Family)(nil),               // 17: corridor.v1.Family
+	(*Consent)(nil),              // 18: corridor.v1.Consent
+	(*BestInterests)(nil),        // 19: corridor.v1.BestInterests
+	(*Work)(nil),                 // 20: corridor.v1.Work
+	(*Trafficking)(nil),          // 21: corridor.v1.Trafficking
+	(Answer)(0),                  // 22: corridor.v1.Answer
+	(RiskLevel)(0),               // 23: corridor.v1.RiskLevel
 }
 var file_corridor_v1_workflow_proto_depIdxs = []int32{
 	0,  // 0: corridor.v1.Decision.outcome:type_name -> corridor.v1.DecisionOutcome
-	12, // 1: corridor.v1.Decision.decided_by:type_name -> corridor.v1.Officer
-	12, // 2: corridor.v1.Withdrawal.withdrawn_by:type_name -> corridor.v1.Officer
-	12, // 3: corridor.v1.InformationRequest.requested_by:type_name -> corridor.v1.Officer
-	12, // 4: corridor.v1.InformationResponse.answered_by:type_name -> corridor.v1.Officer
-	13, // 5: corridor.v1.InformationResponse.child:type_name -> corridor.v1.Child
-	14, // 6: corridor.v1.InformationResponse.family:type_name -> corridor.v1.Family
-	15, // 7: corridor.v1.InformationResponse.consent:type_name -> corridor.v1.Consent
-	16, // 8: corridor.v1.InformationResponse.best_interests:type_name -> corridor.v1.BestInterests
-	17, // 9: corridor.v1.InformationResponse.work:type_name -> corridor.v1.Work
-	18, // 10: corridor.v1.InformationResponse.trafficking:type_name -> corridor.v1.Trafficking
-	12, // 11: corridor.v1.HandoverPlan.escorts:type_name -> corridor.v1.Officer
-	12, // 12: corridor.v1.HandoverPlan.receiving_officer:type_name -> corridor.v1.Officer
-	12, // 13: corridor.v1.HandoverPlan.planned_by:type_name -> corridor.v1.Officer
-	1,  // 14: corridor.v1.HandoverConfirmation.side:type_name -> corridor.v1.HandoverSide
-	12, // 15: corridor.v1.HandoverConfirmation.confirmed_by:type_name -> corridor.v1.Officer
-	2,  // 16: corridor.v1.ServiceUpdate.status:type_name -> corridor.v1.ServiceStatus
-	12, // 17: corridor.v1.ServiceUpdate.recorded_by:type_name -> corridor.v1.Officer
-	19, // 18: corridor.v1.FollowUp.still_working:type_name -> corridor.v1.Answer
-	19, // 19: corridor.v1.FollowUp.in_school:type_name -> corridor.v1.Answer
-	20, // 20: corridor.v1.FollowUp.risk_level:type_name -> corridor.v1.RiskLevel
-	12, // 21: corridor.v1.FollowUp.visited_by:type_name -> corridor.v1.Officer
-	12, // 22: corridor.v1.Closure.closed_by:type_name -> corridor.v1.Officer
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	15, // 1: corridor.v1.Decision.decided_by:type_name -> corridor.v1.Officer
+	15, // 2: corridor.v1.Withdrawal.withdrawn_by:type_name -> corridor.v1.Officer
+	15, // 3: corridor.v1.InformationRequest.requested_by:type_name -> corridor.v1.Officer
+	6,  // 4: corridor.v1.InformationRequest.items:type_name -> corridor.v1.InformationItem
+	15, // 5: corridor.v1.InformationResponse.answered_by:type_name -> corridor.v1.Officer
+	16, // 6: corridor.v1.InformationResponse.child:type_name -> corridor.v1.Child
+	17, // 7: corridor.v1.InformationResponse.family:type_name -> corridor.v1.Family
+	18, // 8: corridor.v1.InformationResponse.consent:type_name -> corridor.v1.Consent
+	19, // 9: corridor.v1.InformationResponse.best_interests:type_name -> corridor.v1.BestInterests
+	20, // 10: corridor.v1.InformationResponse.work:type_name -> corridor.v1.Work
+	21, // 11: corridor.v1.InformationResponse.trafficking:type_name -> corridor.v1.Trafficking
+	7,  // 12: corridor.v1.InformationResponse.answers:type_name -> corridor.v1.InformationAnswer
+	15, // 13: corridor.v1.HandoverPlan.escorts:type_name -> corridor.v1.Officer
+	15, // 14: corridor.v1.HandoverPlan.receiving_officer:type_name -> corridor.v1.Officer
+	15, // 15: corridor.v1.HandoverPlan.planned_by:type_name -> corridor.v1.Officer
+	1,  // 16: corridor.v1.HandoverPlan.proposed_by:type_name -> corridor.v1.HandoverSide
+	10, // 17: corridor.v1.HandoverPlan.travel_documents:type_name -> corridor.v1.TravelDocument
+	1,  // 18: corridor.v1.HandoverConfirmation.side:type_name -> corridor.v1.HandoverSide
+	15, // 19: corridor.v1.HandoverConfirmation.confirmed_by:type_name -> corridor.v1.Officer
+	1,  // 20: corridor.v1.HandoverConfirmation.plan_proposed_by:type_name -> corridor.v1.HandoverSide
+	2,  // 21: corridor.v1.ServiceUpdate.status:type_name -> corridor.v1.ServiceStatus
+	15, // 22: corridor.v1.ServiceUpdate.recorded_by:type_name -> corridor.v1.Officer
+	22, // 23: corridor.v1.FollowUp.still_working:type_name -> corridor.v1.Answer
+	22, // 24: corridor.v1.FollowUp.in_school:type_name -> corridor.v1.Answer
+	23, // 25: corridor.v1.FollowUp.risk_level:type_name -> corridor.v1.RiskLevel
+	15, // 26: corridor.v1.FollowUp.visited_by:type_name -> corridor.v1.Officer
+	22, // 27: corridor.v1.FollowUp.at_home:type_name -> corridor.v1.Answer
+	22, // 28: corridor.v1.FollowUp.at_risk:type_name -> corridor.v1.Answer
+	15, // 29: corridor.v1.Closure.closed_by:type_name -> corridor.v1.Officer
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_corridor_v1_workflow_proto_init() }
@@ -1335,7 +1730,7 @@ func file_corridor_v1_workflow_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corridor_v1_workflow_proto_rawDesc), len(file_corridor_v1_workflow_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

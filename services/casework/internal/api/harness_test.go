@@ -96,6 +96,9 @@ func (d testDirectory) Current(context.Context) (*directory.Directory, error) {
 
 var services = []string{"family_tracing", "reunification", "education", "psychosocial", "medical"}
 
+// followUpEvery is the corridor's follow-up interval in the tests.
+const followUpEvery = 90 * 24 * time.Hour
+
 func corridorDirectory() testDirectory {
 	return testDirectory{
 		"CI": {"CI-DGT": {}, "CI-DPE": {Services: services}},
@@ -169,7 +172,8 @@ func newMember(t *testing.T, code corridor.MemberCode, withApplier bool) *member
 
 	pool := pg.NewPool(t, schema)
 	reg := httpapi.NewRegistry()
-	svc, err := workflow.New(pool, workflow.Config{Member: code, Corridor: "ci-bf", Registerer: reg}, corridorDirectory(), time.Now, logger)
+	svc, err := workflow.New(pool, workflow.Config{Member: code, Corridor: "ci-bf", Registerer: reg,
+		FollowUpEvery: followUpEvery}, corridorDirectory(), time.Now, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func TestBadInboxMessagesAreQuarantined(t *testing.T) {
 			Payload: marshal(t, &corridorv1.Withdrawal{ReferralId: id, BaseStatus: "sent"})}, "holds as sender"},
 		{exchange.InboxMessage{MessageID: "bf-info", MessageType: exchange.TypeInfoRequest, CaseRef: caseRef,
 			ReferralID: id, SenderMember: "BF", SenderAgency: "BF-DPE", RecipientAgency: "CI-DGT",
-			Payload: marshal(t, &corridorv1.InformationRequest{ReferralId: id, BaseStatus: "delivered"})}, "not supported"},
+			Payload: marshal(t, &corridorv1.InformationRequest{ReferralId: id, BaseStatus: "delivered"})}, "invalid fields: items, request_id"},
 		{exchange.InboxMessage{MessageID: "bf-resend", MessageType: exchange.TypeReferral, CaseRef: caseRef,
 			ReferralID: id, SenderMember: "BF", SenderAgency: "BF-DPE", RecipientAgency: "CI-DGT",
 			Payload: []byte("not a referral")}, "not a valid referral"},

@@ -14,6 +14,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/services/casework/internal/events"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
 )
@@ -50,22 +51,29 @@ func (s *server) routes() []struct {
 	Route
 	handler http.HandlerFunc
 } {
-	return []struct {
+	routes := []struct {
 		Route
 		handler http.HandlerFunc
 	}{
 		{Route{http.MethodPost, "/api/v1/referrals"}, s.create},
 		{Route{http.MethodGet, "/api/v1/referrals"}, s.list},
 		{Route{http.MethodGet, "/api/v1/referrals/{id}"}, s.get},
-		{Route{http.MethodPost, "/api/v1/referrals/{id}/accept"}, s.accept},
-		{Route{http.MethodPost, "/api/v1/referrals/{id}/decline"}, s.decline},
-		{Route{http.MethodPost, "/api/v1/referrals/{id}/withdraw"}, s.withdraw},
 		{Route{http.MethodGet, "/api/v1/agencies"}, s.agencies},
 		// Not a state event: this exact path wins over any /{id}/{event} pattern.
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/assign"}, s.assign},
 		{Route{http.MethodGet, "/api/v1/inbox/failed"}, s.failedInbox},
 		{Route{http.MethodPost, "/api/v1/inbox/failed/{message_id}/retry"}, s.retryFailed},
 	}
+	// Every event a user may cause, at the path its name spells.
+	for _, ev := range cases.Events() {
+		if offered(ev) {
+			routes = append(routes, struct {
+				Route
+				handler http.HandlerFunc
+			}{Route{http.MethodPost, "/api/v1/referrals/{id}/" + string(ev)}, s.event(ev)})
+		}
+	}
+	return routes
 }
 
 // Routes returns the API's operations (not the operational endpoints
@@ -190,71 +198,41 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) {
 	s.write(w, r, http.StatusOK, newReferralView(ref))
 }
 
-// acceptRequest is the optional body of accept: an empty object.
-type acceptRequest struct{}
+// optionalBody are the events whose body may be left out: an empty body
+// is a valid one.
+var optionalBody = map[cases.Event]bool{cases.EventAccept: true, cases.EventWithdraw: true}
 
-// declineRequest is the body of decline.
-type declineRequest struct {
-	Reason     string `json:"reason" validate:"required,max=2000"`
-	ReasonCode string `json:"reason_code,omitempty" validate:"omitempty,oneof=not_in_mandate outside_area no_capacity insufficient_information duplicate other"`
-}
-
-// withdrawRequest is the optional body of withdraw.
-type withdrawRequest struct {
-	Reason string `json:"reason,omitempty" validate:"max=2000"`
-}
-
-func (s *server) accept(w http.ResponseWriter, r *http.Request) {
-	var req acceptRequest
-	s.act(w, r, &req, false, func() workflow.Action { return workflow.Action{Event: cases.EventAccept} })
-}
-
-func (s *server) decline(w http.ResponseWriter, r *http.Request) {
-	var req declineRequest
-	s.act(w, r, &req, true, func() workflow.Action {
-		code := req.ReasonCode
-		if code == "" {
-			code = "other"
-		}
-		return workflow.Action{Event: cases.EventDecline, ReasonCode: code, Reason: req.Reason}
-	})
-}
-
-func (s *server) withdraw(w http.ResponseWriter, r *http.Request) {
-	var req withdrawRequest
-	s.act(w, r, &req, false, func() workflow.Action {
-		return workflow.Action{Event: cases.EventWithdraw, Reason: req.Reason}
-	})
-}
-
-// act decodes and validates the body into req (required or optional), then
-// applies the action the body describes.
-func (s *server) act(w http.ResponseWriter, r *http.Request, req any, bodyRequired bool, action func() workflow.Action) {
-	c, err := caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.svc.CheckFiler(c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if bodyRequired || hasBody(r) {
-		if err := httpapi.DecodeJSON(r, req); err != nil {
+// event returns the handler of POST /api/v1/referrals/{id}/{ev}: it
+// decodes and validates the event's body, then causes the event.
+func (s *server) event(ev cases.Event) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := caller(r)
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		if err := s.svc.CheckFiler(c); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		body, ok := events.New(ev)
+		if !ok {
+			s.fail(w, r, fmt.Errorf("no body for event %s", ev))
+			return
+		}
+		if !optionalBody[ev] || hasBody(r) {
+			if err := httpapi.DecodeJSON(r, body); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		ref, err := s.svc.Act(r.Context(), c, r.PathValue("id"), body)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.write(w, r, http.StatusOK, newReferralView(ref))
 	}
-	if err := s.svc.Validator().Struct(req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ref, err := s.svc.Act(r.Context(), c, r.PathValue("id"), action())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.write(w, r, http.StatusOK, newReferralView(ref))
 }
 
 // hasBody reports whether the client sent a body at all.

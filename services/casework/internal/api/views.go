@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/services/casework/internal/events"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
@@ -40,10 +41,17 @@ type referralView struct {
 	*referral.Document
 	// Chain is the case's referrals that the caller's agency holds, oldest
 	// first, this one included.
-	Chain     []chainLinkView `json:"chain"`
-	History   []historyView   `json:"history"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	Chain []chainLinkView `json:"chain"`
+	// What the events after sending recorded.
+	InfoRequests    []infoRequestView `json:"info_requests"`
+	Handover        *handoverView     `json:"handover,omitempty"`
+	Services        []serviceView     `json:"services"`
+	FollowUps       []followUpView    `json:"follow_ups"`
+	NextFollowUpDue string            `json:"next_follow_up_due,omitempty"`
+	Closure         *closureView      `json:"closure,omitempty"`
+	History         []historyView     `json:"history"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
 // historyView is one step of the cross-border history.
@@ -89,9 +97,74 @@ type summaryView struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-// offered reports whether this API lets users cause ev.
+// recorded is what every event's record says of itself: which side acted,
+// when, and who (the user's subject at that side).
+type recorded struct {
+	Side string    `json:"side"`
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+}
+
+func newRecorded[T any](r store.Record[T]) recorded {
+	return recorded{Side: string(r.Side), At: r.At, By: r.By}
+}
+
+type infoRequestView struct {
+	RequestID string `json:"request_id"`
+	events.RequestInfo
+	Requested recorded          `json:"requested"`
+	Response  *infoResponseView `json:"response,omitempty"`
+}
+
+type infoResponseView struct {
+	events.RespondInfo
+	Answered recorded `json:"answered"`
+}
+
+// handoverView is the plan in force, every proposal, and the
+// confirmations.
+type handoverView struct {
+	Plan          *planView          `json:"plan,omitempty"`
+	Plans         []planView         `json:"plans"`
+	Confirmations []confirmationView `json:"confirmations"`
+}
+
+type planView struct {
+	Revision   int    `json:"revision"`
+	ProposedBy string `json:"proposed_by"`
+	events.PlanHandover
+	Proposed recorded `json:"proposed"`
+}
+
+type confirmationView struct {
+	Side   string `json:"side"`
+	PlanBy string `json:"plan_proposed_by"`
+	events.ConfirmHandover
+	Confirmed recorded `json:"confirmed"`
+}
+
+type serviceView struct {
+	events.RecordService
+	Recorded recorded `json:"recorded"`
+}
+
+type followUpView struct {
+	FollowUpID string `json:"follow_up_id"`
+	events.RecordFollowUp
+	Recorded recorded `json:"recorded"`
+}
+
+type closureView struct {
+	events.Close
+	Closed recorded `json:"closed"`
+}
+
+// offered reports whether this API lets users cause ev: every event with a
+// body, which is every event but sending (POST /api/v1/referrals) and
+// delivery (the relay's receipt).
 func offered(ev cases.Event) bool {
-	return ev == cases.EventAccept || ev == cases.EventDecline || ev == cases.EventWithdraw
+	_, ok := events.New(ev)
+	return ok
 }
 
 func direction(side cases.Side) string {
@@ -131,6 +204,42 @@ func newReferralView(r workflow.Referral) referralView {
 			Recipient: endpoint{Member: string(l.RecipientMember), Agency: l.RecipientAgency},
 		})
 	}
+	l := r.Lifecycle
+	v.InfoRequests = make([]infoRequestView, 0, len(l.InfoRequests))
+	for _, q := range l.InfoRequests {
+		iv := infoRequestView{RequestID: q.Body.RequestID, RequestInfo: q.Body, Requested: newRecorded(q.Record)}
+		if a := q.Response; a != nil {
+			iv.Response = &infoResponseView{RespondInfo: a.Body, Answered: newRecorded(*a)}
+		}
+		v.InfoRequests = append(v.InfoRequests, iv)
+	}
+	if len(l.Plans) > 0 {
+		h := &handoverView{Plans: make([]planView, 0, len(l.Plans)), Confirmations: make([]confirmationView, 0, len(l.Confirmations))}
+		for _, p := range l.Plans {
+			h.Plans = append(h.Plans, newPlanView(p))
+		}
+		if r.Plan != nil {
+			p := newPlanView(*r.Plan)
+			h.Plan = &p
+		}
+		for _, c := range l.Confirmations {
+			h.Confirmations = append(h.Confirmations, confirmationView{Side: string(c.Body.Side), PlanBy: string(c.Body.PlanBy),
+				ConfirmHandover: c.Body, Confirmed: newRecorded(c)})
+		}
+		v.Handover = h
+	}
+	v.Services = make([]serviceView, 0, len(l.Services))
+	for _, sv := range l.Services {
+		v.Services = append(v.Services, serviceView{RecordService: sv.Body, Recorded: newRecorded(sv)})
+	}
+	v.FollowUps = make([]followUpView, 0, len(l.FollowUps))
+	for _, f := range l.FollowUps {
+		v.FollowUps = append(v.FollowUps, followUpView{FollowUpID: f.Body.FollowUpID, RecordFollowUp: f.Body, Recorded: newRecorded(f)})
+	}
+	if c := l.Closure; c != nil {
+		v.Closure = &closureView{Close: c.Body, Closed: newRecorded(*c)}
+	}
+	v.NextFollowUpDue = r.NextFollowUpDue
 	for _, e := range r.History {
 		v.History = append(v.History, historyView{
 			At: e.At, Event: string(e.Event), Side: string(e.ActorSide), Member: string(e.ActorMember),
@@ -138,6 +247,10 @@ func newReferralView(r workflow.Referral) referralView {
 		})
 	}
 	return v
+}
+
+func newPlanView(p store.Record[events.PlanHandover]) planView {
+	return planView{Revision: p.Body.Revision, ProposedBy: string(p.Body.ProposedBy), PlanHandover: p.Body, Proposed: newRecorded(p)}
 }
 
 func newSummaryView(r workflow.Referral) summaryView {

@@ -86,7 +86,12 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
 	reg := httpapi.NewRegistry()
-	svc, err := workflow.New(pool, workflow.Config{Member: cfg.Member, Corridor: corridorID, Registerer: reg}, dir, time.Now, logger)
+	every, err := dir.followUpEvery(ctx)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := workflow.New(pool, workflow.Config{Member: cfg.Member, Corridor: corridorID, Registerer: reg,
+		FollowUpEvery: every}, dir, time.Now, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}

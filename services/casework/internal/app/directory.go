@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
@@ -55,4 +56,15 @@ func (c *corridorDirectory) Agency(ctx context.Context, member corridor.MemberCo
 		return referral.Agency{}, err
 	}
 	return referral.Agency{Services: a.Services}, nil
+}
+
+// followUpEvery is the corridor's follow-up interval, as the directory in
+// force says: read once at start, since a directory that changes it
+// applies from the next start.
+func (c *corridorDirectory) followUpEvery(ctx context.Context) (time.Duration, error) {
+	d, err := c.src.Current(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("start casework: %w", err)
+	}
+	return d.TimeLimits.FollowUpEvery(), nil
 }

@@ -255,7 +255,7 @@ func (n PersonName) Display() string {
 // the C182 category in the list, the ISIC division of a class filled in,
 // and the protection concern of interim care set.
 func (d *Document) Normalize() {
-	d.Work.C182Categories = mergeC182(d.Work.C182Category, d.Work.C182Categories)
+	d.Work.C182Categories = MergeC182(d.Work.C182Category, d.Work.C182Categories)
 	d.Work.C182Category = ""
 	if s := &d.Work.Sector; s.Class != "" && s.Division == "" {
 		if c, ok := codes.ISICClass(s.Class); ok {
@@ -281,9 +281,9 @@ func (d *Document) Normalize() {
 	}
 }
 
-// mergeC182 is the list of C182 categories with the single category of an
+// MergeC182 is the list of C182 categories with the single category of an
 // older document in it, first when it was not there already.
-func mergeC182(single string, list []string) []string {
+func MergeC182(single string, list []string) []string {
 	if single == "" || slices.Contains(list, single) {
 		return list
 	}
@@ -298,11 +298,11 @@ func canonicalTime(s string) string {
 	if err != nil {
 		return s
 	}
-	return formatTime(t)
+	return FormatTime(t)
 }
 
-// formatTime writes an instant as the document holds it.
-func formatTime(t time.Time) string {
+// FormatTime writes an instant as the document holds it.
+func FormatTime(t time.Time) string {
 	return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
 }
 

@@ -3,12 +3,10 @@ package referral_test
 import (
 	"context"
 	"errors"
-	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
-	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 )
 
@@ -201,29 +199,5 @@ func TestNormalizeNewFields(t *testing.T) {
 	}
 	if d.Work.C182Category != "" || !slices.Equal(d.Work.C182Categories, []string{"c182_3a", "c182_3d"}) {
 		t.Errorf("C182 = %q, %v", d.Work.C182Category, d.Work.C182Categories)
-	}
-}
-
-// TestC182OnTheWire checks both directions with a build that knows only the
-// single field: a list goes out with its first category in the old field,
-// and an old payload's single category comes in as the list.
-func TestC182OnTheWire(t *testing.T) {
-	t.Parallel()
-	d := &referral.Document{Work: referral.Work{C182Categories: []string{"c182_3a", "c182_3d"}}}
-	p := referral.ToProto(d, routing)
-	//lint:ignore SA1019 the deprecated field is what older readers see
-	if got := p.GetWork().GetC182Category(); got != "c182_3a" {
-		t.Errorf("old field = %q, want c182_3a", got)
-	}
-	old := referral.ToProto(&referral.Document{}, routing)
-	old.Work = &corridorv1.Work{}
-	//lint:ignore SA1019 an older sender's payload
-	old.Work.C182Category = "c182_3b"
-	got, _, err := referral.FromProto(old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Work.C182Category != "" || !reflect.DeepEqual(got.Work.C182Categories, []string{"c182_3b"}) {
-		t.Errorf("read %q, %v; want the list [c182_3b]", got.Work.C182Category, got.Work.C182Categories)
 	}
 }

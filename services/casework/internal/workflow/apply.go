@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
-	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
+	"github.com/corridor-org/corridor/services/casework/internal/codec"
+	"github.com/corridor-org/corridor/services/casework/internal/events"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
 )
@@ -146,27 +146,18 @@ func (s *Service) applyOne(ctx context.Context, tx pgx.Tx, m exchange.InboxMessa
 	if seen {
 		return nil
 	}
-	switch m.MessageType {
-	case exchange.TypeReferral:
+	if m.MessageType == exchange.TypeReferral {
 		return s.applyReferral(ctx, tx, m)
-	case exchange.TypeDecision:
-		return s.applyDecision(ctx, tx, m)
-	case exchange.TypeWithdrawal:
-		return s.applyWithdrawal(ctx, tx, m)
 	}
-	return reject("message type %q is not supported by this version of casework", m.MessageType)
+	return s.applyEvent(ctx, tx, m)
 }
 
 // applyReferral stores a referral sent to one of this country's agencies:
 // the sender's send, then this side's deliver, in one step.
 func (s *Service) applyReferral(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
-	var p corridorv1.Referral
-	if err := proto.Unmarshal(m.Payload, &p); err != nil {
-		return reject("payload is not a valid referral message")
-	}
-	d, rt, err := referral.FromProto(&p)
+	d, rt, err := codec.DecodeReferral(m.Payload)
 	if err != nil {
-		return reject("referral payload has no referral id, case reference or routing")
+		return reject("payload is not a valid referral message (no referral id, case reference or routing, or not a referral at all)")
 	}
 	switch {
 	case rt.ReferralID != m.ReferralID:
@@ -246,66 +237,29 @@ func (s *Service) applyReferral(ctx context.Context, tx pgx.Tx, m exchange.Inbox
 	})
 }
 
-// applyDecision applies the recipient's acceptance or refusal to a referral
-// this country sent.
-func (s *Service) applyDecision(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
-	var p corridorv1.Decision
-	if err := proto.Unmarshal(m.Payload, &p); err != nil {
-		return reject("payload is not a valid decision message")
+// applyEvent applies an event the other side caused to the referral: only
+// the referral's counterpart agency may cause it, its record must be well
+// formed, and pkg/cases decides the status, including for messages that
+// crossed. The record is kept whatever the outcome, so that both sides
+// hold the same records; which of them holds (a crossed handover plan) is
+// decided when they are read.
+func (s *Service) applyEvent(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
+	msg, err := codec.Decode(m.MessageType, m.Payload)
+	if errors.Is(err, codec.ErrMalformed) {
+		return reject("payload is not a valid %s message: %v", m.MessageType, err)
 	}
-	var ev cases.Event
-	var decision *store.Decision
-	switch p.GetOutcome() {
-	case corridorv1.DecisionOutcome_DECISION_OUTCOME_ACCEPT:
-		ev = cases.EventAccept
-	case corridorv1.DecisionOutcome_DECISION_OUTCOME_DECLINE:
-		ev = cases.EventDecline
-		decision = &store.Decision{Code: p.GetReasonCode(), Reason: p.GetReason()}
-		if len(referral.NULFields(decision)) > 0 {
-			return reject("decision payload contains NUL characters")
-		}
-	default:
-		return reject("decision has no outcome")
+	if err != nil {
+		return err
 	}
-	return s.applyRemote(ctx, tx, m, remote{
-		referralID: p.GetReferralId(), event: ev, from: cases.Recipient,
-		base: cases.Status(p.GetBaseStatus()), at: p.GetDecidedAt(), decision: decision,
-	})
-}
-
-// applyWithdrawal applies the sender's withdrawal to a referral this
-// country received.
-func (s *Service) applyWithdrawal(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage) error {
-	var p corridorv1.Withdrawal
-	if err := proto.Unmarshal(m.Payload, &p); err != nil {
-		return reject("payload is not a valid withdrawal message")
-	}
-	if len(referral.NULFields(&p.Reason)) > 0 {
-		return reject("withdrawal payload contains NUL characters")
-	}
-	return s.applyRemote(ctx, tx, m, remote{
-		referralID: p.GetReferralId(), event: cases.EventWithdraw, from: cases.Sender,
-		base: cases.Status(p.GetBaseStatus()), at: p.GetWithdrawnAt(), note: p.GetReason(),
-	})
-}
-
-// remote is an event that arrived from the other side.
-type remote struct {
-	referralID string
-	event      cases.Event
-	from       cases.Side
-	base       cases.Status
-	at         int64 // when the other side acted, microseconds; 0 if not said
-	decision   *store.Decision
-	note       string
-}
-
-// applyRemote applies ev, caused by the other side, to the referral: only
-// the referral's counterpart agency may cause it, and pkg/cases decides
-// the status, including for messages that crossed.
-func (s *Service) applyRemote(ctx context.Context, tx pgx.Tx, m exchange.InboxMessage, e remote) error {
-	if e.referralID != m.ReferralID {
+	if msg.ReferralID != m.ReferralID {
 		return reject("payload referral id differs from the message's")
+	}
+	ev := msg.Event()
+	if t, _ := codec.MessageType(ev); t != m.MessageType {
+		return reject("a %s cannot travel in a %s message", ev, m.MessageType)
+	}
+	if err := s.events.CheckReceived(msg.Body); err != nil {
+		return reject("%s payload has invalid fields: %v", m.MessageType, err)
 	}
 	r, err := store.GetForUpdate(ctx, tx, m.ReferralID)
 	if corridor.KindOf(err) == corridor.KindNotFound {
@@ -315,37 +269,39 @@ func (s *Service) applyRemote(ctx context.Context, tx pgx.Tx, m exchange.InboxMe
 		return err
 	}
 	// The other side's copy is the one that caused the event.
-	if r.Side != e.from.Other() {
-		return reject("a %s from the %s cannot apply to a referral this country holds as %s", e.event, e.from, r.Side)
+	from := r.Side.Other()
+	if !ev.AllowedTo(from) {
+		return reject("a %s from the %s cannot apply to a referral this country holds as %s", ev, from, r.Side)
+	}
+	if side, ok := actingSide(msg.Body); ok && side != from {
+		return reject("a %s made by the %s cannot come from the %s", ev, side, from)
 	}
 	counterMember, counterAgency := r.RecipientMember, r.RecipientAgency
-	if e.from == cases.Sender {
+	if from == cases.Sender {
 		counterMember, counterAgency = r.SenderMember, r.SenderAgency
 	}
 	if m.SenderMember != counterMember || m.SenderAgency != counterAgency {
-		return reject("the message comes from another agency than the referral's %s", e.from)
+		return reject("the message comes from another agency than the referral's %s", from)
 	}
 	if m.CaseRef != r.CaseRef {
 		return reject("message case reference differs from the referral's")
 	}
-	next, outcome, err := cases.ApplyRemote(r.Status, e.event, e.from, e.base)
+	next, outcome, err := cases.ApplyRemote(r.Status, ev, from, msg.Base)
 	if err != nil {
 		return rejectRule(err)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	at := m.SentAt
-	if e.at > 0 {
-		// The other side's clock says when it acted; a value no database
-		// could store is ignored rather than fail the message.
-		if t := time.UnixMicro(e.at).UTC(); t.Year() <= 9999 {
-			at = t
+	if msg.At.IsZero() {
+		msg.At = m.SentAt.UTC()
+	}
+	if err := record(ctx, tx, r.ID, from, msg); err != nil {
+		if k := corridor.KindOf(err); k == corridor.KindConflict || k == corridor.KindNotFound {
+			return reject("the %s does not fit what this side holds: %v", ev, err)
 		}
+		return err
 	}
-	note := e.note
-	decision := e.decision
-	if decision != nil {
-		note = decision.Reason
-	}
+	note := noteOf(msg.Body)
+	decision := decisionOf(msg.Body)
 	if outcome != cases.OutcomeApplied {
 		note, decision = string(outcome), nil
 	}
@@ -355,9 +311,21 @@ func (s *Service) applyRemote(ctx context.Context, tx pgx.Tx, m exchange.InboxMe
 		}
 	}
 	return store.AppendEvent(ctx, tx, r.ID, store.Event{
-		At: at, Event: e.event, ActorSide: e.from, ActorMember: m.SenderMember, Actor: store.ActorRelay,
+		At: msg.At, Event: ev, ActorSide: from, ActorMember: m.SenderMember, Actor: store.ActorRelay,
 		FromStatus: r.Status, ToStatus: next, MessageID: m.MessageID, Note: note,
 	})
+}
+
+// actingSide is the side a body says made it, for the events either side
+// may cause.
+func actingSide(b events.Body) (cases.Side, bool) {
+	switch b := b.(type) {
+	case *events.PlanHandover:
+		return b.ProposedBy, true
+	case *events.ConfirmHandover:
+		return b.Side, true
+	}
+	return "", false
 }
 
 // ApplyReceipts moves outgoing referrals whose referral message has a

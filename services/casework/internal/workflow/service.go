@@ -7,18 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
-	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
+	"github.com/corridor-org/corridor/services/casework/internal/codec"
+	"github.com/corridor-org/corridor/services/casework/internal/events"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
 )
@@ -29,6 +28,9 @@ type Config struct {
 	Corridor string              // the corridor's id in the directory ("ci-bf")
 	// Registerer receives the applier's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
+	// FollowUpEvery is the longest gap between follow-ups of a child after
+	// the handover: the corridor directory's follow-up interval.
+	FollowUpEvery time.Duration
 }
 
 // Service runs casework's use cases against one database.
@@ -36,6 +38,7 @@ type Service struct {
 	pool      *pgxpool.Pool
 	cfg       Config
 	validator *referral.Validator
+	events    *events.Validator
 	dir       referral.Directory
 	now       func() time.Time
 	logger    *slog.Logger
@@ -51,11 +54,18 @@ func New(pool *pgxpool.Pool, cfg Config, dir referral.Directory, now func() time
 	if err != nil {
 		return nil, fmt.Errorf("new workflow service: %w", err)
 	}
+	ev, err := events.NewValidator(now)
+	if err != nil {
+		return nil, fmt.Errorf("new workflow service: %w", err)
+	}
+	if cfg.FollowUpEvery <= 0 {
+		return nil, errors.New("new workflow service: the follow-up interval must be positive")
+	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("new workflow service: %w", err)
 	}
-	return &Service{pool: pool, cfg: cfg, validator: v, dir: dir, now: now, logger: logger, metrics: m}, nil
+	return &Service{pool: pool, cfg: cfg, validator: v, events: ev, dir: dir, now: now, logger: logger, metrics: m}, nil
 }
 
 // Validator returns the validator the service checks documents with, for
@@ -74,6 +84,13 @@ type Referral struct {
 	// reference that the caller's agency holds, oldest first, itself
 	// included: a first referral and its re-referrals.
 	Chain []store.Referral
+	// Lifecycle is what the events after sending recorded; Plan is the
+	// handover plan in force, if any; NextFollowUpDue is a date
+	// ("2027-03-01"), empty when no follow-up is due. Get fills them; List
+	// does not.
+	Lifecycle       store.Lifecycle
+	Plan            *store.Record[events.PlanHandover]
+	NextFollowUpDue string
 }
 
 // caseRoles may create referrals and act on them: the people who handle
@@ -164,7 +181,7 @@ func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, pr
 			}
 			r.CaseRef = prev.CaseRef
 		}
-		payload, err := proto.Marshal(referral.ToProto(d, referral.Routing{
+		payload, err := codec.EncodeReferral(d, codec.Routing{
 			ReferralID:         r.ID,
 			CaseRef:            r.CaseRef,
 			BaseStatus:         string(cases.StatusDraft),
@@ -172,9 +189,9 @@ func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, pr
 			SenderAgency:       c.Agency,
 			SenderUserID:       c.UserID,
 			PreviousReferralID: previousID,
-		}))
+		})
 		if err != nil {
-			return fmt.Errorf("encode referral payload: %w", err)
+			return err
 		}
 		tr := tracking(cases.EventSend, next, d, now)
 		if tr != nil {
@@ -225,89 +242,6 @@ func reReferrable(ctx context.Context, tx pgx.Tx, c Caller, previousID string) (
 		return fail(corridor.KindConflict, "was already re-referred as %s", next)
 	}
 	return prev, nil
-}
-
-// Action is a decision on, or the withdrawal of, a referral.
-type Action struct {
-	Event      cases.Event // accept, decline or withdraw
-	ReasonCode string      // decline only: why, as a code
-	Reason     string      // why, in the user's words
-}
-
-// Act applies a to the referral id on the caller's behalf: the caller's
-// agency must hold the referral, and the caller's side must be allowed the
-// event in the referral's status (pkg/cases decides). The status, history
-// row and outbox message commit together.
-func (s *Service) Act(ctx context.Context, c Caller, id string, a Action) (Referral, error) {
-	if err := s.authorize(c, caseRoles()...); err != nil {
-		return Referral{}, err
-	}
-	if a.Event == cases.EventDecline && strings.TrimSpace(a.Reason) == "" {
-		return Referral{}, corridor.Invalid("A referral is declined with a reason.",
-			corridor.FieldError{Field: "reason", Message: "is required"})
-	}
-	var msgType exchange.MessageType
-	switch a.Event {
-	case cases.EventAccept, cases.EventDecline:
-		msgType = exchange.TypeDecision
-	case cases.EventWithdraw:
-		msgType = exchange.TypeWithdrawal
-	default:
-		return Referral{}, fmt.Errorf("act on referral: unsupported event %q", a.Event)
-	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		r, err := store.GetForUpdate(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if !visible(r, c) {
-			return corridor.Errorf(corridor.KindNotFound, "no such referral")
-		}
-		next, err := cases.Transition(r.Status, a.Event, r.Side)
-		if err != nil {
-			return err
-		}
-		var d referral.Document
-		if err := json.Unmarshal(r.Details, &d); err != nil {
-			return fmt.Errorf("decode stored referral: %w", err)
-		}
-		officer := &corridorv1.Officer{UserId: c.UserID}
-		var payload proto.Message
-		var decision *store.Decision
-		switch a.Event {
-		case cases.EventAccept:
-			payload = &corridorv1.Decision{ReferralId: r.ID, BaseStatus: string(r.Status),
-				Outcome: corridorv1.DecisionOutcome_DECISION_OUTCOME_ACCEPT, DecidedAt: now.UnixMicro(), DecidedBy: officer}
-		case cases.EventDecline:
-			payload = &corridorv1.Decision{ReferralId: r.ID, BaseStatus: string(r.Status),
-				Outcome:    corridorv1.DecisionOutcome_DECISION_OUTCOME_DECLINE,
-				ReasonCode: a.ReasonCode, Reason: a.Reason, DecidedAt: now.UnixMicro(), DecidedBy: officer}
-			decision = &store.Decision{Code: a.ReasonCode, Reason: a.Reason}
-		case cases.EventWithdraw:
-			payload = &corridorv1.Withdrawal{ReferralId: r.ID, BaseStatus: string(r.Status),
-				Reason: a.Reason, WithdrawnAt: now.UnixMicro(), WithdrawnBy: officer}
-		}
-		b, err := proto.Marshal(payload)
-		if err != nil {
-			return fmt.Errorf("encode %s payload: %w", msgType, err)
-		}
-		msg := s.outbox(r, msgType, b, tracking(a.Event, next, &d, now))
-		if err := store.SetStatus(ctx, tx, r.ID, next, decision, now); err != nil {
-			return err
-		}
-		if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
-			At: now, Event: a.Event, ActorSide: r.Side, ActorMember: s.cfg.Member, Actor: c.UserID,
-			FromStatus: r.Status, ToStatus: next, MessageID: msg.MessageID, Note: a.Reason,
-		}); err != nil {
-			return err
-		}
-		return exchange.Enqueue(ctx, tx, msg)
-	})
-	if err != nil {
-		return Referral{}, fmt.Errorf("%s referral: %w", a.Event, err)
-	}
-	return s.Get(ctx, c, id)
 }
 
 // outbox builds the outbox row for a message about r to the other side.
@@ -396,5 +330,11 @@ func (s *Service) Get(ctx context.Context, c Caller, id string) (Referral, error
 			chain = append(chain, other)
 		}
 	}
-	return Referral{Referral: r, Document: &d, History: h, Chain: chain}, nil
+	l, err := store.LoadLifecycle(ctx, s.pool, id)
+	if err != nil {
+		return Referral{}, err
+	}
+	due, _ := s.NextFollowUpDue(r.Status, l, h)
+	return Referral{Referral: r, Document: &d, History: h, Chain: chain, Lifecycle: l,
+		Plan: PlanInForce(r.Status, l.Plans, l.Confirmations), NextFollowUpDue: due}, nil
 }

@@ -301,7 +301,7 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 	if err := r.sendReceipt(ctx, dir, h, digest, stored.ReceivedAt, meta.Sequence.Stream); err != nil {
 		return err
 	}
-	if h.MessageType == envelope.TypeReferral {
+	if h.MessageType == string(exchange.TypeReferral) {
 		// Derived event id: a duplicate, or a retry after a failure here,
 		// is deduplicated downstream.
 		if err := r.publishDelivered(ctx, stored, stored.ReceivedAt); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
 	"github.com/corridor-org/corridor/services/relay/internal/relay"
@@ -39,7 +40,7 @@ func (s sealer) header() envelope.Header {
 		SenderAgency:    "CI-DGT",
 		RecipientMember: bf,
 		RecipientAgency: "BF-DPE",
-		MessageType:     envelope.TypeReferral,
+		MessageType:     string(exchange.TypeReferral),
 		CaseRef:         corridor.NewID("case-"),
 		ReferralID:      corridor.NewID("ref-"),
 		SentAt:          s.now,

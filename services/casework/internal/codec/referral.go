@@ -1,4 +1,4 @@
-package referral
+package codec
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/codes"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
 )
 
 // Routing is what a referral payload says about itself besides the
@@ -161,7 +162,7 @@ func consentToProto(c *Consent) *corridorv1.Consent {
 }
 
 func workToProto(w *Work) *corridorv1.Work {
-	c182 := mergeC182(w.C182Category, w.C182Categories)
+	c182 := referral.MergeC182(w.C182Category, w.C182Categories)
 	out := &corridorv1.Work{
 		Place:            w.Place,
 		Locality:         w.Locality,
@@ -420,7 +421,7 @@ func sectorFromCode(code string) Sector {
 func c182FromProto(w *corridorv1.Work) []string {
 	//lint:ignore SA1019 the deprecated field is how older senders write it
 	single := w.GetC182Category()
-	return clone(mergeC182(single, w.GetC182Categories()))
+	return clone(referral.MergeC182(single, w.GetC182Categories()))
 }
 
 func nameFromProto(n *corridorv1.PersonName) PersonName {
@@ -481,7 +482,7 @@ func fromMicros(us int64) string {
 	if us == 0 {
 		return ""
 	}
-	return formatTime(time.UnixMicro(us))
+	return referral.FormatTime(time.UnixMicro(us))
 }
 
 func clone(s []string) []string {

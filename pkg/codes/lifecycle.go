@@ -1,0 +1,115 @@
+package codes
+
+// The code lists of a case's life after the referral is accepted: the
+// services a child receives, how a follow-up was made, the travel documents
+// a handover needs, and why a case is closed. The codes are Corridor's own,
+// shared by both countries so that each reads the other's records without
+// translation; the names say what each means.
+
+// Services a child may receive after the handover, as the child-protection
+// agencies of the corridor name them in their case plans.
+var serviceTypes = newList(
+	Entry{"family_tracing", "Family tracing"},
+	Entry{"family_reunification", "Family reunification"},
+	Entry{"medical", "Medical care"},
+	Entry{"psychosocial", "Psychosocial support"},
+	Entry{"education", "Education or school reintegration"},
+	Entry{"vocational_training", "Vocational training or apprenticeship"},
+	Entry{"legal", "Legal assistance"},
+	Entry{"shelter", "Shelter or interim care"},
+	Entry{"cash_transfer", "Cash transfer or income support to the family"},
+	Entry{"birth_registration", "Birth registration or identity documents"},
+	Entry{"other", "Other service"},
+)
+
+// Where a service stands.
+var serviceStatuses = newList(
+	Entry{"planned", "Planned"},
+	Entry{"in_progress", "In progress"},
+	Entry{"done", "Completed"},
+	Entry{"cancelled", "Cancelled"},
+)
+
+// How a follow-up was made.
+var followUpMethods = newList(
+	Entry{"home_visit", "Visit to the child's home"},
+	Entry{"school_visit", "Visit to the child's school"},
+	Entry{"office_visit", "The child or family came to the office"},
+	Entry{"phone", "Telephone call"},
+	Entry{"community_report", "Report from a community focal point"},
+)
+
+// The travel documents a child may need to cross the border at handover.
+var travelDocuments = newList(
+	Entry{"laissez_passer", "Laissez-passer or emergency travel document"},
+	Entry{"passport", "Passport"},
+	Entry{"national_id", "National identity card"},
+	Entry{"birth_certificate", "Birth certificate"},
+	Entry{"consular_card", "Consular registration card"},
+	Entry{"ecowas_travel_certificate", "ECOWAS travel certificate"},
+	Entry{"parental_authorisation", "Parental authorisation to travel"},
+	Entry{"other", "Other document"},
+)
+
+// Why a case is closed.
+var closureReasons = newList(
+	Entry{"reunified_safe", "Reunified with the family and safe"},
+	Entry{"stopped_working_in_school", "Stopped working and in school or training"},
+	Entry{"transferred_national_system", "Transferred to the national child-protection system"},
+	Entry{"lost_contact", "Contact with the child was lost"},
+	Entry{"reached_majority", "The child reached majority"},
+	Entry{"deceased", "The child died"},
+	Entry{"other", "Other reason"},
+)
+
+// ServiceType returns the name of service code ("family_tracing"), and
+// whether there is one.
+func ServiceType(code string) (string, bool) { return serviceTypes.lookup(code) }
+
+// ServiceTypes returns the services, in the list's order.
+func ServiceTypes() []Entry { return serviceTypes.all() }
+
+// ServiceStatus returns the name of a service status ("in_progress").
+func ServiceStatus(code string) (string, bool) { return serviceStatuses.lookup(code) }
+
+// ServiceStatuses returns the service statuses, planned to cancelled.
+func ServiceStatuses() []Entry { return serviceStatuses.all() }
+
+// FollowUpMethod returns the name of a follow-up method ("home_visit").
+func FollowUpMethod(code string) (string, bool) { return followUpMethods.lookup(code) }
+
+// FollowUpMethods returns the follow-up methods.
+func FollowUpMethods() []Entry { return followUpMethods.all() }
+
+// TravelDocument returns the name of a travel document type
+// ("laissez_passer").
+func TravelDocument(code string) (string, bool) { return travelDocuments.lookup(code) }
+
+// TravelDocuments returns the travel document types.
+func TravelDocuments() []Entry { return travelDocuments.all() }
+
+// ClosureReason returns the name of a closure reason ("reunified_safe").
+func ClosureReason(code string) (string, bool) { return closureReasons.lookup(code) }
+
+// ClosureReasons returns the closure reasons, "other" last.
+func ClosureReasons() []Entry { return closureReasons.all() }
+
+// The validation tags of the lifecycle lists.
+const (
+	TagServiceType    = "service_type"
+	TagServiceStatus  = "service_status"
+	TagFollowUpMethod = "follow_up_method"
+	TagTravelDocument = "travel_document"
+	TagClosureReason  = "closure_reason"
+)
+
+// lifecycleRules are the tags Register adds for the lists above.
+func lifecycleRules() []rule {
+	return []rule{
+		{TagServiceType, func(s string) bool { _, ok := ServiceType(s); return ok }},
+		{TagServiceStatus, func(s string) bool { _, ok := ServiceStatus(s); return ok }},
+		{TagFollowUpMethod, func(s string) bool { _, ok := FollowUpMethod(s); return ok }},
+		{TagTravelDocument, func(s string) bool { _, ok := TravelDocument(s); return ok }},
+		{TagClosureReason, func(s string) bool { _, ok := ClosureReason(s); return ok }},
+	}
+}

@@ -1,0 +1,68 @@
+package codes
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-playground/validator/v10"
+)
+
+func TestLifecycleLists(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		list   []Entry
+		lookup func(string) (string, bool)
+		tag    string
+		codes  []string
+	}{
+		{"services", ServiceTypes(), ServiceType, TagServiceType, []string{
+			"family_tracing", "family_reunification", "medical", "psychosocial", "education",
+			"vocational_training", "legal", "shelter", "cash_transfer", "birth_registration", "other"}},
+		{"service statuses", ServiceStatuses(), ServiceStatus, TagServiceStatus, []string{"planned", "in_progress", "done", "cancelled"}},
+		{"follow-up methods", FollowUpMethods(), FollowUpMethod, TagFollowUpMethod, []string{
+			"home_visit", "school_visit", "office_visit", "phone", "community_report"}},
+		{"travel documents", TravelDocuments(), TravelDocument, TagTravelDocument, []string{
+			"laissez_passer", "passport", "national_id", "birth_certificate", "consular_card",
+			"ecowas_travel_certificate", "parental_authorisation", "other"}},
+		{"closure reasons", ClosureReasons(), ClosureReason, TagClosureReason, []string{
+			"reunified_safe", "stopped_working_in_school", "transferred_national_system", "lost_contact",
+			"reached_majority", "deceased", "other"}},
+	}
+	v := validator.New()
+	if err := Register(v); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if len(tc.list) != len(tc.codes) {
+				t.Fatalf("%d entries, want %d", len(tc.list), len(tc.codes))
+			}
+			for i, code := range tc.codes {
+				if tc.list[i].Code != code || tc.list[i].Name == "" {
+					t.Errorf("entry %d = %+v, want code %s", i, tc.list[i], code)
+				}
+				if name, ok := tc.lookup(code); !ok || name != tc.list[i].Name {
+					t.Errorf("lookup(%s) = %q, %v", code, name, ok)
+				}
+				if err := v.Var(code, tc.tag); err != nil {
+					t.Errorf("tag %s refuses %q: %v", tc.tag, code, err)
+				}
+			}
+			for _, bad := range []string{"", "x", strings.ToUpper(tc.codes[0]), tc.codes[0] + " "} {
+				if _, ok := tc.lookup(bad); ok {
+					t.Errorf("lookup(%q) ok", bad)
+				}
+				if err := v.Var(bad, tc.tag); err == nil {
+					t.Errorf("tag %s accepts %q", tc.tag, bad)
+				}
+			}
+			// The lists are copies: changing one changes nothing.
+			tc.list[0].Code = "changed"
+			if _, ok := tc.lookup(tc.codes[0]); !ok {
+				t.Errorf("changing a returned list changed the table")
+			}
+		})
+	}
+}

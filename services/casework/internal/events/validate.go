@@ -1,0 +1,158 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/corridor-org/corridor/pkg/codes"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
+)
+
+// Validator checks event bodies: each field by its tags, NUL characters in
+// any string, and the rules between fields. It is safe for concurrent use.
+type Validator struct {
+	v   *validator.Validate
+	now func() time.Time
+}
+
+// NewValidator returns a Validator with the corridor's code lists and the
+// tags the bodies use registered. now is the clock dates are checked
+// against.
+func NewValidator(now func() time.Time) (*Validator, error) {
+	v := httpapi.NewValidator()
+	if err := codes.Register(v); err != nil {
+		return nil, fmt.Errorf("new event validator: %w", err)
+	}
+	for tag, fn := range map[string]validator.Func{
+		"notblank": func(fl validator.FieldLevel) bool { return strings.TrimSpace(fl.Field().String()) != "" },
+		"code":     func(fl validator.FieldLevel) bool { return corridor.IsCode(fl.Field().String()) },
+	} {
+		if err := v.RegisterValidation(tag, fn); err != nil {
+			return nil, fmt.Errorf("new event validator: register %s: %w", tag, err)
+		}
+	}
+	return &Validator{v: v, now: now}, nil
+}
+
+// Validate returns a KindInvalid *corridor.Error naming every bad field of
+// b, or nil.
+func (val *Validator) Validate(b Body) error {
+	var fields []corridor.FieldError
+	if err := httpapi.Validate(val.v, b); err != nil {
+		var ce *corridor.Error
+		if !errors.As(err, &ce) {
+			return err
+		}
+		fields = append(fields, ce.Fields...)
+	}
+	fields = append(fields, referral.NULFields(b)...)
+	fields = append(fields, uniqueQuestions(b)...)
+	if len(fields) == 0 {
+		fields = val.crossField(b)
+	}
+	if len(fields) > 0 {
+		return corridor.Invalid("The request has invalid fields.", fields...)
+	}
+	return nil
+}
+
+// CheckReceived checks a body that arrived from the other side: each field
+// by its tags, NUL characters, and the fields the other side's casework
+// must have set. The rules against the clock are not applied: the two
+// countries' clocks differ, and the other side checked them when its user
+// acted.
+func (val *Validator) CheckReceived(b Body) error {
+	var fields []corridor.FieldError
+	if err := httpapi.Validate(val.v, b); err != nil {
+		var ce *corridor.Error
+		if !errors.As(err, &ce) {
+			return err
+		}
+		fields = append(fields, ce.Fields...)
+	}
+	fields = append(fields, referral.NULFields(b)...)
+	missing := func(field string) { fields = append(fields, corridor.FieldError{Field: field, Message: "is required"}) }
+	switch b := b.(type) {
+	case *RequestInfo:
+		if !corridor.IsCode(b.RequestID) {
+			missing("request_id")
+		}
+		for i, q := range b.Items {
+			if q.ID == "" {
+				missing(fmt.Sprintf("items[%d].id", i))
+			}
+		}
+	case *PlanHandover:
+		if b.Revision < 1 {
+			missing("revision")
+		}
+	case *RecordService:
+		if b.ServiceID == "" {
+			missing("service_id")
+		}
+	case *RecordFollowUp:
+		if !corridor.IsCode(b.FollowUpID) {
+			missing("follow_up_id")
+		}
+	}
+	if len(fields) > 0 {
+		names := make([]string, 0, len(fields))
+		for _, f := range fields {
+			names = append(names, f.Field)
+		}
+		// Field names only: the values may be personal data.
+		return corridor.Errorf(corridor.KindInvalid, "%s", strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// crossField checks what tags cannot: dates against each other and the
+// clock. Fields are already known to be well formed.
+func (val *Validator) crossField(b Body) []corridor.FieldError {
+	today := val.now().UTC().Format(DateLayout)
+	switch b := b.(type) {
+	case *RecordService:
+		if b.StartDate != "" && b.EndDate != "" && b.EndDate < b.StartDate {
+			return []corridor.FieldError{{Field: "end_date", Message: "must not be before start_date"}}
+		}
+	case *RecordFollowUp:
+		if b.Date > today {
+			return []corridor.FieldError{{Field: "date", Message: "must not be in the future"}}
+		}
+	case *RequestInfo:
+		if b.RespondBy != "" && b.RespondBy < today {
+			return []corridor.FieldError{{Field: "respond_by", Message: "must not be in the past"}}
+		}
+	case *ConfirmHandover:
+		if b.HandedOverAt != "" {
+			t, _ := time.Parse(time.RFC3339, b.HandedOverAt)
+			if t.After(val.now().Add(time.Hour)) {
+				return []corridor.FieldError{{Field: "handed_over_at", Message: "must not be in the future"}}
+			}
+		}
+	}
+	return nil
+}
+
+// uniqueQuestions refuses two questions of a request with the same id.
+func uniqueQuestions(b Body) []corridor.FieldError {
+	req, ok := b.(*RequestInfo)
+	if !ok {
+		return nil
+	}
+	var fields []corridor.FieldError
+	seen := map[string]bool{}
+	for i, q := range req.Items {
+		if q.ID != "" && seen[q.ID] {
+			fields = append(fields, corridor.FieldError{Field: fmt.Sprintf("items[%d].id", i), Message: "must differ from the other questions' ids"})
+		}
+		seen[q.ID] = true
+	}
+	return fields
+}

@@ -1,0 +1,300 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/services/casework/internal/codec"
+	"github.com/corridor-org/corridor/services/casework/internal/events"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
+	"github.com/corridor-org/corridor/services/casework/internal/store"
+)
+
+// Act causes the event that body records on the referral id, on the
+// caller's behalf. The caller's agency must hold the referral; on the
+// sending side only the user who filed it and the agency's supervisors may
+// act; and the caller's side must be allowed the event in the referral's
+// status (pkg/cases decides). The new status, the event's record, the
+// history row and the outbox message that tells the other side commit
+// together.
+func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body) (Referral, error) {
+	if err := s.authorize(c, caseRoles()...); err != nil {
+		return Referral{}, err
+	}
+	if err := s.events.Validate(body); err != nil {
+		return Referral{}, err
+	}
+	ev := body.Event()
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := store.GetForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !visible(r, c) {
+			return corridor.Errorf(corridor.KindNotFound, "no such referral")
+		}
+		if r.Side == cases.Sender && r.SenderUser != c.UserID && !slices.Contains(c.Roles, corridor.RoleSupervisor) {
+			return corridor.Errorf(corridor.KindForbidden,
+				"only the user who filed a referral and the supervisors of the agency may act on it")
+		}
+		next, err := cases.Transition(r.Status, ev, r.Side)
+		if err != nil {
+			return err
+		}
+		if err := s.prepare(ctx, tx, r, body); err != nil {
+			return err
+		}
+		var d referral.Document
+		if err := json.Unmarshal(r.Details, &d); err != nil {
+			return fmt.Errorf("decode stored referral: %w", err)
+		}
+		m := events.Message{ReferralID: r.ID, Base: r.Status, At: now, By: c.UserID, Body: body}
+		t, payload, err := codec.Encode(m)
+		if err != nil {
+			return err
+		}
+		msg := s.outbox(r, t, payload, tracking(ev, next, &d, now))
+		if err := record(ctx, tx, r.ID, r.Side, m); err != nil {
+			return err
+		}
+		if err := store.SetStatus(ctx, tx, r.ID, next, decisionOf(body), now); err != nil {
+			return err
+		}
+		if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
+			At: now, Event: ev, ActorSide: r.Side, ActorMember: s.cfg.Member, Actor: c.UserID,
+			FromStatus: r.Status, ToStatus: next, MessageID: msg.MessageID, Note: noteOf(body),
+		}); err != nil {
+			return err
+		}
+		return exchange.Enqueue(ctx, tx, msg)
+	})
+	if err != nil {
+		return Referral{}, fmt.Errorf("%s referral: %w", ev, err)
+	}
+	return s.Get(ctx, c, id)
+}
+
+// prepare completes a body that this side is about to send with what
+// casework adds (identifiers, the plan's revision, the confirming side) and
+// checks it against what the referral already holds. Its errors are the
+// caller's: KindInvalid naming a field, or KindConflict.
+func (s *Service) prepare(ctx context.Context, tx pgx.Tx, r store.Referral, body events.Body) error {
+	switch b := body.(type) {
+	case *events.Decline:
+		if b.ReasonCode == "" {
+			b.ReasonCode = "other"
+		}
+	case *events.RequestInfo:
+		b.RequestID = corridor.NewID("req-")
+		used := map[string]bool{}
+		for _, q := range b.Items {
+			used[q.ID] = true
+		}
+		n := 0
+		for i := range b.Items {
+			for b.Items[i].ID == "" {
+				n++
+				if id := "q" + strconv.Itoa(n); !used[id] {
+					b.Items[i].ID, used[id] = id, true
+				}
+			}
+		}
+	case *events.RespondInfo:
+		req, err := store.InfoRequestByID(ctx, tx, r.ID, b.RequestID)
+		if corridor.KindOf(err) == corridor.KindNotFound {
+			return corridor.Invalid("The request has invalid fields.",
+				corridor.FieldError{Field: "request_id", Message: "is not an information request of this referral"})
+		}
+		if err != nil {
+			return err
+		}
+		if req.Response != nil {
+			return corridor.Errorf(corridor.KindConflict, "the information request %s is already answered", b.RequestID)
+		}
+		var fields []corridor.FieldError
+		for i, a := range b.Items {
+			if !slices.ContainsFunc(req.Body.Items, func(q events.Question) bool { return q.ID == a.QuestionID }) {
+				fields = append(fields, corridor.FieldError{Field: fmt.Sprintf("items[%d].question_id", i),
+					Message: "is not a question of the information request"})
+			}
+		}
+		if len(fields) > 0 {
+			return corridor.Invalid("The request has invalid fields.", fields...)
+		}
+	case *events.PlanHandover:
+		plans, err := store.HandoverPlans(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		b.ProposedBy, b.Revision = r.Side, 1
+		if len(plans) > 0 {
+			b.Revision = plans[len(plans)-1].Body.Revision + 1
+		}
+	case *events.ConfirmHandover:
+		plans, err := store.HandoverPlans(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		confs, err := store.HandoverConfirmations(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		plan := PlanInForce(r.Status, plans, confs)
+		if plan == nil {
+			return corridor.Errorf(corridor.KindConflict, "there is no handover plan to confirm")
+		}
+		if plan.Body.Revision != b.Revision {
+			return corridor.Errorf(corridor.KindConflict,
+				"revision %d is not the handover plan in force, which is revision %d", b.Revision, plan.Body.Revision)
+		}
+		b.Side, b.PlanBy = r.Side, plan.Body.ProposedBy
+	case *events.RecordService:
+		if b.ServiceID == "" {
+			b.ServiceID = corridor.NewID("svc-")
+			break
+		}
+		ok, err := store.ServiceExists(ctx, tx, r.ID, b.ServiceID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return corridor.Invalid("The request has invalid fields.",
+				corridor.FieldError{Field: "service_id", Message: "is not a service of this referral; leave it out to record a new one"})
+		}
+	case *events.RecordFollowUp:
+		b.FollowUpID = corridor.NewID("fu-")
+	}
+	return nil
+}
+
+// record stores what the event m recorded, made by side: by this side, or
+// by the other and applied here. Events that record nothing beyond their
+// history row (accept, decline, withdraw) store nothing here.
+func record(ctx context.Context, tx pgx.Tx, referralID string, side cases.Side, m events.Message) error {
+	switch b := m.Body.(type) {
+	case *events.RequestInfo:
+		return store.InsertInfoRequest(ctx, tx, referralID, store.Record[events.RequestInfo]{Body: *b, Side: side, At: m.At, By: m.By})
+	case *events.RespondInfo:
+		return store.AnswerInfoRequest(ctx, tx, referralID, store.Record[events.RespondInfo]{Body: *b, Side: side, At: m.At, By: m.By})
+	case *events.PlanHandover:
+		return store.InsertHandoverPlan(ctx, tx, referralID, store.Record[events.PlanHandover]{Body: *b, Side: side, At: m.At, By: m.By})
+	case *events.ConfirmHandover:
+		return store.InsertHandoverConfirmation(ctx, tx, referralID, store.Record[events.ConfirmHandover]{Body: *b, Side: side, At: m.At, By: m.By})
+	case *events.RecordService:
+		return store.UpsertService(ctx, tx, referralID, store.Record[events.RecordService]{Body: *b, Side: side, At: m.At, By: m.By})
+	case *events.RecordFollowUp:
+		return store.InsertFollowUp(ctx, tx, referralID, store.Record[events.RecordFollowUp]{Body: *b, Side: side, At: m.At, By: m.By})
+	case *events.Close:
+		return store.InsertClosure(ctx, tx, referralID, store.Record[events.Close]{Body: *b, Side: side, At: m.At, By: m.By})
+	}
+	return nil
+}
+
+// decisionOf is the decision a body stores with the referral: a decline's
+// reason.
+func decisionOf(body events.Body) *store.Decision {
+	if b, ok := body.(*events.Decline); ok {
+		return &store.Decision{Code: b.ReasonCode, Reason: b.Reason}
+	}
+	return nil
+}
+
+// noteOf is what the history row says of an event, in the user's words
+// where the event has a reason, else a code.
+func noteOf(body events.Body) string {
+	switch b := body.(type) {
+	case *events.Decline:
+		return b.Reason
+	case *events.Withdraw:
+		return b.Reason
+	case *events.Close:
+		return b.ReasonCode
+	case *events.PlanHandover:
+		return "revision " + strconv.Itoa(b.Revision)
+	case *events.ConfirmHandover:
+		return "revision " + strconv.Itoa(b.Revision)
+	}
+	return ""
+}
+
+// PlanInForce returns the handover plan that holds for a referral in
+// status, given every proposal and confirmation, or nil when there is
+// none. Both sides compute the same plan once they hold the same records,
+// whatever order the messages arrived in:
+//
+//   - while a side's confirmation stands (one side confirmed, or both and
+//     the child was handed over), the plan in force is the one that side
+//     confirmed last; after the handover, the recipient's, since it
+//     received the child;
+//   - otherwise it is the proposal with the highest revision, the
+//     recipient's when both sides proposed that revision at once.
+func PlanInForce(status cases.Status, plans []store.Record[events.PlanHandover], confs []store.Record[events.ConfirmHandover]) *store.Record[events.PlanHandover] {
+	if len(plans) == 0 {
+		return nil
+	}
+	var confirmer cases.Side
+	switch status {
+	case cases.StatusHandoverConfirmedBySender:
+		confirmer = cases.Sender
+	case cases.StatusHandoverConfirmedByRecipient, cases.StatusHandedOver, cases.StatusInCare, cases.StatusClosed:
+		confirmer = cases.Recipient
+	}
+	if confirmer != "" {
+		for i := len(confs) - 1; i >= 0; i-- {
+			c := confs[i].Body
+			if c.Side != confirmer {
+				continue
+			}
+			for j := range plans {
+				if p := plans[j].Body; p.Revision == c.Revision && p.ProposedBy == c.PlanBy {
+					return &plans[j]
+				}
+			}
+			break
+		}
+	}
+	best := &plans[0]
+	for i := range plans {
+		p := plans[i].Body
+		if p.Revision > best.Body.Revision || (p.Revision == best.Body.Revision && p.ProposedBy == cases.Recipient) {
+			best = &plans[i]
+		}
+	}
+	return best
+}
+
+// NextFollowUpDue returns the date the next follow-up of a referral in
+// status is due, and false when none is: every interval after the last
+// follow-up, or after the handover before the first.
+func (s *Service) NextFollowUpDue(status cases.Status, l store.Lifecycle, history []store.Event) (string, bool) {
+	switch status {
+	case cases.StatusHandedOver, cases.StatusInCare:
+	default:
+		return "", false
+	}
+	var last time.Time
+	for _, e := range history {
+		if e.ToStatus == cases.StatusHandedOver && e.FromStatus != cases.StatusHandedOver {
+			last = e.At
+		}
+	}
+	for _, f := range l.FollowUps {
+		if t, err := time.Parse(events.DateLayout, f.Body.Date); err == nil && t.After(last) {
+			last = t
+		}
+	}
+	if last.IsZero() {
+		return "", false
+	}
+	return last.UTC().Add(s.cfg.FollowUpEvery).Format(events.DateLayout), true
+}
