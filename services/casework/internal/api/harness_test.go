@@ -150,6 +150,13 @@ func newMember(t *testing.T, code corridor.MemberCode, withApplier bool) *member
 		Roles: []string{"inspector"}})
 	users = append(users, oidcdev.User{Username: "ghost", Password: oidcdev.DemoPassword,
 		Roles: []string{"inspector"}, Agency: string(code) + "-GHOST"})
+	// A colleague of the demo inspector who did not file its referrals,
+	// and the supervisor of their agency.
+	lower := strings.ToLower(string(code))
+	users = append(users, oidcdev.User{Username: lower + "-colleague", Password: oidcdev.DemoPassword,
+		Roles: []string{"inspector"}, Country: code, Agency: string(code) + "-DGT"})
+	users = append(users, oidcdev.User{Username: lower + "-dgt-supervisor", Password: oidcdev.DemoPassword,
+		Roles: []string{"inspector", "supervisor"}, Country: code, Agency: string(code) + "-DGT"})
 	idp, err := oidcdev.New(oidcdev.Config{
 		Issuer:   issuer,
 		Audience: audience,

@@ -1,0 +1,260 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// eventExample is docs/examples/events/{event}.json as a generic JSON
+// object.
+func eventExample(t *testing.T, event string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "examples", "events", event+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("docs/examples/events/%s.json: %v", event, err)
+	}
+	return v
+}
+
+// act posts event on referral id as username and returns the response.
+func (m *member) act(username, id, event string, body any) response {
+	m.t.Helper()
+	return m.do(http.MethodPost, "/api/v1/referrals/"+id+"/"+event, m.token(username), body)
+}
+
+// mustAct is act that fails the test unless the event succeeds.
+func (m *member) mustAct(username, id, event string, body any) map[string]any {
+	m.t.Helper()
+	r := m.act(username, id, event, body)
+	if r.status != http.StatusOK {
+		m.t.Fatalf("%s %s as %s: %d %s", m.code, event, username, r.status, r.body)
+	}
+	return r.json(m.t)
+}
+
+// corridorPair is two countries' casework with a referral from CI to BF,
+// and what each has relayed to the other so far.
+type corridorPair struct {
+	t       *testing.T
+	ci, bf  *member
+	id      string
+	relayed map[*member]int
+	ciUser  string // who acts for CI, the sender
+	bfUser  string // who acts for BF, the recipient
+}
+
+// newPair files the example referral in CI and brings it to BF, with its
+// receipt back: both sides hold it as delivered.
+func newPair(t *testing.T) *corridorPair {
+	t.Helper()
+	p := &corridorPair{t: t, ci: newMember(t, "CI", true), bf: newMember(t, "BF", true),
+		relayed: map[*member]int{}, ciUser: "ci-inspector", bfUser: "bf-caseworker"}
+	p.id = p.ci.create(p.ciUser)["id"].(string)
+	p.exchange()
+	p.ci.receipt(p.ci.outbox(p.id)[0].MessageID)
+	p.ci.waitStatus(p.ciUser, p.id, "delivered")
+	return p
+}
+
+// send relays every message from's outbox holds about the referral that
+// was not relayed yet, and waits until the other side applied them.
+func (p *corridorPair) send(from *member) {
+	p.t.Helper()
+	to := p.bf
+	if from == p.bf {
+		to = p.ci
+	}
+	msgs := from.outbox(p.id)
+	for _, m := range msgs[p.relayed[from]:] {
+		from.relay(m, to)
+	}
+	p.relayed[from] = len(msgs)
+	waitFor(p.t, "the inbox of "+string(to.code)+" to be applied", func() bool {
+		var pending int
+		if err := to.pool.QueryRow(p.t.Context(), `SELECT count(*) FROM exchange_inbox WHERE applied_at IS NULL`).Scan(&pending); err != nil {
+			p.t.Fatal(err)
+		}
+		return pending == 0
+	})
+}
+
+// exchange relays what each side has not yet sent to the other, both ways,
+// as if the messages crossed: both are sent before either is applied.
+func (p *corridorPair) exchange() {
+	p.t.Helper()
+	p.send(p.ci)
+	p.send(p.bf)
+}
+
+// lifecycleKeys are the parts of a referral that both sides must hold
+// alike.
+var lifecycleKeys = []string{"status", "info_requests", "handover", "services", "follow_ups", "next_follow_up_due", "closure",
+	"decision_reason", "decision_reason_code"}
+
+// agree checks that both sides hold the same status and records, and
+// returns CI's view.
+func (p *corridorPair) agree(wantStatus string) map[string]any {
+	p.t.Helper()
+	ci, bf := p.ci.get(p.ciUser, p.id), p.bf.get(p.bfUser, p.id)
+	if ci["status"] != wantStatus {
+		p.t.Errorf("status %v, want %s", ci["status"], wantStatus)
+	}
+	for _, k := range lifecycleKeys {
+		if !reflect.DeepEqual(ci[k], bf[k]) {
+			a, _ := json.MarshalIndent(ci[k], "", " ")
+			b, _ := json.MarshalIndent(bf[k], "", " ")
+			p.t.Errorf("%s differs:\nCI %s\nBF %s", k, a, b)
+		}
+	}
+	for _, m := range []*member{p.ci, p.bf} {
+		var failed int
+		if err := m.pool.QueryRow(p.t.Context(), `SELECT count(*) FROM exchange_inbox WHERE apply_error IS NOT NULL`).Scan(&failed); err != nil {
+			p.t.Fatal(err)
+		}
+		if failed != 0 {
+			p.t.Errorf("%s quarantined %d messages", m.code, failed)
+		}
+	}
+	return ci
+}
+
+// lastMilestone is the tracking milestone of m's newest outbox message.
+func (p *corridorPair) lastMilestone(m *member) string {
+	p.t.Helper()
+	msgs := m.outbox(p.id)
+	last := msgs[len(msgs)-1]
+	if last.Tracking == nil {
+		return ""
+	}
+	return last.Tracking.Milestone
+}
+
+func path(v any, keys ...any) any {
+	for _, k := range keys {
+		switch k := k.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			a, _ := v.([]any)
+			if k >= len(a) {
+				return nil
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+// TestWholeLifecycle follows one referral through every event from the
+// information request to the closure, each event posted with its example
+// body on the side that owns it and carried to the other side: both
+// sides hold the same status and records after every step.
+func TestWholeLifecycle(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	ci, bf := p.ci, p.bf
+
+	steps := []struct {
+		side      *member
+		event     string
+		body      func(view map[string]any) any
+		status    string
+		milestone string
+		check     func(t *testing.T, view map[string]any)
+	}{
+		{bf, "request_info", nil, "info_requested", "info_requested", func(t *testing.T, v map[string]any) {
+			if got := path(v, "info_requests", 0, "items", 1, "id"); got != "q2" {
+				t.Errorf("second question numbered %v, want q2", got)
+			}
+		}},
+		{ci, "respond_info", func(v map[string]any) any {
+			b := eventExample(t, "respond_info")
+			b["request_id"] = path(v, "info_requests", 0, "request_id")
+			return b
+		}, "delivered", "info_provided", func(t *testing.T, v map[string]any) {
+			if got := path(v, "info_requests", 0, "response", "items", 1, "question_id"); got != "q2" {
+				t.Errorf("answers %v", path(v, "info_requests", 0, "response"))
+			}
+		}},
+		{bf, "accept", nil, "accepted", "referral_accepted", nil},
+		{bf, "plan_handover", nil, "handover_planned", "handover_planned", func(t *testing.T, v map[string]any) {
+			if path(v, "handover", "plan", "revision") != 1.0 || path(v, "handover", "plan", "proposed_by") != "recipient" ||
+				path(v, "handover", "plan", "border_post") != "Niangoloko border post" {
+				t.Errorf("plan in force %v", path(v, "handover", "plan"))
+			}
+		}},
+		{ci, "confirm_handover", nil, "handover_confirmed_by_sender", "", nil},
+		{bf, "confirm_handover", nil, "handed_over", "handed_over", func(t *testing.T, v map[string]any) {
+			due := time.Now().UTC().Add(followUpEvery).Format(time.DateOnly)
+			if got := v["next_follow_up_due"]; got != due && got != time.Now().UTC().Add(followUpEvery-time.Hour).Format(time.DateOnly) {
+				t.Errorf("next_follow_up_due %v, want %s", got, due)
+			}
+		}},
+		{bf, "record_service", nil, "in_care", "service_recorded", nil},
+		{bf, "record_service", func(v map[string]any) any {
+			b := eventExample(t, "record_service")
+			b["service_id"], b["status"], b["end_date"] = path(v, "services", 0, "service_id"), "done", "2026-06-30"
+			return b
+		}, "in_care", "service_recorded", func(t *testing.T, v map[string]any) {
+			if s := v["services"].([]any); len(s) != 1 || path(s, 0, "status") != "done" {
+				t.Errorf("services after the update %v", s)
+			}
+		}},
+		{bf, "record_follow_up", func(map[string]any) any {
+			b := eventExample(t, "record_follow_up")
+			b["date"] = time.Now().UTC().Format(time.DateOnly)
+			return b
+		}, "in_care", "follow_up_recorded", func(t *testing.T, v map[string]any) {
+			due := time.Now().UTC().Truncate(24 * time.Hour).Add(followUpEvery).Format(time.DateOnly)
+			if v["next_follow_up_due"] != due || path(v, "follow_ups", 0, "method") != "home_visit" {
+				t.Errorf("follow-ups %v, next due %v (want %s)", v["follow_ups"], v["next_follow_up_due"], due)
+			}
+		}},
+		{bf, "close", nil, "closed", "case_closed", func(t *testing.T, v map[string]any) {
+			if path(v, "closure", "reason_code") != "reunified_safe" || v["next_follow_up_due"] != nil {
+				t.Errorf("closure %v, next due %v", v["closure"], v["next_follow_up_due"])
+			}
+		}},
+	}
+	for _, st := range steps {
+		user := p.ciUser
+		if st.side == bf {
+			user = p.bfUser
+		}
+		var body any = eventExample(t, st.event)
+		if st.body != nil {
+			body = st.body(st.side.get(user, p.id))
+		}
+		got := st.side.mustAct(user, p.id, st.event, body)
+		if got["status"] != st.status {
+			t.Fatalf("%s: status %v, want %s", st.event, got["status"], st.status)
+		}
+		if m := p.lastMilestone(st.side); m != st.milestone {
+			t.Errorf("%s: milestone %q, want %q", st.event, m, st.milestone)
+		}
+		p.send(st.side)
+		view := p.agree(st.status)
+		if st.check != nil {
+			st.check(t, view)
+		}
+		if t.Failed() {
+			t.Fatalf("after %s", st.event)
+		}
+	}
+	for _, m := range []*member{ci, bf} {
+		user := map[*member]string{ci: p.ciUser, bf: p.bfUser}[m]
+		if a := m.get(user, p.id)["actions"].([]any); len(a) != 0 {
+			t.Errorf("%s may still %v a closed case", m.code, a)
+		}
+	}
+}
