@@ -62,6 +62,81 @@ var closureReasons = newList(
 	Entry{"other", "Other reason"},
 )
 
+// Why a planned handover did not happen.
+var handoverFailureReasons = newList(
+	Entry{"child_did_not_arrive", "The child did not arrive at the handover"},
+	Entry{"child_ran_away", "The child ran away before or during the handover"},
+	Entry{"border_closed", "The border post was closed"},
+	Entry{"documents_missing", "Travel documents were missing or refused"},
+	Entry{"escort_unavailable", "The escort or the receiving officer could not come"},
+	Entry{"family_not_ready", "The family was not ready to receive the child"},
+	Entry{"other", "Other reason"},
+)
+
+// Why a case after the handover is put on hold.
+var suspensionReasons = newList(
+	Entry{"child_missing", "The child cannot be found"},
+	Entry{"child_ran_away", "The child ran away from home or care"},
+	Entry{"family_moved", "The family moved and cannot be reached"},
+	Entry{"other", "Other reason"},
+)
+
+// Why a suspended case goes on.
+var resumptionReasons = newList(
+	Entry{"child_found", "The child was found"},
+	Entry{"family_reached", "The family was reached again"},
+	Entry{"other", "Other reason"},
+)
+
+// Why a referral is called off before the handover.
+var cancellationReasons = newList(
+	Entry{"child_moved", "The child moved on and is no longer where the sender found them"},
+	Entry{"child_refused", "The child does not want to return"},
+	Entry{"family_refused", "The family refused to receive the child"},
+	Entry{"not_in_best_interests", "Return was assessed as not in the child's best interests"},
+	Entry{"handover_not_possible", "No handover could be arranged"},
+	Entry{"other", "Other reason"},
+)
+
+// Why a referral should never have existed.
+var enteredInErrorReasons = newList(
+	Entry{"wrong_child", "The referral names the wrong child"},
+	Entry{"duplicate", "The child's case was already referred"},
+	Entry{"not_a_child", "The person was found to be an adult"},
+	Entry{"other", "Other reason"},
+)
+
+// statusChangeReasons are the reason lists of the events that change a
+// referral's status without a record of their own, by event name.
+var statusChangeReasons = map[string]list{
+	"report_handover_failed": handoverFailureReasons,
+	"suspend":                suspensionReasons,
+	"resume":                 resumptionReasons,
+	"cancel":                 cancellationReasons,
+	"mark_entered_in_error":  enteredInErrorReasons,
+}
+
+// StatusChangeReason returns the name of reason code for event ("cancel",
+// "suspend", "resume", "report_handover_failed", "mark_entered_in_error"),
+// and whether the event's list has it.
+func StatusChangeReason(event, code string) (string, bool) {
+	l, ok := statusChangeReasons[event]
+	if !ok {
+		return "", false
+	}
+	return l.lookup(code)
+}
+
+// StatusChangeReasons returns the reason list of event, or nil for an
+// event without one.
+func StatusChangeReasons(event string) []Entry {
+	l, ok := statusChangeReasons[event]
+	if !ok {
+		return nil
+	}
+	return l.all()
+}
+
 // ServiceType returns the name of service code ("family_tracing"), and
 // whether there is one.
 func ServiceType(code string) (string, bool) { return serviceTypes.lookup(code) }

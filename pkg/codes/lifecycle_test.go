@@ -66,3 +66,39 @@ func TestLifecycleLists(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusChangeReasons(t *testing.T) {
+	t.Parallel()
+	want := map[string][]string{
+		"report_handover_failed": {"child_did_not_arrive", "child_ran_away", "border_closed", "documents_missing",
+			"escort_unavailable", "family_not_ready", "other"},
+		"suspend": {"child_missing", "child_ran_away", "family_moved", "other"},
+		"resume":  {"child_found", "family_reached", "other"},
+		"cancel": {"child_moved", "child_refused", "family_refused", "not_in_best_interests",
+			"handover_not_possible", "other"},
+		"mark_entered_in_error": {"wrong_child", "duplicate", "not_a_child", "other"},
+	}
+	for event, codes := range want {
+		list := StatusChangeReasons(event)
+		if len(list) != len(codes) {
+			t.Errorf("%s: %d reasons, want %d", event, len(list), len(codes))
+			continue
+		}
+		for i, code := range codes {
+			if list[i].Code != code || list[i].Name == "" {
+				t.Errorf("%s: entry %d = %+v, want %s", event, i, list[i], code)
+			}
+			if _, ok := StatusChangeReason(event, code); !ok {
+				t.Errorf("%s: %s not found", event, code)
+			}
+		}
+	}
+	for _, bad := range [][2]string{{"cancel", "child_missing"}, {"close", "other"}, {"", ""}, {"suspend", "OTHER"}} {
+		if _, ok := StatusChangeReason(bad[0], bad[1]); ok {
+			t.Errorf("StatusChangeReason(%q, %q) ok", bad[0], bad[1])
+		}
+	}
+	if StatusChangeReasons("accept") != nil {
+		t.Error("accept has a reason list")
+	}
+}

@@ -69,6 +69,7 @@ const (
 	TypeServiceUpdate        MessageType = "service_update"        // corridorv1.ServiceUpdate
 	TypeFollowUp             MessageType = "follow_up"             // corridorv1.FollowUp
 	TypeClosure              MessageType = "closure"               // corridorv1.Closure
+	TypeStatusChange         MessageType = "status_change"         // corridorv1.StatusChange
 )
 
 // MessageTypes returns every message type.
@@ -76,6 +77,7 @@ func MessageTypes() []MessageType {
 	return []MessageType{
 		TypeReferral, TypeDecision, TypeWithdrawal, TypeInfoRequest, TypeInfoResponse,
 		TypeHandoverPlan, TypeHandoverConfirmation, TypeServiceUpdate, TypeFollowUp, TypeClosure,
+		TypeStatusChange,
 	}
 }
 

@@ -63,7 +63,7 @@ func TestValidate(t *testing.T) {
 func TestMessageTypeKnown(t *testing.T) {
 	t.Parallel()
 	for _, typ := range []MessageType{"referral", "decision", "withdrawal", "info_request", "info_response",
-		"handover_plan", "handover_confirmation", "service_update", "follow_up", "closure"} {
+		"handover_plan", "handover_confirmation", "service_update", "follow_up", "closure", "status_change"} {
 		if !typ.Known() {
 			t.Errorf("%q is not known", typ)
 		}

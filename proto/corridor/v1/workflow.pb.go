@@ -1463,6 +1463,105 @@ func (x *Closure) GetClosedBy() *Officer {
 	return nil
 }
 
+// StatusChange moves a referral without a record of its own (message type
+// "status_change"): the events "cancel" (either side),
+// "report_handover_failed", "suspend" and "resume" (the recipient) and
+// "mark_entered_in_error" (the sender). The event names the change; the
+// rules of pkg/cases decide what it does on arrival.
+type StatusChange struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ReferralId string                 `protobuf:"bytes,1,opt,name=referral_id,json=referralId,proto3" json:"referral_id,omitempty"`
+	BaseStatus string                 `protobuf:"bytes,2,opt,name=base_status,json=baseStatus,proto3" json:"base_status,omitempty"`
+	// The event, as pkg/cases names it ("cancel").
+	Event string `protobuf:"bytes,3,opt,name=event,proto3" json:"event,omitempty"`
+	// Why, as a code of the event's reason list ("child_ran_away").
+	ReasonCode    string   `protobuf:"bytes,4,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	Note          string   `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	ChangedAt     int64    `protobuf:"varint,6,opt,name=changed_at,json=changedAt,proto3" json:"changed_at,omitempty"`
+	ChangedBy     *Officer `protobuf:"bytes,7,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusChange) Reset() {
+	*x = StatusChange{}
+	mi := &file_corridor_v1_workflow_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusChange) ProtoMessage() {}
+
+func (x *StatusChange) ProtoReflect() protoreflect.Message {
+	mi := &file_corridor_v1_workflow_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusChange.ProtoReflect.Descriptor instead.
+func (*StatusChange) Descriptor() ([]byte, []int) {
+	return file_corridor_v1_workflow_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *StatusChange) GetReferralId() string {
+	if x != nil {
+		return x.ReferralId
+	}
+	return ""
+}
+
+func (x *StatusChange) GetBaseStatus() string {
+	if x != nil {
+		return x.BaseStatus
+	}
+	return ""
+}
+
+func (x *StatusChange) GetEvent() string {
+	if x != nil {
+		return x.Event
+	}
+	return ""
+}
+
+func (x *StatusChange) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
+}
+
+func (x *StatusChange) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *StatusChange) GetChangedAt() int64 {
+	if x != nil {
+		return x.ChangedAt
+	}
+	return 0
+}
+
+func (x *StatusChange) GetChangedBy() *Officer {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return nil
+}
+
 var File_corridor_v1_workflow_proto protoreflect.FileDescriptor
 
 const file_corridor_v1_workflow_proto_rawDesc = "" +
@@ -1623,7 +1722,20 @@ const file_corridor_v1_workflow_proto_rawDesc = "" +
 	"reasonCode\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1b\n" +
 	"\tclosed_at\x18\x05 \x01(\x03R\bclosedAt\x121\n" +
-	"\tclosed_by\x18\x06 \x01(\v2\x14.corridor.v1.OfficerR\bclosedBy*n\n" +
+	"\tclosed_by\x18\x06 \x01(\v2\x14.corridor.v1.OfficerR\bclosedBy\"\xef\x01\n" +
+	"\fStatusChange\x12\x1f\n" +
+	"\vreferral_id\x18\x01 \x01(\tR\n" +
+	"referralId\x12\x1f\n" +
+	"\vbase_status\x18\x02 \x01(\tR\n" +
+	"baseStatus\x12\x14\n" +
+	"\x05event\x18\x03 \x01(\tR\x05event\x12\x1f\n" +
+	"\vreason_code\x18\x04 \x01(\tR\n" +
+	"reasonCode\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\x12\x1d\n" +
+	"\n" +
+	"changed_at\x18\x06 \x01(\x03R\tchangedAt\x123\n" +
+	"\n" +
+	"changed_by\x18\a \x01(\v2\x14.corridor.v1.OfficerR\tchangedBy*n\n" +
 	"\x0fDecisionOutcome\x12 \n" +
 	"\x1cDECISION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17DECISION_OUTCOME_ACCEPT\x10\x01\x12\x1c\n" +
@@ -1652,7 +1764,7 @@ func file_corridor_v1_workflow_proto_rawDescGZIP() []byte {
 }
 
 var file_corridor_v1_workflow_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_corridor_v1_workflow_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_corridor_v1_workflow_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_corridor_v1_workflow_proto_goTypes = []any{
 	(DecisionOutcome)(0),         // 0: corridor.v1.DecisionOutcome
 	(HandoverSide)(0),            // 1: corridor.v1.HandoverSide
@@ -1669,52 +1781,54 @@ var file_corridor_v1_workflow_proto_goTypes = []any{
 	(*ServiceUpdate)(nil),        // 12: corridor.v1.ServiceUpdate
 	(*FollowUp)(nil),             // 13: corridor.v1.FollowUp
 	(*Closure)(nil),              // 14: corridor.v1.Closure
-	(*Officer)(nil),              // 15: corridor.v1.Officer
-	(*Child)(nil),                // 16: corridor.v1.Child
-	(*Family)(nil),               // 17: corridor.v1.Family
-	(*Consent)(nil),              // 18: corridor.v1.Consent
-	(*BestInterests)(nil),        // 19: corridor.v1.BestInterests
-	(*Work)(nil),                 // 20: corridor.v1.Work
-	(*Trafficking)(nil),          // 21: corridor.v1.Trafficking
-	(Answer)(0),                  // 22: corridor.v1.Answer
-	(RiskLevel)(0),               // 23: corridor.v1.RiskLevel
+	(*StatusChange)(nil),         // 15: corridor.v1.StatusChange
+	(*Officer)(nil),              // 16: corridor.v1.Officer
+	(*Child)(nil),                // 17: corridor.v1.Child
+	(*Family)(nil),               // 18: corridor.v1.Family
+	(*Consent)(nil),              // 19: corridor.v1.Consent
+	(*BestInterests)(nil),        // 20: corridor.v1.BestInterests
+	(*Work)(nil),                 // 21: corridor.v1.Work
+	(*Trafficking)(nil),          // 22: corridor.v1.Trafficking
+	(Answer)(0),                  // 23: corridor.v1.Answer
+	(RiskLevel)(0),               // 24: corridor.v1.RiskLevel
 }
 var file_corridor_v1_workflow_proto_depIdxs = []int32{
 	0,  // 0: corridor.v1.Decision.outcome:type_name -> corridor.v1.DecisionOutcome
-	15, // 1: corridor.v1.Decision.decided_by:type_name -> corridor.v1.Officer
-	15, // 2: corridor.v1.Withdrawal.withdrawn_by:type_name -> corridor.v1.Officer
-	15, // 3: corridor.v1.InformationRequest.requested_by:type_name -> corridor.v1.Officer
+	16, // 1: corridor.v1.Decision.decided_by:type_name -> corridor.v1.Officer
+	16, // 2: corridor.v1.Withdrawal.withdrawn_by:type_name -> corridor.v1.Officer
+	16, // 3: corridor.v1.InformationRequest.requested_by:type_name -> corridor.v1.Officer
 	6,  // 4: corridor.v1.InformationRequest.items:type_name -> corridor.v1.InformationItem
-	15, // 5: corridor.v1.InformationResponse.answered_by:type_name -> corridor.v1.Officer
-	16, // 6: corridor.v1.InformationResponse.child:type_name -> corridor.v1.Child
-	17, // 7: corridor.v1.InformationResponse.family:type_name -> corridor.v1.Family
-	18, // 8: corridor.v1.InformationResponse.consent:type_name -> corridor.v1.Consent
-	19, // 9: corridor.v1.InformationResponse.best_interests:type_name -> corridor.v1.BestInterests
-	20, // 10: corridor.v1.InformationResponse.work:type_name -> corridor.v1.Work
-	21, // 11: corridor.v1.InformationResponse.trafficking:type_name -> corridor.v1.Trafficking
+	16, // 5: corridor.v1.InformationResponse.answered_by:type_name -> corridor.v1.Officer
+	17, // 6: corridor.v1.InformationResponse.child:type_name -> corridor.v1.Child
+	18, // 7: corridor.v1.InformationResponse.family:type_name -> corridor.v1.Family
+	19, // 8: corridor.v1.InformationResponse.consent:type_name -> corridor.v1.Consent
+	20, // 9: corridor.v1.InformationResponse.best_interests:type_name -> corridor.v1.BestInterests
+	21, // 10: corridor.v1.InformationResponse.work:type_name -> corridor.v1.Work
+	22, // 11: corridor.v1.InformationResponse.trafficking:type_name -> corridor.v1.Trafficking
 	7,  // 12: corridor.v1.InformationResponse.answers:type_name -> corridor.v1.InformationAnswer
-	15, // 13: corridor.v1.HandoverPlan.escorts:type_name -> corridor.v1.Officer
-	15, // 14: corridor.v1.HandoverPlan.receiving_officer:type_name -> corridor.v1.Officer
-	15, // 15: corridor.v1.HandoverPlan.planned_by:type_name -> corridor.v1.Officer
+	16, // 13: corridor.v1.HandoverPlan.escorts:type_name -> corridor.v1.Officer
+	16, // 14: corridor.v1.HandoverPlan.receiving_officer:type_name -> corridor.v1.Officer
+	16, // 15: corridor.v1.HandoverPlan.planned_by:type_name -> corridor.v1.Officer
 	1,  // 16: corridor.v1.HandoverPlan.proposed_by:type_name -> corridor.v1.HandoverSide
 	10, // 17: corridor.v1.HandoverPlan.travel_documents:type_name -> corridor.v1.TravelDocument
 	1,  // 18: corridor.v1.HandoverConfirmation.side:type_name -> corridor.v1.HandoverSide
-	15, // 19: corridor.v1.HandoverConfirmation.confirmed_by:type_name -> corridor.v1.Officer
+	16, // 19: corridor.v1.HandoverConfirmation.confirmed_by:type_name -> corridor.v1.Officer
 	1,  // 20: corridor.v1.HandoverConfirmation.plan_proposed_by:type_name -> corridor.v1.HandoverSide
 	2,  // 21: corridor.v1.ServiceUpdate.status:type_name -> corridor.v1.ServiceStatus
-	15, // 22: corridor.v1.ServiceUpdate.recorded_by:type_name -> corridor.v1.Officer
-	22, // 23: corridor.v1.FollowUp.still_working:type_name -> corridor.v1.Answer
-	22, // 24: corridor.v1.FollowUp.in_school:type_name -> corridor.v1.Answer
-	23, // 25: corridor.v1.FollowUp.risk_level:type_name -> corridor.v1.RiskLevel
-	15, // 26: corridor.v1.FollowUp.visited_by:type_name -> corridor.v1.Officer
-	22, // 27: corridor.v1.FollowUp.at_home:type_name -> corridor.v1.Answer
-	22, // 28: corridor.v1.FollowUp.at_risk:type_name -> corridor.v1.Answer
-	15, // 29: corridor.v1.Closure.closed_by:type_name -> corridor.v1.Officer
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	16, // 22: corridor.v1.ServiceUpdate.recorded_by:type_name -> corridor.v1.Officer
+	23, // 23: corridor.v1.FollowUp.still_working:type_name -> corridor.v1.Answer
+	23, // 24: corridor.v1.FollowUp.in_school:type_name -> corridor.v1.Answer
+	24, // 25: corridor.v1.FollowUp.risk_level:type_name -> corridor.v1.RiskLevel
+	16, // 26: corridor.v1.FollowUp.visited_by:type_name -> corridor.v1.Officer
+	23, // 27: corridor.v1.FollowUp.at_home:type_name -> corridor.v1.Answer
+	23, // 28: corridor.v1.FollowUp.at_risk:type_name -> corridor.v1.Answer
+	16, // 29: corridor.v1.Closure.closed_by:type_name -> corridor.v1.Officer
+	16, // 30: corridor.v1.StatusChange.changed_by:type_name -> corridor.v1.Officer
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_corridor_v1_workflow_proto_init() }
@@ -1730,7 +1844,7 @@ func file_corridor_v1_workflow_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corridor_v1_workflow_proto_rawDesc), len(file_corridor_v1_workflow_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

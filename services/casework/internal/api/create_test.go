@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -42,8 +43,8 @@ func TestCreateSendsInOneTransaction(t *testing.T) {
 		h[0].(map[string]any)["to_status"] != "sent" {
 		t.Errorf("history = %v", h)
 	}
-	if a := body["actions"].([]any); len(a) != 1 || a[0] != "withdraw" {
-		t.Errorf("actions = %v, want [withdraw]", a)
+	if a := fmt.Sprint(body["actions"]); a != "[withdraw mark_entered_in_error]" {
+		t.Errorf("actions = %v, want [withdraw mark_entered_in_error]", a)
 	}
 
 	msgs := ci.outbox(id)

@@ -220,6 +220,12 @@ func TestWholeLifecycle(t *testing.T) {
 				t.Errorf("follow-ups %v, next due %v (want %s)", v["follow_ups"], v["next_follow_up_due"], due)
 			}
 		}},
+		{bf, "suspend", nil, "on_hold", "case_suspended", func(t *testing.T, v map[string]any) {
+			if v["next_follow_up_due"] != nil {
+				t.Errorf("a suspended case has a follow-up due %v", v["next_follow_up_due"])
+			}
+		}},
+		{bf, "resume", nil, "in_care", "case_resumed", nil},
 		{bf, "close", nil, "closed", "case_closed", func(t *testing.T, v map[string]any) {
 			if path(v, "closure", "reason_code") != "reunified_safe" || v["next_follow_up_due"] != nil {
 				t.Errorf("closure %v, next due %v", v["closure"], v["next_follow_up_due"])
@@ -256,5 +262,121 @@ func TestWholeLifecycle(t *testing.T) {
 		if a := m.get(user, p.id)["actions"].([]any); len(a) != 0 {
 			t.Errorf("%s may still %v a closed case", m.code, a)
 		}
+	}
+}
+
+// accepted brings the pair's referral to accepted on both sides.
+func (p *corridorPair) accepted() {
+	p.t.Helper()
+	p.bf.mustAct(p.bfUser, p.id, "accept", nil)
+	p.send(p.bf)
+	p.agree("accepted")
+}
+
+// TestHandoverFailsIsReplannedAndCancelled: the recipient reports a failed
+// handover, the sender proposes the next plan, then calls the referral off.
+func TestHandoverFailsIsReplannedAndCancelled(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.accepted()
+	p.bf.mustAct(p.bfUser, p.id, "plan_handover", eventExample(t, "plan_handover"))
+	p.send(p.bf)
+	p.bf.mustAct(p.bfUser, p.id, "report_handover_failed", eventExample(t, "report_handover_failed"))
+	p.send(p.bf)
+	p.agree("handover_failed")
+	if r := p.bf.act(p.bfUser, p.id, "plan_handover", eventExample(t, "plan_handover")); r.status != http.StatusConflict {
+		t.Errorf("the recipient plans after a failure: %d %s", r.status, r.body)
+	}
+	plan := eventExample(t, "plan_handover")
+	plan["border_post"] = "Pogo border post"
+	p.ci.mustAct(p.ciUser, p.id, "plan_handover", plan)
+	p.send(p.ci)
+	v := p.agree("handover_planned")
+	if path(v, "handover", "plan", "revision") != 2.0 || path(v, "handover", "plan", "proposed_by") != "sender" ||
+		path(v, "handover", "plan", "border_post") != "Pogo border post" {
+		t.Errorf("plan in force %v", path(v, "handover", "plan"))
+	}
+	p.ci.mustAct(p.ciUser, p.id, "cancel", eventExample(t, "cancel"))
+	if m := p.lastMilestone(p.ci); m != "referral_cancelled" {
+		t.Errorf("milestone %q", m)
+	}
+	p.send(p.ci)
+	v = p.agree("cancelled")
+	last := path(v, "history", len(v["history"].([]any))-1)
+	if path(last, "event") != "cancel" || path(last, "note") != "family_refused" {
+		t.Errorf("last history entry %v", last)
+	}
+}
+
+// TestEnteredInErrorWinsOverACrossingDecision: the sender marks the
+// referral entered in error while the recipient's acceptance is in flight.
+func TestEnteredInErrorWinsOverACrossingDecision(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.bf.mustAct(p.bfUser, p.id, "accept", nil)
+	p.ci.mustAct(p.ciUser, p.id, "mark_entered_in_error", eventExample(t, "mark_entered_in_error"))
+	p.exchange()
+	p.agree("entered_in_error")
+}
+
+// TestCrossingHandoverPlansConverge has both sides revise the plan at
+// once, then one side confirm a revision while the other revises it again:
+// both sides end with the same status and the same plan in force.
+func TestCrossingHandoverPlansConverge(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.accepted()
+	p.bf.mustAct(p.bfUser, p.id, "plan_handover", eventExample(t, "plan_handover"))
+	p.send(p.bf)
+	p.agree("handover_planned")
+
+	// Both propose revision 2 at once: the recipient's holds on both sides.
+	ciPlan, bfPlan := eventExample(t, "plan_handover"), eventExample(t, "plan_handover")
+	ciPlan["border_post"], bfPlan["border_post"] = "Pogo border post", "Yendéré border post"
+	p.ci.mustAct(p.ciUser, p.id, "plan_handover", ciPlan)
+	p.bf.mustAct(p.bfUser, p.id, "plan_handover", bfPlan)
+	p.exchange()
+	v := p.agree("handover_planned")
+	if path(v, "handover", "plan", "revision") != 2.0 || path(v, "handover", "plan", "border_post") != "Yendéré border post" {
+		t.Errorf("plan in force %v", path(v, "handover", "plan"))
+	}
+	if n := len(path(v, "handover", "plans").([]any)); n != 3 {
+		t.Errorf("%d proposals recorded, want 3", n)
+	}
+
+	// A confirmation must name the plan in force.
+	if r := p.ci.act(p.ciUser, p.id, "confirm_handover", map[string]any{"revision": 1}); r.status != http.StatusConflict {
+		t.Errorf("confirm a revision not in force: %d %s", r.status, r.body)
+	}
+	// The sender confirms revision 2 while the recipient revises it: the
+	// confirmation stands, the revision is recorded only.
+	p.ci.mustAct(p.ciUser, p.id, "confirm_handover", map[string]any{"revision": 2})
+	p.bf.mustAct(p.bfUser, p.id, "plan_handover", eventExample(t, "plan_handover"))
+	p.exchange()
+	v = p.agree("handover_confirmed_by_sender")
+	if path(v, "handover", "plan", "revision") != 2.0 || path(v, "handover", "plan", "border_post") != "Yendéré border post" {
+		t.Errorf("plan in force after the crossing %v", path(v, "handover", "plan"))
+	}
+	if n := len(path(v, "handover", "plans").([]any)); n != 4 {
+		t.Errorf("%d proposals recorded, want 4", n)
+	}
+	p.bf.mustAct(p.bfUser, p.id, "confirm_handover", map[string]any{"revision": 2})
+	p.send(p.bf)
+	p.agree("handed_over")
+}
+
+// TestCrossingConfirmationsConverge: both sides confirm the plan at once.
+func TestCrossingConfirmationsConverge(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.accepted()
+	p.ci.mustAct(p.ciUser, p.id, "plan_handover", eventExample(t, "plan_handover"))
+	p.send(p.ci)
+	p.ci.mustAct(p.ciUser, p.id, "confirm_handover", eventExample(t, "confirm_handover"))
+	p.bf.mustAct(p.bfUser, p.id, "confirm_handover", eventExample(t, "confirm_handover"))
+	p.exchange()
+	v := p.agree("handed_over")
+	if path(v, "handover", "plan", "proposed_by") != "sender" || len(path(v, "handover", "confirmations").([]any)) != 2 {
+		t.Errorf("handover %v", v["handover"])
 	}
 }

@@ -200,7 +200,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) {
 
 // optionalBody are the events whose body may be left out: an empty body
 // is a valid one.
-var optionalBody = map[cases.Event]bool{cases.EventAccept: true, cases.EventWithdraw: true}
+var optionalBody = map[cases.Event]bool{cases.EventAccept: true, cases.EventWithdraw: true, cases.EventResume: true}
 
 // event returns the handler of POST /api/v1/referrals/{id}/{ev}: it
 // decodes and validates the event's body, then causes the event.

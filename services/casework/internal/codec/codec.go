@@ -31,6 +31,12 @@ var messageTypes = map[cases.Event]exchange.MessageType{
 	cases.EventRecordService:   exchange.TypeServiceUpdate,
 	cases.EventRecordFollowUp:  exchange.TypeFollowUp,
 	cases.EventClose:           exchange.TypeClosure,
+
+	cases.EventCancel:               exchange.TypeStatusChange,
+	cases.EventReportHandoverFailed: exchange.TypeStatusChange,
+	cases.EventSuspend:              exchange.TypeStatusChange,
+	cases.EventResume:               exchange.TypeStatusChange,
+	cases.EventMarkEnteredInError:   exchange.TypeStatusChange,
 }
 
 // MessageType returns the type of the message that carries event ev, and

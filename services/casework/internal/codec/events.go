@@ -76,6 +76,8 @@ func newPayload(t exchange.MessageType) (proto.Message, bool) {
 		return &corridorv1.FollowUp{}, true
 	case exchange.TypeClosure:
 		return &corridorv1.Closure{}, true
+	case exchange.TypeStatusChange:
+		return &corridorv1.StatusChange{}, true
 	}
 	return nil, false
 }
@@ -135,6 +137,9 @@ func toProto(m events.Message) (proto.Message, error) {
 	case *events.Close:
 		return &corridorv1.Closure{ReferralId: id, BaseStatus: base, ClosedAt: at, ClosedBy: by,
 			ReasonCode: b.ReasonCode, Reason: b.Note}, nil
+	case *events.StatusChange:
+		return &corridorv1.StatusChange{ReferralId: id, BaseStatus: base, ChangedAt: at, ChangedBy: by,
+			Event: string(b.Of), ReasonCode: b.ReasonCode, Note: b.Note}, nil
 	}
 	return nil, fmt.Errorf("encode %T: not an event body", m.Body)
 }
@@ -217,6 +222,13 @@ func fromProto(p proto.Message) (events.Message, error) {
 	case *corridorv1.Closure:
 		m.At, m.By = fromMicrosTime(p.GetClosedAt()), p.GetClosedBy().GetUserId()
 		m.Body = &events.Close{ReasonCode: p.GetReasonCode(), Note: p.GetReason()}
+	case *corridorv1.StatusChange:
+		m.At, m.By = fromMicrosTime(p.GetChangedAt()), p.GetChangedBy().GetUserId()
+		ev := cases.Event(p.GetEvent())
+		if !events.IsStatusChange(ev) {
+			return m, errors.New("status change names no event a status change records")
+		}
+		m.Body = &events.StatusChange{Of: ev, ReasonCode: p.GetReasonCode(), Note: p.GetNote()}
 	default:
 		return m, fmt.Errorf("%T is not an event message", p)
 	}

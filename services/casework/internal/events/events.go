@@ -154,6 +154,32 @@ type Close struct {
 	Note       string `json:"note,omitempty" validate:"required_if=ReasonCode other,max=2000"`
 }
 
+// StatusChange records the events that change a referral's status without
+// a record of their own: cancel, report_handover_failed, suspend, resume
+// and mark_entered_in_error. They share one body and one message.
+type StatusChange struct {
+	// Of is the event; the API sets it from the path.
+	Of         cases.Event `json:"-"`
+	ReasonCode string      `json:"reason_code,omitempty"`
+	Note       string      `json:"note,omitempty" validate:"max=2000"`
+}
+
+// statusChanges are the events a StatusChange records, and whether each
+// needs a reason.
+var statusChanges = map[cases.Event]bool{
+	cases.EventCancel:               true,
+	cases.EventReportHandoverFailed: true,
+	cases.EventSuspend:              true,
+	cases.EventResume:               false,
+	cases.EventMarkEnteredInError:   true,
+}
+
+// IsStatusChange reports whether a StatusChange records ev.
+func IsStatusChange(ev cases.Event) bool {
+	_, ok := statusChanges[ev]
+	return ok
+}
+
 // The events each body records.
 func (Accept) Event() cases.Event          { return cases.EventAccept }
 func (Decline) Event() cases.Event         { return cases.EventDecline }
@@ -165,6 +191,7 @@ func (ConfirmHandover) Event() cases.Event { return cases.EventConfirmHandover }
 func (RecordService) Event() cases.Event   { return cases.EventRecordService }
 func (RecordFollowUp) Event() cases.Event  { return cases.EventRecordFollowUp }
 func (Close) Event() cases.Event           { return cases.EventClose }
+func (b StatusChange) Event() cases.Event  { return b.Of }
 
 // New returns an empty body for event ev, for the API to decode a request
 // into, and false for an event no user causes through the API.
@@ -190,6 +217,9 @@ func New(ev cases.Event) (Body, bool) {
 		return &RecordFollowUp{}, true
 	case cases.EventClose:
 		return &Close{}, true
+	}
+	if IsStatusChange(ev) {
+		return &StatusChange{Of: ev}, true
 	}
 	return nil, false
 }

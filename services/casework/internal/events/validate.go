@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/httpapi"
@@ -53,6 +54,7 @@ func (val *Validator) Validate(b Body) error {
 	}
 	fields = append(fields, referral.NULFields(b)...)
 	fields = append(fields, uniqueQuestions(b)...)
+	fields = append(fields, statusChangeReason(b)...)
 	if len(fields) == 0 {
 		fields = val.crossField(b)
 	}
@@ -77,6 +79,7 @@ func (val *Validator) CheckReceived(b Body) error {
 		fields = append(fields, ce.Fields...)
 	}
 	fields = append(fields, referral.NULFields(b)...)
+	fields = append(fields, statusChangeReason(b)...)
 	missing := func(field string) { fields = append(fields, corridor.FieldError{Field: field, Message: "is required"}) }
 	switch b := b.(type) {
 	case *RequestInfo:
@@ -155,4 +158,36 @@ func uniqueQuestions(b Body) []corridor.FieldError {
 		seen[q.ID] = true
 	}
 	return fields
+}
+
+// statusChangeReason checks a StatusChange's reason against its event's
+// list: required where the event needs a reason, and a note with "other".
+func statusChangeReason(b Body) []corridor.FieldError {
+	sc, ok := b.(*StatusChange)
+	if !ok {
+		return nil
+	}
+	needed, ok := statusChanges[sc.Of]
+	if !ok {
+		return []corridor.FieldError{{Field: "event", Message: "is not an event a status change records"}}
+	}
+	switch {
+	case sc.ReasonCode == "" && needed:
+		return []corridor.FieldError{{Field: "reason_code", Message: "is required"}}
+	case sc.ReasonCode == "":
+	case !validReason(sc.Of, sc.ReasonCode):
+		names := []string{}
+		for _, e := range codes.StatusChangeReasons(string(sc.Of)) {
+			names = append(names, e.Code)
+		}
+		return []corridor.FieldError{{Field: "reason_code", Message: "must be one of: " + strings.Join(names, ", ")}}
+	case sc.ReasonCode == "other" && strings.TrimSpace(sc.Note) == "":
+		return []corridor.FieldError{{Field: "note", Message: "is required when the reason is other"}}
+	}
+	return nil
+}
+
+func validReason(ev cases.Event, code string) bool {
+	_, ok := codes.StatusChangeReason(string(ev), code)
+	return ok
 }

@@ -34,7 +34,7 @@ type InfoRequest struct {
 type Lifecycle struct {
 	InfoRequests  []InfoRequest                    // oldest first
 	Plans         []Record[events.PlanHandover]    // by revision, then side
-	Confirmations []Record[events.ConfirmHandover] // in the order learnt
+	Confirmations []Record[events.ConfirmHandover] // in the order made
 	Services      []Record[events.RecordService]   // by service id
 	FollowUps     []Record[events.RecordFollowUp]  // by visit date
 	Closure       *Record[events.Close]
@@ -216,11 +216,12 @@ func HandoverPlans(ctx context.Context, db DB, referralID string) ([]Record[even
 }
 
 // HandoverConfirmations returns a referral's handover confirmations in the
-// order this side learnt of them.
+// order they were made, by the confirming side's clock: the same order on
+// both sides, whichever arrived first.
 func HandoverConfirmations(ctx context.Context, db DB, referralID string) ([]Record[events.ConfirmHandover], error) {
 	confs, err := records[events.ConfirmHandover](ctx, db, "list handover confirmations", `
 		SELECT body, confirmed_at, confirmed_by, revision || ' ' || side || ' ' || plan_by
-		FROM referral_handover_confirmations WHERE referral_id = $1 ORDER BY seq`,
+		FROM referral_handover_confirmations WHERE referral_id = $1 ORDER BY confirmed_at, side, seq`,
 		func(b *events.ConfirmHandover, key string) {
 			var side, planBy string
 			_, _ = fmt.Sscanf(key, "%d %s %s", &b.Revision, &side, &planBy)

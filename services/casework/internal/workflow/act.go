@@ -219,6 +219,8 @@ func noteOf(body events.Body) string {
 		return b.Reason
 	case *events.Close:
 		return b.ReasonCode
+	case *events.StatusChange:
+		return b.ReasonCode
 	case *events.PlanHandover:
 		return "revision " + strconv.Itoa(b.Revision)
 	case *events.ConfirmHandover:
@@ -246,7 +248,7 @@ func PlanInForce(status cases.Status, plans []store.Record[events.PlanHandover],
 	switch status {
 	case cases.StatusHandoverConfirmedBySender:
 		confirmer = cases.Sender
-	case cases.StatusHandoverConfirmedByRecipient, cases.StatusHandedOver, cases.StatusInCare, cases.StatusClosed:
+	case cases.StatusHandoverConfirmedByRecipient, cases.StatusHandedOver, cases.StatusInCare, cases.StatusOnHold, cases.StatusClosed:
 		confirmer = cases.Recipient
 	}
 	if confirmer != "" {

@@ -32,8 +32,9 @@ CREATE TABLE referral_handover_plans (
     PRIMARY KEY (referral_id, revision, proposed_by)
 );
 
--- Handover confirmations, in the order this side learnt of them; each
--- names the proposal it confirms.
+-- Handover confirmations; each names the proposal it confirms. confirmed_at
+-- is the confirming side's time, carried in its message, so both sides
+-- order the confirmations alike.
 CREATE TABLE referral_handover_confirmations (
     referral_id   text        NOT NULL REFERENCES referrals (id),
     seq           bigint      GENERATED ALWAYS AS IDENTITY,
