@@ -14,8 +14,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/services/casework/internal/api"
+	"github.com/corridor-org/corridor/services/casework/internal/events"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 )
 
@@ -196,7 +198,7 @@ func (s schemas) compareType(t *testing.T, path string, node map[string]any, typ
 // properties, enums. It is not a full JSON Schema validator, but it covers
 // what the referral schema uses.
 func (s schemas) conform(path string, node map[string]any, value any) []string {
-	node = s.resolve(node)
+	node = s.merge(s.resolve(node))
 	var out []string
 	bad := func(format string, args ...any) { out = append(out, path+": "+fmt.Sprintf(format, args...)) }
 	if enum, ok := node["enum"].([]any); ok && !slices.Contains(enum, value) {
@@ -255,6 +257,25 @@ func (s schemas) conform(path string, node map[string]any, value any) []string {
 	return out
 }
 
+// merge turns an allOf of object schemas into one object schema with the
+// properties and required fields of all.
+func (s schemas) merge(node map[string]any) map[string]any {
+	parts := asSlice(node["allOf"])
+	if len(parts) == 0 {
+		return node
+	}
+	props := map[string]any{}
+	var required []any
+	for _, p := range parts {
+		sub := s.merge(s.resolve(asMap(p)))
+		for k, v := range asMap(sub["properties"]) {
+			props[k] = v
+		}
+		required = append(required, asSlice(sub["required"])...)
+	}
+	return map[string]any{"type": "object", "properties": props, "required": required}
+}
+
 func asSlice(v any) []any {
 	s, _ := v.([]any)
 	return s
@@ -296,6 +317,66 @@ func TestOpenAPIEnumsFollowTheCodeLists(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s.%s: enum %v, want the code list %v", tc.schema, tc.field, got, want)
+		}
+	}
+}
+
+// TestOpenAPIDescribesEveryEventBody checks, for every event the API
+// serves, that the OpenAPI document names its body schema, that the schema
+// has exactly the Go body's fields, and that its example is
+// docs/examples/events/{event}.json and conforms to the schema. Every file
+// there must be such an example; the lifecycle tests post them.
+func TestOpenAPIDescribesEveryEventBody(t *testing.T) {
+	t.Parallel()
+	doc := loadOpenAPI(t)
+	s := schemas{doc.Components.Schemas}
+	dir := filepath.Join("..", "..", "..", "..", "docs", "examples", "events")
+	served := map[string]bool{}
+	for _, r := range api.Routes() {
+		ev, ok := strings.CutPrefix(r.Path, "/api/v1/referrals/{id}/")
+		if !ok || r.Method != "POST" || !cases.Event(ev).Valid() {
+			continue // not an event: the referral itself, or its assignment
+		}
+		served[ev] = true
+		body, ok := events.New(cases.Event(ev))
+		if !ok {
+			t.Errorf("%s is served but has no body type", ev)
+			continue
+		}
+		op := asMap(doc.Paths[r.Path]["post"])
+		content := asMap(asMap(asMap(op["requestBody"])["content"])["application/json"])
+		ref, _ := asMap(content["schema"])["$ref"].(string)
+		name, _ := strings.CutPrefix(ref, "#/components/schemas/")
+		if s.ref(name) == nil {
+			t.Errorf("%s: request body schema %q not found", ev, ref)
+			continue
+		}
+		s.compareType(t, name, s.ref(name), reflect.TypeOf(body))
+		want := "../examples/events/" + ev + ".json"
+		if got := asMap(asMap(content["examples"])["example"])["externalValue"]; got != want {
+			t.Errorf("%s: example %v, want %s", ev, got, want)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, ev+".json"))
+		if err != nil {
+			t.Errorf("%s: %v", ev, err)
+			continue
+		}
+		var example any
+		if err := json.Unmarshal(b, &example); err != nil {
+			t.Errorf("docs/examples/events/%s.json: %v", ev, err)
+			continue
+		}
+		for _, problem := range s.conform("", s.ref(name), example) {
+			t.Errorf("docs/examples/events/%s.json: %s", ev, problem)
+		}
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if ev, ok := strings.CutSuffix(f.Name(), ".json"); !ok || !served[ev] {
+			t.Errorf("docs/examples/events/%s is the example of no event the API serves", f.Name())
 		}
 	}
 }
