@@ -264,6 +264,12 @@ func (r response) problem(t *testing.T) httpapi.Problem {
 // else is encoded.
 func (m *member) do(method, path, token string, body any) response {
 	m.t.Helper()
+	return m.doWith(method, path, token, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (m *member) doWith(method, path, token string, body any, header http.Header) response {
+	m.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -284,6 +290,9 @@ func (m *member) do(method, path, token string, body any) response {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

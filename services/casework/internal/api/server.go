@@ -162,12 +162,17 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var req createRequest
 	if err := httpapi.DecodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ref, err := s.svc.Create(r.Context(), c, &req.Document, req.PreviousReferralID)
+	ref, _, err := s.svc.Create(r.Context(), c, &req.Document, req.PreviousReferralID, key)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -215,6 +220,11 @@ func (s *server) event(ev cases.Event) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
+		key, err := idempotencyKey(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		body, ok := events.New(ev)
 		if !ok {
 			s.fail(w, r, fmt.Errorf("no body for event %s", ev))
@@ -226,13 +236,38 @@ func (s *server) event(ev cases.Event) http.HandlerFunc {
 				return
 			}
 		}
-		ref, err := s.svc.Act(r.Context(), c, r.PathValue("id"), body)
+		ref, _, err := s.svc.Act(r.Context(), c, r.PathValue("id"), body, key)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		s.write(w, r, http.StatusOK, newReferralView(ref))
 	}
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 255
+
+// idempotencyKey returns the request's Idempotency-Key header, "" when
+// there is none: printable ASCII, at most maxIdempotencyKey characters
+// (a UUID, say). A retry with the same key and body is answered as the
+// first request was, with the referral as it now stands, and changes
+// nothing.
+func idempotencyKey(r *http.Request) (string, error) {
+	values := r.Header.Values("Idempotency-Key")
+	if len(values) == 0 {
+		return "", nil
+	}
+	key := values[0]
+	ok := len(values) == 1 && key != "" && len(key) <= maxIdempotencyKey
+	for i := 0; ok && i < len(key); i++ {
+		ok = key[i] > ' ' && key[i] < 0x7f
+	}
+	if !ok {
+		return "", corridor.Invalid("The Idempotency-Key header is not valid.", corridor.FieldError{Field: "Idempotency-Key",
+			Message: fmt.Sprintf("must be one value of 1 to %d printable ASCII characters without spaces", maxIdempotencyKey)})
+	}
+	return key, nil
 }
 
 // hasBody reports whether the client sent a body at all.

@@ -43,9 +43,13 @@ type Lifecycle struct {
 // InsertInfoRequest stores an information request. The request's side is
 // always the recipient's.
 func InsertInfoRequest(ctx context.Context, db DB, referralID string, r Record[events.RequestInfo]) error {
-	return insertJSON(ctx, db, "insert information request", `
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return fmt.Errorf("insert information request: %w", err)
+	}
+	return insert(ctx, db, "insert information request", `
 		INSERT INTO referral_info_requests (referral_id, request_id, body, requested_at, requested_by)
-		VALUES ($1, $2, $3, $4, $5)`, r.Body, referralID, r.Body.RequestID, nil, r.At, r.By)
+		VALUES ($1, $2, $3, $4, $5)`, referralID, r.Body.RequestID, body, r.At, r.By)
 }
 
 // InfoRequestByID returns one information request of a referral, or a
@@ -86,26 +90,38 @@ func AnswerInfoRequest(ctx context.Context, db DB, referralID string, r Record[e
 
 // InsertHandoverPlan stores a handover proposal.
 func InsertHandoverPlan(ctx context.Context, db DB, referralID string, r Record[events.PlanHandover]) error {
-	return insertJSON(ctx, db, "insert handover plan", `
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return fmt.Errorf("insert handover plan: %w", err)
+	}
+	return insert(ctx, db, "insert handover plan", `
 		INSERT INTO referral_handover_plans (referral_id, revision, proposed_by, body, proposed_at, proposed_by_user)
-		VALUES ($1, $2, $3, $4, $5, $6)`, r.Body, referralID, r.Body.Revision, r.Body.ProposedBy, nil, r.At, r.By)
+		VALUES ($1, $2, $3, $4, $5, $6)`, referralID, r.Body.Revision, r.Body.ProposedBy, body, r.At, r.By)
 }
 
 // InsertHandoverConfirmation stores a handover confirmation.
 func InsertHandoverConfirmation(ctx context.Context, db DB, referralID string, r Record[events.ConfirmHandover]) error {
-	return insertJSON(ctx, db, "insert handover confirmation", `
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return fmt.Errorf("insert handover confirmation: %w", err)
+	}
+	return insert(ctx, db, "insert handover confirmation", `
 		INSERT INTO referral_handover_confirmations (referral_id, side, revision, plan_by, body, confirmed_at, confirmed_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.Body, referralID, r.Body.Side, r.Body.Revision, r.Body.PlanBy, nil, r.At, r.By)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, referralID, r.Body.Side, r.Body.Revision, r.Body.PlanBy, body, r.At, r.By)
 }
 
 // UpsertService stores a service, replacing an earlier record of it.
 func UpsertService(ctx context.Context, db DB, referralID string, r Record[events.RecordService]) error {
-	return insertJSON(ctx, db, "record service", `
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return fmt.Errorf("record service: %w", err)
+	}
+	return insert(ctx, db, "record service", `
 		INSERT INTO referral_services (referral_id, service_id, body, recorded_at, recorded_by)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (referral_id, service_id) DO UPDATE
 		SET body = excluded.body, recorded_at = excluded.recorded_at, recorded_by = excluded.recorded_by`,
-		r.Body, referralID, r.Body.ServiceID, nil, r.At, r.By)
+		referralID, r.Body.ServiceID, body, r.At, r.By)
 }
 
 // ServiceExists reports whether the referral has the service serviceID.
@@ -121,30 +137,28 @@ func ServiceExists(ctx context.Context, db DB, referralID, serviceID string) (bo
 
 // InsertFollowUp stores a follow-up.
 func InsertFollowUp(ctx context.Context, db DB, referralID string, r Record[events.RecordFollowUp]) error {
-	return insertJSON(ctx, db, "insert follow-up", `
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return fmt.Errorf("insert follow-up: %w", err)
+	}
+	return insert(ctx, db, "insert follow-up", `
 		INSERT INTO referral_follow_ups (referral_id, follow_up_id, visit_date, body, recorded_at, recorded_by)
-		VALUES ($1, $2, $3, $4, $5, $6)`, r.Body, referralID, r.Body.FollowUpID, r.Body.Date, nil, r.At, r.By)
+		VALUES ($1, $2, $3, $4, $5, $6)`, referralID, r.Body.FollowUpID, r.Body.Date, body, r.At, r.By)
 }
 
 // InsertClosure stores the case's closure.
 func InsertClosure(ctx context.Context, db DB, referralID string, r Record[events.Close]) error {
-	return insertJSON(ctx, db, "insert closure", `
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return fmt.Errorf("insert closure: %w", err)
+	}
+	return insert(ctx, db, "insert closure", `
 		INSERT INTO referral_closures (referral_id, body, closed_at, closed_by) VALUES ($1, $2, $3, $4)`,
-		r.Body, referralID, nil, r.At, r.By)
+		referralID, body, r.At, r.By)
 }
 
-// insertJSON runs an insert whose one nil argument is replaced by body as
-// JSON. A duplicate key is a KindConflict error.
-func insertJSON(ctx context.Context, db DB, what, sql string, body any, args ...any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	for i, a := range args {
-		if a == nil {
-			args[i] = b
-		}
-	}
+// insert runs an insert; a duplicate key is a KindConflict error.
+func insert(ctx context.Context, db DB, what, sql string, args ...any) error {
 	if _, err := db.Exec(ctx, sql, args...); err != nil {
 		if isUniqueViolation(err) {
 			return &corridor.Error{Kind: corridor.KindConflict, Message: what + ": already recorded", Err: err}

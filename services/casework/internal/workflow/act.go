@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -26,22 +27,35 @@ import (
 // status (pkg/cases decides). The new status, the event's record, the
 // history row and the outbox message that tells the other side commit
 // together.
-func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body) (Referral, error) {
+//
+// A non-empty key is the client's Idempotency-Key: a request the caller made
+// before with the same key and body changes nothing and returns the
+// referral as it now stands, with replayed set.
+func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body, key string) (ref Referral, replayed bool, err error) {
 	if err := s.authorize(c, caseRoles()...); err != nil {
-		return Referral{}, err
+		return Referral{}, false, err
 	}
 	if err := s.events.Validate(body); err != nil {
-		return Referral{}, err
+		return Referral{}, false, err
 	}
 	ev := body.Event()
 	now := s.now().UTC().Truncate(time.Microsecond)
-	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		r, err := store.GetForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if !visible(r, c) {
 			return corridor.Errorf(corridor.KindNotFound, "no such referral")
+		}
+		if key != "" {
+			// Before the rules: a retry of a request that succeeded would
+			// no longer fit the status it moved the referral to.
+			prior, err := store.ClaimIdempotencyKey(ctx, tx, c.UserID, key, fingerprint(ev, id, body), id, now)
+			if err != nil || prior != "" {
+				replayed = prior != ""
+				return err
+			}
 		}
 		if r.Side == cases.Sender && r.SenderUser != c.UserID && !slices.Contains(c.Roles, corridor.RoleSupervisor) {
 			return corridor.Errorf(corridor.KindForbidden,
@@ -79,9 +93,20 @@ func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body
 		return exchange.Enqueue(ctx, tx, msg)
 	})
 	if err != nil {
-		return Referral{}, fmt.Errorf("%s referral: %w", ev, err)
+		return Referral{}, false, fmt.Errorf("%s referral: %w", ev, err)
 	}
-	return s.Get(ctx, c, id)
+	ref, err = s.Get(ctx, c, id)
+	return ref, replayed, err
+}
+
+// fingerprint is what an Idempotency-Key stands for: the event, the
+// referral and the body as decoded, before casework completed it.
+func fingerprint(ev cases.Event, referralID string, body any) []byte {
+	b, _ := json.Marshal(body) // bodies are plain structs of strings and numbers
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", ev, referralID)
+	h.Write(b)
+	return h.Sum(nil)
 }
 
 // prepare completes a body that this side is about to send with what

@@ -123,26 +123,31 @@ func (s *Service) authorize(c Caller, allowed ...corridor.Role) error {
 // commit together. A non-empty previousID makes it a re-referral: it
 // follows that referral, which the caller's agency sent and which was
 // declined or withdrawn (cases.CanReRefer), under the same case reference.
-func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, previousID string) (Referral, error) {
+//
+// A non-empty key is the client's Idempotency-Key: a request the caller made
+// before with the same key and body files nothing and returns the referral
+// it filed, with replayed set.
+func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, previousID, key string) (ref Referral, replayed bool, err error) {
 	if err := s.authorize(c, caseRoles()...); err != nil {
-		return Referral{}, err
+		return Referral{}, false, err
 	}
 	if previousID != "" && !corridor.IsCode(previousID) {
-		return Referral{}, corridor.Invalid("The referral has invalid fields.",
+		return Referral{}, false, corridor.Invalid("The referral has invalid fields.",
 			corridor.FieldError{Field: "previous_referral_id", Message: "must be the id of a referral"})
 	}
 	// The sending agency goes on the wire: the other country checks it
 	// against the directory too.
-	_, err := s.dir.Agency(ctx, s.cfg.Member, c.Agency)
+	_, err = s.dir.Agency(ctx, s.cfg.Member, c.Agency)
 	if corridor.KindOf(err) == corridor.KindNotFound {
-		return Referral{}, corridor.Errorf(corridor.KindForbidden, "the caller's agency is not in the corridor directory")
+		return Referral{}, false, corridor.Errorf(corridor.KindForbidden, "the caller's agency is not in the corridor directory")
 	}
 	if err != nil {
-		return Referral{}, fmt.Errorf("look up the caller's agency: %w", err)
+		return Referral{}, false, fmt.Errorf("look up the caller's agency: %w", err)
 	}
 	if err := s.validator.Validate(ctx, d, c, s.dir); err != nil {
-		return Referral{}, err
+		return Referral{}, false, err
 	}
+	fp := fingerprint(cases.EventSend, previousID, d)
 	d.Normalize()
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if o := d.Consent.Override; o != nil {
@@ -151,11 +156,11 @@ func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, pr
 	}
 	next, err := cases.Transition(cases.StatusDraft, cases.EventSend, cases.Sender)
 	if err != nil {
-		return Referral{}, err
+		return Referral{}, false, err
 	}
 	details, err := json.Marshal(d)
 	if err != nil {
-		return Referral{}, fmt.Errorf("encode referral: %w", err)
+		return Referral{}, false, fmt.Errorf("encode referral: %w", err)
 	}
 	r := store.Referral{
 		ID:                 corridor.NewID("ref-"),
@@ -173,7 +178,15 @@ func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, pr
 		UpdatedAt:          now,
 		PreviousReferralID: previousID,
 	}
+	id := r.ID
 	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if key != "" {
+			prior, err := store.ClaimIdempotencyKey(ctx, tx, c.UserID, key, fp, r.ID, now)
+			if err != nil || prior != "" {
+				id, replayed = prior, prior != ""
+				return err
+			}
+		}
 		if previousID != "" {
 			prev, err := reReferrable(ctx, tx, c, previousID)
 			if err != nil {
@@ -210,9 +223,10 @@ func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, pr
 		return exchange.Enqueue(ctx, tx, msg)
 	})
 	if err != nil {
-		return Referral{}, fmt.Errorf("create referral: %w", err)
+		return Referral{}, false, fmt.Errorf("create referral: %w", err)
 	}
-	return s.Get(ctx, c, r.ID)
+	ref, err = s.Get(ctx, c, id)
+	return ref, replayed, err
 }
 
 // reReferrable locks and returns the referral previousID if the caller may

@@ -77,7 +77,22 @@ CREATE TABLE referral_closures (
     closed_by    text        NOT NULL
 );
 
+-- The Idempotency-Key of each POST that changed a referral, per user: a
+-- request repeated with the same key changes nothing and is answered with
+-- the referral it acted on. fingerprint is a SHA-256 of what the request
+-- asked (method, referral, event and body), so that a key reused for
+-- another request is refused rather than answered with the wrong referral.
+CREATE TABLE idempotency_keys (
+    user_id      text        NOT NULL,
+    key          text        NOT NULL,
+    fingerprint  bytea       NOT NULL,
+    referral_id  text        NOT NULL REFERENCES referrals (id) DEFERRABLE INITIALLY DEFERRED,
+    created_at   timestamptz NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+
 -- +goose Down
+DROP TABLE idempotency_keys;
 DROP TABLE referral_closures;
 DROP TABLE referral_follow_ups;
 DROP TABLE referral_services;
