@@ -6,11 +6,12 @@ package codes
 // shared by both countries so that each reads the other's records without
 // translation; the names say what each means.
 
-// Services a child may receive after the handover, as the child-protection
-// agencies of the corridor name them in their case plans.
+// The corridor's service types: the services an agency offers (the
+// directory lists them per agency), a referral requests, and a caseworker
+// records for a child after the handover.
 var serviceTypes = newList(
 	Entry{"family_tracing", "Family tracing"},
-	Entry{"family_reunification", "Family reunification"},
+	Entry{"reunification", "Family reunification"},
 	Entry{"medical", "Medical care"},
 	Entry{"psychosocial", "Psychosocial support"},
 	Entry{"education", "Education or school reintegration"},
@@ -18,8 +19,6 @@ var serviceTypes = newList(
 	Entry{"legal", "Legal assistance"},
 	Entry{"shelter", "Shelter or interim care"},
 	Entry{"cash_transfer", "Cash transfer or income support to the family"},
-	Entry{"birth_registration", "Birth registration or identity documents"},
-	Entry{"other", "Other service"},
 )
 
 // Where a service stands.

@@ -17,8 +17,8 @@ func TestLifecycleLists(t *testing.T) {
 		codes  []string
 	}{
 		{"services", ServiceTypes(), ServiceType, TagServiceType, []string{
-			"family_tracing", "family_reunification", "medical", "psychosocial", "education",
-			"vocational_training", "legal", "shelter", "cash_transfer", "birth_registration", "other"}},
+			"family_tracing", "reunification", "medical", "psychosocial", "education",
+			"vocational_training", "legal", "shelter", "cash_transfer"}},
 		{"service statuses", ServiceStatuses(), ServiceStatus, TagServiceStatus, []string{"planned", "in_progress", "done", "cancelled"}},
 		{"follow-up methods", FollowUpMethods(), FollowUpMethod, TagFollowUpMethod, []string{
 			"home_visit", "school_visit", "office_visit", "phone", "community_report"}},

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/pkg/corridor"
 )
 
@@ -22,19 +22,21 @@ var (
 	placePattern   = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{1,3}$`)
 )
 
-// serviceTypes is the corridor's service-type code list: the services an
-// agency offers, a referral requests and a caseworker records. Casework's
-// service codes (pkg/codes) are the same strings.
-var serviceTypes = []string{
-	"family_tracing", "reunification", "medical", "psychosocial", "education",
-	"vocational_training", "legal", "shelter", "cash_transfer",
+// ServiceTypes returns the service-type codes an agency may offer: the
+// corridor's service-type list, kept in pkg/codes.
+func ServiceTypes() []string {
+	var out []string
+	for _, e := range codes.ServiceTypes() {
+		out = append(out, e.Code)
+	}
+	return out
 }
 
-// ServiceTypes returns the service-type codes an agency may offer.
-func ServiceTypes() []string { return slices.Clone(serviceTypes) }
-
 // IsServiceType reports whether code is on the service-type list.
-func IsServiceType(code string) bool { return slices.Contains(serviceTypes, code) }
+func IsServiceType(code string) bool {
+	_, ok := codes.ServiceType(code)
+	return ok
+}
 
 // newValidator returns a validator that names fields by their JSON names.
 // It is built per call: the package keeps no state.
@@ -180,7 +182,7 @@ func tagMessage(fe validator.FieldError) string {
 	case "iso3166_1_alpha2|eq=COORD":
 		return "must be an ISO 3166-1 alpha-2 code in upper case, or COORD"
 	case "service_code":
-		return "must be one of the service types: " + strings.Join(serviceTypes, ", ")
+		return "must be one of the service types: " + strings.Join(ServiceTypes(), ", ")
 	case "iso3166_2":
 		return "must be an ISO 3166-2 subdivision code"
 	case "http_url":
