@@ -263,6 +263,29 @@ func TestWholeLifecycle(t *testing.T) {
 			t.Fatalf("after %s", st.event)
 		}
 	}
+	// What the coordinator learns of the records: codes only.
+	for _, m := range bf.outbox(p.id) {
+		tr := m.Tracking
+		if tr == nil {
+			continue
+		}
+		var got string
+		switch tr.Milestone {
+		case "service_recorded":
+			got = tr.ServiceType
+		case "follow_up_recorded":
+			got = tr.AtHome + "," + tr.InSchool + "," + tr.StillWorking + "," + tr.AtRisk
+		case "case_closed":
+			got = tr.ClosureReason
+		default:
+			continue
+		}
+		want := map[string]string{"service_recorded": "education", "follow_up_recorded": "yes,yes,no,no",
+			"case_closed": "reunified_safe"}[tr.Milestone]
+		if got != want {
+			t.Errorf("%s tracking: %q, want %q", tr.Milestone, got, want)
+		}
+	}
 	for _, m := range []*member{ci, bf} {
 		user := map[*member]string{ci: p.ciUser, bf: p.bfUser}[m]
 		if a := m.get(user, p.id)["actions"].([]any); len(a) != 0 {

@@ -307,6 +307,11 @@ func TestOpenAPIEnumsFollowTheCodeLists(t *testing.T) {
 		{"Trafficking", "migration_status", codes.MigrationStatuses()},
 		{"InterimCare", "type", codes.InterimCareTypes()},
 		{"CaseID", "system", codes.CaseSystems()},
+		{"RecordServiceRequest", "type", codes.ServiceTypes()},
+		{"RecordServiceRequest", "status", codes.ServiceStatuses()},
+		{"RecordFollowUpRequest", "method", codes.FollowUpMethods()},
+		{"TravelDocument", "type", codes.TravelDocuments()},
+		{"CloseRequest", "reason_code", codes.ClosureReasons()},
 	} {
 		var want, got []string
 		for _, e := range tc.list {

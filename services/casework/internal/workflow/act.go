@@ -77,7 +77,7 @@ func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body
 		if err != nil {
 			return err
 		}
-		msg := s.outbox(r, t, payload, tracking(ev, next, &d, now))
+		msg := s.outbox(r, t, payload, trackEvent(tracking(ev, next, &d, now), body))
 		if err := record(ctx, tx, r.ID, r.Side, m); err != nil {
 			return err
 		}
@@ -223,6 +223,24 @@ func record(ctx context.Context, tx pgx.Tx, referralID string, side cases.Side, 
 		return store.InsertClosure(ctx, tx, referralID, store.Record[events.Close]{Body: *b, Side: side, At: m.At, By: m.By})
 	}
 	return nil
+}
+
+// trackEvent adds to tr (nil when the event marks no milestone) the codes
+// of an event's record that the coordinator may learn: a service's type, a
+// follow-up's flags, a closure's reason. Never a note, a name or a place.
+func trackEvent(tr *exchange.Tracking, body events.Body) *exchange.Tracking {
+	if tr == nil {
+		return nil
+	}
+	switch b := body.(type) {
+	case *events.RecordService:
+		tr.ServiceType = b.Type
+	case *events.RecordFollowUp:
+		tr.AtHome, tr.InSchool, tr.StillWorking, tr.AtRisk = b.AtHome, b.InSchool, b.StillWorking, b.AtRisk
+	case *events.Close:
+		tr.ClosureReason = b.ReasonCode
+	}
+	return tr
 }
 
 // decisionOf is the decision a body stores with the referral: a decline's
