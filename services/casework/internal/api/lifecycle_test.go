@@ -217,7 +217,14 @@ func TestWholeLifecycle(t *testing.T) {
 			}
 		}},
 		{bf, "record_follow_up", func(map[string]any) any {
+			// The example's date may precede this test's referral, which
+			// is refused; the day's date is not.
 			b := eventExample(t, "record_follow_up")
+			b["date"] = "0000-01-01"
+			if r := bf.act(p.bfUser, p.id, "record_follow_up", b); r.status != http.StatusUnprocessableEntity ||
+				len(r.problem(t).Errors) != 1 || r.problem(t).Errors[0].Field != "date" {
+				t.Errorf("a follow-up before the referral: %d %s", r.status, r.body)
+			}
 			b["date"] = time.Now().UTC().Format(time.DateOnly)
 			return b
 		}, "in_care", "follow_up_recorded", func(t *testing.T, v map[string]any) {

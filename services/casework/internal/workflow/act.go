@@ -197,6 +197,10 @@ func (s *Service) prepare(ctx context.Context, tx pgx.Tx, r store.Referral, body
 				corridor.FieldError{Field: "service_id", Message: "is not a service of this referral; leave it out to record a new one"})
 		}
 	case *events.RecordFollowUp:
+		if b.Date < r.CreatedAt.Format(events.DateLayout) {
+			return corridor.Invalid("The request has invalid fields.",
+				corridor.FieldError{Field: "date", Message: "must not be before the referral was filed"})
+		}
 		b.FollowUpID = corridor.NewID("fu-")
 	}
 	return nil
