@@ -18,6 +18,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/streams"
+	"github.com/corridor-org/corridor/pkg/validation"
 )
 
 // ConsumerName is the durable consumer the coordinator reads its INBOX with.
@@ -119,12 +120,16 @@ func New(cfg Config) (*Coordinator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new coordinator: %w", err)
 	}
+	val, err := validation.Default()
+	if err != nil {
+		return nil, fmt.Errorf("new coordinator: %w", err)
+	}
 	return &Coordinator{
 		cfg:      cfg,
 		domain:   corridor.Coordinator.Domain(),
 		logger:   cfg.Logger.With("member", string(corridor.Coordinator)),
 		metrics:  m,
-		verifier: &verifier{validate: newValidator(), now: cfg.Now},
+		verifier: &verifier{validate: val, now: cfg.Now},
 	}, nil
 }
 
