@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/httpapi/httpapitest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
@@ -151,52 +152,14 @@ func TestHTTP(t *testing.T) {
 	})
 
 	t.Run("unknown path and wrong method", func(t *testing.T) {
-		checkProblems(t, srv.URL, []problemCase{
-			{http.MethodGet, "/api/v1/nothing", http.StatusNotFound, ""},
-			{http.MethodGet, "/", http.StatusNotFound, ""},
-			{http.MethodPost, "/api/v1/quarantine", http.StatusMethodNotAllowed, "GET"},
-			{http.MethodDelete, "/api/v1/status", http.StatusMethodNotAllowed, "GET"},
-			{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, "GET"},
+		httpapitest.CheckProblems(t, srv.URL, []httpapitest.ProblemCase{
+			{Method: http.MethodGet, Path: "/api/v1/nothing", Status: http.StatusNotFound},
+			{Method: http.MethodGet, Path: "/", Status: http.StatusNotFound},
+			{Method: http.MethodPost, Path: "/api/v1/quarantine", Status: http.StatusMethodNotAllowed, Allow: "GET"},
+			{Method: http.MethodDelete, Path: "/api/v1/status", Status: http.StatusMethodNotAllowed, Allow: "GET"},
+			{Method: http.MethodPost, Path: "/healthz", Status: http.StatusMethodNotAllowed, Allow: "GET"},
 		})
 	})
-}
-
-// problemCase is a request the relay must answer with a problem document.
-type problemCase struct {
-	method, path string
-	status       int
-	allow        string // the Allow header of a 405
-}
-
-// checkProblems sends each request without a token: a wrong path or method
-// is answered before authentication, in the API's error format.
-func checkProblems(t *testing.T, base string, cases []problemCase) {
-	t.Helper()
-	for _, pc := range cases {
-		req, err := http.NewRequestWithContext(t.Context(), pc.method, base+pc.path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p struct {
-			Type   string `json:"type"`
-			Status int    `json:"status"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&p)
-		resp.Body.Close()
-		if resp.StatusCode != pc.status || err != nil || p.Status != pc.status || !strings.HasPrefix(p.Type, "urn:corridor:problem:") {
-			t.Errorf("%s %s = %d %+v (%v), want a %d problem document", pc.method, pc.path, resp.StatusCode, p, err, pc.status)
-		}
-		if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
-			t.Errorf("%s %s: Content-Type %q", pc.method, pc.path, ct)
-		}
-		if got := resp.Header.Get("Allow"); got != pc.allow {
-			t.Errorf("%s %s: Allow %q, want %q", pc.method, pc.path, got, pc.allow)
-		}
-	}
 }
 
 func get(t *testing.T, url, token string) (int, string) {
