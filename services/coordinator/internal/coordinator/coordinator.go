@@ -178,10 +178,13 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 func (c *Coordinator) Run(ctx context.Context) error {
 	inbox := streams.InboxReader{
 		SetUp:          c.EnsureStreams,
-		Handle:         func(msg jetstream.Msg) { c.handle(ctx, msg) },
+		Handler:        inboxHandler{c},
 		Logger:         c.logger,
 		AttemptTimeout: 10 * c.cfg.Timeout,
 		RetryBase:      c.cfg.RetryDelays[0],
+		MaxDeliver:     c.cfg.MaxDeliver,
+		RetryDelays:    c.cfg.RetryDelays,
+		AckTimeout:     c.cfg.Timeout,
 	}
 	cons, err := inbox.WaitSetUp(ctx)
 	if err != nil {
@@ -193,6 +196,5 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	c.logger.InfoContext(ctx, "coordinator running")
 	c.running.Store(true)
 	defer c.running.Store(false)
-	inbox.Run(ctx, cons)
-	return nil
+	return inbox.Run(ctx, cons)
 }

@@ -216,10 +216,13 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 func (r *Relay) Run(ctx context.Context) error {
 	inbox := streams.InboxReader{
 		SetUp:          r.EnsureStreams,
-		Handle:         func(msg jetstream.Msg) { r.handle(ctx, msg) },
+		Handler:        inboxHandler{r},
 		Logger:         r.logger,
 		AttemptTimeout: 10 * r.cfg.PublishTimeout,
 		RetryBase:      r.cfg.RetryBase,
+		MaxDeliver:     r.cfg.MaxDeliver,
+		RetryDelays:    r.cfg.RetryDelays,
+		AckTimeout:     r.cfg.PublishTimeout,
 	}
 	cons, err := inbox.WaitSetUp(ctx)
 	if err != nil {
@@ -234,7 +237,11 @@ func (r *Relay) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { r.publishLoop(ctx) })
 	wg.Go(func() { r.resendLoop(ctx) })
-	wg.Go(func() { inbox.Run(ctx, cons) })
+	wg.Go(func() {
+		if err := inbox.Run(ctx, cons); err != nil {
+			r.logger.ErrorContext(ctx, "the inbox is not read", "error", err)
+		}
+	})
 	wg.Go(func() { r.gaugeLoop(ctx) })
 	wg.Wait()
 	return nil
