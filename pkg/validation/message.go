@@ -134,6 +134,20 @@ func tagMessage(tag, param string, kind reflect.Kind) string {
 		return "must be an ISIC Rev.4 section"
 	case codes.TagISICDivision:
 		return "must be an ISIC Rev.4 division"
+	case codes.TagISICClass:
+		return "must be an ISIC Rev.4 class"
+	case codes.TagChildFLIndicator:
+		return "must be an ILO indicator of forced labour of children"
+	case codes.TagMethodOfControl:
+		return "must be an IOM HTCDS method of control"
+	case codes.TagExploitationType:
+		return "must be an IOM HTCDS type of exploitation"
+	case codes.TagMigrationStatus:
+		return "must be a known migration or protection status"
+	case codes.TagInterimCare:
+		return "must be a known kind of interim care"
+	case codes.TagCaseSystem:
+		return "must be a known case-management system"
 	case codes.TagC182Category:
 		return "must be a category of ILO Convention 182"
 	case codes.TagHazard:
