@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -153,14 +152,7 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 	if err != nil {
 		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
-	var peers []string
-	for _, m := range dir.Members {
-		if m.Code != corridor.Coordinator {
-			peers = append(peers, m.Code.Domain())
-		}
-	}
-	slices.Sort(peers)
-	cons, err := streams.EnsureMember(ctx, c.cfg.JetStream, c.domain, peers, streams.InboxConsumer{
+	cons, err := streams.EnsureMember(ctx, c.cfg.JetStream, c.domain, dir.PeerDomains(corridor.Coordinator), streams.InboxConsumer{
 		Name:        ConsumerName,
 		Description: "the coordinator: verifies and stores tracking events",
 		AckWaits:    c.cfg.AckWaits,

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,14 +189,7 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 	if _, err := dir.Member(r.me); err != nil {
 		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
-	var peers []string
-	for _, m := range dir.Members {
-		if m.Code != r.me {
-			peers = append(peers, m.Code.Domain())
-		}
-	}
-	slices.Sort(peers)
-	cons, err := streams.EnsureMember(ctx, r.cfg.JetStream, r.domain, peers, streams.InboxConsumer{
+	cons, err := streams.EnsureMember(ctx, r.cfg.JetStream, r.domain, dir.PeerDomains(r.me), streams.InboxConsumer{
 		Name:        ConsumerName,
 		Description: "the relay: opens, stores and answers what peers sent",
 		AckWaits:    r.cfg.AckWaits,
