@@ -65,8 +65,12 @@ type Validator struct {
 }
 
 // Default returns the process's validator, built on first use. Every user
-// shares it, so the tags are registered once.
-var Default = sync.OnceValues(New)
+// shares it, so the tags are registered once. It is the package's only
+// state, and unavoidable: exchange rows, directories and key files are
+// validated by functions and methods whose callers pass no validator.
+func Default() (*Validator, error) { return defaultValidator() }
+
+var defaultValidator = sync.OnceValues(New)
 
 // New builds a validator with every corridor tag. Most callers want Default;
 // New is for a caller that must not share (a benchmark of construction, a
