@@ -466,7 +466,7 @@ func TestRequireAuth(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var seen auth.Principal
-			mux := http.NewServeMux()
+			mux := httpapi.NewMux(discard())
 			mux.Handle("GET /api/v1/referrals", auth.RequireAuth(tt.verifier, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				p, ok := auth.FromContext(r.Context())
 				if !ok {

@@ -143,6 +143,18 @@ func ServiceType(code string) (string, bool) { return serviceTypes.lookup(code) 
 // ServiceTypes returns the services, in the list's order.
 func ServiceTypes() []Entry { return serviceTypes.all() }
 
+// ServiceTypeCodes returns the service codes alone, in the list's order.
+func ServiceTypeCodes() []string {
+	var out []string
+	for _, e := range serviceTypes.all() {
+		out = append(out, e.Code)
+	}
+	return out
+}
+
+// IsServiceType reports whether code is on the service-type list.
+func IsServiceType(code string) bool { _, ok := ServiceType(code); return ok }
+
 // ServiceStatus returns the name of a service status ("in_progress").
 func ServiceStatus(code string) (string, bool) { return serviceStatuses.lookup(code) }
 

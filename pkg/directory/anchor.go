@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/corridor-org/corridor/pkg/directory/internal/atomicfile"
+	"github.com/corridor-org/corridor/pkg/validation"
 )
 
 // An anchor is the trust a member configures before it has accepted any
@@ -68,13 +69,17 @@ func SaveAnchor(path string, t Trust) error {
 
 // validate checks an anchor with the directory's own rules for governance.
 func (t Trust) validate() error {
-	if !identPattern.MatchString(t.Corridor) {
+	if !validation.IsIdent(t.Corridor) {
 		return fmt.Errorf("corridor %q is not an identifier", t.Corridor)
 	}
 	if t.Governance.Threshold < 1 || len(t.Governance.Keys) == 0 {
 		return fmt.Errorf("governance needs keys and a threshold of at least 1")
 	}
-	if err := newValidator().Struct(t.Governance); err != nil {
+	val, err := validation.Default()
+	if err != nil {
+		return fmt.Errorf("governance: %w", err)
+	}
+	if err := val.Check("invalid governance", t.Governance); err != nil {
 		return fmt.Errorf("governance: %w", err)
 	}
 	d := &Directory{Governance: &t.Governance}

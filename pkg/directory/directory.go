@@ -205,7 +205,7 @@ type Agency struct {
 	Name string `json:"name" validate:"required,max=200"`
 	// Services are the service types the agency offers ("family_tracing"),
 	// from ServiceTypes. Empty means the directory does not say.
-	Services []string `json:"services" validate:"unique,dive,service_code"`
+	Services []string `json:"services" validate:"unique,dive,service_type"`
 	// Places are the ISO 3166-2 subdivisions of its country the agency
 	// covers (the areas casework's agency list shows). Empty means the
 	// directory does not say.

@@ -59,7 +59,7 @@ func (h Header) validate() error {
 	add("sender_agency", identifierProblem(h.SenderAgency))
 	add("recipient_member", memberProblem(h.RecipientMember))
 	add("recipient_agency", identifierProblem(h.RecipientAgency))
-	if !exchange.MessageType(h.MessageType).Known() {
+	if !exchange.MessageType(h.MessageType).Valid() {
 		add("message_type", "is not a known message type")
 	}
 	add("case_ref", identifierProblem(h.CaseRef))

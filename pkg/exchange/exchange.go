@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -81,8 +80,6 @@ func MessageTypes() []MessageType {
 	}
 }
 
-// Known reports whether t is one of [MessageTypes].
-func (t MessageType) Known() bool { return slices.Contains(MessageTypes(), t) }
 
 // Tracking holds the attributes of a message that the relay may pass to the
 // coordinator. Every value is a short code, never free text: the coordinator

@@ -64,12 +64,12 @@ func TestMessageTypeKnown(t *testing.T) {
 	t.Parallel()
 	for _, typ := range []MessageType{"referral", "decision", "withdrawal", "info_request", "info_response",
 		"handover_plan", "handover_confirmation", "service_update", "follow_up", "closure", "status_change"} {
-		if !typ.Known() {
+		if !typ.Valid() {
 			t.Errorf("%q is not known", typ)
 		}
 	}
 	for _, typ := range []MessageType{"", "receipt", "tracking", "Referral"} {
-		if typ.Known() {
+		if typ.Valid() {
 			t.Errorf("%q is known", typ)
 		}
 	}

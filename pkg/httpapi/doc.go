@@ -1,6 +1,6 @@
 // Package httpapi is the HTTP boundary every Corridor service shares: RFC 9457
 // problem responses mapped from corridor.Error kinds in one table, strict JSON
-// decoding and validation whose errors name JSON paths, and the middleware and
+// decoding (pkg/validation checks what it decodes), and the middleware and
 // operational endpoints (request ids, access log, panic recovery, Prometheus
 // metrics, /healthz, /readyz, /metrics) and the server's life cycle (Serve)
 // that make services look alike to operators.

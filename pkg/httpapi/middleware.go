@@ -31,11 +31,11 @@ func RequestIDFromContext(ctx context.Context) string {
 // the access log and metrics, and panic recovery. metrics may be nil (no
 // metrics); logger must not be.
 //
-// It takes the *http.ServeMux itself, not any handler, because logs and
-// metrics are labelled with the matched route pattern, which the mux records
-// on the very request it is given: a wrapper in between that copied the
-// request (WithContext) would hide it. Wrap handlers inside the mux instead.
-func Middleware(logger *slog.Logger, metrics *Metrics, mux *http.ServeMux) http.Handler {
+// It takes the *Mux itself, not any handler, because logs and metrics are
+// labelled with the matched route pattern, which the mux records on the very
+// request it is given: a wrapper in between that copied the request
+// (WithContext) would hide it. Wrap handlers inside the mux instead.
+func Middleware(logger *slog.Logger, metrics *Metrics, mux *Mux) http.Handler {
 	return withRequestID(observe(logger, metrics, recoverPanics(logger, mux)))
 }
 
@@ -68,9 +68,9 @@ func validRequestID(id string) bool {
 
 // routeLabel names the request's route for logs and metrics: the mux pattern
 // ("GET /api/v1/referrals/{id}"), never the raw path, which may carry ids and
-// has unbounded cardinality.
+// has unbounded cardinality. Mux's catch-all "/" is what no route matched.
 func routeLabel(r *http.Request) string {
-	if r.Pattern != "" {
+	if r.Pattern != "" && r.Pattern != "/" {
 		return r.Pattern
 	}
 	return "unmatched"

@@ -31,7 +31,7 @@ func newTestService(t *testing.T, checks ...Check) *testService {
 	if err != nil {
 		t.Fatalf("NewMetrics: %v", err)
 	}
-	mux := http.NewServeMux()
+	mux := NewMux(logger)
 	HandleOps(mux, logger, reg, checks...)
 	mux.HandleFunc("GET /api/v1/referrals/{id}", func(w http.ResponseWriter, r *http.Request) {
 		_ = WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id")})
@@ -321,7 +321,7 @@ func TestMiddlewareRouteThroughCopyingHandler(t *testing.T) {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, logger, errors.New("load case: broken"))
 	})
-	mux := http.NewServeMux()
+	mux := NewMux(logger)
 	mux.Handle("GET /api/v1/cases/{case_ref}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), key{}, 1)))
 	}))

@@ -86,8 +86,13 @@ func Readyz(logger *slog.Logger, checks ...Check) http.Handler {
 	})
 }
 
+// Router is where routes are registered: a *Mux or an *http.ServeMux.
+type Router interface {
+	Handle(pattern string, h http.Handler)
+}
+
 // HandleOps registers GET /healthz, GET /readyz and GET /metrics on mux.
-func HandleOps(mux *http.ServeMux, logger *slog.Logger, reg *prometheus.Registry, checks ...Check) {
+func HandleOps(mux Router, logger *slog.Logger, reg *prometheus.Registry, checks ...Check) {
 	mux.Handle("GET /healthz", Healthz())
 	mux.Handle("GET /readyz", Readyz(logger, checks...))
 	mux.Handle("GET /metrics", MetricsHandler(reg))

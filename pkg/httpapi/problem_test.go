@@ -72,7 +72,7 @@ func TestError(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&logs, nil))
-			mux := http.NewServeMux()
+			mux := NewMux(logger)
 			mux.HandleFunc("/x", func(w http.ResponseWriter, r *http.Request) {
 				Error(w, r, logger, tt.err)
 			})

@@ -105,16 +105,35 @@ func Consume(ctx context.Context, cons jetstream.Consumer, handle func(jetstream
 // the consumer up, retrying while the server cannot be reached (services
 // start in any order), and sets them up again whenever reading stops for a
 // reason other than the end of the service (the consumer was deleted, say).
+// It passes each message to Handler and settles it by the outcome (see
+// InboxHandler).
 type InboxReader struct {
 	// SetUp creates or updates the streams and returns the INBOX consumer;
 	// typically a call of EnsureMember.
-	SetUp func(ctx context.Context) (jetstream.Consumer, error)
-	// Handle settles one message.
-	Handle func(jetstream.Msg)
-	Logger *slog.Logger
+	SetUp   func(ctx context.Context) (jetstream.Consumer, error)
+	Handler InboxHandler
+	Logger  *slog.Logger
 	// AttemptTimeout bounds one SetUp; RetryBase is the first wait after a
 	// failure, doubling up to 30 s.
 	AttemptTimeout, RetryBase time.Duration
+	// MaxDeliver is the delivery of a message from which a transient
+	// failure quarantines it as given up. The reader counts, not the
+	// server (the consumer has no MaxDeliver): a message whose quarantine
+	// cannot be stored yet keeps coming back until it can.
+	MaxDeliver int
+	// RetryDelays are the waits before a message that failed for a
+	// transient reason is delivered again, by delivery; the last repeats.
+	RetryDelays []time.Duration
+	// AckTimeout bounds the acknowledgement of a handled message.
+	AckTimeout time.Duration
+}
+
+// check reports what Run needs and in lacks.
+func (in InboxReader) check() error {
+	if in.Handler == nil || in.Logger == nil || in.MaxDeliver <= 0 || len(in.RetryDelays) == 0 || in.AckTimeout <= 0 {
+		return errors.New("inbox reader: a handler, a logger, MaxDeliver, RetryDelays and AckTimeout are required")
+	}
+	return nil
 }
 
 // WaitSetUp calls SetUp until it succeeds, and returns the consumer, or
@@ -140,20 +159,25 @@ func (in InboxReader) WaitSetUp(ctx context.Context) (jetstream.Consumer, error)
 	}
 }
 
-// Run passes cons's messages to Handle until ctx ends, setting the
-// consumer up again whenever reading stops.
-func (in InboxReader) Run(ctx context.Context, cons jetstream.Consumer) {
+// Run passes cons's messages to Handler and settles them until ctx ends,
+// setting the consumer up again whenever reading stops. It returns an error
+// only for an InboxReader that lacks a required field.
+func (in InboxReader) Run(ctx context.Context, cons jetstream.Consumer) error {
+	if err := in.check(); err != nil {
+		return err
+	}
+	handle := func(msg jetstream.Msg) { in.settle(ctx, msg) }
 	for {
-		err := Consume(ctx, cons, in.Handle)
+		err := Consume(ctx, cons, handle)
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		in.Logger.WarnContext(ctx, "reading the inbox stream stopped; setting it up again", "error", err)
 		if wait(ctx, in.RetryBase) != nil {
-			return
+			return nil
 		}
 		if cons, err = in.WaitSetUp(ctx); err != nil {
-			return
+			return nil
 		}
 	}
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
+
+	"github.com/corridor-org/corridor/pkg/envconf"
 )
 
 // config is the coordinator's configuration, read from the environment only.
@@ -26,39 +26,20 @@ type config struct {
 // here, so it needs no private key, and the key file package links the
 // envelope code that the coordinator must never link.
 func loadConfig(getenv func(string) string) (config, error) {
+	env := envconf.New(getenv)
 	c := config{
-		HTTPAddr:      getenv("COORDINATOR_HTTP_ADDR"),
-		DatabaseURL:   getenv("DATABASE_URL"),
-		DirectoryPath: getenv("CORRIDOR_DIRECTORY"),
-		AnchorPath:    getenv("CORRIDOR_DIRECTORY_ANCHOR"),
-		CachePath:     getenv("CORRIDOR_DIRECTORY_CACHE"),
-		NATSURL:       getenv("NATS_URL"),
-		NATSUser:      getenv("NATS_USER"),
-		NATSPassword:  getenv("NATS_PASSWORD"),
+		HTTPAddr:      env.Optional("COORDINATOR_HTTP_ADDR", "127.0.0.1:8090"),
+		DatabaseURL:   env.Required(envconf.DatabaseURL),
+		DirectoryPath: env.Required(envconf.Directory),
+		AnchorPath:    env.Required(envconf.DirectoryAnchor),
+		CachePath:     env.Optional(envconf.DirectoryCache, ""),
+		NATSURL:       env.Required(envconf.NATSURL),
+		NATSUser:      env.Optional(envconf.NATSUser, ""),
+		NATSPassword:  env.Optional(envconf.NATSPass, ""),
+		LogLevel:      env.LogLevel(),
 	}
-	if c.HTTPAddr == "" {
-		c.HTTPAddr = "127.0.0.1:8090"
-	}
-	var errs []error
-	for _, v := range []struct{ name, value string }{
-		{"DATABASE_URL", c.DatabaseURL},
-		{"CORRIDOR_DIRECTORY", c.DirectoryPath},
-		{"CORRIDOR_DIRECTORY_ANCHOR", c.AnchorPath},
-		{"NATS_URL", c.NATSURL},
-	} {
-		if v.value == "" {
-			errs = append(errs, fmt.Errorf("%s is not set", v.name))
-		}
-	}
-	level := getenv("LOG_LEVEL")
-	if level == "" {
-		level = "info"
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return config{}, fmt.Errorf("read configuration: %w", err)
+	if err := env.Err(); err != nil {
+		return config{}, err
 	}
 	return c, nil
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/envconf"
 )
 
 // config is the relay's configuration, read from the environment only.
@@ -22,57 +20,31 @@ type config struct {
 	NATSUser      string              // NATS_USER
 	NATSPassword  string              // NATS_PASSWORD
 	OIDCIssuer    string              // OIDC_ISSUER
-	OIDCAudience  string              // OIDC_AUDIENCE
+	OIDCAudience  string              // OIDC_AUDIENCE, by default corridor-<member>
 	LogLevel      slog.Level          // LOG_LEVEL
 }
 
 // loadConfig reads the configuration and reports every missing or bad
-// variable at once, so that an operator fixes them in one go.
+// variable at once.
 func loadConfig(getenv func(string) string) (config, error) {
+	env := envconf.New(getenv)
 	c := config{
-		HTTPAddr:      getenv("RELAY_HTTP_ADDR"),
-		DatabaseURL:   getenv("DATABASE_URL"),
-		Member:        corridor.MemberCode(strings.ToUpper(strings.TrimSpace(getenv("CORRIDOR_MEMBER")))),
-		DirectoryPath: getenv("CORRIDOR_DIRECTORY"),
-		AnchorPath:    getenv("CORRIDOR_DIRECTORY_ANCHOR"),
-		CachePath:     getenv("CORRIDOR_DIRECTORY_CACHE"),
-		KeysFile:      getenv("RELAY_KEYS_FILE"),
-		NATSURL:       getenv("NATS_URL"),
-		NATSUser:      getenv("NATS_USER"),
-		NATSPassword:  getenv("NATS_PASSWORD"),
-		OIDCIssuer:    getenv("OIDC_ISSUER"),
-		OIDCAudience:  getenv("OIDC_AUDIENCE"),
+		HTTPAddr:      env.Optional("RELAY_HTTP_ADDR", "127.0.0.1:8081"),
+		DatabaseURL:   env.Required(envconf.DatabaseURL),
+		Member:        env.Member(envconf.Member),
+		DirectoryPath: env.Required(envconf.Directory),
+		AnchorPath:    env.Required(envconf.DirectoryAnchor),
+		CachePath:     env.Optional(envconf.DirectoryCache, ""),
+		KeysFile:      env.Required("RELAY_KEYS_FILE"),
+		NATSURL:       env.Required(envconf.NATSURL),
+		NATSUser:      env.Optional(envconf.NATSUser, ""),
+		NATSPassword:  env.Optional(envconf.NATSPass, ""),
+		OIDCIssuer:    env.Required(envconf.OIDCIssuer),
+		LogLevel:      env.LogLevel(),
 	}
-	if c.HTTPAddr == "" {
-		c.HTTPAddr = "127.0.0.1:8081"
-	}
-	var errs []error
-	for _, v := range []struct{ name, value string }{
-		{"DATABASE_URL", c.DatabaseURL},
-		{"CORRIDOR_MEMBER", string(c.Member)},
-		{"CORRIDOR_DIRECTORY", c.DirectoryPath},
-		{"CORRIDOR_DIRECTORY_ANCHOR", c.AnchorPath},
-		{"RELAY_KEYS_FILE", c.KeysFile},
-		{"NATS_URL", c.NATSURL},
-		{"OIDC_ISSUER", c.OIDCIssuer},
-		{"OIDC_AUDIENCE", c.OIDCAudience},
-	} {
-		if v.value == "" {
-			errs = append(errs, fmt.Errorf("%s is not set", v.name))
-		}
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "info"))); err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return config{}, fmt.Errorf("read configuration: %w", err)
+	c.OIDCAudience = env.Audience(c.Member)
+	if err := env.Err(); err != nil {
+		return config{}, err
 	}
 	return c, nil
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

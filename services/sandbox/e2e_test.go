@@ -341,7 +341,8 @@ func readEndpoints(t *testing.T, dir string) (sandbox.Endpoints, []byte) {
 	return e, raw
 }
 
-// checkDesignKeys checks the keys DESIGN.md §6 promises in the written file
+// checkDesignKeys checks the keys the endpoints contract (docs/operations.md,
+// "Interfaces others rely on") promises in the written file
 // (the shape test in internal/sandbox checks every key and type).
 func checkDesignKeys(t *testing.T, raw []byte) {
 	t.Helper()

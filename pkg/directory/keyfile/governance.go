@@ -11,6 +11,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/internal/atomicfile"
 	"github.com/corridor-org/corridor/pkg/signing"
+	"github.com/corridor-org/corridor/pkg/validation"
 )
 
 // GovernanceFile is one governance officer's private key: it co-signs
@@ -82,9 +83,9 @@ func (g *GovernanceFile) Save(path string) error {
 
 func (g *GovernanceFile) validate() error {
 	switch {
-	case !identPattern.MatchString(string(g.Member)):
+	case !validation.IsIdent(string(g.Member)):
 		return fmt.Errorf("governance key: member %q is not a member code", g.Member)
-	case !identPattern.MatchString(g.ID):
+	case !validation.IsIdent(g.ID):
 		return fmt.Errorf("governance key: id %q is not an identifier", g.ID)
 	case g.Algorithm != directory.SigningAlgorithm:
 		return fmt.Errorf("governance key %s: algorithm must be %s", g.ID, directory.SigningAlgorithm)

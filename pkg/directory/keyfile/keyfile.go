@@ -9,18 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"reflect"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/go-playground/validator/v10"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/internal/atomicfile"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/validation"
 )
 
 // Mode is the file mode Save writes. Load refuses a file that anyone but
@@ -165,34 +161,18 @@ func (f *File) Save(path string) error {
 	return nil
 }
 
-var identPattern = regexp.MustCompile(`^[!-~]{1,128}$`)
-
 // Validate checks f: member code, unique key ids, algorithms, and private
 // keys that parse. Errors name JSON paths and never include key bytes.
 func (f *File) Validate() error {
-	var fields []corridor.FieldError
-	add := func(field, msg string) { fields = append(fields, corridor.FieldError{Field: field, Message: msg}) }
-
-	v := validator.New(validator.WithRequiredStructEnabled())
-	v.RegisterTagNameFunc(func(sf reflect.StructField) string {
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		return name
-	})
-	if err := v.RegisterValidation("ident", func(fl validator.FieldLevel) bool {
-		return identPattern.MatchString(fl.Field().String())
-	}); err != nil {
+	val, err := validation.Default()
+	if err != nil {
 		return fmt.Errorf("validate key file: %w", err)
 	}
-	if err := v.Struct(f); err != nil {
-		var verrs validator.ValidationErrors
-		if !errors.As(err, &verrs) {
-			return fmt.Errorf("validate key file: %w", err)
-		}
-		for _, fe := range verrs {
-			_, path, _ := strings.Cut(fe.Namespace(), ".")
-			add(path, "fails "+fe.Tag())
-		}
+	fields, err := val.Fields(f)
+	if err != nil {
+		return fmt.Errorf("validate key file: %w", err)
 	}
+	add := func(field, msg string) { fields = append(fields, corridor.FieldError{Field: field, Message: msg}) }
 
 	ids := map[string]bool{}
 	check := func(kind string, keys []PrivateKey, algorithm string, parse func([]byte) error) {

@@ -1,4 +1,4 @@
-// Package api is casework's JSON API under /api/v1/ (DESIGN.md §6,
+// Package api is casework's JSON API under /api/v1/ (docs/operations.md,
 // docs/api/openapi.yaml): referrals filed, listed, read, accepted, declined
 // and withdrawn, and the inbox messages that could not be applied, which
 // a supervisor lists and offers again after correcting the cause. Every

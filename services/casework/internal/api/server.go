@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -97,36 +96,12 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("new api: %w", err)
 	}
 	s := &server{svc: cfg.Service, dir: cfg.Directory, logger: cfg.Logger}
-	mux := http.NewServeMux()
+	mux := httpapi.NewMux(cfg.Logger)
 	httpapi.HandleOps(mux, cfg.Logger, cfg.Registry, cfg.Ready...)
-	allowed := map[string][]string{}
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Path, auth.RequireAuth(cfg.Verifier, rt.handler))
-		allowed[rt.Path] = append(allowed[rt.Path], rt.Method)
 	}
-	// net/http answers a wrong method or path in plain text; the API
-	// promises problem documents everywhere.
-	for path, methods := range allowed {
-		mux.Handle(path, methodNotAllowed(methods))
-	}
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpapi.Error(w, r, cfg.Logger, corridor.Errorf(corridor.KindNotFound, "There is nothing at this path."))
-	}))
 	return httpapi.Middleware(cfg.Logger, metrics, mux), nil
-}
-
-func methodNotAllowed(methods []string) http.Handler {
-	allow := strings.Join(methods, ", ")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		httpapi.WriteProblem(w, httpapi.Problem{
-			Type:      "urn:corridor:problem:method-not-allowed",
-			Title:     "Method not allowed",
-			Status:    http.StatusMethodNotAllowed,
-			Detail:    "This path allows " + allow + ".",
-			RequestID: httpapi.RequestIDFromContext(r.Context()),
-		})
-	})
 }
 
 // caller is the verified user RequireAuth put in the request's context.

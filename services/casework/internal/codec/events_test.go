@@ -87,7 +87,7 @@ func TestEveryEventHasAMessage(t *testing.T) {
 		case !ok || !hasBody:
 			t.Errorf("%s: message type %q, body %v", ev, t0, hasBody)
 		}
-		if !t0.Known() {
+		if !t0.Valid() {
 			t.Errorf("%s travels as %q, which exchange does not know", ev, t0)
 		}
 		types[t0] = true

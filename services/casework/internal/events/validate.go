@@ -1,42 +1,30 @@
 package events
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/go-playground/validator/v10"
-
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/pkg/corridor"
-	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/validation"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 )
 
 // Validator checks event bodies: each field by its tags, NUL characters in
 // any string, and the rules between fields. It is safe for concurrent use.
 type Validator struct {
-	v   *validator.Validate
+	v   *validation.Validator
 	now func() time.Time
 }
 
-// NewValidator returns a Validator with the corridor's code lists and the
-// tags the bodies use registered. now is the clock dates are checked
-// against.
+// NewValidator returns a Validator on the process's shared validator. now
+// is the clock dates are checked against.
 func NewValidator(now func() time.Time) (*Validator, error) {
-	v := httpapi.NewValidator()
-	if err := codes.Register(v); err != nil {
+	v, err := validation.Default()
+	if err != nil {
 		return nil, fmt.Errorf("new event validator: %w", err)
-	}
-	for tag, fn := range map[string]validator.Func{
-		"notblank": func(fl validator.FieldLevel) bool { return strings.TrimSpace(fl.Field().String()) != "" },
-		"code":     func(fl validator.FieldLevel) bool { return corridor.IsCode(fl.Field().String()) },
-	} {
-		if err := v.RegisterValidation(tag, fn); err != nil {
-			return nil, fmt.Errorf("new event validator: register %s: %w", tag, err)
-		}
 	}
 	return &Validator{v: v, now: now}, nil
 }
@@ -45,13 +33,11 @@ func NewValidator(now func() time.Time) (*Validator, error) {
 // b, or nil.
 func (val *Validator) Validate(b Body) error {
 	var fields []corridor.FieldError
-	if err := httpapi.Validate(val.v, b); err != nil {
-		var ce *corridor.Error
-		if !errors.As(err, &ce) {
-			return err
-		}
-		fields = append(fields, ce.Fields...)
+	tagged, err := val.v.Fields(b)
+	if err != nil {
+		return err
 	}
+	fields = append(fields, tagged...)
 	fields = append(fields, referral.NULFields(b)...)
 	fields = append(fields, uniqueQuestions(b)...)
 	fields = append(fields, statusChangeReason(b)...)
@@ -71,13 +57,11 @@ func (val *Validator) Validate(b Body) error {
 // acted.
 func (val *Validator) CheckReceived(b Body) error {
 	var fields []corridor.FieldError
-	if err := httpapi.Validate(val.v, b); err != nil {
-		var ce *corridor.Error
-		if !errors.As(err, &ce) {
-			return err
-		}
-		fields = append(fields, ce.Fields...)
+	tagged, err := val.v.Fields(b)
+	if err != nil {
+		return err
 	}
+	fields = append(fields, tagged...)
 	fields = append(fields, referral.NULFields(b)...)
 	fields = append(fields, statusChangeReason(b)...)
 	missing := func(field string) { fields = append(fields, corridor.FieldError{Field: field, Message: "is required"}) }

@@ -4,22 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/go-playground/validator/v10"
-
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/pkg/corridor"
-	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/validation"
 )
 
 // TagPartialDate is the validation tag for a date of birth known in part:
 // "YYYY-MM-DD", "YYYY-MM" or "YYYY".
-const TagPartialDate = "partial_date"
+const TagPartialDate = validation.TagPartialDate
 
 // Agency is what validation needs to know of an agency in the directory.
 type Agency struct {
@@ -47,26 +44,17 @@ type Caller struct {
 // Validator checks referral documents. It is safe for concurrent use once
 // built.
 type Validator struct {
-	v   *validator.Validate
+	v   *validation.Validator
 	now func() time.Time
 }
 
-// NewValidator returns a Validator with the corridor's code lists
-// registered. now is the clock dates are checked against.
+// NewValidator returns a Validator on the process's shared validator (and
+// so the corridor's code lists and tags). now is the clock dates are checked
+// against.
 func NewValidator(now func() time.Time) (*Validator, error) {
-	v := httpapi.NewValidator()
-	if err := codes.Register(v); err != nil {
-		return nil, fmt.Errorf("register code lists: %w", err)
-	}
-	if err := v.RegisterValidation(TagPartialDate, func(fl validator.FieldLevel) bool {
-		f := fl.Field()
-		if f.Kind() != reflect.String {
-			return false
-		}
-		_, err := parsePartialDate(f.String())
-		return err == nil
-	}); err != nil {
-		return nil, fmt.Errorf("register validation %s: %w", TagPartialDate, err)
+	v, err := validation.Default()
+	if err != nil {
+		return nil, fmt.Errorf("new referral validator: %w", err)
 	}
 	return &Validator{v: v, now: now}, nil
 }
@@ -75,13 +63,9 @@ func NewValidator(now func() time.Time) (*Validator, error) {
 // (and so the same tags) as referral documents, and refuses NUL characters
 // in its strings as Validate does.
 func (val *Validator) Struct(s any) error {
-	var fields []corridor.FieldError
-	if err := httpapi.Validate(val.v, s); err != nil {
-		var ce *corridor.Error
-		if !errors.As(err, &ce) {
-			return err
-		}
-		fields = append(fields, ce.Fields...)
+	fields, err := val.v.Fields(s)
+	if err != nil {
+		return err
 	}
 	fields = append(fields, NULFields(s)...)
 	if len(fields) > 0 {
@@ -96,13 +80,9 @@ func (val *Validator) Struct(s any) error {
 // KindInvalid *corridor.Error naming every bad field, or the KindForbidden
 // error of CheckConsent when caller may not override consent.
 func (val *Validator) Validate(ctx context.Context, d *Document, caller Caller, dir Directory) error {
-	var fields []corridor.FieldError
-	if err := httpapi.Validate(val.v, d); err != nil {
-		var ce *corridor.Error
-		if !errors.As(err, &ce) {
-			return err
-		}
-		fields = append(fields, ce.Fields...)
+	fields, err := val.v.Fields(d)
+	if err != nil {
+		return err
 	}
 	fields = append(fields, NULFields(d)...)
 	fields = append(fields, val.crossField(d)...)
@@ -256,17 +236,7 @@ func dedupe(fields []corridor.FieldError) []corridor.FieldError {
 
 // parsePartialDate reads "YYYY-MM-DD", "YYYY-MM" or "YYYY" and returns the
 // earliest day it can mean.
-func parsePartialDate(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02", "2006-01", "2006"} {
-		if len(s) != len(layout) {
-			continue
-		}
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("parse date: not YYYY-MM-DD, YYYY-MM or YYYY")
-}
+func parsePartialDate(s string) (time.Time, error) { return validation.ParsePartialDate(s) }
 
 // AgeAt returns the child's age in completed years at t, from the date of
 // birth when known (a partial date is taken at its earliest, which can only

@@ -280,7 +280,7 @@ func (s *Service) outbox(r store.Referral, t exchange.MessageType, payload []byt
 }
 
 // tracking is what the coordinator may learn of a transition: the
-// milestone and the coarse attributes of DESIGN.md, nothing that names or
+// milestone and the coarse attributes of docs/architecture.md, nothing that names or
 // places the child.
 func tracking(ev cases.Event, to cases.Status, d *referral.Document, now time.Time) *exchange.Tracking {
 	m, ok := cases.MilestoneOf(ev, to)

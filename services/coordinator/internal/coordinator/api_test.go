@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corridor-org/corridor/pkg/httpapi/httpapitest"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
 	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
@@ -296,6 +297,18 @@ func TestAPI(t *testing.T) {
 		if status, _ := get(t, srv.URL+"/readyz", ""); status != http.StatusServiceUnavailable {
 			t.Errorf("GET /readyz = %d, want 503 before Run", status)
 		}
+	})
+
+	t.Run("unknown path and wrong method", func(t *testing.T) {
+		httpapitest.CheckProblems(t, srv.URL, []httpapitest.ProblemCase{
+			{Method: http.MethodGet, Path: "/api/v1/nothing", Status: http.StatusNotFound},
+			{Method: http.MethodGet, Path: "/", Status: http.StatusNotFound},
+			{Method: http.MethodPost, Path: "/api/v1/cases", Status: http.StatusMethodNotAllowed, Allow: "GET"},
+			{Method: http.MethodDelete, Path: "/api/v1/cases/" + sent.CaseRef, Status: http.StatusMethodNotAllowed, Allow: "GET"},
+			{Method: http.MethodPut, Path: "/api/v1/quarantine", Status: http.StatusMethodNotAllowed, Allow: "GET"},
+			{Method: http.MethodGet, Path: "/api/v1/cases/" + sent.CaseRef + "/events", Status: http.StatusNotFound},
+			{Method: http.MethodPost, Path: "/healthz", Status: http.StatusMethodNotAllowed, Allow: "GET"},
+		})
 	})
 }
 

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
 
@@ -45,57 +42,28 @@ func (c *Coordinator) Ingest(ctx context.Context, from string, data []byte) (boo
 	return inserted, nil
 }
 
-// handle processes one INBOX message and settles it: acknowledged once
-// stored, terminated once quarantined, handed back with a delay on a
-// transient failure, and quarantined as gave_up on the last delivery.
-func (c *Coordinator) handle(ctx context.Context, msg jetstream.Msg) {
-	meta, err := msg.Metadata()
-	if err != nil {
-		c.logger.ErrorContext(ctx, "inbox message without metadata", "error", err)
-		return
-	}
-	log := c.logger.With("subject", msg.Subject(), "stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered)
-	err = c.processRecovered(ctx, msg, log)
-	var rej *Rejection
-	switch {
-	case err == nil:
-		ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-		defer cancel()
-		c.settle(ctx, log, msg.DoubleAck(ackCtx))
-	case errors.As(err, &rej):
-		if c.quarantine(ctx, log, msg, meta, rej) {
-			c.settle(ctx, log, msg.TermWithReason("quarantined"))
-		} else {
-			c.settle(ctx, log, msg.NakWithDelay(c.retryDelay(meta)))
-		}
-	case ctx.Err() != nil:
-		// Shutting down: redelivered after the ack wait.
-	case meta.NumDelivered >= uint64(c.cfg.MaxDeliver):
-		log.ErrorContext(ctx, "giving up on an inbox message", "error", err)
-		if c.quarantine(ctx, log, msg, meta, &Rejection{Reason: ReasonGaveUp, Err: err}) {
-			c.settle(ctx, log, msg.TermWithReason("quarantined"))
-		} else {
-			// The consumer has no delivery limit: the event comes back and
-			// its quarantine is tried again.
-			c.settle(ctx, log, msg.NakWithDelay(c.retryDelay(meta)))
-		}
-	default:
-		log.WarnContext(ctx, "handling an inbox message failed; will retry", "error", err)
-		c.settle(ctx, log, msg.NakWithDelay(c.retryDelay(meta)))
-	}
+// inboxHandler is the coordinator as its INBOX reader sees it: process
+// decides, quarantine records.
+type inboxHandler struct{ c *Coordinator }
+
+// Handle processes one delivery: done once stored, refused for a
+// *Rejection, retried on any other error.
+func (h inboxHandler) Handle(ctx context.Context, d streams.Delivery) (streams.Outcome, error) {
+	return streams.OutcomeOf[*Rejection](h.c.process(ctx, d.Msg))
 }
 
-// processRecovered is process with a panic turned into a transient error:
-// an event that crashed the coordinator would crash it again at every
-// redelivery and never reach the quarantine.
-func (c *Coordinator) processRecovered(ctx context.Context, msg jetstream.Msg, log *slog.Logger) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("handle inbox message: %w", corridor.PanicError(v))
-			log.ErrorContext(ctx, "handling an inbox message panicked", "error", err, "stack", string(debug.Stack()))
+// Quarantine records a refused event, or one given up on as gave_up.
+func (h inboxHandler) Quarantine(ctx context.Context, d streams.Delivery, err error) bool {
+	var rej *Rejection
+	if !errors.As(err, &rej) {
+		// Given up on: Handle refuses only with a *Rejection.
+		var gaveUp *streams.GaveUpError
+		if errors.As(err, &gaveUp) {
+			err = gaveUp.Err
 		}
-	}()
-	return c.process(ctx, msg)
+		rej = &Rejection{Reason: ReasonGaveUp, Err: err}
+	}
+	return h.c.quarantine(ctx, d.Log, d.Msg, d.Meta, rej)
 }
 
 func (c *Coordinator) process(ctx context.Context, msg jetstream.Msg) error {
@@ -110,19 +78,6 @@ func (c *Coordinator) process(ctx context.Context, msg jetstream.Msg) error {
 	}
 	_, err = c.Ingest(ctx, route.From, msg.Data())
 	return err
-}
-
-func (c *Coordinator) retryDelay(meta *jetstream.MsgMetadata) time.Duration {
-	i := min(max(int(meta.NumDelivered), 1), len(c.cfg.RetryDelays)) - 1
-	return c.cfg.RetryDelays[i]
-}
-
-func (c *Coordinator) settle(ctx context.Context, log *slog.Logger, err error) {
-	if err != nil {
-		// Unsettled, the message is redelivered; storing and quarantining
-		// are both idempotent.
-		log.WarnContext(ctx, "settling an inbox message failed", "error", err)
-	}
 }
 
 // quarantine records a refused message (its digest, never its bytes) and

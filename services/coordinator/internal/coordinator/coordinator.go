@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/streams"
+	"github.com/corridor-org/corridor/pkg/validation"
 )
 
 // ConsumerName is the durable consumer the coordinator reads its INBOX with.
@@ -119,12 +119,16 @@ func New(cfg Config) (*Coordinator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new coordinator: %w", err)
 	}
+	val, err := validation.Default()
+	if err != nil {
+		return nil, fmt.Errorf("new coordinator: %w", err)
+	}
 	return &Coordinator{
 		cfg:      cfg,
 		domain:   corridor.Coordinator.Domain(),
 		logger:   cfg.Logger.With("member", string(corridor.Coordinator)),
 		metrics:  m,
-		verifier: &verifier{validate: newValidator(), now: cfg.Now},
+		verifier: &verifier{validate: val, now: cfg.Now},
 	}, nil
 }
 
@@ -148,14 +152,7 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 	if err != nil {
 		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
-	var peers []string
-	for _, m := range dir.Members {
-		if m.Code != corridor.Coordinator {
-			peers = append(peers, m.Code.Domain())
-		}
-	}
-	slices.Sort(peers)
-	cons, err := streams.EnsureMember(ctx, c.cfg.JetStream, c.domain, peers, streams.InboxConsumer{
+	cons, err := streams.EnsureMember(ctx, c.cfg.JetStream, c.domain, dir.PeerDomains(corridor.Coordinator), streams.InboxConsumer{
 		Name:        ConsumerName,
 		Description: "the coordinator: verifies and stores tracking events",
 		AckWaits:    c.cfg.AckWaits,
@@ -173,10 +170,13 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 func (c *Coordinator) Run(ctx context.Context) error {
 	inbox := streams.InboxReader{
 		SetUp:          c.EnsureStreams,
-		Handle:         func(msg jetstream.Msg) { c.handle(ctx, msg) },
+		Handler:        inboxHandler{c},
 		Logger:         c.logger,
 		AttemptTimeout: 10 * c.cfg.Timeout,
 		RetryBase:      c.cfg.RetryDelays[0],
+		MaxDeliver:     c.cfg.MaxDeliver,
+		RetryDelays:    c.cfg.RetryDelays,
+		AckTimeout:     c.cfg.Timeout,
 	}
 	cons, err := inbox.WaitSetUp(ctx)
 	if err != nil {
@@ -188,6 +188,5 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	c.logger.InfoContext(ctx, "coordinator running")
 	c.running.Store(true)
 	defer c.running.Store(false)
-	inbox.Run(ctx, cons)
-	return nil
+	return inbox.Run(ctx, cons)
 }

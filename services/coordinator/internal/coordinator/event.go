@@ -3,20 +3,16 @@ package coordinator
 import (
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
 	"strconv"
 	"time"
 
-	"github.com/go-playground/validator/v10"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/corridor-org/corridor/pkg/canonical"
-	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
-	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/pkg/signing"
+	"github.com/corridor-org/corridor/pkg/validation"
 	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
 )
 
@@ -95,11 +91,6 @@ type Event struct {
 	PreviousReferralID string `json:"previous_referral_id,omitempty" validate:"omitempty,code,nefield=ReferralID"`
 }
 
-// reasonCodePattern is the shape of a reason code: lower-case words joined
-// by underscores, as every corridor code list writes them. A sentence, a
-// name or a place does not fit it.
-var reasonCodePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+){0,7}$`)
-
 // answerCode is the event's answer as the coordinator stores it; a number
 // the enum does not define stays a number, which validation refuses.
 func answerCode(a trackingv1.Answer) string {
@@ -116,43 +107,9 @@ func answerCode(a trackingv1.Answer) string {
 	return strconv.Itoa(int(a))
 }
 
-// newValidator returns the validator for events, naming fields by their
-// JSON names.
-func newValidator() *validator.Validate {
-	v := httpapi.NewValidator()
-	must := func(err error) {
-		if err != nil {
-			panic(err) // only an empty tag or a nil function gets here
-		}
-	}
-	must(v.RegisterValidation("code", func(fl validator.FieldLevel) bool { return corridor.IsCode(fl.Field().String()) }))
-	must(v.RegisterValidation("member", func(fl validator.FieldLevel) bool {
-		return corridor.MemberCode(fl.Field().String()).Valid()
-	}))
-	must(v.RegisterValidation("milestone", func(fl validator.FieldLevel) bool {
-		return slices.Contains(cases.Milestones(), cases.Milestone(fl.Field().String()))
-	}))
-	must(v.RegisterValidation("isic_section", func(fl validator.FieldLevel) bool {
-		// ISIC Rev.4 has sections A to U.
-		s := fl.Field().String()
-		return len(s) == 1 && s[0] >= 'A' && s[0] <= 'U'
-	}))
-	must(v.RegisterValidation("age_band", func(fl validator.FieldLevel) bool {
-		return slices.Contains(cases.AgeBands(), fl.Field().String())
-	}))
-	must(v.RegisterValidation("service_type", func(fl validator.FieldLevel) bool {
-		return directory.IsServiceType(fl.Field().String())
-	}))
-	must(v.RegisterValidation("reason_code", func(fl validator.FieldLevel) bool {
-		s := fl.Field().String()
-		return len(s) <= 64 && reasonCodePattern.MatchString(s)
-	}))
-	return v
-}
-
 // verifier checks signed tracking events against the directory.
 type verifier struct {
-	validate *validator.Validate
+	validate *validation.Validator
 	now      func() time.Time
 }
 
@@ -243,9 +200,11 @@ func (v *verifier) Verify(dir *directory.Directory, from string, data []byte) (E
 	if pe.GetIdentifiedAt() != 0 {
 		ev.IdentifiedAt = time.UnixMicro(pe.GetIdentifiedAt()).UTC()
 	}
-	if err := httpapi.Validate(v.validate, ev); err != nil {
+	if err := v.validate.Check("invalid event", ev); corridor.KindOf(err) == corridor.KindInvalid {
 		// The message names fields and rules, never values.
 		return reject(ReasonInvalid, string(member), eventID, "event of %s: %s", member, describeFields(err))
+	} else if err != nil {
+		return Event{}, fmt.Errorf("validate event of %s: %w", member, err)
 	}
 	var problems []corridor.FieldError
 	if ev.Corridor != dir.Corridor {

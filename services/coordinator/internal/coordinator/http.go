@@ -26,7 +26,7 @@ func (c *Coordinator) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
+	mux := httpapi.NewMux(c.logger)
 	httpapi.HandleOps(mux, c.logger, c.cfg.Registry, c.readinessChecks()...)
 	mux.Handle("GET /api/v1/cases", c.coordinatorsOnly(c.handleListCases))
 	mux.Handle("GET /api/v1/cases/{case_ref}", c.coordinatorsOnly(c.handleGetCase))

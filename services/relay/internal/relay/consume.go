@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -28,15 +27,6 @@ import (
 // notifies the case system (exchange_receipt).
 const ReceiptType = "receipt"
 
-// outcome is what became of one delivery.
-type outcome int
-
-const (
-	outcomeStored      outcome = iota // accepted: acknowledge
-	outcomeQuarantined                // rejected for good: terminate
-	outcomeRetry                      // transient failure: redeliver later
-)
-
 // rejection is a message that must be quarantined, with the reason.
 type rejection struct {
 	reason Reason
@@ -49,71 +39,29 @@ func (e *rejection) Unwrap() error { return e.err }
 
 func reject(reason Reason, err error) error { return &rejection{reason: reason, err: err} }
 
-// handle processes one INBOX message and settles it: acknowledged once
-// stored and answered, terminated once quarantined, or handed back with a
-// delay on a transient failure. On the last allowed delivery a transient
-// failure is quarantined as gave_up instead: never dropped, never retried
-// forever.
-func (r *Relay) handle(ctx context.Context, msg jetstream.Msg) {
-	meta, err := msg.Metadata()
-	if err != nil {
-		// Not a JetStream message: nothing to settle.
-		r.logger.ErrorContext(ctx, "inbox message without metadata", "error", err)
-		return
-	}
-	log := r.logger.With("subject", msg.Subject(), "stream_seq", meta.Sequence.Stream,
-		"delivery", meta.NumDelivered)
-	err = r.processRecovered(ctx, msg, meta, log)
-	var rej *rejection
-	switch {
-	case err == nil:
-		r.settle(ctx, log, msg, outcomeStored)
-	case errors.As(err, &rej):
-		if r.quarantine(ctx, log, msg, meta, rej) {
-			r.settle(ctx, log, msg, outcomeQuarantined)
-		} else {
-			r.settle(ctx, log, msg, outcomeRetry)
-		}
-	case ctx.Err() != nil:
-		// Shutting down: the message is redelivered after AckWait.
-	case meta.NumDelivered >= uint64(r.cfg.MaxDeliver):
-		log.ErrorContext(ctx, "giving up on an inbox message", "error", err)
-		rej := &rejection{reason: ReasonGaveUp, err: err, header: peek(msg.Subject(), msg.Data())}
-		if r.quarantine(ctx, log, msg, meta, rej) {
-			r.settle(ctx, log, msg, outcomeQuarantined)
-		} else {
-			// The consumer has no delivery limit: the message comes back
-			// and its quarantine is tried again.
-			r.settle(ctx, log, msg, outcomeRetry)
-		}
-	default:
-		log.WarnContext(ctx, "handling an inbox message failed; will retry", "error", err)
-		r.settle(ctx, log, msg, outcomeRetry)
-	}
+// inboxHandler is the relay as its INBOX reader sees it: process decides,
+// quarantine records.
+type inboxHandler struct{ r *Relay }
+
+// Handle processes one delivery: done once stored and answered, refused for
+// a *rejection, retried on any other error.
+func (h inboxHandler) Handle(ctx context.Context, d streams.Delivery) (streams.Outcome, error) {
+	return streams.OutcomeOf[*rejection](h.r.process(ctx, d.Msg, d.Meta, d.Log))
 }
 
-func (r *Relay) settle(ctx context.Context, log *slog.Logger, msg jetstream.Msg, o outcome) {
-	var err error
-	switch o {
-	case outcomeStored:
-		ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.PublishTimeout)
-		defer cancel()
-		err = msg.DoubleAck(ackCtx)
-	case outcomeQuarantined:
-		err = msg.TermWithReason("quarantined")
-	case outcomeRetry:
-		meta, _ := msg.Metadata()
-		attempt := 1
-		if meta != nil {
-			attempt = int(meta.NumDelivered)
+// Quarantine stores a refused message, or one given up on as gave_up with
+// what its header claims.
+func (h inboxHandler) Quarantine(ctx context.Context, d streams.Delivery, err error) bool {
+	var rej *rejection
+	if !errors.As(err, &rej) {
+		// Given up on: Handle refuses only with a *rejection.
+		var gaveUp *streams.GaveUpError
+		if errors.As(err, &gaveUp) {
+			err = gaveUp.Err
 		}
-		err = msg.NakWithDelay(r.cfg.RetryDelays[min(attempt, len(r.cfg.RetryDelays))-1])
+		rej = &rejection{reason: ReasonGaveUp, err: err, header: peek(d.Msg.Subject(), d.Msg.Data())}
 	}
-	if err != nil {
-		// Unsettled, the message comes back after AckWait and is handled
-		// again; storing and quarantining are both idempotent.
-		log.WarnContext(ctx, "settling an inbox message failed", "error", err)
-	}
+	return h.r.quarantine(ctx, d.Log, d.Msg, d.Meta, rej)
 }
 
 // quarantine stores a rejected message and reports whether it is safely
@@ -146,19 +94,6 @@ func (r *Relay) quarantine(ctx context.Context, log *slog.Logger, msg jetstream.
 	log.WarnContext(ctx, "inbox message quarantined", "reason", string(rej.reason),
 		"message_id", h.MessageID, "error", rej.err)
 	return true
-}
-
-// processRecovered is process with a panic turned into a transient error:
-// a message that crashed the relay would crash it again at every
-// redelivery and never reach the quarantine.
-func (r *Relay) processRecovered(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, log *slog.Logger) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("handle inbox message: %w", corridor.PanicError(v))
-			log.ErrorContext(ctx, "handling an inbox message panicked", "error", err, "stack", string(debug.Stack()))
-		}
-	}()
-	return r.process(ctx, msg, meta, log)
 }
 
 // process handles one message. It returns nil once the message is stored

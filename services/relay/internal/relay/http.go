@@ -25,7 +25,7 @@ func (r *Relay) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
+	mux := httpapi.NewMux(r.logger)
 	httpapi.HandleOps(mux, r.logger, r.cfg.Registry, r.readinessChecks()...)
 	// Counts carry no data, so the status needs no token: monitoring can
 	// read it as it reads /metrics.

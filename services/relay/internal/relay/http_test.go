@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/httpapi/httpapitest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
@@ -148,6 +149,16 @@ func TestHTTP(t *testing.T) {
 		if status != http.StatusOK || !strings.Contains(body, `relay_quarantined_total{reason="malformed"} 1`) {
 			t.Errorf("status %d; metrics lack the quarantined message", status)
 		}
+	})
+
+	t.Run("unknown path and wrong method", func(t *testing.T) {
+		httpapitest.CheckProblems(t, srv.URL, []httpapitest.ProblemCase{
+			{Method: http.MethodGet, Path: "/api/v1/nothing", Status: http.StatusNotFound},
+			{Method: http.MethodGet, Path: "/", Status: http.StatusNotFound},
+			{Method: http.MethodPost, Path: "/api/v1/quarantine", Status: http.StatusMethodNotAllowed, Allow: "GET"},
+			{Method: http.MethodDelete, Path: "/api/v1/status", Status: http.StatusMethodNotAllowed, Allow: "GET"},
+			{Method: http.MethodPost, Path: "/healthz", Status: http.StatusMethodNotAllowed, Allow: "GET"},
+		})
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,14 +189,7 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 	if _, err := dir.Member(r.me); err != nil {
 		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
-	var peers []string
-	for _, m := range dir.Members {
-		if m.Code != r.me {
-			peers = append(peers, m.Code.Domain())
-		}
-	}
-	slices.Sort(peers)
-	cons, err := streams.EnsureMember(ctx, r.cfg.JetStream, r.domain, peers, streams.InboxConsumer{
+	cons, err := streams.EnsureMember(ctx, r.cfg.JetStream, r.domain, dir.PeerDomains(r.me), streams.InboxConsumer{
 		Name:        ConsumerName,
 		Description: "the relay: opens, stores and answers what peers sent",
 		AckWaits:    r.cfg.AckWaits,
@@ -216,10 +208,13 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 func (r *Relay) Run(ctx context.Context) error {
 	inbox := streams.InboxReader{
 		SetUp:          r.EnsureStreams,
-		Handle:         func(msg jetstream.Msg) { r.handle(ctx, msg) },
+		Handler:        inboxHandler{r},
 		Logger:         r.logger,
 		AttemptTimeout: 10 * r.cfg.PublishTimeout,
 		RetryBase:      r.cfg.RetryBase,
+		MaxDeliver:     r.cfg.MaxDeliver,
+		RetryDelays:    r.cfg.RetryDelays,
+		AckTimeout:     r.cfg.PublishTimeout,
 	}
 	cons, err := inbox.WaitSetUp(ctx)
 	if err != nil {
@@ -234,7 +229,11 @@ func (r *Relay) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { r.publishLoop(ctx) })
 	wg.Go(func() { r.resendLoop(ctx) })
-	wg.Go(func() { inbox.Run(ctx, cons) })
+	wg.Go(func() {
+		if err := inbox.Run(ctx, cons); err != nil {
+			r.logger.ErrorContext(ctx, "the inbox is not read", "error", err)
+		}
+	})
 	wg.Go(func() { r.gaugeLoop(ctx) })
 	wg.Wait()
 	return nil

@@ -7,6 +7,6 @@
 //
 // Once everything is ready it seeds synthetic cases through the public API
 // on a fresh sandbox, logs every demo user in, and writes endpoints.json
-// (the shape DESIGN.md §6 fixes) and env.sh for scripts. `sandbox up` and
+// (the shape docs/operations.md fixes) and env.sh for scripts. `sandbox up` and
 // the end-to-end test both call Start.
 package sandbox

@@ -15,7 +15,8 @@ import (
 
 // Endpoints is .sandbox/endpoints.json, the document scripts, browser tests
 // and partners' systems read to find a running sandbox. Its shape is the one
-// DESIGN.md §6 fixes: fields may be added, never renamed.
+// docs/operations.md ("Interfaces others rely on") fixes: fields may be
+// added, never renamed.
 type Endpoints struct {
 	Hub         HubEndpoint               `json:"hub"`
 	Coordinator CoordinatorEndpoint       `json:"coordinator"`

@@ -15,7 +15,8 @@ import (
 	"github.com/corridor-org/corridor/pkg/pgserver"
 )
 
-// designKeys are the key paths of endpoints.json that DESIGN.md §6 fixes,
+// designKeys are the key paths of endpoints.json that the endpoints contract
+// (docs/operations.md, "Interfaces others rely on") fixes,
 // with the JSON type of each value. Scripts, browser tests and partners are
 // written against them: a renamed or retyped key breaks them.
 func designKeys() map[string]string {
@@ -46,7 +47,7 @@ func designKeys() map[string]string {
 	return keys
 }
 
-// extraKeys are the keys the sandbox adds beyond DESIGN.md's. Adding one is
+// extraKeys are the keys the sandbox adds beyond the contract's. Adding one is
 // fine and means adding it here; renaming one is not.
 func extraKeys() []string {
 	out := []string{
@@ -91,7 +92,7 @@ func flatten(prefix string, v any, out map[string]string) {
 }
 
 // shapeProblems reports how a JSON endpoints document departs from
-// DESIGN.md §6 and the known extras.
+// the endpoints contract and the known extras.
 func shapeProblems(doc []byte) []string {
 	var v any
 	if err := json.Unmarshal(doc, &v); err != nil {
@@ -102,7 +103,7 @@ func shapeProblems(doc []byte) []string {
 	var problems []string
 	for k, typ := range designKeys() {
 		if got[k] != typ {
-			problems = append(problems, fmt.Sprintf("key %s: got %q, want a %s (DESIGN.md §6)", k, got[k], typ))
+			problems = append(problems, fmt.Sprintf("key %s: got %q, want a %s (docs/operations.md)", k, got[k], typ))
 		}
 	}
 	known := designKeys()
@@ -111,7 +112,7 @@ func shapeProblems(doc []byte) []string {
 	}
 	for k := range got {
 		if _, ok := known[k]; !ok {
-			problems = append(problems, "key "+k+" is neither in DESIGN.md §6 nor in extraKeys (renamed?)")
+			problems = append(problems, "key "+k+" is neither in the contract of docs/operations.md nor in extraKeys (renamed?)")
 		}
 	}
 	sort.Strings(problems)
@@ -154,7 +155,7 @@ func TestEndpointsShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	if problems := shapeProblems(b); len(problems) > 0 {
-		t.Errorf("endpoints.json departs from DESIGN.md §6:\n%s", strings.Join(problems, "\n"))
+		t.Errorf("endpoints.json departs from the contract in docs/operations.md:\n%s", strings.Join(problems, "\n"))
 	}
 
 	back, err := ReadEndpoints(path)

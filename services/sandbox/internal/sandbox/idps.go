@@ -23,7 +23,7 @@ const webClientID = "corridor-web"
 const toolRedirectURI = "http://127.0.0.1/callback"
 
 // tokenLifetime is the demo tokens' lifetime: at least the eight hours
-// DESIGN.md promises, so that a day of demos needs one start.
+// docs/operations.md promises, so that a day of demos needs one start.
 const tokenLifetime = 8*time.Hour + 30*time.Minute
 
 // idpConfig is the configuration of m's identity provider.

@@ -1,0 +1,105 @@
+// Package envconf reads a service's configuration from environment
+// variables, the only place it comes from, so that a deployment is
+// described by its unit file or manifest alone. Every service reads its
+// variables through a Reader, which collects every missing or bad variable
+// and reports them at once, so that an operator fixes them in one go.
+package envconf
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+)
+
+// The variables more than one service reads.
+const (
+	DatabaseURL = "DATABASE_URL"
+	Member      = "CORRIDOR_MEMBER"
+	Directory   = "CORRIDOR_DIRECTORY"
+	// DirectoryAnchor is the governance anchor the signed directory is
+	// verified against; DirectoryCache, optional, where the last good
+	// version is kept.
+	DirectoryAnchor = "CORRIDOR_DIRECTORY_ANCHOR"
+	DirectoryCache  = "CORRIDOR_DIRECTORY_CACHE"
+	NATSURL         = "NATS_URL"
+	NATSUser        = "NATS_USER"
+	NATSPass        = "NATS_PASSWORD"
+	OIDCIssuer      = "OIDC_ISSUER"
+	OIDCAud         = "OIDC_AUDIENCE"
+	LogLevel        = "LOG_LEVEL"
+)
+
+// Reader reads variables from one environment and remembers what was wrong
+// with them until Err.
+type Reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// New returns a Reader of getenv (os.Getenv, or a map's lookup in tests).
+func New(getenv func(string) string) *Reader { return &Reader{getenv: getenv} }
+
+// Optional returns the variable name, or def when it is unset or empty.
+func (r *Reader) Optional(name, def string) string {
+	if v := r.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Required returns the variable name, and records an error when it is unset
+// or empty.
+func (r *Reader) Required(name string) string {
+	v := r.getenv(name)
+	if v == "" {
+		r.errs = append(r.errs, fmt.Errorf("%s is not set", name))
+	}
+	return v
+}
+
+// Member returns the required member code in name, in upper case ("ci"
+// and " CI " both read as CI), and records an error for one that is not a
+// member code.
+func (r *Reader) Member(name string) corridor.MemberCode {
+	v := r.Required(name)
+	if v == "" {
+		return ""
+	}
+	m := corridor.MemberCode(strings.ToUpper(strings.TrimSpace(v)))
+	if !m.Valid() {
+		r.errs = append(r.errs, fmt.Errorf("%s: must be a member code such as CI", name))
+		return ""
+	}
+	return m
+}
+
+// Audience returns OIDC_AUDIENCE, by default the audience the corridor's
+// identity providers issue member's tokens for ("corridor-ci").
+func (r *Reader) Audience(member corridor.MemberCode) string {
+	def := ""
+	if member != "" {
+		def = "corridor-" + member.Domain()
+	}
+	return r.Optional(OIDCAud, def)
+}
+
+// LogLevel returns LOG_LEVEL: debug, info (the default), warn or error.
+func (r *Reader) LogLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(r.Optional(LogLevel, "info"))); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s: must be debug, info, warn or error", LogLevel))
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// Err returns every problem found so far, or nil.
+func (r *Reader) Err() error {
+	if err := errors.Join(r.errs...); err != nil {
+		return fmt.Errorf("read configuration: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package envconf
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestReader(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		member   string
+		audience string
+		level    slog.Level
+		addr     string
+		wantErrs []string // substrings of the error; none for a good environment
+	}{
+		{
+			name:   "everything set",
+			vars:   map[string]string{Member: " ci ", DatabaseURL: "postgres://x", OIDCAud: "aud", LogLevel: "debug", "X_HTTP_ADDR": ":9"},
+			member: "CI", audience: "aud", level: slog.LevelDebug, addr: ":9",
+		},
+		{
+			name:   "defaults",
+			vars:   map[string]string{Member: "BF", DatabaseURL: "postgres://x"},
+			member: "BF", audience: "corridor-bf", level: slog.LevelInfo, addr: "127.0.0.1:1",
+		},
+		{
+			name:     "every problem at once",
+			vars:     map[string]string{Member: "Burkina", LogLevel: "loud"},
+			level:    slog.LevelInfo,
+			addr:     "127.0.0.1:1",
+			wantErrs: []string{"CORRIDOR_MEMBER: must be a member code", "DATABASE_URL is not set", "LOG_LEVEL: must be debug"},
+		},
+		{
+			name:     "nothing set",
+			vars:     nil,
+			level:    slog.LevelInfo,
+			addr:     "127.0.0.1:1",
+			wantErrs: []string{"CORRIDOR_MEMBER is not set", "DATABASE_URL is not set"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := New(env(tt.vars))
+			member := r.Member(Member)
+			db := r.Required(DatabaseURL)
+			audience := r.Audience(member)
+			level := r.LogLevel()
+			addr := r.Optional("X_HTTP_ADDR", "127.0.0.1:1")
+			err := r.Err()
+			if string(member) != tt.member || audience != tt.audience || level != tt.level || addr != tt.addr {
+				t.Errorf("member %q audience %q level %v addr %q, want %q %q %v %q", member, audience, level, addr, tt.member, tt.audience, tt.level, tt.addr)
+			}
+			if len(tt.wantErrs) == 0 {
+				if err != nil || db == "" {
+					t.Errorf("Err = %v, database %q", err, db)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Err = nil, want the problems")
+			}
+			for _, want := range tt.wantErrs {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Err = %q, want it to say %q", err, want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,160 @@
+package streams_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/natstest"
+	"github.com/corridor-org/corridor/pkg/streams"
+)
+
+// refusal is the test handler's own type of refusal.
+type refusal struct{ why string }
+
+func (r *refusal) Error() string { return "refused: " + r.why }
+
+// scripted handles a message by what its body says: "done", "refuse",
+// "fail" (always a transient failure), "panic", or "refuse-late" (refused,
+// and its first quarantine cannot be stored).
+type scripted struct {
+	mu          sync.Mutex
+	deliveries  map[string]int
+	quarantined map[string]error // by body, the error Quarantine stored
+	qAttempts   map[string]int
+}
+
+func (s *scripted) Handle(_ context.Context, d streams.Delivery) (streams.Outcome, error) {
+	body := string(d.Msg.Data())
+	s.mu.Lock()
+	s.deliveries[body]++
+	s.mu.Unlock()
+	switch body {
+	case "done":
+		return streams.OutcomeOf[*refusal](nil)
+	case "refuse", "refuse-late":
+		return streams.OutcomeOf[*refusal](fmt.Errorf("check: %w", &refusal{why: body}))
+	case "panic":
+		panic("handler bug")
+	default:
+		return streams.OutcomeOf[*refusal](errors.New("database down"))
+	}
+}
+
+func (s *scripted) Quarantine(_ context.Context, d streams.Delivery, err error) bool {
+	body := string(d.Msg.Data())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.qAttempts[body]++
+	if body == "refuse-late" && s.qAttempts[body] == 1 {
+		return false
+	}
+	s.quarantined[body] = err
+	return true
+}
+
+func (s *scripted) snapshot() (map[string]int, map[string]error, map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	copyInts := func(m map[string]int) map[string]int {
+		out := make(map[string]int, len(m))
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}
+	q := make(map[string]error, len(s.quarantined))
+	for k, v := range s.quarantined {
+		q[k] = v
+	}
+	return copyInts(s.deliveries), q, copyInts(s.qAttempts)
+}
+
+// TestInboxReaderSettles runs the reader on a real JetStream consumer and
+// checks every way a message is settled: acknowledged, quarantined when
+// refused, quarantined as given up after MaxDeliver transient failures (a
+// panic among them), and redelivered while its quarantine cannot be stored.
+func TestInboxReaderSettles(t *testing.T) {
+	t.Parallel()
+	const maxDeliver = 3
+	js := natstest.StartMember(t, natstest.StartHub(t), "ci").JetStream(t, natsconf.UserOperator)
+	ctx := testCtx(t)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SETTLE", Subjects: []string{"settle.>"}, Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, "SETTLE", jetstream.ConsumerConfig{
+		Durable: "reader", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxDeliver: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{"done", "refuse", "fail", "panic", "refuse-late"}
+	for _, b := range bodies {
+		if _, err := js.Publish(ctx, "settle."+strings.ReplaceAll(b, "-", "_"), []byte(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	h := &scripted{deliveries: map[string]int{}, quarantined: map[string]error{}, qAttempts: map[string]int{}}
+	reader := streams.InboxReader{
+		Handler:     h,
+		Logger:      slog.New(slog.DiscardHandler),
+		RetryBase:   time.Millisecond,
+		MaxDeliver:  maxDeliver,
+		RetryDelays: []time.Duration{time.Millisecond, 2 * time.Millisecond},
+		AckTimeout:  5 * time.Second,
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- reader.Run(runCtx, cons) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	}()
+
+	natstest.WaitFor(t, 20*time.Second, "every message settled", func() bool {
+		info, err := cons.Info(ctx)
+		_, q, _ := h.snapshot()
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && len(q) == 4
+	})
+	deliveries, quarantined, attempts := h.snapshot()
+	want := map[string]int{"done": 1, "refuse": 1, "fail": maxDeliver, "panic": maxDeliver, "refuse-late": 2}
+	for body, n := range want {
+		if deliveries[body] != n {
+			t.Errorf("%s: delivered %d times, want %d", body, deliveries[body], n)
+		}
+	}
+	if _, ok := quarantined["done"]; ok || attempts["done"] != 0 {
+		t.Error("a handled message was quarantined")
+	}
+	var r *refusal
+	if err := quarantined["refuse"]; !errors.As(err, &r) || r.why != "refuse" {
+		t.Errorf("refuse quarantined with %v, want the handler's refusal", err)
+	}
+	if attempts["refuse-late"] != 2 || !errors.As(quarantined["refuse-late"], &r) {
+		t.Errorf("refuse-late: %d quarantine attempts, stored %v; want 2 and the refusal", attempts["refuse-late"], quarantined["refuse-late"])
+	}
+	for body, cause := range map[string]string{"fail": "database down", "panic": "handler bug"} {
+		var gaveUp *streams.GaveUpError
+		if err := quarantined[body]; !errors.As(err, &gaveUp) || !strings.Contains(gaveUp.Err.Error(), cause) {
+			t.Errorf("%s quarantined with %v, want a *GaveUpError of %q", body, err, cause)
+		}
+	}
+}
+
+func TestInboxReaderNeedsItsFields(t *testing.T) {
+	t.Parallel()
+	if err := (streams.InboxReader{}).Run(t.Context(), nil); err == nil {
+		t.Error("Run of an empty InboxReader = nil, want an error")
+	}
+}
