@@ -80,7 +80,6 @@ func MessageTypes() []MessageType {
 	}
 }
 
-
 // Tracking holds the attributes of a message that the relay may pass to the
 // coordinator. Every value is a short code, never free text: the coordinator
 // must not see personal data.
