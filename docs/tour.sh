@@ -13,69 +13,8 @@
 # .sandbox/env.sh (SANDBOX_DIR points elsewhere). It exits non-zero as soon
 # as a step fails or times out.
 set -euo pipefail
-
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-sandbox_dir="${SANDBOX_DIR:-$repo/.sandbox}"
-timeout="${TOUR_TIMEOUT:-60}" # seconds per wait
-
-if [ ! -f "$sandbox_dir/env.sh" ]; then
-  echo "tour: $sandbox_dir/env.sh not found: start the sandbox first (make demo)" >&2
-  exit 1
-fi
-# shellcheck source=/dev/null
-. "$sandbox_dir/env.sh"
-
-fail() { echo "tour: $*" >&2; exit 1; }
-
-# The last error of a step being retried, shown if it times out.
-last_error="$(mktemp)"
-trap 'rm -f "$last_error"' EXIT
-
-# api METHOD URL TOKEN [BODY-FILE]: prints the response body; fails on a
-# transport error or a status other than 2xx, showing the problem document.
-api() {
-  local method="$1" url="$2" token="$3" body="${4:-}"
-  local args=(-sS -X "$method" -H "Authorization: Bearer $token" -H "Accept: application/json"
-    -w '\n%{http_code}' --max-time 10)
-  if [ -n "$body" ]; then
-    args+=(-H "Content-Type: application/json" --data-binary "@$body")
-  fi
-  local out status
-  out="$(curl "${args[@]}" "$url")" || fail "$method $url: curl failed"
-  status="${out##*$'\n'}"
-  out="${out%$'\n'*}"
-  case "$status" in
-    2??) printf '%s' "$out" ;;
-    *) fail "$method $url: HTTP $status: $out" ;;
-  esac
-}
-
-# field NAME JSON: the first string value of "NAME" in JSON. The API's
-# objects put their own fields before nested ones; good enough for a tour
-# that must not need jq.
-field() {
-  local re="\"$1\" *: *\"([^\"]*)\""
-  if [[ $2 =~ $re ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
-}
-
-# wait_for WHAT CONDITION-COMMAND...: retries the command until it succeeds
-# or $timeout seconds pass. The command's errors are kept quiet until then.
-wait_for() {
-  local what="$1"
-  shift
-  local deadline=$((SECONDS + timeout))
-  : >"$last_error"
-  until "$@" 2>"$last_error"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      cat "$last_error" >&2
-      fail "timed out after ${timeout}s waiting for $what"
-    fi
-    sleep 0.5
-  done
-}
-
-# contains PATTERN TEXT: whether TEXT matches the extended regex PATTERN.
-contains() { grep -Eq -- "$1" <<<"$2"; }
+# shellcheck source=docs/tour-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tour-common.sh"
 
 echo "1. CI's inspector files a referral to BF ($CI_CASEWORK)"
 created="$(api POST "$CI_CASEWORK/api/v1/referrals" "$CI_INSPECTOR_TOKEN" "$SANDBOX_REPO/docs/examples/referral.json")"
@@ -111,6 +50,5 @@ timeline_has_acceptance() {
 }
 wait_for "the acceptance on the coordinator's timeline" timeline_has_acceptance
 timeline="$(api GET "$COORDINATOR/api/v1/cases/$case_ref" "$COORDINATOR_TOKEN")"
-# One milestone per line: {"milestone":"…","member":"…","at":"…"}.
-printf '%s\n' "$timeline" | grep -o '{[^{}]*"milestone"[^{}]*}' | sed 's/^/   /'
+milestones "$timeline"
 echo "done: the referral crossed the corridor and the coordinator saw milestones only"

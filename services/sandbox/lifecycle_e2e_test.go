@@ -1,0 +1,464 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corridor-org/corridor/services/sandbox/internal/sandbox"
+	"github.com/corridor-org/corridor/services/sandbox/internal/supervise"
+)
+
+// lifecycle drives referrals through every status of docs/lifecycle.md
+// across the running sandbox: CI's and BF's casework, their relays, their
+// NATS servers and the hub, each a process of its own. After every step it
+// waits until both countries' copies agree; where the rules let messages
+// cross, it makes them cross by pausing BF's relay while both sides act.
+type lifecycle struct {
+	root        string
+	ci, bf      sandbox.API // the sender's filer (CI) and the recipient's caseworker (BF)
+	coordinator sandbox.API
+	// The supervisors read the failed inboxes.
+	ciSupervisor, bfSupervisor sandbox.API
+	relayBF                    *supervise.Process
+	referral                   map[string]any // the referral document every case files
+	// pii are the free-text values the cases write (notes, answers,
+	// places, names of escorts), each unique to this run: the personal
+	// data scan looks for them beside the child's identity.
+	pii map[string]string
+}
+
+// agreedKeys are the parts of a referral that both countries must hold
+// alike (the rest, such as the actions, depends on the side).
+var agreedKeys = []string{"status", "info_requests", "handover", "services", "follow_ups", "next_follow_up_due", "closure",
+	"decision_reason", "decision_reason_code"}
+
+// secret returns a free-text value unique to this run, for a field that
+// may hold personal data, and remembers it for the personal data scan.
+func (l *lifecycle) secret(t *testing.T, what string) string {
+	t.Helper()
+	v := "Demo " + what + " " + randomLetters(t, 12)
+	l.pii[what] = v
+	return v
+}
+
+// example is docs/examples/events/{event}.json.
+func (l *lifecycle) example(t *testing.T, event string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(l.root, "docs", "examples", "events", event+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("docs/examples/events/%s.json: %v", event, err)
+	}
+	return v
+}
+
+// crossing runs the actions of both sides with BF's relay stopped
+// (SIGSTOP), so that neither side's message reaches the other before both
+// have acted: CI's message waits in BF's INBOX stream, BF's in BF's
+// outbox. The relay continues (SIGCONT) when the actions are done, or when
+// the test fails in them.
+func (l *lifecycle) crossing(t *testing.T, actions func()) {
+	t.Helper()
+	pid := l.relayBF.PID()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("pause BF's relay: %v", err)
+	}
+	defer func() {
+		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+			t.Errorf("continue BF's relay: %v", err)
+		}
+	}()
+	actions()
+}
+
+// referralCase is one referral from CI's inspector to BF's child
+// protection.
+type referralCase struct {
+	l       *lifecycle
+	t       *testing.T
+	id      string
+	caseRef string
+}
+
+// file files the referral in CI and waits until both sides hold it as
+// delivered.
+func (l *lifecycle) file(t *testing.T) *referralCase {
+	t.Helper()
+	r, err := l.ci.FileReferral(t.Context(), l.referral)
+	if err != nil {
+		t.Fatalf("CI files a referral: %v", err)
+	}
+	if r.Status != "sent" {
+		t.Errorf("a filed referral is %q, want sent", r.Status)
+	}
+	c := &referralCase{l: l, t: t, id: r.ID, caseRef: r.CaseRef}
+	c.agree("delivered")
+	return c
+}
+
+// act posts an event as the side's user and returns the referral as that
+// side now holds it.
+func (c *referralCase) act(side sandbox.API, event string, body any) map[string]any {
+	c.t.Helper()
+	var v map[string]any
+	if err := side.Do(c.t.Context(), http.MethodPost, "/api/v1/referrals/"+url.PathEscape(c.id)+"/"+event, body, &v); err != nil {
+		c.t.Fatalf("%s %s: %v", c.sideName(side), event, err)
+	}
+	return v
+}
+
+func (c *referralCase) sideName(side sandbox.API) string {
+	if side.Base == c.l.ci.Base {
+		return "CI"
+	}
+	return "BF"
+}
+
+// agree waits until both sides hold the referral in status with the same
+// records (plans and their revisions, confirmations, answers, services,
+// follow-ups, closure, decision), and returns both views.
+func (c *referralCase) agree(status string) (ci, bf map[string]any) {
+	c.t.Helper()
+	eventually(c.t, "both sides to agree on "+status, func() error {
+		var err error
+		if ci, err = c.view(c.l.ci); err != nil {
+			return err
+		}
+		if bf, err = c.view(c.l.bf); err != nil {
+			return err
+		}
+		if ci["status"] != status || bf["status"] != status {
+			return fmt.Errorf("CI is %v, BF is %v", ci["status"], bf["status"])
+		}
+		for _, k := range agreedKeys {
+			if !reflect.DeepEqual(ci[k], bf[k]) {
+				a, _ := json.Marshal(ci[k])
+				b, _ := json.Marshal(bf[k])
+				return fmt.Errorf("%s differs:\nCI %s\nBF %s", k, a, b)
+			}
+		}
+		return nil
+	})
+	return ci, bf
+}
+
+func (c *referralCase) view(side sandbox.API) (map[string]any, error) {
+	r, err := side.Referral(c.t.Context(), c.id)
+	return r.Raw, err
+}
+
+// step posts an event and waits until both sides agree on the status it
+// leads to; it returns CI's view.
+func (c *referralCase) step(side sandbox.API, event string, body any, status string) map[string]any {
+	c.t.Helper()
+	if got := c.act(side, event, body)["status"]; got != status {
+		c.t.Fatalf("%s %s: the acting side is %v, want %s", c.sideName(side), event, got, status)
+	}
+	ci, _ := c.agree(status)
+	return ci
+}
+
+// outcome checks that a side's history has the event applied from the
+// other side with the outcome note of a crossing (overrode_decision,
+// superseded, ...): the proof that the messages did cross.
+func (c *referralCase) outcome(view map[string]any, event, note string) {
+	c.t.Helper()
+	for _, h := range history(view) {
+		if h["event"] == event && h["note"] == note {
+			return
+		}
+	}
+	c.t.Errorf("no %s with outcome %s in the history %v", event, note, history(view))
+}
+
+// timeline waits until the coordinator's timeline of the case has every
+// milestone.
+func (c *referralCase) timeline(milestones ...string) {
+	c.t.Helper()
+	eventually(c.t, "the coordinator's timeline of "+c.caseRef, func() error {
+		tl, err := c.l.coordinator.Timeline(c.t.Context(), c.caseRef)
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, m := range tl.Timeline {
+			got = append(got, m.Milestone)
+		}
+		for _, want := range milestones {
+			if !slices.Contains(got, want) {
+				return fmt.Errorf("timeline %v lacks %s", got, want)
+			}
+		}
+		return nil
+	})
+}
+
+func history(view map[string]any) []map[string]any {
+	var out []map[string]any
+	list, _ := view["history"].([]any)
+	for _, h := range list {
+		if m, ok := h.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// at follows keys (strings for objects, ints for arrays) into a JSON value.
+func at(v any, keys ...any) any {
+	for _, k := range keys {
+		switch k := k.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			a, _ := v.([]any)
+			if k >= len(a) {
+				return nil
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+// plan is the example handover plan with this run's free text.
+func (l *lifecycle) plan(t *testing.T, who string) map[string]any {
+	t.Helper()
+	p := l.example(t, "plan_handover")
+	p["border_post"] = l.secret(t, who+" border post")
+	p["notes"] = l.secret(t, who+" plan notes")
+	phone := "+22507" + randomDigits(t, 8)
+	l.pii[who+" escort's phone"] = phone
+	p["escorts"] = []any{map[string]any{"name": l.secret(t, who+" escort"), "title": "Social worker", "phone": phone}}
+	p["received_by"] = map[string]any{"name": l.secret(t, who+" receiver"), "title": "Child-protection officer"}
+	return p
+}
+
+// withNote is an event's example body with its free-text field replaced by
+// a value unique to this run.
+func (l *lifecycle) withNote(t *testing.T, event, field string) map[string]any {
+	t.Helper()
+	b := l.example(t, event)
+	b[field] = l.secret(t, event+" "+field)
+	return b
+}
+
+// runLifecycle takes referrals through every status on both sides, with
+// crossing messages where the rules allow them (docs/lifecycle.md):
+//
+//   - closed: information requested and given, accepted, planned by BF,
+//     revised by both at once (crossing plans, BF's revision holds),
+//     revised again by CI, confirmed by both at once (crossing
+//     confirmations), a service recorded and updated, a follow-up, on hold
+//     and resumed, closed;
+//   - declined, while CI's answer to BF's question crossed the decline;
+//   - withdrawn, while BF's acceptance crossed the withdrawal;
+//   - cancelled by CI while BF's confirmation crossed it;
+//   - a handover that failed while CI's confirmation crossed the report
+//     (the confirmation wins), failed again, re-planned by CI, confirmed by
+//     BF then CI, then marked entered in error by CI.
+func runLifecycle(t *testing.T, l *lifecycle) {
+	t.Run("closed", func(t *testing.T) {
+		c := l.file(t)
+		ask := l.example(t, "request_info")
+		ask["items"] = []any{
+			map[string]any{"id": "q1", "topic": "family", "question": l.secret(t, "question one")},
+			map[string]any{"topic": "child", "question": l.secret(t, "question two")},
+		}
+		ask["note"] = l.secret(t, "request note")
+		v := c.step(l.bf, "request_info", ask, "info_requested")
+		answer := map[string]any{
+			"request_id": at(v, "info_requests", 0, "request_id"),
+			"items": []any{
+				map[string]any{"question_id": "q1", "answer": l.secret(t, "answer one")},
+				map[string]any{"question_id": "q2", "answer": l.secret(t, "answer two")},
+			},
+			"note": l.secret(t, "response note"),
+		}
+		c.step(l.ci, "respond_info", answer, "delivered")
+		c.step(l.bf, "accept", nil, "accepted")
+		v = c.step(l.bf, "plan_handover", l.plan(t, "BF first"), "handover_planned")
+		if at(v, "handover", "plan", "revision") != 1.0 || at(v, "handover", "plan", "proposed_by") != "recipient" {
+			t.Errorf("plan in force %v, want BF's revision 1", at(v, "handover", "plan"))
+		}
+
+		// Both revise the plan at once: both propose revision 2, and the
+		// recipient's holds on both sides.
+		bfPlan := l.plan(t, "BF second")
+		l.crossing(t, func() {
+			c.act(l.ci, "plan_handover", l.plan(t, "CI crossing"))
+			c.act(l.bf, "plan_handover", bfPlan)
+		})
+		v, _ = c.agree("handover_planned")
+		if at(v, "handover", "plan", "revision") != 2.0 || at(v, "handover", "plan", "border_post") != bfPlan["border_post"] {
+			t.Errorf("after crossing plans the plan in force is %v, want BF's revision 2", at(v, "handover", "plan"))
+		}
+		if n := len(at(v, "handover", "plans").([]any)); n != 3 {
+			t.Errorf("%d proposals after crossing plans, want 3 (two of revision 2)", n)
+		}
+
+		// CI revises it: revision 3, the sender's.
+		v = c.step(l.ci, "plan_handover", l.plan(t, "CI third"), "handover_planned")
+		if at(v, "handover", "plan", "revision") != 3.0 || at(v, "handover", "plan", "proposed_by") != "sender" {
+			t.Errorf("plan in force %v, want CI's revision 3", at(v, "handover", "plan"))
+		}
+
+		// Both confirm at once; each applies the other's confirmation on top
+		// of its own.
+		confirm := func() map[string]any {
+			b := l.withNote(t, "confirm_handover", "notes")
+			b["revision"] = 3
+			b["handed_over_at"] = time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)
+			return b
+		}
+		l.crossing(t, func() {
+			if s := c.act(l.ci, "confirm_handover", confirm())["status"]; s != "handover_confirmed_by_sender" {
+				t.Errorf("CI confirms: %v", s)
+			}
+			if s := c.act(l.bf, "confirm_handover", confirm())["status"]; s != "handover_confirmed_by_recipient" {
+				t.Errorf("BF confirms: %v", s)
+			}
+		})
+		v, _ = c.agree("handed_over")
+		if n := len(at(v, "handover", "confirmations").([]any)); n != 2 {
+			t.Errorf("%d confirmations, want 2", n)
+		}
+
+		service := l.example(t, "record_service")
+		service["provider"] = l.secret(t, "service provider")
+		service["notes"] = l.secret(t, "service notes")
+		v = c.step(l.bf, "record_service", service, "in_care")
+		service["service_id"], service["status"], service["end_date"] = at(v, "services", 0, "service_id"), "done", time.Now().UTC().Format(time.DateOnly)
+		v = c.step(l.bf, "record_service", service, "in_care")
+		if s, _ := v["services"].([]any); len(s) != 1 || at(s, 0, "status") != "done" {
+			t.Errorf("services after the update: %v", v["services"])
+		}
+		followUp := l.withNote(t, "record_follow_up", "notes")
+		followUp["date"] = time.Now().UTC().Format(time.DateOnly)
+		v = c.step(l.bf, "record_follow_up", followUp, "in_care")
+		if n, _ := v["follow_ups"].([]any); len(n) != 1 || v["next_follow_up_due"] == nil {
+			t.Errorf("follow-ups %v, next due %v", v["follow_ups"], v["next_follow_up_due"])
+		}
+		c.step(l.bf, "suspend", l.withNote(t, "suspend", "note"), "on_hold")
+		c.step(l.bf, "resume", l.withNote(t, "resume", "note"), "in_care")
+		c.act(l.bf, "close", l.withNote(t, "close", "note"))
+		ci, bf := c.agree("closed")
+		if at(ci, "closure", "reason_code") != "reunified_safe" {
+			t.Errorf("closure %v", ci["closure"])
+		}
+		for side, v := range map[string]map[string]any{"CI": ci, "BF": bf} {
+			if a, _ := v["actions"].([]any); len(a) != 0 {
+				t.Errorf("%s may still %v a closed referral", side, a)
+			}
+		}
+		c.timeline("referral_sent", "referral_delivered", "info_requested", "info_provided", "referral_accepted",
+			"handover_planned", "handed_over", "service_recorded", "follow_up_recorded", "case_suspended", "case_resumed", "case_closed")
+	})
+
+	t.Run("declined while an answer crossed", func(t *testing.T) {
+		c := l.file(t)
+		v := c.step(l.bf, "request_info", l.withNote(t, "request_info", "note"), "info_requested")
+		answer := l.example(t, "respond_info")
+		answer["request_id"] = at(v, "info_requests", 0, "request_id")
+		answer["note"] = l.secret(t, "crossing response note")
+		decline := l.withNote(t, "decline", "reason")
+		l.crossing(t, func() {
+			c.act(l.ci, "respond_info", answer)
+			c.act(l.bf, "decline", decline)
+		})
+		_, bf := c.agree("declined")
+		c.outcome(bf, "respond_info", "recorded_only")
+		c.timeline("referral_declined")
+	})
+
+	t.Run("withdrawn while an acceptance crossed", func(t *testing.T) {
+		c := l.file(t)
+		withdraw := l.withNote(t, "withdraw", "reason")
+		l.crossing(t, func() {
+			c.act(l.bf, "accept", nil)
+			c.act(l.ci, "withdraw", withdraw)
+		})
+		ci, bf := c.agree("withdrawn")
+		c.outcome(ci, "accept", "superseded_by_withdrawal")
+		c.outcome(bf, "withdraw", "overrode_decision")
+		c.timeline("referral_withdrawn")
+	})
+
+	t.Run("cancelled while a confirmation crossed", func(t *testing.T) {
+		c := l.file(t)
+		c.step(l.bf, "accept", nil, "accepted")
+		c.step(l.ci, "plan_handover", l.plan(t, "CI cancelled"), "handover_planned")
+		cancel := l.withNote(t, "cancel", "note")
+		l.crossing(t, func() {
+			c.act(l.bf, "confirm_handover", map[string]any{"revision": 1})
+			c.act(l.ci, "cancel", cancel)
+		})
+		ci, bf := c.agree("cancelled")
+		c.outcome(ci, "confirm_handover", "superseded")
+		c.outcome(bf, "cancel", "overrode_decision")
+		c.timeline("referral_cancelled")
+	})
+
+	t.Run("handover failed, re-planned, entered in error", func(t *testing.T) {
+		c := l.file(t)
+		c.step(l.bf, "accept", nil, "accepted")
+		c.step(l.bf, "plan_handover", l.plan(t, "BF failing"), "handover_planned")
+		// CI confirms the handover while BF reports it failed: the
+		// confirmation wins.
+		failed := l.withNote(t, "report_handover_failed", "note")
+		l.crossing(t, func() {
+			c.act(l.ci, "confirm_handover", map[string]any{"revision": 1})
+			c.act(l.bf, "report_handover_failed", failed)
+		})
+		ci, bf := c.agree("handover_confirmed_by_sender")
+		c.outcome(ci, "report_handover_failed", "superseded")
+		c.outcome(bf, "confirm_handover", "overrode_decision")
+		// BF, which has not confirmed, reports the failure again; CI plans
+		// anew.
+		c.step(l.bf, "report_handover_failed", l.withNote(t, "report_handover_failed", "note"), "handover_failed")
+		v := c.step(l.ci, "plan_handover", l.plan(t, "CI replanned"), "handover_planned")
+		if at(v, "handover", "plan", "revision") != 2.0 || at(v, "handover", "plan", "proposed_by") != "sender" {
+			t.Errorf("plan in force after the failure %v, want CI's revision 2", at(v, "handover", "plan"))
+		}
+		c.step(l.bf, "confirm_handover", map[string]any{"revision": 2}, "handover_confirmed_by_recipient")
+		c.step(l.ci, "confirm_handover", map[string]any{"revision": 2}, "handed_over")
+		c.step(l.ci, "mark_entered_in_error", l.withNote(t, "mark_entered_in_error", "note"), "entered_in_error")
+		c.timeline("handover_failed", "handover_planned", "handed_over", "referral_entered_in_error")
+	})
+
+	// No message of the whole lifecycle was quarantined on either side.
+	for name, api := range map[string]sandbox.API{"CI": l.ciSupervisor, "BF": l.bfSupervisor} {
+		var failed struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := api.Do(t.Context(), http.MethodGet, "/api/v1/inbox/failed", nil, &failed); err != nil {
+			t.Errorf("%s's failed inbox: %v", name, err)
+		} else if len(failed.Items) != 0 {
+			t.Errorf("%s quarantined %d messages: %v", name, len(failed.Items), failed.Items)
+		}
+	}
+}
+
+func randomDigits(t *testing.T, n int) string {
+	t.Helper()
+	letters := randomLetters(t, n)
+	var b strings.Builder
+	for _, r := range letters {
+		b.WriteByte('0' + byte(r-'a')%10)
+	}
+	return b.String()
+}
