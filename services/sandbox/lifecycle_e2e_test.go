@@ -47,7 +47,11 @@ var agreedKeys = []string{"status", "info_requests", "handover", "services", "fo
 func (l *lifecycle) secret(t *testing.T, what string) string {
 	t.Helper()
 	v := "Demo " + what + " " + randomLetters(t, 12)
-	l.pii[what] = v
+	key := what
+	for i := 2; l.pii[key] != ""; i++ {
+		key = fmt.Sprintf("%s (%d)", what, i)
+	}
+	l.pii[key] = v
 	return v
 }
 
@@ -242,7 +246,7 @@ func (l *lifecycle) plan(t *testing.T, who string) map[string]any {
 	p["border_post"] = l.secret(t, who+" border post")
 	p["notes"] = l.secret(t, who+" plan notes")
 	phone := "+22507" + randomDigits(t, 8)
-	l.pii[who+" escort's phone"] = phone
+	l.pii[who+" escort's telephone"] = phone
 	p["escorts"] = []any{map[string]any{"name": l.secret(t, who+" escort"), "title": "Social worker", "phone": phone}}
 	p["received_by"] = map[string]any{"name": l.secret(t, who+" receiver"), "title": "Child-protection officer"}
 	return p
@@ -270,7 +274,9 @@ func (l *lifecycle) withNote(t *testing.T, event, field string) map[string]any {
 //   - cancelled by CI while BF's confirmation crossed it;
 //   - a handover that failed while CI's confirmation crossed the report
 //     (the confirmation wins), failed again, re-planned by CI, confirmed by
-//     BF then CI, then marked entered in error by CI.
+//     BF while CI revised the plan (the confirmation stands), confirmed by
+//     CI, then marked entered in error by CI while BF recorded a service;
+//   - a handover that failed, then cancelled by both sides at once.
 func runLifecycle(t *testing.T, l *lifecycle) {
 	t.Run("closed", func(t *testing.T) {
 		c := l.file(t)
@@ -365,8 +371,14 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 				t.Errorf("%s may still %v a closed referral", side, a)
 			}
 		}
+		// No handed_over here: the coordinator learns of a handover from the
+		// message of the confirmation that completed it, and when the
+		// confirmations cross, neither side's own confirmation did (each
+		// moved its copy to a one-sided confirmation; the other's message
+		// completed it, and applying a message reports nothing). The last
+		// case checks handed_over after confirmations one after the other.
 		c.timeline("referral_sent", "referral_delivered", "info_requested", "info_provided", "referral_accepted",
-			"handover_planned", "handed_over", "service_recorded", "follow_up_recorded", "case_suspended", "case_resumed", "case_closed")
+			"handover_planned", "service_recorded", "follow_up_recorded", "case_suspended", "case_resumed", "case_closed")
 	})
 
 	t.Run("declined while an answer crossed", func(t *testing.T) {
@@ -434,10 +446,47 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 		if at(v, "handover", "plan", "revision") != 2.0 || at(v, "handover", "plan", "proposed_by") != "sender" {
 			t.Errorf("plan in force after the failure %v, want CI's revision 2", at(v, "handover", "plan"))
 		}
-		c.step(l.bf, "confirm_handover", map[string]any{"revision": 2}, "handover_confirmed_by_recipient")
+		// BF confirms revision 2 while CI revises it: the confirmation
+		// stands, the revision is recorded only.
+		l.crossing(t, func() {
+			c.act(l.bf, "confirm_handover", map[string]any{"revision": 2})
+			c.act(l.ci, "plan_handover", l.plan(t, "CI late"))
+		})
+		_, bf = c.agree("handover_confirmed_by_recipient")
+		c.outcome(bf, "plan_handover", "recorded_only")
+		if at(bf, "handover", "plan", "revision") != 2.0 || len(at(bf, "handover", "plans").([]any)) != 3 {
+			t.Errorf("after a revision crossed BF's confirmation: plan in force %v, %d proposals; want revision 2 of 3",
+				at(bf, "handover", "plan"), len(at(bf, "handover", "plans").([]any)))
+		}
 		c.step(l.ci, "confirm_handover", map[string]any{"revision": 2}, "handed_over")
-		c.step(l.ci, "mark_entered_in_error", l.withNote(t, "mark_entered_in_error", "note"), "entered_in_error")
-		c.timeline("handover_failed", "handover_planned", "handed_over", "referral_entered_in_error")
+		// CI marks the referral entered in error while BF records a service:
+		// the mark wins over everything.
+		service := l.example(t, "record_service")
+		service["notes"] = l.secret(t, "crossed service notes")
+		eie := l.withNote(t, "mark_entered_in_error", "note")
+		l.crossing(t, func() {
+			c.act(l.bf, "record_service", service)
+			c.act(l.ci, "mark_entered_in_error", eie)
+		})
+		ci, bf = c.agree("entered_in_error")
+		c.outcome(ci, "record_service", "superseded")
+		c.outcome(bf, "mark_entered_in_error", "overrode_decision")
+		c.timeline("handover_failed", "handover_planned", "handed_over", "service_recorded", "referral_entered_in_error")
+	})
+
+	t.Run("handover failed, cancelled by both at once", func(t *testing.T) {
+		c := l.file(t)
+		c.step(l.bf, "accept", nil, "accepted")
+		c.step(l.ci, "plan_handover", l.plan(t, "CI doomed"), "handover_planned")
+		c.step(l.bf, "report_handover_failed", l.example(t, "report_handover_failed"), "handover_failed")
+		ciCancel, bfCancel := l.withNote(t, "cancel", "note"), l.example(t, "cancel")
+		bfCancel["reason_code"], bfCancel["note"] = "handover_not_possible", l.secret(t, "crossing cancel note")
+		l.crossing(t, func() {
+			c.act(l.ci, "cancel", ciCancel)
+			c.act(l.bf, "cancel", bfCancel)
+		})
+		c.agree("cancelled")
+		c.timeline("handover_failed", "referral_cancelled")
 	})
 
 	// No message of the whole lifecycle was quarantined on either side.
