@@ -35,10 +35,12 @@ import (
 // its own OS process, from freshly built binaries) and walks a referral
 // across it through the public APIs: CI's inspector files it, BF's
 // caseworker sees it arrive and accepts it, CI sees it accepted, and the
-// coordinator's timeline shows the milestones. It then checks that the
-// child's identity is nowhere but in CI's and BF's databases, runs the
-// README's curl tour, kills BF's relay to see it restarted, and starts the
-// sandbox a second time to see its state reused.
+// coordinator's timeline shows the milestones. It then kills BF's relay to
+// see it restarted, runs the README's curl tours, takes referrals through
+// every status with crossing messages (lifecycle_e2e_test.go), checks that
+// the child's identity and the free text of every event are nowhere but in
+// CI's and BF's databases, and starts the sandbox a second time to see its
+// state reused.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole corridor")
@@ -210,7 +212,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Errorf("docs/tour-lifecycle.sh failed: %v", err)
 	}
-	phase("docs/tour-lifecycle.sh passed")
+	phase("docs/tour-lifecycle.sh run")
 
 	needles := map[string]string{
 		"given names":   child.GivenNames,
