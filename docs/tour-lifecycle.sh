@@ -133,8 +133,11 @@ for agency in $(grep -o '"id" *: *"[^"]*"' <<<"$agencies" | sed -E 's/.*"([^"]*)
   fi
 done
 [ -n "$shelter" ] || fail "no BF agency besides $declined_by offers shelter: $agencies"
-echo "   re-referring to $shelter (declined by $declined_by), following $declined"
+echo "   re-referring to $shelter (declined by $declined_by) for shelter, following $declined"
+# The same referral, to the shelter, for the service it offers, and naming
+# the declined referral.
 sed -E -e 's/"agency": *"'"$declined_by"'"/"agency": "'"$shelter"'"/' \
+  -e 's/"requested_services": *\[[^]]*\]/"requested_services": ["shelter"]/' \
   -e '1s/^\{/{\n  "previous_referral_id": "'"$declined"'",/' \
   "$SANDBOX_REPO/docs/examples/referral.json" >"$tour_tmp/re-referral.json"
 second_case="$case_ref"

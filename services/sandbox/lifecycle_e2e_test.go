@@ -269,7 +269,8 @@ func (l *lifecycle) withNote(t *testing.T, event, field string) map[string]any {
 //     revised again by CI, confirmed by both at once (crossing
 //     confirmations), a service recorded and updated, a follow-up, on hold
 //     and resumed, closed;
-//   - declined, while CI's answer to BF's question crossed the decline;
+//   - declined, while CI's answer to BF's question crossed the decline,
+//     then re-referred to BF's shelter under the same case reference;
 //   - withdrawn, while BF's acceptance crossed the withdrawal;
 //   - cancelled by CI while BF's confirmation crossed it;
 //   - a handover that failed while CI's confirmation crossed the report
@@ -395,6 +396,33 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 		_, bf := c.agree("declined")
 		c.outcome(bf, "respond_info", "recorded_only")
 		c.timeline("referral_declined")
+
+		// CI re-refers the child to BF's shelter under the same case.
+		var doc map[string]any
+		b, _ := json.Marshal(l.referral)
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["recipient"].(map[string]any)["agency"] = "BF-REFUGE" // the demo's shelter in BF
+		doc["requested_services"] = []any{"shelter"}
+		doc["previous_referral_id"] = c.id
+		again, err := l.ci.FileReferral(t.Context(), doc)
+		if err != nil {
+			t.Fatalf("CI re-refers: %v", err)
+		}
+		if again.CaseRef != c.caseRef {
+			t.Errorf("the re-referral opened case %s, want %s", again.CaseRef, c.caseRef)
+		}
+		eventually(t, "CI to show the re-referral delivered", func() error {
+			r, err := l.ci.Referral(t.Context(), again.ID)
+			if err != nil {
+				return err
+			}
+			if r.Status != "delivered" || r.Raw["previous_referral_id"] != c.id {
+				return fmt.Errorf("status %s, previous_referral_id %v", r.Status, r.Raw["previous_referral_id"])
+			}
+			return nil
+		})
 	})
 
 	t.Run("withdrawn while an acceptance crossed", func(t *testing.T) {
