@@ -128,11 +128,12 @@ func printSummary(w io.Writer, sb *sandbox.Sandbox, root string) {
 	dir := displayPath(sb.Dir())
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Endpoints and access tokens: %s/endpoints.json, or `. %s/env.sh` in a shell.\n", dir, dir)
-	tour := "bash docs/tour.sh"
+	tour := "bash docs/"
 	if sb.Dir() != filepath.Join(root, ".sandbox") {
 		tour = "SANDBOX_DIR=" + sb.Dir() + " " + tour
 	}
-	fmt.Fprintf(w, "Try: %s    Logs: %s/logs/    Stop: Ctrl-C\n", tour, dir)
+	fmt.Fprintf(w, "Try: %stour.sh (one referral), %stour-lifecycle.sh (a whole lifecycle)\n", tour, tour)
+	fmt.Fprintf(w, "Logs: %s/logs/    Stop: Ctrl-C\n", dir)
 }
 
 func displayPath(p string) string {

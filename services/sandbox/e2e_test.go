@@ -184,12 +184,8 @@ func TestEndToEnd(t *testing.T) {
 	})
 	phase("BF relay restarted after kill -9")
 
-	tour := exec.CommandContext(ctx, "bash", filepath.Join(root, "docs", "tour.sh"))
-	tour.Env = append(os.Environ(), "SANDBOX_DIR="+cfg.Dir)
-	out, err := tour.CombinedOutput()
-	t.Logf("docs/tour.sh:\n%s", out)
-	if err != nil {
-		t.Fatalf("docs/tour.sh failed: %v", err)
+	if err := runTour(t, root, cfg.Dir, "tour.sh"); err != nil {
+		t.Fatal(err)
 	}
 	phase("docs/tour.sh passed")
 
@@ -205,12 +201,8 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("lifecycle", func(t *testing.T) { runLifecycle(t, l) })
 	phase("lifecycle across the corridor")
 
-	tour = exec.CommandContext(ctx, "bash", filepath.Join(root, "docs", "tour-lifecycle.sh"))
-	tour.Env = append(os.Environ(), "SANDBOX_DIR="+cfg.Dir)
-	out, err = tour.CombinedOutput()
-	t.Logf("docs/tour-lifecycle.sh:\n%s", out)
-	if err != nil {
-		t.Errorf("docs/tour-lifecycle.sh failed: %v", err)
+	if err := runTour(t, root, cfg.Dir, "tour-lifecycle.sh"); err != nil {
+		t.Error(err)
 	}
 	phase("docs/tour-lifecycle.sh run")
 
@@ -263,6 +255,20 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("CI has %d outgoing referrals after the restart, want the %d it had before", len(again), len(before))
 	}
 	phase("state reused")
+}
+
+// runTour runs one of the curl tours in docs/ against the sandbox in dir
+// and logs what it printed.
+func runTour(t *testing.T, root, dir, script string) error {
+	t.Helper()
+	tour := exec.CommandContext(t.Context(), "bash", filepath.Join(root, "docs", script))
+	tour.Env = append(os.Environ(), "SANDBOX_DIR="+dir)
+	out, err := tour.CombinedOutput()
+	t.Logf("docs/%s:\n%s", script, out)
+	if err != nil {
+		return fmt.Errorf("docs/%s failed: %w", script, err)
+	}
+	return nil
 }
 
 // checkOperator connects to a member's server with the operator

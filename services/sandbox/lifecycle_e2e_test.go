@@ -175,25 +175,34 @@ func (c *referralCase) step(side sandbox.API, event string, body any, status str
 	return ci
 }
 
-// outcome checks that a side's history has the event applied from the
-// other side with the outcome note of a crossing (overrode_decision,
-// superseded, ...): the proof that the messages did cross.
-func (c *referralCase) outcome(view map[string]any, event, note string) {
+// outcome waits until a side's history has the event applied from the
+// other side with the outcome of a crossing (overrode_decision,
+// superseded, ...): the proof that the messages did cross. A message that
+// changes nothing may be applied after both copies already agree.
+func (c *referralCase) outcome(side sandbox.API, event, note string) {
 	c.t.Helper()
-	for _, h := range history(view) {
-		if h["event"] == event && h["note"] == note {
-			return
+	eventually(c.t, c.sideName(side)+" to apply the crossed "+event+" as "+note, func() error {
+		view, err := c.view(side)
+		if err != nil {
+			return err
 		}
-	}
-	c.t.Errorf("no %s with outcome %s in the history %v", event, note, history(view))
+		for _, h := range history(view) {
+			if h["event"] == event && h["note"] == note {
+				return nil
+			}
+		}
+		return fmt.Errorf("history %v", history(view))
+	})
 }
 
 // timeline waits until the coordinator's timeline of the case has every
-// milestone.
-func (c *referralCase) timeline(milestones ...string) {
+// milestone, and returns it.
+func (c *referralCase) timeline(milestones ...string) []sandbox.Milestone {
 	c.t.Helper()
+	var tl sandbox.Timeline
 	eventually(c.t, "the coordinator's timeline of "+c.caseRef, func() error {
-		tl, err := c.l.coordinator.Timeline(c.t.Context(), c.caseRef)
+		var err error
+		tl, err = c.l.coordinator.Timeline(c.t.Context(), c.caseRef)
 		if err != nil {
 			return err
 		}
@@ -208,6 +217,18 @@ func (c *referralCase) timeline(milestones ...string) {
 		}
 		return nil
 	})
+	return tl.Timeline
+}
+
+// milestone is the timeline's last entry of a milestone.
+func milestone(timeline []sandbox.Milestone, name string) sandbox.Milestone {
+	var last sandbox.Milestone
+	for _, m := range timeline {
+		if m.Milestone == name {
+			last = m
+		}
+	}
+	return last
 }
 
 func history(view map[string]any) []map[string]any {
@@ -378,8 +399,20 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 		// moved its copy to a one-sided confirmation; the other's message
 		// completed it, and applying a message reports nothing). The last
 		// case checks handed_over after confirmations one after the other.
-		c.timeline("referral_sent", "referral_delivered", "info_requested", "info_provided", "referral_accepted",
+		tl := c.timeline("referral_sent", "referral_delivered", "info_requested", "info_provided", "referral_accepted",
 			"handover_planned", "service_recorded", "follow_up_recorded", "case_suspended", "case_resumed", "case_closed")
+		// The coordinator monitors codes, never the free text beside them.
+		want := sandbox.Milestone{ServiceType: "education", AtHome: "yes", InSchool: "yes", StillWorking: "no", AtRisk: "no",
+			ClosureReason: "reunified_safe"}
+		got := sandbox.Milestone{
+			ServiceType: milestone(tl, "service_recorded").ServiceType,
+			AtHome:      milestone(tl, "follow_up_recorded").AtHome, InSchool: milestone(tl, "follow_up_recorded").InSchool,
+			StillWorking: milestone(tl, "follow_up_recorded").StillWorking, AtRisk: milestone(tl, "follow_up_recorded").AtRisk,
+			ClosureReason: milestone(tl, "case_closed").ClosureReason,
+		}
+		if got != want {
+			t.Errorf("the coordinator's tracking facts %+v, want %+v", got, want)
+		}
 	})
 
 	t.Run("declined while an answer crossed", func(t *testing.T) {
@@ -393,8 +426,8 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 			c.act(l.ci, "respond_info", answer)
 			c.act(l.bf, "decline", decline)
 		})
-		_, bf := c.agree("declined")
-		c.outcome(bf, "respond_info", "recorded_only")
+		c.agree("declined")
+		c.outcome(l.bf, "respond_info", "recorded_only")
 		c.timeline("referral_declined")
 
 		// CI re-refers the child to BF's shelter under the same case.
@@ -423,6 +456,21 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 			}
 			return nil
 		})
+		eventually(t, "the re-referral on the coordinator's timeline", func() error {
+			tl, err := l.coordinator.Timeline(t.Context(), c.caseRef)
+			if err != nil {
+				return err
+			}
+			for _, m := range tl.Timeline {
+				if m.Milestone == "referral_sent" && m.ReferralID == again.ID {
+					if m.PreviousReferralID != c.id {
+						return fmt.Errorf("the re-referral follows %q, want %s", m.PreviousReferralID, c.id)
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("no referral_sent of %s in %+v", again.ID, tl.Timeline)
+		})
 	})
 
 	t.Run("withdrawn while an acceptance crossed", func(t *testing.T) {
@@ -432,9 +480,9 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 			c.act(l.bf, "accept", nil)
 			c.act(l.ci, "withdraw", withdraw)
 		})
-		ci, bf := c.agree("withdrawn")
-		c.outcome(ci, "accept", "superseded_by_withdrawal")
-		c.outcome(bf, "withdraw", "overrode_decision")
+		c.agree("withdrawn")
+		c.outcome(l.ci, "accept", "superseded_by_withdrawal")
+		c.outcome(l.bf, "withdraw", "overrode_decision")
 		c.timeline("referral_withdrawn")
 	})
 
@@ -447,9 +495,9 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 			c.act(l.bf, "confirm_handover", map[string]any{"revision": 1})
 			c.act(l.ci, "cancel", cancel)
 		})
-		ci, bf := c.agree("cancelled")
-		c.outcome(ci, "confirm_handover", "superseded")
-		c.outcome(bf, "cancel", "overrode_decision")
+		c.agree("cancelled")
+		c.outcome(l.ci, "confirm_handover", "superseded")
+		c.outcome(l.bf, "cancel", "overrode_decision")
 		c.timeline("referral_cancelled")
 	})
 
@@ -464,9 +512,9 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 			c.act(l.ci, "confirm_handover", map[string]any{"revision": 1})
 			c.act(l.bf, "report_handover_failed", failed)
 		})
-		ci, bf := c.agree("handover_confirmed_by_sender")
-		c.outcome(ci, "report_handover_failed", "superseded")
-		c.outcome(bf, "confirm_handover", "overrode_decision")
+		c.agree("handover_confirmed_by_sender")
+		c.outcome(l.ci, "report_handover_failed", "superseded")
+		c.outcome(l.bf, "confirm_handover", "overrode_decision")
 		// BF, which has not confirmed, reports the failure again; CI plans
 		// anew.
 		c.step(l.bf, "report_handover_failed", l.withNote(t, "report_handover_failed", "note"), "handover_failed")
@@ -480,8 +528,8 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 			c.act(l.bf, "confirm_handover", map[string]any{"revision": 2})
 			c.act(l.ci, "plan_handover", l.plan(t, "CI late"))
 		})
-		_, bf = c.agree("handover_confirmed_by_recipient")
-		c.outcome(bf, "plan_handover", "recorded_only")
+		_, bf := c.agree("handover_confirmed_by_recipient")
+		c.outcome(l.bf, "plan_handover", "recorded_only")
 		if at(bf, "handover", "plan", "revision") != 2.0 || len(at(bf, "handover", "plans").([]any)) != 3 {
 			t.Errorf("after a revision crossed BF's confirmation: plan in force %v, %d proposals; want revision 2 of 3",
 				at(bf, "handover", "plan"), len(at(bf, "handover", "plans").([]any)))
@@ -496,9 +544,9 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 			c.act(l.bf, "record_service", service)
 			c.act(l.ci, "mark_entered_in_error", eie)
 		})
-		ci, bf = c.agree("entered_in_error")
-		c.outcome(ci, "record_service", "superseded")
-		c.outcome(bf, "mark_entered_in_error", "overrode_decision")
+		c.agree("entered_in_error")
+		c.outcome(l.ci, "record_service", "superseded")
+		c.outcome(l.bf, "mark_entered_in_error", "overrode_decision")
 		c.timeline("handover_failed", "handover_planned", "handed_over", "service_recorded", "referral_entered_in_error")
 	})
 

@@ -67,11 +67,20 @@ type Timeline struct {
 	Timeline []Milestone `json:"timeline"`
 }
 
-// Milestone is one entry of a timeline.
+// Milestone is one entry of a timeline, with the PII-free facts the
+// coordinator monitors.
 type Milestone struct {
-	Milestone string `json:"milestone"`
-	Member    string `json:"member"`
-	At        string `json:"at"`
+	Milestone          string `json:"milestone"`
+	Member             string `json:"member"`
+	At                 string `json:"at"`
+	ReferralID         string `json:"referral_id"`
+	PreviousReferralID string `json:"previous_referral_id"`
+	ServiceType        string `json:"service_type"`
+	AtHome             string `json:"at_home"`
+	InSchool           string `json:"in_school"`
+	StillWorking       string `json:"still_working"`
+	AtRisk             string `json:"at_risk"`
+	ClosureReason      string `json:"closure_reason"`
 }
 
 // Do sends a JSON request and decodes a 2xx response into out (when not
