@@ -293,7 +293,8 @@ func (l *lifecycle) withNote(t *testing.T, event, field string) map[string]any {
 //   - declined, while CI's answer to BF's question crossed the decline,
 //     then re-referred to BF's shelter under the same case reference;
 //   - withdrawn, while BF's acceptance crossed the withdrawal;
-//   - cancelled by CI while BF's confirmation crossed it;
+//   - first plans proposed by both at once, then cancelled by CI while
+//     BF's confirmation crossed the cancellation;
 //   - a handover that failed while CI's confirmation crossed the report
 //     (the confirmation wins), failed again, re-planned by CI, confirmed by
 //     BF while CI revised the plan (the confirmation stands), confirmed by
@@ -489,7 +490,19 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 	t.Run("cancelled while a confirmation crossed", func(t *testing.T) {
 		c := l.file(t)
 		c.step(l.bf, "accept", nil, "accepted")
-		c.step(l.ci, "plan_handover", l.plan(t, "CI cancelled"), "handover_planned")
+		// Both propose the first plan at once: two of revision 1, and the
+		// recipient's holds.
+		bfPlan := l.plan(t, "BF at once")
+		l.crossing(t, func() {
+			c.act(l.ci, "plan_handover", l.plan(t, "CI at once"))
+			c.act(l.bf, "plan_handover", bfPlan)
+		})
+		v, _ := c.agree("handover_planned")
+		if at(v, "handover", "plan", "revision") != 1.0 || at(v, "handover", "plan", "border_post") != bfPlan["border_post"] ||
+			len(at(v, "handover", "plans").([]any)) != 2 {
+			t.Errorf("after crossing first plans the plan in force is %v of %d; want BF's revision 1 of 2",
+				at(v, "handover", "plan"), len(at(v, "handover", "plans").([]any)))
+		}
 		cancel := l.withNote(t, "cancel", "note")
 		l.crossing(t, func() {
 			c.act(l.bf, "confirm_handover", map[string]any{"revision": 1})
