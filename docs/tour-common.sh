@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the curl tours (docs/tour.sh, docs/tour-lifecycle.sh): source it
 # after `set -euo pipefail`. It reads the sandbox's addresses and demo
 # users' access tokens from .sandbox/env.sh (SANDBOX_DIR points elsewhere);

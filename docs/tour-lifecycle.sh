@@ -35,7 +35,7 @@ file() {
   created="$(api POST "$CI_CASEWORK/api/v1/referrals" "$CI_INSPECTOR_TOKEN" "$1")"
   id="$(field id "$created")"
   case_ref="$(field case_ref "$created")"
-  [ -n "$id" ] && [ -n "$case_ref" ] || fail "no id or case_ref in the response: $created"
+  if [ -z "$id" ] || [ -z "$case_ref" ]; then fail "no id or case_ref in the response: $created"; fi
   echo "   referral $id, cross-border case $case_ref, status $(field status "$created")"
 }
 
@@ -126,12 +126,12 @@ agree declined
 agencies="$(api GET "$CI_CASEWORK/api/v1/agencies?member=BF&service=shelter" "$CI_INSPECTOR_TOKEN")"
 declined_by="$(field agency "$(api GET "$(ci_referral)" "$CI_INSPECTOR_TOKEN" | grep -o '"recipient" *: *{[^}]*}')")"
 shelter=""
-for agency in $(grep -o '"id" *: *"[^"]*"' <<<"$agencies" | sed -E 's/.*"([^"]*)"$/\1/'); do
+while read -r agency; do
   if [ "$agency" != "$declined_by" ]; then
     shelter="$agency"
     break
   fi
-done
+done < <(grep -o '"id" *: *"[^"]*"' <<<"$agencies" | sed -E 's/.*"([^"]*)"$/\1/')
 [ -n "$shelter" ] || fail "no BF agency besides $declined_by offers shelter: $agencies"
 echo "   re-referring to $shelter (declined by $declined_by) for shelter, following $declined"
 # The same referral, to the shelter, for the service it offers, and naming
