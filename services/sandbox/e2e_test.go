@@ -192,10 +192,13 @@ func TestEndToEnd(t *testing.T) {
 	// Referrals through every status, with crossing messages, and the
 	// lifecycle tour; both before the personal data scan, so that it
 	// covers every kind of message.
+	ciSupervisor, bfSupervisor := token(t, e, "ci-supervisor"), token(t, e, "bf-supervisor")
 	l := &lifecycle{
 		root: root, ci: ciInspector, bf: bfCaseworker, coordinator: coordinator,
-		ciSupervisor: sandbox.API{HTTP: hc, Base: ci.Casework, Token: token(t, e, "ci-supervisor")},
-		bfSupervisor: sandbox.API{HTTP: hc, Base: bf.Casework, Token: token(t, e, "bf-supervisor")},
+		ciSupervisor: sandbox.API{HTTP: hc, Base: ci.Casework, Token: ciSupervisor},
+		bfSupervisor: sandbox.API{HTTP: hc, Base: bf.Casework, Token: bfSupervisor},
+		ciRelay:      sandbox.API{HTTP: hc, Base: ci.Relay, Token: ciSupervisor},
+		bfRelay:      sandbox.API{HTTP: hc, Base: bf.Relay, Token: bfSupervisor},
 		relayBF:      relay, referral: doc, pii: map[string]string{},
 	}
 	t.Run("lifecycle", func(t *testing.T) { runLifecycle(t, l) })

@@ -27,8 +27,10 @@ type lifecycle struct {
 	root        string
 	ci, bf      sandbox.API // the sender's filer (CI) and the recipient's caseworker (BF)
 	coordinator sandbox.API
-	// The supervisors read the failed inboxes.
+	// The supervisors read casework's failed inboxes and the relays'
+	// quarantines.
 	ciSupervisor, bfSupervisor sandbox.API
+	ciRelay, bfRelay           sandbox.API
 	relayBF                    *supervise.Process
 	referral                   map[string]any // the referral document every case files
 	// pii are the free-text values the cases write (notes, answers,
@@ -578,15 +580,24 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 		c.timeline("handover_failed", "referral_cancelled")
 	})
 
-	// No message of the whole lifecycle was quarantined on either side.
-	for name, api := range map[string]sandbox.API{"CI": l.ciSupervisor, "BF": l.bfSupervisor} {
-		var failed struct {
+	// No message of the whole lifecycle was quarantined, by casework or by
+	// a relay, on either side.
+	for _, q := range []struct {
+		name, path string
+		api        sandbox.API
+	}{
+		{"CI's casework", "/api/v1/inbox/failed", l.ciSupervisor},
+		{"BF's casework", "/api/v1/inbox/failed", l.bfSupervisor},
+		{"CI's relay", "/api/v1/quarantine", l.ciRelay},
+		{"BF's relay", "/api/v1/quarantine", l.bfRelay},
+	} {
+		var list struct {
 			Items []map[string]any `json:"items"`
 		}
-		if err := api.Do(t.Context(), http.MethodGet, "/api/v1/inbox/failed", nil, &failed); err != nil {
-			t.Errorf("%s's failed inbox: %v", name, err)
-		} else if len(failed.Items) != 0 {
-			t.Errorf("%s quarantined %d messages: %v", name, len(failed.Items), failed.Items)
+		if err := q.api.Do(t.Context(), http.MethodGet, q.path, nil, &list); err != nil {
+			t.Errorf("%s: %v", q.name, err)
+		} else if len(list.Items) != 0 {
+			t.Errorf("%s quarantined %d messages: %v", q.name, len(list.Items), list.Items)
 		}
 	}
 }
