@@ -110,7 +110,9 @@ agree handed_over
 echo "5. BF's caseworker records a service and a follow-up visit, and closes the case"
 act BF record_service "$events/record_service.json"
 agree in_care
-act BF record_follow_up "$events/record_follow_up.json"
+# The visit is dated today: a follow-up may not predate the referral.
+sed -E 's/"date": *"[^"]*"/"date": "'"$(date -u +%Y-%m-%d)"'"/' "$events/record_follow_up.json" >"$tour_tmp/record_follow_up.json"
+act BF record_follow_up "$tour_tmp/record_follow_up.json"
 agree in_care
 act BF close "$events/close.json"
 agree closed
