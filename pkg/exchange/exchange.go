@@ -71,6 +71,14 @@ const (
 	TypeStatusChange         MessageType = "status_change"         // corridorv1.StatusChange
 )
 
+// TypeMilestone is an outbox row that carries only tracking attributes, no
+// payload: the relay reports its milestone to the coordinator and sends
+// nothing to the other member. The case system writes one when it reaches a
+// milestone by applying the other side's message, which could not report it
+// (two handover confirmations that crossed). It is not a message between
+// members: MessageTypes leaves it out and the inbox never holds one.
+const TypeMilestone MessageType = "milestone"
+
 // MessageTypes returns every message type.
 func MessageTypes() []MessageType {
 	return []MessageType{

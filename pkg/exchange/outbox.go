@@ -108,8 +108,11 @@ func collectOutbox(rows pgx.Rows, err error) ([]OutboxMessage, error) {
 // An invalid message is a KindInvalid error; a message id already queued is
 // a KindConflict error.
 func Enqueue(ctx context.Context, tx pgx.Tx, m OutboxMessage) error {
-	if err := validate("outbox message", m); err != nil {
+	if err := validateOutbox(m); err != nil {
 		return err
+	}
+	if m.Payload == nil {
+		m.Payload = []byte{} // a milestone row's: empty, not NULL
 	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO exchange_outbox (message_id, corridor, message_type, case_ref, referral_id,
@@ -124,6 +127,22 @@ func Enqueue(ctx context.Context, tx pgx.Tx, m OutboxMessage) error {
 		return fmt.Errorf("enqueue message: %w", err)
 	}
 	return nil
+}
+
+// validateOutbox checks m; a milestone row (TypeMilestone) must carry
+// tracking and no payload, and its other fields are checked as a message's.
+func validateOutbox(m OutboxMessage) error {
+	if m.MessageType != TypeMilestone {
+		return validate("outbox message", m)
+	}
+	if len(m.Payload) > 0 {
+		return corridor.Invalid("invalid outbox message", corridor.FieldError{Field: "payload", Message: "must be empty in a milestone row"})
+	}
+	if m.Tracking == nil {
+		return corridor.Invalid("invalid outbox message", corridor.FieldError{Field: "tracking", Message: "is required in a milestone row"})
+	}
+	m.MessageType, m.Payload = TypeStatusChange, []byte{0} // stand-ins for the checks that do not apply
+	return validate("outbox message", m)
 }
 
 // ClaimUnpublished returns up to limit outbox messages that are due for
@@ -191,14 +210,15 @@ func MarkPublishFailed(ctx context.Context, db DB, messageID, errMsg string, ret
 // publish_attempts counts every sending, the first included, so the wait
 // after the n-th is base × 2^(n-1). Claiming moves published_at to now and
 // counts an attempt, so two relays never re-send one message at once.
-// Re-sending is safe because the recipient drops duplicates.
+// Re-sending is safe because the recipient drops duplicates. Milestone rows
+// go to no member and await no receipt.
 func DueForResend(ctx context.Context, db DB, base, max time.Duration, limit int) ([]OutboxMessage, error) {
 	msgs, err := collectOutbox(db.Query(ctx, `
 		UPDATE exchange_outbox
 		SET published_at = now(), publish_attempts = publish_attempts + 1
 		WHERE message_id IN (
 			SELECT message_id FROM exchange_outbox
-			WHERE published_at IS NOT NULL AND receipt_at IS NULL
+			WHERE published_at IS NOT NULL AND receipt_at IS NULL AND message_type <> 'milestone'
 				AND published_at <= now() - least(
 					make_interval(secs => $1 * power(2, least(greatest(publish_attempts - 1, 0), 30))),
 					make_interval(secs => $2))

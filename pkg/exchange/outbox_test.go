@@ -437,3 +437,65 @@ func TestContextCancelled(t *testing.T) {
 		t.Errorf("ClaimUnpublished with a cancelled context = %v, want context.Canceled", err)
 	}
 }
+
+// TestMilestoneRows: a milestone row carries tracking and no payload; the
+// relay claims it like any row, but it awaits no receipt, so it is never
+// due for re-sending nor counted as awaiting one. The database refuses a
+// milestone row with a payload or without tracking, as a partner writing
+// SQL would meet it; the inbox refuses the type.
+func TestMilestoneRows(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := pg.NewPool(t, schema)
+	m := outboxMessage(TypeMilestone)
+	m.Payload = nil
+	enqueue(ctx, t, pool, m)
+	claimed, err := ClaimUnpublished(ctx, pool, 10, time.Hour)
+	if err != nil || len(claimed) != 1 || claimed[0].MessageType != TypeMilestone || len(claimed[0].Payload) != 0 ||
+		claimed[0].Tracking == nil {
+		t.Fatalf("ClaimUnpublished = %+v, %v; want the milestone row", claimed, err)
+	}
+	if err := MarkPublished(ctx, pool, m.MessageID); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := DueForResend(ctx, pool, -time.Hour, -time.Hour, 10); err != nil || len(due) != 0 {
+		t.Errorf("DueForResend = %v, %v; want nothing", ids(due), err)
+	}
+	if s, err := ReadStats(ctx, pool); err != nil || s.OutboxAwaitingReceipt != 0 {
+		t.Errorf("ReadStats = %+v, %v; want nothing awaiting a receipt", s, err)
+	}
+
+	invalid := []struct {
+		name   string
+		change func(*OutboxMessage)
+		field  string
+	}{
+		{"payload", func(m *OutboxMessage) { m.Payload = []byte{1} }, "payload"},
+		{"no tracking", func(m *OutboxMessage) { m.Tracking = nil }, "tracking"},
+		{"no milestone", func(m *OutboxMessage) { m.Tracking.Milestone = "" }, "tracking.milestone"},
+	}
+	for _, tc := range invalid {
+		m := outboxMessage(TypeMilestone)
+		m.Payload = nil
+		tc.change(&m)
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return Enqueue(ctx, tx, m) })
+		var cerr *corridor.Error
+		if !errors.As(err, &cerr) || cerr.Kind != corridor.KindInvalid || len(cerr.Fields) != 1 || cerr.Fields[0].Field != tc.field {
+			t.Errorf("%s: Enqueue = %v, want an invalid %s", tc.name, err, tc.field)
+		}
+	}
+	for name, sql := range map[string]string{
+		"payload":                    `INSERT INTO exchange_outbox (message_id, corridor, message_type, case_ref, referral_id, sender_agency, recipient_member, recipient_agency, payload, tracking) VALUES ('ci-m1', 'bf-ci', 'milestone', 'c', 'r', 'a', 'BF', 'b', '\x01', '{"milestone": "handed_over"}')`,
+		"no tracking":                `INSERT INTO exchange_outbox (message_id, corridor, message_type, case_ref, referral_id, sender_agency, recipient_member, recipient_agency, payload) VALUES ('ci-m2', 'bf-ci', 'milestone', 'c', 'r', 'a', 'BF', 'b', '')`,
+		"empty payload of a message": `INSERT INTO exchange_outbox (message_id, corridor, message_type, case_ref, referral_id, sender_agency, recipient_member, recipient_agency, payload) VALUES ('ci-m3', 'bf-ci', 'decision', 'c', 'r', 'a', 'BF', 'b', '')`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err == nil {
+			t.Errorf("the database accepted a milestone row with %s", name)
+		}
+	}
+	in := inboxMessage(time.Now())
+	in.MessageType = TypeMilestone
+	if _, err := InsertInbox(ctx, pool, in); corridor.KindOf(err) != corridor.KindInvalid {
+		t.Errorf("InsertInbox(milestone) = %v, want an invalid error", err)
+	}
+}

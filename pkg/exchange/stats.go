@@ -28,7 +28,7 @@ func ReadStats(ctx context.Context, db DB) (Stats, error) {
 	err := db.QueryRow(ctx, `
 		SELECT
 			(SELECT count(*) FROM exchange_outbox WHERE published_at IS NULL),
-			(SELECT count(*) FROM exchange_outbox WHERE published_at IS NOT NULL AND receipt_at IS NULL),
+			(SELECT count(*) FROM exchange_outbox WHERE published_at IS NOT NULL AND receipt_at IS NULL AND message_type <> 'milestone'),
 			(SELECT extract(epoch FROM now() - min(created_at))::float8 FROM exchange_outbox WHERE published_at IS NULL),
 			(SELECT count(*) FROM exchange_inbox WHERE applied_at IS NULL)`,
 	).Scan(&s.OutboxUnpublished, &s.OutboxAwaitingReceipt, &oldest, &s.InboxUnapplied)

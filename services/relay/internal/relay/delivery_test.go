@@ -7,9 +7,11 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/envelope"
 	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/natsconf"
+	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
 	"github.com/corridor-org/corridor/services/relay/internal/relay"
 )
 
@@ -188,5 +190,41 @@ func TestPublishFailureIsScheduled(t *testing.T) {
 	}
 	if n := w.subjectCount(t, "ci", "OUTBOX", "corr.ci.out.coord.tracking"); n != 0 {
 		t.Errorf("an unsent message was reported to the coordinator")
+	}
+}
+
+// TestMilestoneRowIsReportedOnly: a milestone row (the recipient's
+// handed_over after two crossing confirmations) reaches the coordinator as
+// a tracking event from BF, and nothing reaches CI.
+func TestMilestoneRowIsReportedOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	bfNode := w.startRelay(t, bf, nil)
+	ref := newReferral(t)
+	m := exchange.OutboxMessage{
+		MessageID: corridor.NewID("bf-"), Corridor: "ci-bf", MessageType: exchange.TypeMilestone,
+		CaseRef: ref.msg.CaseRef, ReferralID: ref.msg.ReferralID, SenderAgency: "BF-DPE",
+		RecipientMember: ci, RecipientAgency: "CI-DGT", Side: exchange.SideRecipient,
+		Tracking: &exchange.Tracking{Milestone: "handed_over", Sector: "A", AgeBand: "12-14", Sex: "female"},
+	}
+	enqueue(t, bfNode.pool, m)
+	waitFor(t, "the milestone row is published", func() (bool, error) {
+		out, err := exchange.GetOutbox(t.Context(), bfNode.pool, m.MessageID)
+		return out.PublishedAt != nil, err
+	})
+	var ev *trackingv1.TrackingEvent
+	for _, msg := range w.streamMessages(t, "bf", "OUTBOX") {
+		if msg.Subject != "corr.bf.out.coord.tracking" {
+			t.Errorf("BF published %s for a milestone row", msg.Subject)
+			continue
+		}
+		var err error
+		if ev, err = verifyTracking(w, msg.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ev.GetMilestone() != "handed_over" || ev.GetMember() != "BF" || ev.GetSenderMember() != "CI" ||
+		ev.GetRecipientMember() != "BF" || ev.GetReferralId() != m.ReferralID {
+		t.Errorf("tracking event = %v", ev)
 	}
 }

@@ -66,7 +66,8 @@ func (r *Relay) publishOne(ctx context.Context, m exchange.OutboxMessage) {
 	log := r.logger.With("message_id", m.MessageID, "message_type", string(m.MessageType),
 		"recipient_member", string(m.RecipientMember), "attempt", m.PublishAttempts)
 	msgID, err := streams.MsgID(r.domain, m.MessageID)
-	if err == nil {
+	if err == nil && m.MessageType != exchange.TypeMilestone {
+		// A milestone row is for the coordinator only.
 		err = r.send(ctx, m, msgID)
 	}
 	if err == nil {
