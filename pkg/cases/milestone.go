@@ -83,3 +83,21 @@ func MilestoneOf(ev Event, to Status) (Milestone, bool) {
 	}
 	return "", false
 }
+
+// MilestoneOnApply returns the milestone that applier must report when it
+// applies the other side's event ev, which moved the other side's copy to
+// target and this side's to next, and false when there is none to report.
+// A side reports the milestones of its own events; but two handover
+// confirmations that crossed each reach handed_over here, by the other
+// side's message, and neither message reported it. Exactly one side
+// reports such a milestone: the recipient, which received the child.
+func MilestoneOnApply(ev Event, target, next Status, applier Side) (Milestone, bool) {
+	m, ok := MilestoneOf(ev, next)
+	if !ok || applier != Recipient {
+		return "", false
+	}
+	if sent, ok := MilestoneOf(ev, target); ok && sent == m {
+		return "", false
+	}
+	return m, true
+}

@@ -92,3 +92,28 @@ func TestAgeBand(t *testing.T) {
 		}
 	}
 }
+
+func TestMilestoneOnApply(t *testing.T) {
+	tests := []struct {
+		name         string
+		ev           Event
+		target, next Status
+		applier      Side
+		want         Milestone
+	}{
+		{"crossing confirmations at the recipient", EventConfirmHandover, StatusHandoverConfirmedBySender, StatusHandedOver, Recipient, MilestoneHandedOver},
+		{"crossing confirmations at the sender", EventConfirmHandover, StatusHandoverConfirmedByRecipient, StatusHandedOver, Sender, ""},
+		{"second confirmation, reported by its sender", EventConfirmHandover, StatusHandedOver, StatusHandedOver, Recipient, ""},
+		{"first confirmation", EventConfirmHandover, StatusHandoverConfirmedBySender, StatusHandoverConfirmedBySender, Recipient, ""},
+		{"a withdrawal that overrode a decision", EventWithdraw, StatusWithdrawn, StatusWithdrawn, Recipient, ""},
+		{"a superseded cancellation", EventCancel, StatusCancelled, StatusEnteredInError, Recipient, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := MilestoneOnApply(tt.ev, tt.target, tt.next, tt.applier)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Errorf("MilestoneOnApply = %q, %v; want %q", got, ok, tt.want)
+			}
+		})
+	}
+}

@@ -181,15 +181,15 @@ func (c *referralCase) step(side sandbox.API, event string, body any, status str
 // other side with the outcome of a crossing (overrode_decision,
 // superseded, ...): the proof that the messages did cross. A message that
 // changes nothing may be applied after both copies already agree.
-func (c *referralCase) outcome(side sandbox.API, event, note string) {
+func (c *referralCase) outcome(side sandbox.API, event, outcome string) {
 	c.t.Helper()
-	eventually(c.t, c.sideName(side)+" to apply the crossed "+event+" as "+note, func() error {
+	eventually(c.t, c.sideName(side)+" to apply the crossed "+event+" as "+outcome, func() error {
 		view, err := c.view(side)
 		if err != nil {
 			return err
 		}
 		for _, h := range history(view) {
-			if h["event"] == event && h["note"] == note {
+			if h["event"] == event && h["outcome"] == outcome {
 				return nil
 			}
 		}
@@ -396,14 +396,10 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 				t.Errorf("%s may still %v a closed referral", side, a)
 			}
 		}
-		// No handed_over here: the coordinator learns of a handover from the
-		// message of the confirmation that completed it, and when the
-		// confirmations cross, neither side's own confirmation did (each
-		// moved its copy to a one-sided confirmation; the other's message
-		// completed it, and applying a message reports nothing). The last
-		// case checks handed_over after confirmations one after the other.
+		// The confirmations crossed: the recipient reported handed_over
+		// when it applied the sender's (a milestone row of its outbox).
 		tl := c.timeline("referral_sent", "referral_delivered", "info_requested", "info_provided", "referral_accepted",
-			"handover_planned", "service_recorded", "follow_up_recorded", "case_suspended", "case_resumed", "case_closed")
+			"handover_planned", "handed_over", "service_recorded", "follow_up_recorded", "case_suspended", "case_resumed", "case_closed")
 		// The coordinator monitors codes, never the free text beside them.
 		want := sandbox.Milestone{ServiceType: "education", AtHome: "yes", InSchool: "yes", StillWorking: "no", AtRisk: "no",
 			ClosureReason: "reunified_safe"}

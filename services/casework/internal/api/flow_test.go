@@ -232,19 +232,19 @@ func TestCrossingWithdrawalAndAcceptanceConverge(t *testing.T) {
 	if got := ci.statusOf("ci-inspector", id); got != "withdrawn" {
 		t.Errorf("CI status = %s, want withdrawn", got)
 	}
-	notes := func(m *member, user string) []string {
+	outcomes := func(m *member, user string) []string {
 		var out []string
 		for _, h := range m.get(user, id)["history"].([]any) {
-			n, _ := h.(map[string]any)["note"].(string)
+			n, _ := h.(map[string]any)["outcome"].(string)
 			out = append(out, n)
 		}
 		return out
 	}
-	if n := notes(ci, "ci-inspector"); n[3] != "superseded_by_withdrawal" {
-		t.Errorf("CI notes %q: the crossed acceptance should be recorded as superseded", n)
+	if n := outcomes(ci, "ci-inspector"); n[3] != "superseded_by_withdrawal" {
+		t.Errorf("CI outcomes %q: the crossed acceptance should be recorded as superseded", n)
 	}
-	if n := notes(bf, "bf-caseworker"); n[len(n)-1] != "overrode_decision" {
-		t.Errorf("BF notes %q: the withdrawal should be recorded as overriding the decision", n)
+	if n := outcomes(bf, "bf-caseworker"); n[len(n)-1] != "overrode_decision" {
+		t.Errorf("BF outcomes %q: the withdrawal should be recorded as overriding the decision", n)
 	}
 	for _, m := range []*member{ci, bf} {
 		var failed int

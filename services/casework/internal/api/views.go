@@ -63,7 +63,9 @@ type historyView struct {
 	Actor      string    `json:"actor"`
 	FromStatus string    `json:"from_status"`
 	ToStatus   string    `json:"to_status"`
+	ReasonCode string    `json:"reason_code,omitempty"`
 	Note       string    `json:"note,omitempty"`
+	Outcome    string    `json:"outcome,omitempty"`
 }
 
 // chainLinkView is one referral of a case's chain of re-referrals.
@@ -243,7 +245,7 @@ func newReferralView(r workflow.Referral) referralView {
 	for _, e := range r.History {
 		v.History = append(v.History, historyView{
 			At: e.At, Event: string(e.Event), Side: string(e.ActorSide), Member: string(e.ActorMember),
-			Actor: e.Actor, FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus), Note: e.Note,
+			Actor: e.Actor, FromStatus: string(e.FromStatus), ToStatus: string(e.ToStatus), ReasonCode: e.ReasonCode, Note: e.Note, Outcome: e.Outcome,
 		})
 	}
 	return v

@@ -95,7 +95,14 @@ type Event struct {
 	FromStatus  cases.Status
 	ToStatus    cases.Status
 	MessageID   string
-	Note        string
+	// ReasonCode is the event's reason as a code ("family_refused"); Note
+	// is the user's own words. Both travel in the message, so both sides
+	// keep them.
+	ReasonCode string
+	Note       string
+	// Outcome is how a message that crossed this side's own step was
+	// applied (a cases.Outcome other than applied); "" otherwise.
+	Outcome string
 }
 
 // ActorRelay is the actor of events that arrived from the other country.
@@ -256,11 +263,12 @@ func AppendEvent(ctx context.Context, db DB, referralID string, e Event) error {
 	}
 	_, err := db.Exec(ctx, `
 		INSERT INTO referral_history (referral_id, seq, at, event, actor_side, actor_member, actor,
-			from_status, to_status, message_id, note)
+			from_status, to_status, message_id, note, reason_code, outcome)
 		SELECT $1::text, coalesce(max(seq), 0) + 1, $2::timestamptz, $3::text, $4::text, $5::text,
-			$6::text, $7::text, $8::text, $9::text, $10::text
+			$6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text
 		FROM referral_history WHERE referral_id = $1::text`,
-		referralID, e.At, e.Event, e.ActorSide, e.ActorMember, e.Actor, e.FromStatus, e.ToStatus, msg, e.Note)
+		referralID, e.At, e.Event, e.ActorSide, e.ActorMember, e.Actor, e.FromStatus, e.ToStatus, msg, e.Note,
+		e.ReasonCode, e.Outcome)
 	if err != nil {
 		return fmt.Errorf("append referral history: %w", err)
 	}
@@ -271,7 +279,7 @@ func AppendEvent(ctx context.Context, db DB, referralID string, e Event) error {
 func History(ctx context.Context, db DB, referralID string) ([]Event, error) {
 	rows, err := db.Query(ctx, `
 		SELECT seq, at, event, actor_side, actor_member, actor, from_status, to_status,
-			coalesce(message_id, ''), note
+			coalesce(message_id, ''), note, reason_code, outcome
 		FROM referral_history WHERE referral_id = $1 ORDER BY seq`, referralID)
 	if err != nil {
 		return nil, fmt.Errorf("get referral history: %w", err)
@@ -279,7 +287,7 @@ func History(ctx context.Context, db DB, referralID string) ([]Event, error) {
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
 		var e Event
 		err := row.Scan(&e.Seq, &e.At, &e.Event, &e.ActorSide, &e.ActorMember, &e.Actor,
-			&e.FromStatus, &e.ToStatus, &e.MessageID, &e.Note)
+			&e.FromStatus, &e.ToStatus, &e.MessageID, &e.Note, &e.ReasonCode, &e.Outcome)
 		e.At = e.At.UTC()
 		return e, err
 	})

@@ -84,9 +84,10 @@ func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body
 		if err := store.SetStatus(ctx, tx, r.ID, next, decisionOf(body), now); err != nil {
 			return err
 		}
+		code, note := reasonOf(body)
 		if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
 			At: now, Event: ev, ActorSide: r.Side, ActorMember: s.cfg.Member, Actor: c.UserID,
-			FromStatus: r.Status, ToStatus: next, MessageID: msg.MessageID, Note: noteOf(body),
+			FromStatus: r.Status, ToStatus: next, MessageID: msg.MessageID, ReasonCode: code, Note: note,
 		}); err != nil {
 			return err
 		}
@@ -256,24 +257,25 @@ func decisionOf(body events.Body) *store.Decision {
 	return nil
 }
 
-// noteOf is what the history row says of an event, in the user's words
-// where the event has a reason, else a code.
-func noteOf(body events.Body) string {
+// reasonOf is what the history row says of an event: its reason code, and
+// the user's own words where the event has them, else for a handover plan
+// or confirmation the revision.
+func reasonOf(body events.Body) (code, note string) {
 	switch b := body.(type) {
 	case *events.Decline:
-		return b.Reason
+		return b.ReasonCode, b.Reason
 	case *events.Withdraw:
-		return b.Reason
+		return "", b.Reason
 	case *events.Close:
-		return b.ReasonCode
+		return b.ReasonCode, b.Note
 	case *events.StatusChange:
-		return b.ReasonCode
+		return b.ReasonCode, b.Note
 	case *events.PlanHandover:
-		return "revision " + strconv.Itoa(b.Revision)
+		return "", "revision " + strconv.Itoa(b.Revision)
 	case *events.ConfirmHandover:
-		return "revision " + strconv.Itoa(b.Revision)
+		return "", "revision " + strconv.Itoa(b.Revision)
 	}
-	return ""
+	return "", ""
 }
 
 // PlanInForce returns the handover plan that holds for a referral in

@@ -300,20 +300,44 @@ func (s *Service) applyEvent(ctx context.Context, tx pgx.Tx, m exchange.InboxMes
 		}
 		return err
 	}
-	note := noteOf(msg.Body)
-	decision := decisionOf(msg.Body)
+	// The reason and the user's words are kept whatever the outcome: a
+	// crossing says how the event was applied, not why it was made.
+	code, note := reasonOf(msg.Body)
+	decision, applied := decisionOf(msg.Body), ""
 	if outcome != cases.OutcomeApplied {
-		note, decision = string(outcome), nil
+		decision, applied = nil, string(outcome)
 	}
 	if next != r.Status || decision != nil {
 		if err := store.SetStatus(ctx, tx, r.ID, next, decision, now); err != nil {
 			return err
 		}
 	}
-	return store.AppendEvent(ctx, tx, r.ID, store.Event{
+	if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
 		At: msg.At, Event: ev, ActorSide: from, ActorMember: m.SenderMember, Actor: store.ActorRelay,
-		FromStatus: r.Status, ToStatus: next, MessageID: m.MessageID, Note: note,
-	})
+		FromStatus: r.Status, ToStatus: next, MessageID: m.MessageID, ReasonCode: code, Note: note, Outcome: applied,
+	}); err != nil {
+		return err
+	}
+	return s.reportMilestone(ctx, tx, r, ev, msg.Base, from, next, now)
+}
+
+// reportMilestone tells the coordinator, through a milestone row of the
+// outbox, of a milestone this side reached by applying the other side's
+// event ev, when pkg/cases says the other side's message could not report
+// it (crossing handover confirmations).
+func (s *Service) reportMilestone(ctx context.Context, tx pgx.Tx, r store.Referral, ev cases.Event, base cases.Status, from cases.Side, next cases.Status, now time.Time) error {
+	target, err := cases.Transition(base, ev, from)
+	if err != nil {
+		return rejectRule(err) // ApplyRemote accepted it: not reached
+	}
+	if _, ok := cases.MilestoneOnApply(ev, target, next, r.Side); !ok {
+		return nil
+	}
+	var d referral.Document
+	if err := json.Unmarshal(r.Details, &d); err != nil {
+		return fmt.Errorf("decode stored referral: %w", err)
+	}
+	return exchange.Enqueue(ctx, tx, s.outbox(r, exchange.TypeMilestone, nil, tracking(ev, next, &d, now)))
 }
 
 // actingSide is the side a body says made it, for the events either side
