@@ -113,47 +113,167 @@ func MessageIDPrefix(member corridor.MemberCode) string { return member.Domain()
 // KindConflict error wrapping ErrConflictingDuplicate, and must not be
 // answered.
 func InsertInbox(ctx context.Context, db DB, m InboxMessage) (bool, error) {
-	if err := validate("inbox message", m); err != nil {
+	if err := checkInbox(m); err != nil {
 		return false, err
 	}
+	q, args := insertInboxQuery(m)
+	res := scanInboxInsert(db.QueryRow(ctx, q, args...))
+	return res.Inserted, res.Err
+}
+
+// InboxInsert is what InsertInboxBatch did with one message.
+type InboxInsert struct {
+	// Inserted: the message is new; otherwise it is a copy of the stored one.
+	Inserted bool
+	// ReceivedAt and EnvelopeSHA256 are the stored row's: the first
+	// copy's, which the receipt of every copy names.
+	ReceivedAt     time.Time
+	EnvelopeSHA256 []byte
+	// Err is InsertInbox's error for this message: KindInvalid, KindConflict
+	// wrapping ErrConflictingDuplicate, or a failure that may pass.
+	Err error
+}
+
+// InsertInboxBatch is InsertInbox for several messages, with one commit:
+// the statements are pipelined in one transaction. Each message keeps
+// InsertInbox's rules (identity, duplicates, conflicting duplicates) and
+// gets its own result, in the order of msgs; an invalid or conflicting
+// message fails alone. Should the transaction fail as a whole (one row
+// refused by the database, say), every message is inserted again on its
+// own, so that a bad one cannot fail the others.
+func InsertInboxBatch(ctx context.Context, db Beginner, msgs []InboxMessage) []InboxInsert {
+	results := make([]InboxInsert, len(msgs))
+	valid := make([]int, 0, len(msgs))
+	for i, m := range msgs {
+		if err := checkInbox(m); err != nil {
+			results[i].Err = err
+			continue
+		}
+		valid = append(valid, i)
+	}
+	if len(valid) == 0 {
+		return results
+	}
+	if err := insertInboxTx(ctx, db, msgs, valid, results); err == nil {
+		return results
+	}
+	// One at a time: each message's failure is its own.
+	for _, i := range valid {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			results[i] = InboxInsert{Err: fmt.Errorf("insert inbox message: %w", err)}
+			continue
+		}
+		q, args := insertInboxQuery(msgs[i])
+		results[i] = scanInboxInsert(tx.QueryRow(ctx, q, args...))
+		if err := tx.Commit(ctx); err != nil && results[i].Err == nil {
+			results[i] = InboxInsert{Err: fmt.Errorf("insert inbox message: %w", err)}
+		}
+	}
+	return results
+}
+
+// Beginner starts transactions: a *pgxpool.Pool or a *pgx.Conn.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// insertInboxTx inserts msgs[valid...] in one transaction and fills their
+// results; it returns an error, and leaves nothing stored, when any
+// statement fails for a reason other than a conflicting duplicate.
+func insertInboxTx(ctx context.Context, db Beginner, msgs []InboxMessage, valid []int, results []InboxInsert) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("insert inbox messages: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	b := &pgx.Batch{}
+	for _, i := range valid {
+		q, args := insertInboxQuery(msgs[i])
+		b.Queue(q, args...)
+	}
+	br := tx.SendBatch(ctx, b)
+	batch := make([]InboxInsert, len(valid))
+	var failed error
+	for k := range valid {
+		batch[k] = scanInboxInsert(br.QueryRow())
+		if batch[k].Err != nil && !errors.Is(batch[k].Err, ErrConflictingDuplicate) && failed == nil {
+			failed = batch[k].Err
+		}
+	}
+	if err := br.Close(); err != nil && failed == nil {
+		failed = fmt.Errorf("insert inbox messages: %w", err)
+	}
+	if failed != nil {
+		return failed
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("insert inbox messages: %w", err)
+	}
+	for k, i := range valid {
+		results[i] = batch[k]
+	}
+	return nil
+}
+
+// checkInbox is what InsertInbox checks before the database.
+func checkInbox(m InboxMessage) error {
+	if err := validate("inbox message", m); err != nil {
+		return err
+	}
 	if !strings.HasPrefix(m.MessageID, MessageIDPrefix(m.SenderMember)) {
-		return false, corridor.Invalid("message id of another member", corridor.FieldError{
+		return corridor.Invalid("message id of another member", corridor.FieldError{
 			Field: "message_id", Message: "must start with the sender's prefix " + MessageIDPrefix(m.SenderMember)})
 	}
+	return nil
+}
+
+// insertInboxQuery inserts m unless its identity is stored, and returns one
+// row either way: whether it inserted, the stored row's received_at and
+// envelope digest, and whether the stored row is the same message (type,
+// case, payload). A row inserted by another transaction since the
+// statement began is seen by neither half: no row, a failure that passes.
+func insertInboxQuery(m InboxMessage) (string, []any) {
 	digest := sha256.Sum256(m.Payload)
 	var receivedAt *time.Time
 	if !m.ReceivedAt.IsZero() {
 		receivedAt = &m.ReceivedAt
 	}
-	tag, err := db.Exec(ctx, `
-		INSERT INTO exchange_inbox (message_id, corridor, message_type, case_ref, referral_id,
-			sender_member, sender_agency, recipient_agency, sent_at, received_at, payload,
-			payload_sha256, envelope_sha256)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), $11, $12, $13)
-		ON CONFLICT (sender_member, message_id) DO NOTHING`,
-		m.MessageID, m.Corridor, m.MessageType, m.CaseRef, m.ReferralID,
-		m.SenderMember, m.SenderAgency, m.RecipientAgency, m.SentAt, receivedAt, m.Payload,
-		digest[:], m.EnvelopeSHA256)
-	if err != nil {
-		return false, fmt.Errorf("insert inbox message: %w", err)
-	}
-	if tag.RowsAffected() == 1 {
-		return true, nil
-	}
+	return `
+		WITH ins AS (
+			INSERT INTO exchange_inbox (message_id, corridor, message_type, case_ref, referral_id,
+				sender_member, sender_agency, recipient_agency, sent_at, received_at, payload,
+				payload_sha256, envelope_sha256)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), $11, $12, $13)
+			ON CONFLICT (sender_member, message_id) DO NOTHING
+			RETURNING received_at, envelope_sha256)
+		SELECT true, received_at, envelope_sha256, true FROM ins
+		UNION ALL
+		SELECT false, received_at, envelope_sha256,
+			message_type = $3 AND case_ref = $4 AND payload_sha256 = $12
+		FROM exchange_inbox
+		WHERE sender_member = $6 AND message_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		[]any{m.MessageID, m.Corridor, m.MessageType, m.CaseRef, m.ReferralID,
+			m.SenderMember, m.SenderAgency, m.RecipientAgency, m.SentAt, receivedAt, m.Payload,
+			digest[:], m.EnvelopeSHA256}
+}
+
+func scanInboxInsert(row pgx.Row) InboxInsert {
+	var res InboxInsert
 	var same bool
-	err = db.QueryRow(ctx, `
-		SELECT message_type = $3 AND case_ref = $4 AND payload_sha256 = $5
-		FROM exchange_inbox WHERE sender_member = $1 AND message_id = $2`,
-		m.SenderMember, m.MessageID, m.MessageType, m.CaseRef, digest[:]).Scan(&same)
-	if err != nil {
-		return false, fmt.Errorf("compare inbox duplicate: %w", err)
-	}
-	if !same {
-		return false, &corridor.Error{Kind: corridor.KindConflict,
+	err := row.Scan(&res.Inserted, &res.ReceivedAt, &res.EnvelopeSHA256, &same)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return InboxInsert{Err: errors.New("insert inbox message: the same message is being stored concurrently")}
+	case err != nil:
+		return InboxInsert{Err: fmt.Errorf("insert inbox message: %w", err)}
+	case !same:
+		return InboxInsert{Err: &corridor.Error{Kind: corridor.KindConflict,
 			Message: "a message under this sender and id is already in the inbox with another type, case or payload",
-			Err:     ErrConflictingDuplicate}
+			Err:     ErrConflictingDuplicate}}
 	}
-	return false, nil
+	res.ReceivedAt = utc(res.ReceivedAt)
+	return res
 }
 
 // ClaimInbox returns up to limit messages due to be applied, in the order

@@ -187,6 +187,23 @@ func MarkPublished(ctx context.Context, db DB, messageID string) error {
 	return nil
 }
 
+// MarkPublishedBatch is MarkPublished for several messages in one
+// statement: a relay publishes a claimed batch together and records it
+// with one commit. It returns how many rows it marked; ids not in the
+// outbox are skipped.
+func MarkPublishedBatch(ctx context.Context, db DB, messageIDs []string) (int64, error) {
+	if len(messageIDs) == 0 {
+		return 0, nil
+	}
+	tag, err := db.Exec(ctx, `
+		UPDATE exchange_outbox SET published_at = now(), last_error = NULL
+		WHERE message_id = ANY($1::text[])`, messageIDs)
+	if err != nil {
+		return 0, fmt.Errorf("mark messages published: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // MarkPublishFailed records why publishing failed and when to try again.
 // errMsg is stored and shown to operators: it must not contain personal
 // data.
