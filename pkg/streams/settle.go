@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -52,6 +53,24 @@ type InboxHandler interface {
 	Quarantine(ctx context.Context, d Delivery, err error) bool
 }
 
+// BatchHandler is an InboxHandler that can also handle several deliveries
+// at once, to share their costs (one transaction, publishes awaited
+// together): InboxReader.BatchSize says how many at most.
+type BatchHandler interface {
+	InboxHandler
+	// HandleBatch handles ds and says what became of each, in the order of
+	// ds, as Handle would have: one message's failure must be its own, and
+	// never fail or refuse the others. Should it panic, the reader hands
+	// the deliveries to Handle one at a time instead.
+	HandleBatch(ctx context.Context, ds []Delivery) []Result
+}
+
+// Result is what became of one delivery of a batch.
+type Result struct {
+	Outcome Outcome
+	Err     error // behind a Refused or a Retry
+}
+
 // OutcomeOf is the outcome of a handler that returned err: Done for nil,
 // Refused when err is or wraps a Refusal (the service's own type of refusal,
 // such as *Rejection), Retry for any other error.
@@ -80,15 +99,82 @@ func (e *GaveUpError) Unwrap() error { return e.Err }
 // A settlement that fails leaves the message to be redelivered after the
 // ack wait, so handlers and quarantines must be idempotent.
 func (in InboxReader) settle(ctx context.Context, msg jetstream.Msg) {
+	d, ok := in.delivery(ctx, msg)
+	if !ok {
+		return // not a JetStream message: nothing to settle
+	}
+	outcome, err := in.handle(ctx, d)
+	in.settleOutcome(ctx, d, outcome, err)
+}
+
+// delivery describes msg, or returns false for a message without
+// metadata, which has nothing to settle.
+func (in InboxReader) delivery(ctx context.Context, msg jetstream.Msg) (Delivery, bool) {
 	meta, err := msg.Metadata()
 	if err != nil {
-		// Not a JetStream message: nothing to settle.
 		in.Logger.ErrorContext(ctx, "inbox message without metadata", "error", err)
+		return Delivery{}, false
+	}
+	return Delivery{Msg: msg, Meta: meta,
+		Log: in.Logger.With("subject", msg.Subject(), "stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered)}, true
+}
+
+// settleBatch is settle for the messages of a batch, handed to h together
+// and settled each by its own outcome, concurrently (settling is a round
+// trip to the server each).
+func (in InboxReader) settleBatch(ctx context.Context, h BatchHandler, msgs []jetstream.Msg) {
+	ds := make([]Delivery, 0, len(msgs))
+	for _, msg := range msgs {
+		if d, ok := in.delivery(ctx, msg); ok {
+			ds = append(ds, d)
+		}
+	}
+	if len(ds) == 0 {
 		return
 	}
-	d := Delivery{Msg: msg, Meta: meta,
-		Log: in.Logger.With("subject", msg.Subject(), "stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered)}
-	outcome, err := in.handle(ctx, d)
+	results, ok := in.handleBatch(ctx, h, ds)
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Go(func() {
+			if !ok {
+				// The batch panicked: each message on its own, so that the
+				// one at fault is given up on alone.
+				outcome, err := in.handle(ctx, d)
+				in.settleOutcome(ctx, d, outcome, err)
+				return
+			}
+			r := results[i]
+			if r.Outcome != Done && r.Err == nil {
+				r.Err = fmt.Errorf("handle inbox message: outcome %d without an error", r.Outcome)
+			}
+			in.settleOutcome(ctx, d, r.Outcome, r.Err)
+		})
+	}
+	wg.Wait()
+}
+
+// handleBatch is h.HandleBatch, reporting false when it panicked or did
+// not give one result per delivery.
+func (in InboxReader) handleBatch(ctx context.Context, h BatchHandler, ds []Delivery) (results []Result, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			results, ok = nil, false
+			in.Logger.ErrorContext(ctx, "handling a batch of inbox messages panicked; handling them one at a time",
+				"error", corridor.PanicError(v), "stack", string(debug.Stack()))
+		}
+	}()
+	results = h.HandleBatch(ctx, ds)
+	if len(results) != len(ds) {
+		in.Logger.ErrorContext(ctx, "a batch handler gave the wrong number of results; handling them one at a time",
+			"deliveries", len(ds), "results", len(results))
+		return nil, false
+	}
+	return results, true
+}
+
+// settleOutcome settles d by what became of it.
+func (in InboxReader) settleOutcome(ctx context.Context, d Delivery, outcome Outcome, err error) {
+	msg, meta := d.Msg, d.Meta
 	switch {
 	case outcome == Done:
 		ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.AckTimeout)

@@ -38,7 +38,7 @@ func (s *scripted) Handle(_ context.Context, d streams.Delivery) (streams.Outcom
 	s.deliveries[body]++
 	s.mu.Unlock()
 	switch body {
-	case "done":
+	case "done", "done-too":
 		return streams.OutcomeOf[*refusal](nil)
 	case "refuse", "refuse-late":
 		return streams.OutcomeOf[*refusal](fmt.Errorf("check: %w", &refusal{why: body}))
@@ -47,6 +47,30 @@ func (s *scripted) Handle(_ context.Context, d streams.Delivery) (streams.Outcom
 	default:
 		return streams.OutcomeOf[*refusal](errors.New("database down"))
 	}
+}
+
+// batched is scripted handling batches: a batch holding a "panic" panics
+// as a whole, so the reader must fall back to one message at a time.
+type batched struct {
+	*scripted
+	mu       sync.Mutex
+	maxBatch int
+}
+
+func (b *batched) HandleBatch(ctx context.Context, ds []streams.Delivery) []streams.Result {
+	b.mu.Lock()
+	b.maxBatch = max(b.maxBatch, len(ds))
+	b.mu.Unlock()
+	for _, d := range ds {
+		if string(d.Msg.Data()) == "panic" {
+			panic("batch handler bug")
+		}
+	}
+	out := make([]streams.Result, len(ds))
+	for i, d := range ds {
+		out[i].Outcome, out[i].Err = b.Handle(ctx, d)
+	}
+	return out
 }
 
 func (s *scripted) Quarantine(_ context.Context, d streams.Delivery, err error) bool {
@@ -84,6 +108,16 @@ func (s *scripted) snapshot() (map[string]int, map[string]error, map[string]int)
 // panic among them), and redelivered while its quarantine cannot be stored.
 func TestInboxReaderSettles(t *testing.T) {
 	t.Parallel()
+	for _, batchSize := range []int{1, 8} {
+		t.Run(fmt.Sprintf("batches of %d", batchSize), func(t *testing.T) {
+			t.Parallel()
+			testInboxReaderSettles(t, batchSize)
+		})
+	}
+}
+
+// testInboxReaderSettles: a batch size above 1 reads with a BatchHandler.
+func testInboxReaderSettles(t *testing.T, batchSize int) {
 	const maxDeliver = 3
 	js := natstest.StartMember(t, natstest.StartHub(t), "ci").JetStream(t, natsconf.UserOperator)
 	ctx := testCtx(t)
@@ -97,6 +131,10 @@ func TestInboxReaderSettles(t *testing.T) {
 		t.Fatal(err)
 	}
 	bodies := []string{"done", "refuse", "fail", "panic", "refuse-late"}
+	// Enough handled messages behind them that batches fill.
+	for range 20 {
+		bodies = append(bodies, "done-too")
+	}
 	for _, b := range bodies {
 		if _, err := js.Publish(ctx, "settle."+strings.ReplaceAll(b, "-", "_"), []byte(b)); err != nil {
 			t.Fatal(err)
@@ -104,8 +142,14 @@ func TestInboxReaderSettles(t *testing.T) {
 	}
 
 	h := &scripted{deliveries: map[string]int{}, quarantined: map[string]error{}, qAttempts: map[string]int{}}
+	var handler streams.InboxHandler = h
+	b := &batched{scripted: h}
+	if batchSize > 1 {
+		handler = b
+	}
 	reader := streams.InboxReader{
-		Handler:     h,
+		BatchSize:   batchSize,
+		Handler:     handler,
 		Logger:      slog.New(slog.DiscardHandler),
 		RetryBase:   time.Millisecond,
 		MaxDeliver:  maxDeliver,
@@ -128,13 +172,19 @@ func TestInboxReaderSettles(t *testing.T) {
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && len(q) == 4
 	})
 	deliveries, quarantined, attempts := h.snapshot()
-	want := map[string]int{"done": 1, "refuse": 1, "fail": maxDeliver, "panic": maxDeliver, "refuse-late": 2}
+	want := map[string]int{"done": 1, "done-too": 20, "refuse": 1, "fail": maxDeliver, "panic": maxDeliver, "refuse-late": 2}
 	for body, n := range want {
 		if deliveries[body] != n {
 			t.Errorf("%s: delivered %d times, want %d", body, deliveries[body], n)
 		}
 	}
-	if _, ok := quarantined["done"]; ok || attempts["done"] != 0 {
+	b.mu.Lock()
+	largest := b.maxBatch
+	b.mu.Unlock()
+	if batchSize > 1 && largest < 2 {
+		t.Errorf("largest batch held %d messages, want several", largest)
+	}
+	if _, ok := quarantined["done"]; ok || attempts["done"] != 0 || attempts["done-too"] != 0 {
 		t.Error("a handled message was quarantined")
 	}
 	var r *refusal
