@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, relay.JetStreamOptions()...)
 	if err != nil {
 		return fmt.Errorf("connect to JetStream: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,6 +20,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/envelope"
 	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/streams"
+	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
 )
 
@@ -46,7 +48,18 @@ type inboxHandler struct{ r *Relay }
 // Handle processes one delivery: done once stored and answered, refused for
 // a *rejection, retried on any other error.
 func (h inboxHandler) Handle(ctx context.Context, d streams.Delivery) (streams.Outcome, error) {
-	return streams.OutcomeOf[*rejection](h.r.process(ctx, d.Msg, d.Meta, d.Log))
+	res := h.HandleBatch(ctx, []streams.Delivery{d})[0]
+	return res.Outcome, res.Err
+}
+
+// HandleBatch processes several deliveries together, each with Handle's
+// outcome.
+func (h inboxHandler) HandleBatch(ctx context.Context, ds []streams.Delivery) []streams.Result {
+	results := make([]streams.Result, len(ds))
+	for i, err := range h.r.processBatch(ctx, ds) {
+		results[i].Outcome, results[i].Err = streams.OutcomeOf[*rejection](err)
+	}
+	return results
 }
 
 // Quarantine stores a refused message, or one given up on as gave_up with
@@ -96,26 +109,45 @@ func (r *Relay) quarantine(ctx context.Context, log *slog.Logger, msg jetstream.
 	return true
 }
 
-// process handles one message. It returns nil once the message is stored
-// and answered, a *rejection for a message to quarantine, and any other
-// error for a transient failure.
-func (r *Relay) process(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, log *slog.Logger) error {
-	route, err := streams.ParseInSubject(msg.Subject())
-	if err != nil || route.To != r.domain {
-		return reject(ReasonRouteMismatch, fmt.Errorf("subject is not one of %s's inbox subjects", r.domain))
+// processBatch handles the messages of a batch and returns each one's
+// error: nil once the message is stored and answered, a *rejection for a
+// message to quarantine, and any other error for a transient failure. Case
+// messages are opened in parallel, stored with one commit and answered
+// together; receipts are recorded each on its own, concurrently.
+func (r *Relay) processBatch(ctx context.Context, ds []streams.Delivery) []error {
+	errs := make([]error, len(ds))
+	routes := make([]streams.Route, len(ds))
+	var envelopes, receipts []int
+	for i, d := range ds {
+		route, err := streams.ParseInSubject(d.Msg.Subject())
+		switch {
+		case err != nil || route.To != r.domain:
+			errs[i] = reject(ReasonRouteMismatch, fmt.Errorf("subject is not one of %s's inbox subjects", r.domain))
+		case route.Type == ReceiptType:
+			receipts = append(receipts, i)
+		case route.Type == TrackingType:
+			errs[i] = reject(ReasonRouteMismatch, errors.New("tracking events are for the coordinator"))
+		default:
+			envelopes = append(envelopes, i)
+		}
+		routes[i] = route
+	}
+	if len(envelopes)+len(receipts) == 0 {
+		return errs
 	}
 	dir, err := r.cfg.Directory.Current(ctx)
 	if err != nil {
-		return err
+		for _, i := range append(envelopes, receipts...) {
+			errs[i] = err
+		}
+		return errs
 	}
-	switch route.Type {
-	case ReceiptType:
-		return r.processReceipt(ctx, dir, route, msg.Data(), log)
-	case TrackingType:
-		return reject(ReasonRouteMismatch, errors.New("tracking events are for the coordinator"))
-	default:
-		return r.processEnvelope(ctx, dir, route, msg.Data(), meta, log)
-	}
+	parallel(len(receipts), func(k int) {
+		i := receipts[k]
+		errs[i] = r.processReceipt(ctx, dir, routes[i], ds[i].Msg.Data(), ds[i].Log)
+	})
+	r.processEnvelopes(ctx, dir, ds, routes, envelopes, errs)
+	return errs
 }
 
 // classify turns an Open error into a rejection, or returns it unchanged
@@ -146,17 +178,93 @@ func classify(err error, dir *directory.Directory, h envelope.Header) error {
 	return &rejection{reason: reason, err: err, header: h}
 }
 
-// processEnvelope opens a case message, stores it, answers it with a
-// receipt and, for a newly stored referral, tells the coordinator.
-func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, route streams.Route, data []byte, meta *jetstream.MsgMetadata, log *slog.Logger) error {
+// processEnvelopes opens the case messages ds[i] for i in which, in
+// parallel, stores them with one commit, answers each with a receipt and,
+// for referrals, tells the coordinator; it sets errs[i] for each.
+func (r *Relay) processEnvelopes(ctx context.Context, dir *directory.Directory, ds []streams.Delivery, routes []streams.Route, which []int, errs []error) {
+	if len(which) == 0 {
+		return
+	}
+	headers := make([]envelope.Header, len(which))
+	msgs := make([]exchange.InboxMessage, len(which))
+	parallel(len(which), func(k int) {
+		i := which[k]
+		headers[k], msgs[k], errs[i] = r.openEnvelope(dir, routes[i], ds[i].Msg.Data())
+	})
+	var opened []int // into which
+	var toStore []exchange.InboxMessage
+	for k, i := range which {
+		if errs[i] == nil {
+			opened, toStore = append(opened, k), append(toStore, msgs[k])
+		}
+	}
+	if len(opened) == 0 {
+		return
+	}
+	stored := exchange.InsertInboxBatch(ctx, r.cfg.Pool, toStore)
+	receipts := make([]*outgoing, len(opened))
+	events := make([]*trackingv1.TrackingEvent, len(opened))
+	for j, k := range opened {
+		i, h, res := which[k], headers[k], stored[j]
+		if res.Err != nil {
+			errs[i] = storeError(h, res.Err)
+			continue
+		}
+		if res.Inserted {
+			r.metrics.received.WithLabelValues(h.MessageType).Inc()
+			ds[i].Log.InfoContext(ctx, "message received", "message_id", h.MessageID, "message_type", h.MessageType,
+				"sender_member", string(h.SenderMember))
+		} else {
+			r.metrics.duplicates.Inc()
+			ds[i].Log.InfoContext(ctx, "duplicate message answered again", "message_id", h.MessageID)
+		}
+		// A receipt for every copy: the sender re-sends until one gets
+		// through. Every copy gets the same receipt: it names the first
+		// copy's envelope digest (the sender recorded the digest of every
+		// copy it sealed).
+		var digest [sha256.Size]byte
+		copy(digest[:], msgs[k].EnvelopeSHA256)
+		if len(res.EnvelopeSHA256) == sha256.Size {
+			copy(digest[:], res.EnvelopeSHA256)
+		}
+		if receipts[j], errs[i] = r.receipt(dir, h, digest, res.ReceivedAt, ds[i].Meta.Sequence.Stream); errs[i] != nil {
+			continue
+		}
+		if h.MessageType == string(exchange.TypeReferral) {
+			// Derived event id: a duplicate, or a retry after a failure
+			// here, is deduplicated downstream.
+			events[j] = r.deliveredEvent(msgs[k], res.ReceivedAt)
+		}
+	}
+	var receiptErrs, eventErrs []error
+	var wg sync.WaitGroup
+	wg.Go(func() { receiptErrs = r.publishAll(ctx, receipts) })
+	wg.Go(func() { eventErrs = r.sendTrackingBatch(ctx, events) })
+	wg.Wait()
+	for j, k := range opened {
+		i := which[k]
+		switch {
+		case receipts[j] == nil:
+		case receiptErrs[j] != nil:
+			errs[i] = fmt.Errorf("publish receipt: %w", receiptErrs[j])
+		default:
+			r.metrics.receipts.WithLabelValues("sent").Inc()
+			errs[i] = eventErrs[j]
+		}
+	}
+}
+
+// openEnvelope opens a case message and checks it against its route and
+// the directory, and returns its header and the inbox row to store.
+func (r *Relay) openEnvelope(dir *directory.Directory, route streams.Route, data []byte) (envelope.Header, exchange.InboxMessage, error) {
 	peek, _ := envelope.PeekHeader(data) // for the quarantine record only
 	opener := envelope.Opener{Self: r.me, Keys: r.cfg.Keys.Decryption, Peers: dir}
 	h, plaintext, err := opener.Open(data)
 	if err != nil {
-		return classify(err, dir, peek)
+		return peek, exchange.InboxMessage{}, classify(err, dir, peek)
 	}
-	bad := func(reason Reason, format string, args ...any) error {
-		return &rejection{reason: reason, err: fmt.Errorf(format, args...), header: h}
+	bad := func(reason Reason, format string, args ...any) (envelope.Header, exchange.InboxMessage, error) {
+		return h, exchange.InboxMessage{}, &rejection{reason: reason, err: fmt.Errorf(format, args...), header: h}
 	}
 	if h.SenderMember.Domain() != route.From {
 		return bad(ReasonRouteMismatch, "envelope %s signed by %s arrived from %s", h.MessageID, h.SenderMember, route.From)
@@ -179,7 +287,7 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 		if errors.Is(err, directory.ErrOutsideWindow) {
 			return bad(ReasonOutsideWindow, "envelope %s: %w", h.MessageID, err)
 		}
-		return err
+		return h, exchange.InboxMessage{}, err
 	}
 	if _, err := dir.Agency(h.SenderMember, h.SenderAgency); err != nil {
 		return bad(ReasonUnknownAgency, "envelope %s: sender agency: %w", h.MessageID, err)
@@ -187,9 +295,8 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 	if _, err := dir.Agency(r.me, h.RecipientAgency); err != nil {
 		return bad(ReasonUnknownAgency, "envelope %s: recipient agency: %w", h.MessageID, err)
 	}
-
 	digest := sha256.Sum256(data)
-	in := exchange.InboxMessage{
+	return h, exchange.InboxMessage{
 		MessageID:       h.MessageID,
 		Corridor:        h.Corridor,
 		MessageType:     exchange.MessageType(h.MessageType),
@@ -201,60 +308,33 @@ func (r *Relay) processEnvelope(ctx context.Context, dir *directory.Directory, r
 		SentAt:          h.SentAt,
 		Payload:         plaintext,
 		EnvelopeSHA256:  digest[:],
-	}
-	inserted, err := exchange.InsertInbox(ctx, r.cfg.Pool, in)
-	if err != nil {
-		if errors.Is(err, exchange.ErrConflictingDuplicate) {
-			// Not a copy but another message under the same identity:
-			// answering it would tell the sender something was delivered.
-			return bad(ReasonConflictingDuplicate, "envelope %s: %w", h.MessageID, err)
-		}
-		if corridor.KindOf(err) == corridor.KindInvalid {
-			// Signed by a member, but not storable: a sender's bug.
-			return bad(ReasonMalformed, "envelope %s: %w", h.MessageID, err)
-		}
-		return err
-	}
-	stored, err := exchange.GetInbox(ctx, r.cfg.Pool, h.MessageID)
-	if err != nil {
-		return err
-	}
-	if inserted {
-		r.metrics.received.WithLabelValues(h.MessageType).Inc()
-		log.InfoContext(ctx, "message received", "message_id", h.MessageID, "message_type", h.MessageType,
-			"sender_member", string(h.SenderMember))
-	} else {
-		r.metrics.duplicates.Inc()
-		log.InfoContext(ctx, "duplicate message answered again", "message_id", h.MessageID)
-	}
-	// A receipt for every copy: the sender re-sends until one gets through.
-	// Every copy gets the same receipt: it names the first copy's envelope
-	// digest (the sender recorded the digest of every copy it sealed).
-	if len(stored.EnvelopeSHA256) == sha256.Size {
-		copy(digest[:], stored.EnvelopeSHA256)
-	}
-	if err := r.sendReceipt(ctx, dir, h, digest, stored.ReceivedAt, meta.Sequence.Stream); err != nil {
-		return err
-	}
-	if h.MessageType == string(exchange.TypeReferral) {
-		// Derived event id: a duplicate, or a retry after a failure here,
-		// is deduplicated downstream.
-		if err := r.publishDelivered(ctx, stored, stored.ReceivedAt); err != nil {
-			return err
-		}
-	}
-	return nil
+	}, nil
 }
 
-// sendReceipt signs a receipt for the envelope with the given digest and
-// publishes it to the sender's slice of our OUTBOX. Its Nats-Msg-Id names the INBOX
-// sequence: a redelivery of the same copy is deduplicated, while a re-sent
-// copy (a new sequence) is answered anew, in case the first receipt was
-// lost.
-func (r *Relay) sendReceipt(ctx context.Context, dir *directory.Directory, h envelope.Header, digest [sha256.Size]byte, receivedAt time.Time, seq uint64) error {
+// storeError turns an error storing envelope h's message into a
+// rejection, or returns it unchanged when it may pass.
+func storeError(h envelope.Header, err error) error {
+	if errors.Is(err, exchange.ErrConflictingDuplicate) {
+		// Not a copy but another message under the same identity:
+		// answering it would tell the sender something was delivered.
+		return &rejection{reason: ReasonConflictingDuplicate, err: fmt.Errorf("envelope %s: %w", h.MessageID, err), header: h}
+	}
+	if corridor.KindOf(err) == corridor.KindInvalid {
+		// Signed by a member, but not storable: a sender's bug.
+		return &rejection{reason: ReasonMalformed, err: fmt.Errorf("envelope %s: %w", h.MessageID, err), header: h}
+	}
+	return err
+}
+
+// receipt signs a receipt for the envelope with the given digest, to
+// publish to the sender's slice of our OUTBOX. Its Nats-Msg-Id names the
+// INBOX sequence: a redelivery of the same copy is deduplicated, while a
+// re-sent copy (a new sequence) is answered anew, in case the first
+// receipt was lost.
+func (r *Relay) receipt(dir *directory.Directory, h envelope.Header, digest [sha256.Size]byte, receivedAt time.Time, seq uint64) (*outgoing, error) {
 	signer, err := r.signer(dir, time.Now())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	receipt, err := envelope.SignReceipt(envelope.Receipt{
 		MessageID:      h.MessageID,
@@ -265,21 +345,17 @@ func (r *Relay) sendReceipt(ctx context.Context, dir *directory.Directory, h env
 		EnvelopeSHA256: digest,
 	}, signer)
 	if err != nil {
-		return fmt.Errorf("sign receipt: %w", err)
+		return nil, fmt.Errorf("sign receipt: %w", err)
 	}
 	subject, err := streams.OutSubject(r.domain, h.SenderMember.Domain(), ReceiptType)
 	if err != nil {
-		return fmt.Errorf("build receipt subject: %w", err)
+		return nil, fmt.Errorf("build receipt subject: %w", err)
 	}
 	msgID, err := derivedMsgID(r.domain, "rcpt-"+strconv.FormatUint(seq, 10)+"-", h.MessageID)
 	if err != nil {
-		return fmt.Errorf("build receipt message id: %w", err)
+		return nil, fmt.Errorf("build receipt message id: %w", err)
 	}
-	if err := r.publish(ctx, subject, msgID, receipt); err != nil {
-		return fmt.Errorf("publish receipt: %w", err)
-	}
-	r.metrics.receipts.WithLabelValues("sent").Inc()
-	return nil
+	return &outgoing{subject: subject, msgID: msgID, data: receipt}, nil
 }
 
 // processReceipt checks a peer's receipt for one of our messages, records

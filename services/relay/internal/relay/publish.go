@@ -4,16 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/envelope"
 	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/streams"
+	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
 )
 
 // publishLoop drains the outbox: woken by the outbox notification, and by
@@ -44,46 +43,77 @@ func (r *Relay) publishLoop(ctx context.Context) {
 }
 
 // PublishPending claims one batch of due outbox messages and publishes
-// each; it returns how many it claimed. Messages that fail are scheduled
-// again with a growing delay, not reported as an error: the error is the
-// claim's own.
+// them together; it returns how many it claimed. The batch is sealed in
+// parallel, published without waiting for each acknowledgement in turn,
+// and marked published in one statement once every acknowledgement is in.
+// Messages that fail are scheduled again with a growing delay, each on its
+// own, not reported as an error: the error is the claim's own.
 func (r *Relay) PublishPending(ctx context.Context) (int, error) {
 	msgs, err := exchange.ClaimUnpublished(ctx, r.cfg.Pool, r.cfg.BatchSize, r.cfg.ClaimLease)
 	if err != nil {
 		return 0, fmt.Errorf("publish pending: %w", err)
 	}
-	for _, m := range msgs {
-		if ctx.Err() != nil {
-			// The lease lets another relay, or this one restarted, take it.
-			break
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	// A milestone row is for the coordinator only: its tracking event is
+	// all there is to publish.
+	var toSend []int
+	for i, m := range msgs {
+		if m.MessageType != exchange.TypeMilestone {
+			toSend = append(toSend, i)
 		}
-		r.publishOne(ctx, m)
+	}
+	errs := make([]error, len(msgs))
+	sendErrs := r.sendBatch(ctx, pick(msgs, toSend))
+	for k, i := range toSend {
+		errs[i] = sendErrs[k]
+	}
+	// The tracking events go after their messages are in the stream and
+	// before the rows are marked published: if one fails, its whole
+	// message is published again, and both publishes are deduplicated by
+	// their message ids.
+	events := make([]*trackingv1.TrackingEvent, len(msgs))
+	for i, m := range msgs {
+		if errs[i] == nil {
+			events[i] = r.trackingEvent(m)
+		}
+	}
+	for i, err := range r.sendTrackingBatch(ctx, events) {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	var published []string
+	for i, m := range msgs {
+		if errs[i] == nil {
+			published = append(published, m.MessageID)
+		}
+	}
+	if _, err := exchange.MarkPublishedBatch(ctx, r.cfg.Pool, published); err != nil {
+		for i := range msgs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	for i, m := range msgs {
+		log := r.logger.With("message_id", m.MessageID, "message_type", string(m.MessageType),
+			"recipient_member", string(m.RecipientMember), "attempt", m.PublishAttempts)
+		if errs[i] == nil {
+			r.metrics.published.WithLabelValues(string(m.MessageType)).Inc()
+			log.InfoContext(ctx, "message published")
+			continue
+		}
+		r.publishFailed(ctx, log, m, errs[i])
 	}
 	return len(msgs), nil
 }
 
-func (r *Relay) publishOne(ctx context.Context, m exchange.OutboxMessage) {
-	log := r.logger.With("message_id", m.MessageID, "message_type", string(m.MessageType),
-		"recipient_member", string(m.RecipientMember), "attempt", m.PublishAttempts)
-	msgID, err := streams.MsgID(r.domain, m.MessageID)
-	if err == nil && m.MessageType != exchange.TypeMilestone {
-		// A milestone row is for the coordinator only.
-		err = r.send(ctx, m, msgID)
-	}
-	if err == nil {
-		// The tracking event goes before the row is marked published: if it
-		// fails, the whole message is published again, and both publishes
-		// are deduplicated by their message ids.
-		err = r.publishTracking(ctx, m)
-	}
-	if err == nil {
-		if err = exchange.MarkPublished(ctx, r.cfg.Pool, m.MessageID); err == nil {
-			r.metrics.published.WithLabelValues(string(m.MessageType)).Inc()
-			log.InfoContext(ctx, "message published")
-			return
-		}
-	}
+// publishFailed schedules m to be published again after a growing delay.
+func (r *Relay) publishFailed(ctx context.Context, log *slog.Logger, m exchange.OutboxMessage, err error) {
 	if ctx.Err() != nil {
+		// The lease lets another relay, or this one restarted, take it.
 		return
 	}
 	retry := backoff(r.cfg.RetryBase, r.cfg.RetryMax, m.PublishAttempts)
@@ -135,13 +165,13 @@ func (r *Relay) ResendDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("resend due messages: %w", err)
 	}
-	for _, m := range msgs {
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	for i, err := range r.sendBatch(ctx, msgs) {
+		m := msgs[i]
 		log := r.logger.With("message_id", m.MessageID, "message_type", string(m.MessageType),
 			"recipient_member", string(m.RecipientMember), "attempt", m.PublishAttempts)
-		msgID, err := streams.MsgID(r.domain, m.MessageID)
-		if err == nil {
-			err = r.send(ctx, m, msgID)
-		}
 		if err != nil {
 			// The message stays published without a receipt, so it is due
 			// again after the next, longer wait.
@@ -154,25 +184,67 @@ func (r *Relay) ResendDue(ctx context.Context) (int, error) {
 	return len(msgs), nil
 }
 
-// send seals m for its recipient and publishes it with Nats-Msg-Id msgID.
-func (r *Relay) send(ctx context.Context, m exchange.OutboxMessage, msgID string) error {
+// sendBatch seals msgs for their recipients, in parallel, records the
+// digests of the envelopes in one statement, and publishes them, each with
+// the Nats-Msg-Id of its message id. It returns each message's error.
+func (r *Relay) sendBatch(ctx context.Context, msgs []exchange.OutboxMessage) []error {
+	if len(msgs) == 0 {
+		return nil
+	}
 	dir, err := r.cfg.Directory.Current(ctx)
 	if err != nil {
-		return err
+		return errorsFor(len(msgs), err)
 	}
 	now := time.Now()
-	data, err := r.seal(dir, m, now)
+	outs := make([]*outgoing, len(msgs))
+	errs := make([]error, len(msgs))
+	parallel(len(msgs), func(i int) {
+		outs[i], errs[i] = r.sealOutgoing(dir, msgs[i], now)
+	})
+	var ids []string
+	var digests [][]byte
+	for i, o := range outs {
+		if errs[i] == nil {
+			sum := sha256.Sum256(o.data)
+			ids, digests = append(ids, msgs[i].MessageID), append(digests, sum[:])
+		}
+	}
+	// Recorded before publishing: a receipt names the digest it answers.
+	if err := recordSent(ctx, r.cfg.Pool, ids, digests); err != nil {
+		return errorsFor(len(msgs), err)
+	}
+	for i, err := range r.publishAll(ctx, outs) {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// pick returns msgs[i] for i in which.
+func pick(msgs []exchange.OutboxMessage, which []int) []exchange.OutboxMessage {
+	out := make([]exchange.OutboxMessage, len(which))
+	for k, i := range which {
+		out[k] = msgs[i]
+	}
+	return out
+}
+
+// sealOutgoing seals m and addresses it; nil with the error when it cannot.
+func (r *Relay) sealOutgoing(dir *directory.Directory, m exchange.OutboxMessage, now time.Time) (*outgoing, error) {
+	msgID, err := streams.MsgID(r.domain, m.MessageID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	subject, err := streams.OutSubject(r.domain, m.RecipientMember.Domain(), string(m.MessageType))
 	if err != nil {
-		return fmt.Errorf("build subject: %w", err)
+		return nil, fmt.Errorf("build subject: %w", err)
 	}
-	if err := recordSent(ctx, r.cfg.Pool, m.MessageID, sha256.Sum256(data)); err != nil {
-		return err
+	data, err := r.seal(dir, m, now)
+	if err != nil {
+		return nil, err
 	}
-	return r.publish(ctx, subject, msgID, data)
+	return &outgoing{subject: subject, msgID: msgID, data: data}, nil
 }
 
 // seal builds m's envelope: the header from the row and the directory, the
@@ -219,16 +291,4 @@ func (r *Relay) signer(dir *directory.Directory, now time.Time) (envelope.Signin
 	}
 	return envelope.SigningKey{}, corridor.Errorf(corridor.KindUnavailable,
 		"the directory's current signing key %q of %s is not in the relay's key file", cur.ID, r.me)
-}
-
-// publish publishes data to subject with Nats-Msg-Id msgID and waits for
-// the stream's acknowledgement, within PublishTimeout.
-func (r *Relay) publish(ctx context.Context, subject, msgID string, data []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
-	defer cancel()
-	msg := &nats.Msg{Subject: subject, Data: data}
-	if _, err := r.cfg.JetStream.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID)); err != nil {
-		return fmt.Errorf("publish to %s: %w", subject, err)
-	}
-	return nil
 }

@@ -39,9 +39,10 @@ type Keys struct {
 // tests can hand in their own servers; zero tuning values take the
 // defaults in the comments.
 type Config struct {
-	Member    corridor.MemberCode
-	Pool      *pgxpool.Pool
-	Conn      *nats.Conn
+	Member corridor.MemberCode
+	Pool   *pgxpool.Pool
+	Conn   *nats.Conn
+	// JetStream is made with JetStreamOptions.
 	JetStream jetstream.JetStream
 	Directory directory.Source
 	Keys      Keys
@@ -61,7 +62,8 @@ type Config struct {
 	// ClaimLease is how long a claimed outbox row is ours before another
 	// relay may claim it (1 min).
 	ClaimLease time.Duration
-	// BatchSize is how many outbox rows are claimed at once (50).
+	// BatchSize is how many outbox rows are claimed and published at once,
+	// and how many INBOX messages at most are handled together (50).
 	BatchSize int
 	// RetryBase and RetryMax bound the wait before a failed publish is
 	// tried again: it doubles from RetryBase up to RetryMax (1 s, 5 min).
@@ -149,6 +151,18 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
+// JetStreamOptions are the options of the JetStream context a relay is given
+// (Config.JetStream). The relay publishes asynchronously and awaits the
+// acknowledgements itself, within PublishTimeout; a publish the server never
+// answers (one denied for lack of permission) is forgotten after
+// asyncForget, so that such publishes cannot pile up in the client.
+func JetStreamOptions() []jetstream.JetStreamOpt {
+	return []jetstream.JetStreamOpt{jetstream.WithPublishAsyncTimeout(asyncForget)}
+}
+
+// asyncForget is longer than any PublishTimeout worth setting.
+const asyncForget = 5 * time.Minute
+
 // Relay is a member's access point. Create it with New, start it with Run.
 type Relay struct {
 	cfg     Config
@@ -215,6 +229,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		MaxDeliver:     r.cfg.MaxDeliver,
 		RetryDelays:    r.cfg.RetryDelays,
 		AckTimeout:     r.cfg.PublishTimeout,
+		BatchSize:      r.cfg.BatchSize,
 	}
 	cons, err := inbox.WaitSetUp(ctx)
 	if err != nil {

@@ -159,7 +159,7 @@ func (w *world) startRelay(t *testing.T, member corridor.MemberCode, adjust func
 	n := &node{member: member, pool: pg.NewPool(t, schema), logs: &logtest.Buffer{}, registry: httpapi.NewRegistry()}
 	n.source = &switchSource{inner: directory.Static(w.dir)}
 	nc := w.nats.Members[member.Domain()].Connect(t, natsconf.UserRelay)
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, relay.JetStreamOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

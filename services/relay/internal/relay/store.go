@@ -154,13 +154,18 @@ func listQuarantine(ctx context.Context, db exchange.DB, before int64, limit int
 	return items, nil
 }
 
-// recordSent remembers the digest of an envelope about to be published.
-func recordSent(ctx context.Context, db exchange.DB, messageID string, digest [32]byte) error {
+// recordSent remembers the digests of envelopes about to be published, the
+// i-th sealed for messageIDs[i], in one statement.
+func recordSent(ctx context.Context, db exchange.DB, messageIDs []string, digests [][]byte) error {
+	if len(messageIDs) == 0 {
+		return nil
+	}
 	_, err := db.Exec(ctx, `
-		INSERT INTO relay_sent_envelopes (message_id, envelope_sha256) VALUES ($1, $2)
-		ON CONFLICT DO NOTHING`, messageID, digest[:])
+		INSERT INTO relay_sent_envelopes (message_id, envelope_sha256)
+		SELECT * FROM unnest($1::text[], $2::bytea[])
+		ON CONFLICT DO NOTHING`, messageIDs, digests)
 	if err != nil {
-		return fmt.Errorf("record sent envelope: %w", err)
+		return fmt.Errorf("record sent envelopes: %w", err)
 	}
 	return nil
 }

@@ -29,9 +29,9 @@ func trackingEventID(domain, messageID string) string {
 	return domain + "-trk-" + messageID
 }
 
-// publishTracking reports the milestone an outbox message marks, if its
-// row carries one, to the coordinator.
-func (r *Relay) publishTracking(ctx context.Context, m exchange.OutboxMessage) error {
+// trackingEvent is the milestone an outbox message marks, for the
+// coordinator, or nil when its row carries none.
+func (r *Relay) trackingEvent(m exchange.OutboxMessage) *trackingv1.TrackingEvent {
 	if m.Tracking == nil || m.Tracking.Milestone == "" {
 		return nil
 	}
@@ -63,7 +63,7 @@ func (r *Relay) publishTracking(ctx context.Context, m exchange.OutboxMessage) e
 	p := m.ReferralParties(r.me)
 	ev.SenderMember, ev.SenderAgency = string(p.SenderMember), p.SenderAgency
 	ev.RecipientMember, ev.RecipientAgency = string(p.RecipientMember), p.RecipientAgency
-	return r.sendTracking(ctx, ev)
+	return ev
 }
 
 // answer maps a tracking row's "yes", "no" or "unknown" (pkg/exchange
@@ -80,10 +80,10 @@ func answer(s string) trackingv1.Answer {
 	return trackingv1.Answer_ANSWER_UNSPECIFIED
 }
 
-// publishDelivered reports that a referral reached this member: the
+// deliveredEvent reports that a referral reached this member: the
 // recipient's end of referral_sent. at is when it was stored.
-func (r *Relay) publishDelivered(ctx context.Context, in exchange.InboxMessage, at time.Time) error {
-	return r.sendTracking(ctx, &trackingv1.TrackingEvent{
+func (r *Relay) deliveredEvent(in exchange.InboxMessage, at time.Time) *trackingv1.TrackingEvent {
+	return &trackingv1.TrackingEvent{
 		EventId:         trackingEventID(r.domain, in.MessageID),
 		CaseRef:         in.CaseRef,
 		ReferralId:      in.ReferralID,
@@ -94,40 +94,57 @@ func (r *Relay) publishDelivered(ctx context.Context, in exchange.InboxMessage, 
 		RecipientMember: string(r.me),
 		RecipientAgency: in.RecipientAgency,
 		At:              at.UnixMicro(),
-	})
+	}
 }
 
-// sendTracking signs ev and publishes it to the coordinator's slice of our
-// OUTBOX. A corridor without a coordinator gets no events.
-func (r *Relay) sendTracking(ctx context.Context, ev *trackingv1.TrackingEvent) error {
-	if r.me == corridor.Coordinator {
-		return nil
+// sendTrackingBatch signs the non-nil events and publishes them together to
+// the coordinator's slice of our OUTBOX, and returns each one's error. A
+// corridor without a coordinator gets no events.
+func (r *Relay) sendTrackingBatch(ctx context.Context, events []*trackingv1.TrackingEvent) []error {
+	errs := make([]error, len(events))
+	if r.me == corridor.Coordinator || !slices.ContainsFunc(events, func(ev *trackingv1.TrackingEvent) bool { return ev != nil }) {
+		return errs
 	}
 	dir, err := r.cfg.Directory.Current(ctx)
 	if err != nil {
-		return err
+		return errorsFor(len(events), err)
 	}
 	if _, err := dir.Member(corridor.Coordinator); err != nil {
-		return nil
-	}
-	ev.Corridor = dir.Corridor
-	data, err := r.signTracking(dir, ev, time.Now())
-	if err != nil {
-		return err
+		return errs
 	}
 	subject, err := streams.OutSubject(r.domain, corridor.Coordinator.Domain(), TrackingType)
 	if err != nil {
-		return fmt.Errorf("build tracking subject: %w", err)
+		return errorsFor(len(events), fmt.Errorf("build tracking subject: %w", err))
 	}
-	msgID, err := derivedMsgID(r.domain, "", ev.GetEventId())
-	if err != nil {
-		return fmt.Errorf("build tracking message id: %w", err)
+	now := time.Now()
+	outs := make([]*outgoing, len(events))
+	for i, ev := range events {
+		if ev == nil {
+			continue
+		}
+		ev.Corridor = dir.Corridor
+		data, err := r.signTracking(dir, ev, now)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		msgID, err := derivedMsgID(r.domain, "", ev.GetEventId())
+		if err != nil {
+			errs[i] = fmt.Errorf("build tracking message id: %w", err)
+			continue
+		}
+		outs[i] = &outgoing{subject: subject, msgID: msgID, data: data}
 	}
-	if err := r.publish(ctx, subject, msgID, data); err != nil {
-		return fmt.Errorf("publish tracking event: %w", err)
+	for i, err := range r.publishAll(ctx, outs) {
+		switch {
+		case outs[i] == nil:
+		case err != nil:
+			errs[i] = fmt.Errorf("publish tracking event: %w", err)
+		default:
+			r.metrics.tracking.WithLabelValues(milestoneLabel(events[i].GetMilestone())).Inc()
+		}
 	}
-	r.metrics.tracking.WithLabelValues(milestoneLabel(ev.GetMilestone())).Inc()
-	return nil
+	return errs
 }
 
 // signTracking serializes ev and signs the bytes as carried.
