@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.8.2
 # Tests run with the race detector; -p bounds parallel packages on small machines.
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build test bench lint generate check-generated demo demo-reset postgres-check fuzz clean help
+.PHONY: all build test bench bench-e2e lint generate check-generated demo demo-reset postgres-check fuzz clean help
 
 all: build
 
@@ -22,6 +22,7 @@ help:
 	@echo "make lint    gofmt, go vet, staticcheck"
 	@echo "make generate  regenerate protobuf Go code with pinned tools"
 	@echo "make bench   run the benchmarks"
+	@echo "make bench-e2e  measure the exchange end to end against this machine's ceilings"
 
 build:
 	@mkdir -p $(BIN)
@@ -44,6 +45,12 @@ bench: postgres-check
 	@for m in $(MODULES); do \
 	  (cd $$m && $(GO) test -run '^$$' -bench . -benchmem ./...) || exit 1; \
 	done
+
+# bench-e2e starts a durable corridor as make demo does, measures this
+# machine's ceilings and the exchange's throughput and latency against them
+# (docs/performance.md); not part of make test.
+bench-e2e: postgres-check
+	cd services/sandbox && CORRIDOR_BENCH_E2E=1 $(GO) test -run '^TestBenchEndToEnd$$' -count=1 -timeout 40m -v .
 
 lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
