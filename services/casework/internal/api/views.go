@@ -119,7 +119,7 @@ type infoRequestView struct {
 }
 
 type infoResponseView struct {
-	events.RespondInfo
+	events.AnswerRecord
 	Answered recorded `json:"answered"`
 }
 
@@ -211,7 +211,7 @@ func newReferralView(r workflow.Referral) referralView {
 	for _, q := range l.InfoRequests {
 		iv := infoRequestView{RequestID: q.Body.RequestID, RequestInfo: q.Body, Requested: newRecorded(q.Record)}
 		if a := q.Response; a != nil {
-			iv.Response = &infoResponseView{RespondInfo: a.Body, Answered: newRecorded(*a)}
+			iv.Response = &infoResponseView{AnswerRecord: a.Body, Answered: newRecorded(*a)}
 		}
 		v.InfoRequests = append(v.InfoRequests, iv)
 	}

@@ -104,7 +104,22 @@ func toProto(m events.Message) (proto.Message, error) {
 		return p, nil
 	case *events.RespondInfo:
 		p := &corridorv1.InformationResponse{ReferralId: id, BaseStatus: base, AnsweredAt: at, AnsweredBy: by,
-			RequestId: b.RequestID, Answer: b.Note}
+			RequestId: b.RequestID, Answer: b.Note, Trafficking: traffickingToProto(b.Trafficking)}
+		if b.Child != nil {
+			p.Child = childToProto(b.Child)
+		}
+		if b.Family != nil {
+			p.Family = familyToProto(b.Family)
+		}
+		if b.Consent != nil {
+			p.Consent = consentToProto(b.Consent)
+		}
+		if b.BestInterests != nil {
+			p.BestInterests = bestInterestsToProto(b.BestInterests)
+		}
+		if b.Work != nil {
+			p.Work = workToProto(b.Work)
+		}
 		for _, a := range b.Items {
 			p.Answers = append(p.Answers, &corridorv1.InformationAnswer{QuestionId: a.QuestionID, Answer: a.Answer})
 		}
@@ -177,7 +192,27 @@ func fromProto(p proto.Message) (events.Message, error) {
 		m.Body = b
 	case *corridorv1.InformationResponse:
 		m.At, m.By = fromMicrosTime(p.GetAnsweredAt()), p.GetAnsweredBy().GetUserId()
-		b := &events.RespondInfo{RequestID: p.GetRequestId(), Note: p.GetAnswer()}
+		b := &events.RespondInfo{RequestID: p.GetRequestId(), Note: p.GetAnswer(), Trafficking: traffickingFromProto(p.GetTrafficking())}
+		if p.Child != nil {
+			c := childFromProto(p.GetChild())
+			b.Child = &c
+		}
+		if p.Family != nil {
+			f := familyFromProto(p.GetFamily())
+			b.Family = &f
+		}
+		if p.Consent != nil {
+			c := consentFromProto(p.GetConsent())
+			b.Consent = &c
+		}
+		if p.BestInterests != nil {
+			bi := bestInterestsFromProto(p.GetBestInterests())
+			b.BestInterests = &bi
+		}
+		if p.Work != nil {
+			w := workFromProto(p.GetWork())
+			b.Work = &w
+		}
 		for _, a := range p.GetAnswers() {
 			b.Items = append(b.Items, events.Answer{QuestionID: a.GetQuestionId(), Answer: a.GetAnswer()})
 		}

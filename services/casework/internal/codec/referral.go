@@ -46,34 +46,69 @@ func ToProto(d *Document, r Routing) *corridorv1.Referral {
 			RespondBy:          d.RespondBy,
 			PreviousReferralId: r.PreviousReferralID,
 		},
-		Child:   childToProto(&d.Child),
-		Family:  familyToProto(&d.Family),
-		Consent: consentToProto(&d.Consent),
-		BestInterests: &corridorv1.BestInterests{
-			RiskLevel:                corridorv1.RiskLevel(toEnum(d.BestInterests.RiskLevel, "RISK_LEVEL_", corridorv1.RiskLevel_value)),
-			UrgentProtectionConcerns: clone(d.BestInterests.UrgentProtectionConcerns),
-			AssessmentStatus:         corridorv1.AssessmentStatus(toEnum(d.BestInterests.AssessmentStatus, "ASSESSMENT_STATUS_", corridorv1.AssessmentStatus_value)),
-		},
+		Child:           childToProto(&d.Child),
+		Family:          familyToProto(&d.Family),
+		Consent:         consentToProto(&d.Consent),
+		BestInterests:   bestInterestsToProto(&d.BestInterests),
+		Trafficking:     traffickingToProto(d.Trafficking),
 		Work:            workToProto(&d.Work),
 		Narrative:       d.Narrative,
 		InterimCare:     interimCareToProto(d.InterimCare),
 		NationalCaseIds: caseIDsToProto(d.NationalCaseIDs),
 	}
-	if t := d.Trafficking; t != nil {
-		out.Trafficking = &corridorv1.Trafficking{
-			Status:                 corridorv1.TraffickingStatus(toEnum(t.Status, "TRAFFICKING_STATUS_", corridorv1.TraffickingStatus_value)),
-			ForcedLabourIndicators: clone(t.ForcedLabourIndicators),
-			Recruitment:            t.Recruitment,
-			RecruitmentNotes:       t.RecruitmentNotes,
-			ExploitationPlaces:     clone(t.ExploitationPlaces),
-			MigrationStatus:        t.MigrationStatus,
-
-			ChildForcedLabourIndicators: clone(t.ChildForcedLabourIndicators),
-			MethodsOfControl:            clone(t.MethodsOfControl),
-			ExploitationTypes:           clone(t.ExploitationTypes),
-		}
-	}
 	return out
+}
+
+func bestInterestsToProto(b *Interests) *corridorv1.BestInterests {
+	return &corridorv1.BestInterests{
+		RiskLevel:                corridorv1.RiskLevel(toEnum(b.RiskLevel, "RISK_LEVEL_", corridorv1.RiskLevel_value)),
+		UrgentProtectionConcerns: clone(b.UrgentProtectionConcerns),
+		AssessmentStatus:         corridorv1.AssessmentStatus(toEnum(b.AssessmentStatus, "ASSESSMENT_STATUS_", corridorv1.AssessmentStatus_value)),
+	}
+}
+
+func bestInterestsFromProto(b *corridorv1.BestInterests) Interests {
+	return Interests{
+		RiskLevel:                fromEnum(b.GetRiskLevel().String(), "RISK_LEVEL_"),
+		UrgentProtectionConcerns: clone(b.GetUrgentProtectionConcerns()),
+		AssessmentStatus:         fromEnum(b.GetAssessmentStatus().String(), "ASSESSMENT_STATUS_"),
+	}
+}
+
+func traffickingToProto(t *Traffic) *corridorv1.Trafficking {
+	if t == nil {
+		return nil
+	}
+	return &corridorv1.Trafficking{
+		Status:                 corridorv1.TraffickingStatus(toEnum(t.Status, "TRAFFICKING_STATUS_", corridorv1.TraffickingStatus_value)),
+		ForcedLabourIndicators: clone(t.ForcedLabourIndicators),
+		Recruitment:            t.Recruitment,
+		RecruitmentNotes:       t.RecruitmentNotes,
+		ExploitationPlaces:     clone(t.ExploitationPlaces),
+		MigrationStatus:        t.MigrationStatus,
+
+		ChildForcedLabourIndicators: clone(t.ChildForcedLabourIndicators),
+		MethodsOfControl:            clone(t.MethodsOfControl),
+		ExploitationTypes:           clone(t.ExploitationTypes),
+	}
+}
+
+func traffickingFromProto(t *corridorv1.Trafficking) *Traffic {
+	if t == nil {
+		return nil
+	}
+	return &Traffic{
+		Status:                 fromEnum(t.GetStatus().String(), "TRAFFICKING_STATUS_"),
+		ForcedLabourIndicators: clone(t.GetForcedLabourIndicators()),
+		Recruitment:            t.GetRecruitment(),
+		RecruitmentNotes:       t.GetRecruitmentNotes(),
+		ExploitationPlaces:     clone(t.GetExploitationPlaces()),
+		MigrationStatus:        t.GetMigrationStatus(),
+
+		ChildForcedLabourIndicators: clone(t.GetChildForcedLabourIndicators()),
+		MethodsOfControl:            clone(t.GetMethodsOfControl()),
+		ExploitationTypes:           clone(t.GetExploitationTypes()),
+	}
 }
 
 func interimCareToProto(c *InterimCare) *corridorv1.InterimCare {
@@ -250,32 +285,15 @@ func FromProto(p *corridorv1.Referral) (*Document, Routing, error) {
 		Child:             childFromProto(p.GetChild()),
 		Family:            familyFromProto(p.GetFamily()),
 		Consent:           consentFromProto(p.GetConsent()),
-		BestInterests: Interests{
-			RiskLevel:                fromEnum(p.GetBestInterests().GetRiskLevel().String(), "RISK_LEVEL_"),
-			UrgentProtectionConcerns: clone(p.GetBestInterests().GetUrgentProtectionConcerns()),
-			AssessmentStatus:         fromEnum(p.GetBestInterests().GetAssessmentStatus().String(), "ASSESSMENT_STATUS_"),
-		},
-		Work:            workFromProto(p.GetWork()),
-		Narrative:       p.GetNarrative(),
-		InterimCare:     interimCareFromProto(p.GetInterimCare()),
-		NationalCaseIDs: caseIDsFromProto(p.GetNationalCaseIds()),
+		BestInterests:     bestInterestsFromProto(p.GetBestInterests()),
+		Trafficking:       traffickingFromProto(p.GetTrafficking()),
+		Work:              workFromProto(p.GetWork()),
+		Narrative:         p.GetNarrative(),
+		InterimCare:       interimCareFromProto(p.GetInterimCare()),
+		NationalCaseIDs:   caseIDsFromProto(p.GetNationalCaseIds()),
 	}
 	if o := rt.GetSendingOfficer(); o != nil && (o.GetName() != "" || o.GetTitle() != "" || o.GetContact() != nil) {
 		d.SendingOfficer = &Officer{Name: o.GetName(), Title: o.GetTitle(), Contact: contactFromProto(o.GetContact())}
-	}
-	if t := p.GetTrafficking(); t != nil {
-		d.Trafficking = &Traffic{
-			Status:                 fromEnum(t.GetStatus().String(), "TRAFFICKING_STATUS_"),
-			ForcedLabourIndicators: clone(t.GetForcedLabourIndicators()),
-			Recruitment:            t.GetRecruitment(),
-			RecruitmentNotes:       t.GetRecruitmentNotes(),
-			ExploitationPlaces:     clone(t.GetExploitationPlaces()),
-			MigrationStatus:        t.GetMigrationStatus(),
-
-			ChildForcedLabourIndicators: clone(t.GetChildForcedLabourIndicators()),
-			MethodsOfControl:            clone(t.GetMethodsOfControl()),
-			ExploitationTypes:           clone(t.GetExploitationTypes()),
-		}
 	}
 	return d, routing, nil
 }

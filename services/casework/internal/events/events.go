@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
 )
 
 // Body is the record of one event: what the acting user said about it.
@@ -65,11 +66,76 @@ type Question struct {
 	Question string `json:"question" validate:"required,notblank,max=2000"`
 }
 
-// RespondInfo answers an information request, question by question.
+// RespondInfo answers an information request, question by question, and
+// may carry corrected groups of the referral document: each group given
+// replaces the referral's group on both sides, validated as when filing.
 type RespondInfo struct {
 	RequestID string   `json:"request_id" validate:"required,code,max=64"`
 	Items     []Answer `json:"items" validate:"required,min=1,max=20,unique=QuestionID,dive"`
 	Note      string   `json:"note,omitempty" validate:"max=2000"`
+
+	Child         *referral.Child     `json:"child,omitempty"`
+	Family        *referral.Family    `json:"family,omitempty"`
+	Consent       *referral.Consent   `json:"consent,omitempty"`
+	BestInterests *referral.Interests `json:"best_interests,omitempty"`
+	Work          *referral.Work      `json:"work,omitempty"`
+	Trafficking   *referral.Traffic   `json:"trafficking,omitempty"`
+}
+
+// AnswerRecord is an answer as both sides store it: its answers, and the
+// names of the document groups it replaced instead of their content, which
+// lives in the referral's document only.
+type AnswerRecord struct {
+	RequestID     string   `json:"request_id"`
+	Items         []Answer `json:"items"`
+	Note          string   `json:"note,omitempty"`
+	UpdatedGroups []string `json:"updated_groups,omitempty"`
+}
+
+// Groups returns the JSON names of the document groups r carries, in the
+// document's order.
+func (r *RespondInfo) Groups() []string {
+	var names []string
+	for _, g := range []struct {
+		name  string
+		given bool
+	}{
+		{"child", r.Child != nil}, {"family", r.Family != nil}, {"consent", r.Consent != nil},
+		{"best_interests", r.BestInterests != nil}, {"work", r.Work != nil}, {"trafficking", r.Trafficking != nil},
+	} {
+		if g.given {
+			names = append(names, g.name)
+		}
+	}
+	return names
+}
+
+// UpdateDocument replaces the groups of d that r carries.
+func (r *RespondInfo) UpdateDocument(d *referral.Document) {
+	if r.Child != nil {
+		d.Child = *r.Child
+	}
+	if r.Family != nil {
+		d.Family = *r.Family
+	}
+	if r.Consent != nil {
+		d.Consent = *r.Consent
+	}
+	if r.BestInterests != nil {
+		d.BestInterests = *r.BestInterests
+	}
+	if r.Work != nil {
+		d.Work = *r.Work
+	}
+	if r.Trafficking != nil {
+		t := *r.Trafficking
+		d.Trafficking = &t
+	}
+}
+
+// Record is what both sides store of r.
+func (r *RespondInfo) Record() AnswerRecord {
+	return AnswerRecord{RequestID: r.RequestID, Items: r.Items, Note: r.Note, UpdatedGroups: r.Groups()}
 }
 
 // Answer answers one question of the request.

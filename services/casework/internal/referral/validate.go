@@ -105,6 +105,43 @@ func (val *Validator) Validate(ctx context.Context, d *Document, caller Caller, 
 	return nil
 }
 
+// ValidateGroups checks d, a stored document whose groups (by JSON name:
+// "child", "consent", ...) a caller has just replaced, by the same rules
+// as Validate except the recipient's, which did not change. It returns a
+// KindInvalid *corridor.Error naming every bad field of those groups, or
+// the KindForbidden error of CheckConsent when consent changed and caller
+// may not override it. The other groups were checked when they were filed.
+func (val *Validator) ValidateGroups(d *Document, caller Caller, groups []string) error {
+	fields, err := val.v.Fields(d)
+	if err != nil {
+		return err
+	}
+	fields = append(fields, NULFields(d)...)
+	fields = append(fields, val.crossField(d)...)
+	if slices.Contains(groups, "consent") {
+		if err := cases.CheckConsent(caseConsent(d.Consent, caller), consentRole(caller)); err != nil {
+			var ce *corridor.Error
+			if !errors.As(err, &ce) || ce.Kind != corridor.KindInvalid {
+				return err
+			}
+			fields = append(fields, ce.Fields...)
+		}
+	}
+	inGroups := fields[:0]
+	for _, f := range fields {
+		for _, g := range groups {
+			if f.Field == g || strings.HasPrefix(f.Field, g+".") || strings.HasPrefix(f.Field, g+"[") {
+				inGroups = append(inGroups, f)
+				break
+			}
+		}
+	}
+	if len(inGroups) > 0 {
+		return corridor.Invalid("The request has invalid fields.", dedupe(inGroups)...)
+	}
+	return nil
+}
+
 // crossField checks the rules that tags cannot express.
 func (val *Validator) crossField(d *Document) []corridor.FieldError {
 	var fields []corridor.FieldError

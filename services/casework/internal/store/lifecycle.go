@@ -27,7 +27,7 @@ type Record[T any] struct {
 // InfoRequest is an information request and, once it came, its answer.
 type InfoRequest struct {
 	Record[events.RequestInfo]
-	Response *Record[events.RespondInfo]
+	Response *Record[events.AnswerRecord]
 }
 
 // Lifecycle is everything recorded about a referral after it was sent.
@@ -67,7 +67,7 @@ func InfoRequestByID(ctx context.Context, db DB, referralID, requestID string) (
 
 // AnswerInfoRequest stores the answer to an information request; an
 // answered request, or none, is a KindConflict or KindNotFound error.
-func AnswerInfoRequest(ctx context.Context, db DB, referralID string, r Record[events.RespondInfo]) error {
+func AnswerInfoRequest(ctx context.Context, db DB, referralID string, r Record[events.AnswerRecord]) error {
 	b, err := json.Marshal(r.Body)
 	if err != nil {
 		return fmt.Errorf("answer information request: %w", err)
@@ -294,7 +294,7 @@ func infoRequests(ctx context.Context, db DB, where string, args ...any) ([]Info
 		}
 		r.Body.RequestID, r.Side, r.At = id, cases.Recipient, r.At.UTC()
 		if response != nil && answeredAt != nil {
-			resp := &Record[events.RespondInfo]{Side: cases.Sender, At: answeredAt.UTC(), By: answeredBy}
+			resp := &Record[events.AnswerRecord]{Side: cases.Sender, At: answeredAt.UTC(), By: answeredBy}
 			if err := json.Unmarshal(response, &resp.Body); err != nil {
 				return r, err
 			}

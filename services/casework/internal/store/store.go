@@ -254,6 +254,21 @@ func SetStatus(ctx context.Context, db DB, id string, status cases.Status, decis
 	return nil
 }
 
+// SetDetails replaces a referral's document, and the child's names the
+// lists search, which come from it.
+func SetDetails(ctx context.Context, db DB, id string, details []byte, childName string) error {
+	tag, err := db.Exec(ctx, `
+		UPDATE referrals SET details = $2, child_name_key = coalesce(casework_name_key($3), '')
+		WHERE id = $1`, id, details, childName)
+	if err != nil {
+		return fmt.Errorf("update referral document: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return corridor.Errorf(corridor.KindNotFound, "no such referral")
+	}
+	return nil
+}
+
 // AppendEvent adds e to the referral's history with the next sequence
 // number. Call it with the referral locked (GetForUpdate) or just inserted.
 func AppendEvent(ctx context.Context, db DB, referralID string, e Event) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,6 +72,11 @@ func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body
 		var d referral.Document
 		if err := json.Unmarshal(r.Details, &d); err != nil {
 			return fmt.Errorf("decode stored referral: %w", err)
+		}
+		if b, ok := body.(*events.RespondInfo); ok && len(b.Groups()) > 0 {
+			if err := s.correct(ctx, tx, r, &d, b, c, now); err != nil {
+				return err
+			}
 		}
 		m := events.Message{ReferralID: r.ID, Base: r.Status, At: now, By: c.UserID, Body: body}
 		t, payload, err := codec.Encode(m)
@@ -207,6 +213,50 @@ func (s *Service) prepare(ctx context.Context, tx pgx.Tx, r store.Referral, body
 	return nil
 }
 
+// correct replaces the groups of the sender's document d that the answer
+// b carries, after checking them as when filing, and stores the document.
+// The groups b sends are the stored ones, normalized and with any consent
+// override attributed to the caller.
+func (s *Service) correct(ctx context.Context, tx pgx.Tx, r store.Referral, d *referral.Document, b *events.RespondInfo, c Caller, now time.Time) error {
+	groups := b.Groups()
+	b.UpdateDocument(d)
+	if err := s.validator.ValidateGroups(d, c, groups); err != nil {
+		return err
+	}
+	d.Normalize()
+	if o := d.Consent.Override; o != nil && b.Consent != nil {
+		o.By, o.Role, o.DecidedAt = c.UserID, string(corridor.RoleSupervisor), now.Format(time.RFC3339Nano)
+	}
+	// Send what is stored: the corrected groups as normalized.
+	for _, g := range groups {
+		switch g {
+		case "child":
+			b.Child = &d.Child
+		case "family":
+			b.Family = &d.Family
+		case "consent":
+			b.Consent = &d.Consent
+		case "best_interests":
+			b.BestInterests = &d.BestInterests
+		case "work":
+			b.Work = &d.Work
+		case "trafficking":
+			b.Trafficking = d.Trafficking
+		}
+	}
+	return saveDocument(ctx, tx, r, d)
+}
+
+// saveDocument stores d as referral r's document, with the list keys it
+// gives.
+func saveDocument(ctx context.Context, tx pgx.Tx, r store.Referral, d *referral.Document) error {
+	details, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode referral: %w", err)
+	}
+	return store.SetDetails(ctx, tx, r.ID, details, childNames(d))
+}
+
 // record stores what the event m recorded, made by side: by this side, or
 // by the other and applied here. Events that record nothing beyond their
 // history row (accept, decline, withdraw) store nothing here.
@@ -215,7 +265,7 @@ func record(ctx context.Context, tx pgx.Tx, referralID string, side cases.Side, 
 	case *events.RequestInfo:
 		return store.InsertInfoRequest(ctx, tx, referralID, store.Record[events.RequestInfo]{Body: *b, Side: side, At: m.At, By: m.By})
 	case *events.RespondInfo:
-		return store.AnswerInfoRequest(ctx, tx, referralID, store.Record[events.RespondInfo]{Body: *b, Side: side, At: m.At, By: m.By})
+		return store.AnswerInfoRequest(ctx, tx, referralID, store.Record[events.AnswerRecord]{Body: b.Record(), Side: side, At: m.At, By: m.By})
 	case *events.PlanHandover:
 		return store.InsertHandoverPlan(ctx, tx, referralID, store.Record[events.PlanHandover]{Body: *b, Side: side, At: m.At, By: m.By})
 	case *events.ConfirmHandover:
@@ -274,6 +324,11 @@ func reasonOf(body events.Body) (code, note string) {
 		return "", "revision " + strconv.Itoa(b.Revision)
 	case *events.ConfirmHandover:
 		return "", "revision " + strconv.Itoa(b.Revision)
+	case *events.RespondInfo:
+		// The names of the groups replaced, never their content.
+		if g := b.Groups(); len(g) > 0 {
+			return "", "updated " + strings.Join(g, ", ")
+		}
 	}
 	return "", ""
 }

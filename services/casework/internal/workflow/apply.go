@@ -300,6 +300,18 @@ func (s *Service) applyEvent(ctx context.Context, tx pgx.Tx, m exchange.InboxMes
 		}
 		return err
 	}
+	if b, ok := msg.Body.(*events.RespondInfo); ok && len(b.Groups()) > 0 {
+		// The sender replaced these groups in its copy when it answered;
+		// both copies hold the same document again.
+		var d referral.Document
+		if err := json.Unmarshal(r.Details, &d); err != nil {
+			return fmt.Errorf("decode stored referral: %w", err)
+		}
+		b.UpdateDocument(&d)
+		if err := saveDocument(ctx, tx, r, &d); err != nil {
+			return err
+		}
+	}
 	// The reason and the user's words are kept whatever the outcome: a
 	// crossing says how the event was applied, not why it was made.
 	code, note := reasonOf(msg.Body)
