@@ -99,6 +99,13 @@ var services = []string{"family_tracing", "reunification", "education", "psychos
 // followUpEvery is the corridor's follow-up interval in the tests.
 const followUpEvery = 90 * 24 * time.Hour
 
+// infoResponseWithin and handoverWithin are the corridor's other time
+// limits in the tests.
+const (
+	infoResponseWithin = 48 * time.Hour
+	handoverWithin     = 30 * 24 * time.Hour
+)
+
 func corridorDirectory() testDirectory {
 	return testDirectory{
 		"CI": {"CI-DGT": {}, "CI-DPE": {Services: services}},
@@ -180,7 +187,8 @@ func newMember(t *testing.T, code corridor.MemberCode, withApplier bool) *member
 	pool := pg.NewPool(t, schema)
 	reg := httpapi.NewRegistry()
 	svc, err := workflow.New(pool, workflow.Config{Member: code, Corridor: "ci-bf", Registerer: reg,
-		FollowUpEvery: followUpEvery}, corridorDirectory(), time.Now, logger)
+		FollowUpEvery: followUpEvery, InformationResponseWithin: infoResponseWithin, HandoverWithin: handoverWithin},
+		corridorDirectory(), time.Now, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,12 @@ type referralView struct {
 	// PreviousReferralID is the referral this one re-refers under the same
 	// case reference.
 	PreviousReferralID string `json:"previous_referral_id,omitempty"`
-	// DecisionDueAt is when a decision is due; a referral still awaiting
-	// one after it is overdue.
+	// DecisionDueAt is when a decision is due: the time of the decision
+	// step of Due.
 	DecisionDueAt time.Time `json:"decision_due_at"`
+	// Due is the step due next and when; absent when none is. A referral
+	// past it is overdue.
+	Due *dueView `json:"due,omitempty"`
 	// Assignee is the user of the caller's agency a supervisor assigned
 	// the referral to; absent when unassigned.
 	Assignee string `json:"assignee,omitempty"`
@@ -94,9 +97,23 @@ type summaryView struct {
 	PreviousReferralID string `json:"previous_referral_id,omitempty"`
 	// DecisionDueAt and Assignee are as in referralView.
 	DecisionDueAt time.Time `json:"decision_due_at"`
+	Due           *dueView  `json:"due,omitempty"`
 	Assignee      string    `json:"assignee,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// dueView is the step of a referral due next (workflow.Due) and when.
+type dueView struct {
+	Step string    `json:"step"`
+	At   time.Time `json:"at"`
+}
+
+func newDueView(r workflow.Referral) *dueView {
+	if r.DueStep == "" {
+		return nil
+	}
+	return &dueView{Step: r.DueStep, At: r.DueAt}
 }
 
 // recorded is what every event's record says of itself: which side acted,
@@ -188,6 +205,7 @@ func newReferralView(r workflow.Referral) referralView {
 		DecisionReason:     r.DecisionReason,
 		PreviousReferralID: r.PreviousReferralID,
 		DecisionDueAt:      r.DecisionDueAt,
+		Due:                newDueView(r),
 		Assignee:           r.Assignee,
 		Document:           r.Document,
 		Chain:              make([]chainLinkView, 0, len(r.Chain)),
@@ -266,6 +284,7 @@ func newSummaryView(r workflow.Referral) summaryView {
 		Urgency:            r.Urgency,
 		PreviousReferralID: r.PreviousReferralID,
 		DecisionDueAt:      r.DecisionDueAt,
+		Due:                newDueView(r),
 		Assignee:           r.Assignee,
 		CreatedAt:          r.CreatedAt,
 		UpdatedAt:          r.UpdatedAt,

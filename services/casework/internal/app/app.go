@@ -86,12 +86,13 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
 	reg := httpapi.NewRegistry()
-	every, err := dir.followUpEvery(ctx)
+	limits, err := dir.timeLimits(ctx)
 	if err != nil {
 		return nil, err
 	}
 	svc, err := workflow.New(pool, workflow.Config{Member: cfg.Member, Corridor: corridorID, Registerer: reg,
-		FollowUpEvery: every}, dir, time.Now, logger)
+		FollowUpEvery: limits.FollowUpEvery(), InformationResponseWithin: limits.InformationResponseWithin(),
+		HandoverWithin: limits.HandoverWithin()}, dir, time.Now, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}

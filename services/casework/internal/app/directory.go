@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
@@ -58,13 +57,13 @@ func (c *corridorDirectory) Agency(ctx context.Context, member corridor.MemberCo
 	return referral.Agency{Services: a.Services}, nil
 }
 
-// followUpEvery is the corridor's follow-up interval, as the directory in
-// force says: read once at start, since a directory that changes it
+// timeLimits are the corridor's agreed time limits, as the directory in
+// force says: read once at start, since a directory that changes them
 // applies from the next start.
-func (c *corridorDirectory) followUpEvery(ctx context.Context) (time.Duration, error) {
+func (c *corridorDirectory) timeLimits(ctx context.Context) (directory.TimeLimits, error) {
 	d, err := c.src.Current(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("start casework: %w", err)
+		return directory.TimeLimits{}, fmt.Errorf("start casework: %w", err)
 	}
-	return d.TimeLimits.FollowUpEvery(), nil
+	return d.TimeLimits, nil
 }

@@ -42,11 +42,10 @@ type Cursor struct {
 	DecisionDueAt time.Time
 }
 
-// Overdue selects the referrals still awaiting a decision (in one of
-// Statuses) whose decision was due before At.
+// Overdue selects the referrals whose due step (Referral.DueStep) was due
+// before At.
 type Overdue struct {
-	At       time.Time
-	Statuses []cases.Status
+	At time.Time
 }
 
 // ListQuery is one page of an agency's list. The zero values of the
@@ -103,9 +102,9 @@ func List(ctx context.Context, db DB, q ListQuery) ([]Referral, *Cursor, error) 
 		where = append(where, "urgency = ANY("+arg(q.Urgencies)+"::text[])")
 	}
 	if o := q.Overdue; o != nil {
-		// The one definition of overdue for lists; further due dates (a
-		// follow-up, an answer to an information request) join it here.
-		where = append(where, "(status = ANY("+arg(o.Statuses)+"::text[]) AND decision_due_at < "+arg(o.At)+")")
+		// The one definition of overdue for lists: the due step, which
+		// every transition sets, is past.
+		where = append(where, "due_at < "+arg(o.At))
 	}
 	if q.CaseRef != "" {
 		where = append(where, "case_ref = "+arg(q.CaseRef))

@@ -71,6 +71,11 @@ type Referral struct {
 	PreviousReferralID string
 	// DecisionDueAt is when a decision is due; set on insert, never changed.
 	DecisionDueAt time.Time
+	// DueStep is the step due next ("decision", "information_response",
+	// "handover", "follow_up"), and DueAt when; "" and zero when none is.
+	// Casework sets them on every transition (SetDue).
+	DueStep string
+	DueAt   time.Time
 	// ChildName is the child's names, for the name search: Insert stores
 	// them normalised (casework_name_key); rows read back leave it empty.
 	ChildName string
@@ -118,7 +123,8 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) err
 
 const referralColumns = `id, case_ref, side, status, sender_member, sender_agency, sender_user,
 	recipient_member, recipient_agency, urgency, details, decision_reason, decision_code, decision_due_at,
-	coalesce(assignee, ''), coalesce(assigned_by, ''), assigned_at, created_at, updated_at, previous_referral_id`
+	coalesce(assignee, ''), coalesce(assigned_by, ''), assigned_at, created_at, updated_at, previous_referral_id,
+	coalesce(due_step, ''), due_at`
 
 func scanReferral(row pgx.CollectableRow) (Referral, error) { return scanWith(row) }
 
@@ -126,11 +132,14 @@ func scanReferral(row pgx.CollectableRow) (Referral, error) { return scanWith(ro
 // extra.
 func scanWith(row pgx.CollectableRow, extra ...any) (Referral, error) {
 	var r Referral
-	var assignedAt *time.Time
+	var assignedAt, dueAt *time.Time
 	dest := []any{&r.ID, &r.CaseRef, &r.Side, &r.Status, &r.SenderMember, &r.SenderAgency, &r.SenderUser,
 		&r.RecipientMember, &r.RecipientAgency, &r.Urgency, &r.Details, &r.DecisionReason, &r.DecisionCode, &r.DecisionDueAt,
-		&r.Assignee, &r.AssignedBy, &assignedAt, &r.CreatedAt, &r.UpdatedAt, &r.PreviousReferralID}
+		&r.Assignee, &r.AssignedBy, &assignedAt, &r.CreatedAt, &r.UpdatedAt, &r.PreviousReferralID, &r.DueStep, &dueAt}
 	err := row.Scan(append(dest, extra...)...)
+	if dueAt != nil {
+		r.DueAt = dueAt.UTC()
+	}
 	r.DecisionDueAt, r.CreatedAt, r.UpdatedAt = r.DecisionDueAt.UTC(), r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	if assignedAt != nil {
 		r.AssignedAt = assignedAt.UTC()
@@ -144,12 +153,13 @@ func Insert(ctx context.Context, db DB, r Referral) error {
 	_, err := db.Exec(ctx, `
 		INSERT INTO referrals (id, case_ref, side, status, sender_member, sender_agency, sender_user,
 			recipient_member, recipient_agency, urgency, details, decision_reason, decision_code,
-			decision_due_at, child_name_key, created_at, updated_at, previous_referral_id)
+			decision_due_at, child_name_key, created_at, updated_at, previous_referral_id, due_step, due_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-			coalesce(casework_name_key($15), ''), $16, $17, $18)`,
+			coalesce(casework_name_key($15), ''), $16, $17, $18, nullif($19, ''),
+			CASE WHEN $19 = '' THEN NULL ELSE $20::timestamptz END)`,
 		r.ID, r.CaseRef, r.Side, r.Status, r.SenderMember, r.SenderAgency, r.SenderUser,
 		r.RecipientMember, r.RecipientAgency, r.Urgency, r.Details, r.DecisionReason, r.DecisionCode,
-		r.DecisionDueAt, r.ChildName, r.CreatedAt, r.UpdatedAt, r.PreviousReferralID)
+		r.DecisionDueAt, r.ChildName, r.CreatedAt, r.UpdatedAt, r.PreviousReferralID, r.DueStep, r.DueAt)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return &corridor.Error{Kind: corridor.KindConflict, Message: "a referral with this id already exists", Err: err}
@@ -250,6 +260,20 @@ func SetStatus(ctx context.Context, db DB, id string, status cases.Status, decis
 	}
 	if tag.RowsAffected() == 0 {
 		return corridor.Errorf(corridor.KindNotFound, "no such referral")
+	}
+	return nil
+}
+
+// SetDue records the step of a referral due next and when; an empty step
+// records that none is.
+func SetDue(ctx context.Context, db DB, id, step string, at time.Time) error {
+	var s *string
+	var t *time.Time
+	if step != "" {
+		s, t = &step, &at
+	}
+	if _, err := db.Exec(ctx, `UPDATE referrals SET due_step = $2, due_at = $3 WHERE id = $1`, id, s, t); err != nil {
+		return fmt.Errorf("update referral due step: %w", err)
 	}
 	return nil
 }

@@ -97,6 +97,9 @@ func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body
 		}); err != nil {
 			return err
 		}
+		if err := s.refreshDue(ctx, tx, r.ID); err != nil {
+			return err
+		}
 		return exchange.Enqueue(ctx, tx, msg)
 	})
 	if err != nil {

@@ -330,6 +330,9 @@ func (s *Service) applyEvent(ctx context.Context, tx pgx.Tx, m exchange.InboxMes
 	}); err != nil {
 		return err
 	}
+	if err := s.refreshDue(ctx, tx, r.ID); err != nil {
+		return err
+	}
 	return s.reportMilestone(ctx, tx, r, ev, msg.Base, from, next, now)
 }
 

@@ -46,7 +46,7 @@ func DecisionDue(d *referral.Document, created time.Time) time.Time {
 
 // AwaitingDecision are the statuses in which a referral still waits for
 // the recipient's decision: sent, and those the recipient may accept from.
-// A referral in one of them past its decision_due_at is overdue.
+// (Which step is due, and so what overdue means, is Due's.)
 func AwaitingDecision() []cases.Status {
 	out := []cases.Status{cases.StatusSent}
 	for _, s := range cases.Statuses() {
@@ -72,6 +72,8 @@ func childNames(d *referral.Document) string {
 // document: call it before store.Insert.
 func withListKeys(r store.Referral, d *referral.Document) store.Referral {
 	r.DecisionDueAt = DecisionDue(d, r.CreatedAt)
+	// A referral is stored awaiting its decision.
+	r.DueStep, r.DueAt = DueDecision, r.DecisionDueAt
 	r.ChildName = childNames(d)
 	return r
 }
@@ -83,7 +85,7 @@ type ListFilter struct {
 	Order     store.Order
 	Statuses  []cases.Status
 	Urgencies []string
-	// Overdue keeps the referrals awaiting a decision past its due time.
+	// Overdue keeps the referrals whose due step is past its time.
 	Overdue bool
 	CaseRef string
 	// Name is searched in the child's names, in this country's database
@@ -121,7 +123,7 @@ func (s *Service) List(ctx context.Context, c Caller, f ListFilter) (ListPage, e
 		Unassigned: f.Unassigned, Before: f.Before, Limit: f.Limit,
 	}
 	if f.Overdue {
-		q.Overdue = &store.Overdue{At: s.now().UTC(), Statuses: AwaitingDecision()}
+		q.Overdue = &store.Overdue{At: s.now().UTC()}
 	}
 	if f.AssignedToMe {
 		q.Assignee = c.UserID

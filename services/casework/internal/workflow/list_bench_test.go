@@ -127,7 +127,8 @@ func seed(b *testing.B, pool *pgxpool.Pool) {
 func BenchmarkWorkList(b *testing.B) {
 	pool := pg.NewPool(b, pgtest.Template{Name: "casework", Migrate: store.Migrate})
 	seed(b, pool)
-	svc, err := workflow.New(pool, workflow.Config{Member: "BF", Corridor: "ci-bf"}, nil, time.Now,
+	svc, err := workflow.New(pool, workflow.Config{Member: "BF", Corridor: "ci-bf",
+		FollowUpEvery: 180 * 24 * time.Hour, InformationResponseWithin: 48 * time.Hour, HandoverWithin: 30 * 24 * time.Hour}, nil, time.Now,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)

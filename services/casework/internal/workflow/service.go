@@ -31,6 +31,12 @@ type Config struct {
 	// FollowUpEvery is the longest gap between follow-ups of a child after
 	// the handover: the corridor directory's follow-up interval.
 	FollowUpEvery time.Duration
+	// InformationResponseWithin is how long the sender has to answer an
+	// information request that sets no respond_by date, and HandoverWithin
+	// how long after acceptance the child is to be handed over: the
+	// directory's time limits.
+	InformationResponseWithin time.Duration
+	HandoverWithin            time.Duration
 }
 
 // Service runs casework's use cases against one database.
@@ -58,8 +64,8 @@ func New(pool *pgxpool.Pool, cfg Config, dir referral.Directory, now func() time
 	if err != nil {
 		return nil, fmt.Errorf("new workflow service: %w", err)
 	}
-	if cfg.FollowUpEvery <= 0 {
-		return nil, errors.New("new workflow service: the follow-up interval must be positive")
+	if cfg.FollowUpEvery <= 0 || cfg.InformationResponseWithin <= 0 || cfg.HandoverWithin <= 0 {
+		return nil, errors.New("new workflow service: the follow-up interval and the time limits must be positive")
 	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
