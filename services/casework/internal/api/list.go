@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -211,11 +212,36 @@ func decodeListCursor(s string, order store.Order) (store.Cursor, bool) {
 	return c, ok
 }
 
-// assignRequest is the body of assign.
+// assignRequest is the body of assign: {"assignee": "<user id>"}, or
+// {"assignee": null} to unassign.
 type assignRequest struct {
-	// Assignee is the user's id: the subject of its tokens. OpenID Connect
-	// subjects are at most 255 ASCII characters.
+	// Assignee is kept raw to tell null (unassign) from absent (a mistake).
+	Assignee json.RawMessage `json:"assignee"`
+}
+
+// assignee is the user assigned: the subject of its tokens. OpenID Connect
+// subjects are at most 255 ASCII characters.
+type assignee struct {
 	Assignee string `json:"assignee" validate:"required,max=255,printascii"`
+}
+
+// user returns the user req assigns, "" to unassign, or a KindInvalid
+// error naming assignee.
+func (req assignRequest) user(s *server) (string, error) {
+	switch string(req.Assignee) {
+	case "":
+		return "", corridor.Invalid("The request has invalid fields.", corridor.FieldError{Field: "assignee", Message: "is required (null to unassign)"})
+	case "null":
+		return "", nil
+	}
+	var a assignee
+	if err := json.Unmarshal(req.Assignee, &a.Assignee); err != nil {
+		return "", corridor.Invalid("The request has invalid fields.", corridor.FieldError{Field: "assignee", Message: "must be a user id (a string) or null"})
+	}
+	if err := s.svc.Validator().Struct(&a); err != nil {
+		return "", err
+	}
+	return a.Assignee, nil
 }
 
 // assign answers POST /api/v1/referrals/{id}/assign (supervisors of the
@@ -235,11 +261,12 @@ func (s *server) assign(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.Validator().Struct(&req); err != nil {
+	user, err := req.user(s)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ref, err := s.svc.Assign(r.Context(), c, r.PathValue("id"), req.Assignee)
+	ref, err := s.svc.Assign(r.Context(), c, r.PathValue("id"), user)
 	if err != nil {
 		s.fail(w, r, err)
 		return

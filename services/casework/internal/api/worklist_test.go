@@ -328,6 +328,9 @@ func TestAssign(t *testing.T) {
 		{"too long", ci, "ci-supervisor", outgoing, map[string]any{"assignee": strings.Repeat("u", 256)}, http.StatusUnprocessableEntity, "assignee"},
 		{"unknown field", ci, "ci-supervisor", outgoing, map[string]any{"assignee": "ci-caseworker", "role": "x"}, http.StatusUnprocessableEntity, "role"},
 		{"malformed", ci, "ci-supervisor", outgoing, "{", http.StatusBadRequest, ""},
+		{"assignee of the wrong type", ci, "ci-supervisor", outgoing, map[string]any{"assignee": 7}, http.StatusUnprocessableEntity, "assignee"},
+		{"assignee a list", ci, "ci-supervisor", outgoing, map[string]any{"assignee": []any{"ci-caseworker"}}, http.StatusUnprocessableEntity, "assignee"},
+		{"caseworker may not unassign", ci, "ci-caseworker", outgoing, map[string]any{"assignee": nil}, http.StatusForbidden, ""},
 		{"outgoing", ci, "ci-supervisor", outgoing, map[string]any{"assignee": "ci-caseworker"}, http.StatusOK, ""},
 		{"incoming", bf, "bf-supervisor", outgoing, map[string]any{"assignee": "bf-caseworker"}, http.StatusOK, ""},
 	}
@@ -377,6 +380,34 @@ func TestAssign(t *testing.T) {
 	// The caseworker still sees its agency's referrals, assigned or not.
 	if got := ci.list("ci-caseworker", "outgoing", "").ids; len(got) != 2 {
 		t.Errorf("ci-caseworker's list: %v", got)
+	}
+	// {"assignee": null} unassigns: the referral is nobody's again, and
+	// unassigning twice changes nothing more.
+	for range 2 {
+		r := assign(ci, "ci-supervisor", outgoing, map[string]any{"assignee": nil})
+		if r.status != http.StatusOK {
+			t.Fatalf("unassign: %d %s", r.status, r.body)
+		}
+		if v := r.json(t); v["assignee"] != nil {
+			t.Errorf("after unassigning, assignee %v", v["assignee"])
+		}
+	}
+	if got := ci.list("ci-supervisor", "outgoing", "assigned=me").ids; len(got) != 0 {
+		t.Errorf("after unassigning, ci-supervisor assigned=me: %v", got)
+	}
+	if got := ci.list("ci-supervisor", "outgoing", "assigned=none").ids; !sameIDs(got, []string{other, outgoing}) {
+		t.Errorf("after unassigning, assigned=none: %v", got)
+	}
+	var by, at any
+	if err := ci.pool.QueryRow(t.Context(), `SELECT assigned_by, assigned_at FROM referrals WHERE id = $1`, outgoing).Scan(&by, &at); err != nil {
+		t.Fatal(err)
+	}
+	if by != nil || at != nil {
+		t.Errorf("after unassigning, assigned_by %v, assigned_at %v", by, at)
+	}
+	// The other country's assignment is its own: unassigning here left it.
+	if v := bf.get("bf-caseworker", outgoing); v["assignee"] != "bf-caseworker" {
+		t.Errorf("BF's assignee %v after CI unassigned", v["assignee"])
 	}
 	// Nothing was sent: assignment stays in the country.
 	if n := ci.count("exchange_outbox"); n != outboxBefore {

@@ -182,10 +182,14 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// Assign records that by assigned the referral id to assignee at at.
+// Assign records that by assigned the referral id to assignee at at; an
+// empty assignee unassigns it (and clears who assigned it, and when).
 func Assign(ctx context.Context, db DB, id, assignee, by string, at time.Time) error {
 	tag, err := db.Exec(ctx, `
-		UPDATE referrals SET assignee = $2, assigned_by = $3, assigned_at = $4, updated_at = $4
+		UPDATE referrals SET assignee = nullif($2, ''),
+			assigned_by = CASE WHEN $2 = '' THEN NULL ELSE $3 END,
+			assigned_at = CASE WHEN $2 = '' THEN NULL ELSE $4::timestamptz END,
+			updated_at = $4
 		WHERE id = $1`, id, assignee, by, at)
 	if err != nil {
 		return fmt.Errorf("assign referral: %w", err)

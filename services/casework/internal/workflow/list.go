@@ -146,8 +146,9 @@ func (s *Service) List(ctx context.Context, c Caller, f ListFilter) (ListPage, e
 // Assign records that the caller, a supervisor of the agency holding the
 // referral id, gave it to assignee: a user of that agency, by the subject
 // of the user's tokens. Casework cannot list the identity provider's users,
-// so it records the id as given. Assignment is this country's own business:
-// it changes no status and sends nothing across the border.
+// so it records the id as given. An empty assignee unassigns the referral.
+// Assignment is this country's own business: it changes no status and
+// sends nothing across the border.
 func (s *Service) Assign(ctx context.Context, c Caller, id, assignee string) (Referral, error) {
 	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
 		return Referral{}, err
@@ -166,7 +167,11 @@ func (s *Service) Assign(ctx context.Context, c Caller, id, assignee string) (Re
 	if err != nil {
 		return Referral{}, fmt.Errorf("assign referral: %w", err)
 	}
-	s.logger.LogAttrs(ctx, slog.LevelInfo, "referral assigned",
+	msg := "referral assigned"
+	if assignee == "" {
+		msg = "referral unassigned"
+	}
+	s.logger.LogAttrs(ctx, slog.LevelInfo, msg,
 		slog.String("referral_id", id), slog.String("by_agency", c.Agency))
 	return s.Get(ctx, c, id)
 }
