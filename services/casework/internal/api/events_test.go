@@ -59,6 +59,8 @@ func TestEventBodiesAreValidated(t *testing.T) {
 		{"plan_handover", with("plan_handover", map[string]any{"place": "XX-YY"}), 422, "place"},
 		{"plan_handover", with("plan_handover", map[string]any{"place": nil}), 422, "place"},
 		{"plan_handover", with("plan_handover", map[string]any{"planned_for": "next week"}), 422, "planned_for"},
+		{"plan_handover", with("plan_handover", map[string]any{"planned_for": "2020-02-03T09:00:00Z"}), 422, "planned_for"},
+		{"plan_handover", with("plan_handover", map[string]any{"planned_for": time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)}), 422, "planned_for"},
 		{"plan_handover", with("plan_handover", map[string]any{"transport": "bicycle"}), 422, "transport"},
 		{"plan_handover", with("plan_handover", map[string]any{"escorts.0.name": ""}), 422, "escorts[0].name"},
 		{"plan_handover", with("plan_handover", map[string]any{"received_by": nil}), 422, "received_by.name"},

@@ -116,6 +116,12 @@ func (val *Validator) crossField(b Body) []corridor.FieldError {
 		if b.RespondBy != "" && b.RespondBy < today {
 			return []corridor.FieldError{{Field: "respond_by", Message: "must not be in the past"}}
 		}
+	case *PlanHandover:
+		// A plan is for what is still to happen; a handover that happened
+		// is confirmed (confirm_handover's handed_over_at), not planned.
+		if t, err := time.Parse(time.RFC3339, b.PlannedFor); err == nil && t.Before(val.now()) {
+			return []corridor.FieldError{{Field: "planned_for", Message: "must not be in the past"}}
+		}
 	case *ConfirmHandover:
 		if b.HandedOverAt != "" {
 			t, _ := time.Parse(time.RFC3339, b.HandedOverAt)

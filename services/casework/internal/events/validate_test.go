@@ -25,6 +25,9 @@ func TestValidate(t *testing.T) {
 	followUp := func(date string) *events.RecordFollowUp {
 		return &events.RecordFollowUp{Date: date, Method: "phone", AtHome: "yes", InSchool: "no", StillWorking: "no", AtRisk: "unknown"}
 	}
+	plan := func(at string) *events.PlanHandover {
+		return &events.PlanHandover{PlannedFor: at, Place: "BF-KEN", BorderPost: "Niangoloko", ReceivedBy: events.Person{Name: "x"}}
+	}
 	for _, tc := range []struct {
 		name  string
 		body  events.Body
@@ -45,6 +48,9 @@ func TestValidate(t *testing.T) {
 		{"cancel other needs a note", &events.StatusChange{Of: cases.EventCancel, ReasonCode: "other"}, "note"},
 		{"resume without a reason", &events.StatusChange{Of: cases.EventResume}, ""},
 		{"a status change of an event with a record", &events.StatusChange{Of: cases.EventClose, ReasonCode: "other", Note: "x"}, "event"},
+		{"plan for tomorrow", plan("2026-06-16T09:00:00Z"), ""},
+		{"plan for a minute ago", plan("2026-06-15T11:59:00Z"), "planned_for"},
+		{"plan for last year", plan("2025-06-15T12:00:00+02:00"), "planned_for"},
 		{"confirmation in the future", &events.ConfirmHandover{Revision: 1, HandedOverAt: "2026-06-16T12:00:00Z"}, "handed_over_at"},
 	} {
 		err := v.Validate(tc.body)
