@@ -127,7 +127,7 @@ func listFilter(q url.Values) (workflow.ListFilter, error) {
 	}
 	if v, ok := q["q"]; ok {
 		name := strings.Join(strings.Fields(strings.Join(v, " ")), " ")
-		if n := utf8.RuneCountInString(name); n < minNameQuery || n > maxNameQuery || !printable(name) {
+		if n := utf8.RuneCountInString(name); n < minNameQuery || n > maxNameQuery || !utf8.ValidString(name) || !printable(name) {
 			bad("q", "must be "+strconv.Itoa(minNameQuery)+" to "+strconv.Itoa(maxNameQuery)+" printable characters of a name")
 		}
 		f.Name = name

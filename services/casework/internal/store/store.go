@@ -182,6 +182,11 @@ func GetForUpdate(ctx context.Context, tx pgx.Tx, id string) (Referral, error) {
 }
 
 func getOne(ctx context.Context, db DB, sql, id string) (Referral, error) {
+	if !corridor.IsCode(id) {
+		// No referral has such an id, and PostgreSQL refuses some (a NUL
+		// character, invalid UTF-8) with an error rather than no row.
+		return Referral{}, corridor.Errorf(corridor.KindNotFound, "no such referral")
+	}
 	rows, err := db.Query(ctx, sql, id)
 	if err != nil {
 		return Referral{}, fmt.Errorf("get referral: %w", err)
