@@ -38,7 +38,7 @@ const benchReferrals = 1_000_000
 const seedSQL = `
 INSERT INTO referrals (id, case_ref, side, status, sender_member, sender_agency, sender_user,
 	recipient_member, recipient_agency, urgency, details, decision_due_at, child_name_key,
-	assignee, assigned_by, assigned_at, created_at, updated_at)
+	assignee, assigned_by, assigned_at, created_at, updated_at, due_step, due_at)
 SELECT 'ref-bench-' || lpad(i::text, 7, '0'), 'case-bench-' || i, side, status, 'CI', 'CI-DPE', 'ci-caseworker', 'BF',
 	CASE WHEN i % 8 = 1 THEN 'BF-DGT' ELSE 'BF-DPE' END, urgency,
 	jsonb_build_object('kind', 'responsibility', 'urgency', urgency,
@@ -50,7 +50,16 @@ SELECT 'ref-bench-' || lpad(i::text, 7, '0'), 'case-bench-' || i, side, status, 
 	casework_name_key(given || ' ' || family || ' ' || other),
 	CASE WHEN i % 10 = 0 THEN 'bf-caseworker' END, CASE WHEN i % 10 = 0 THEN 'bf-supervisor' END,
 	CASE WHEN i % 10 = 0 THEN created END,
-	created, created
+	created, created,
+	-- The step due in each status (workflow.Due), at the test limits.
+	CASE status WHEN 'delivered' THEN 'decision' WHEN 'info_requested' THEN 'information_response'
+		WHEN 'accepted' THEN 'handover' WHEN 'handover_planned' THEN 'handover' WHEN 'in_care' THEN 'follow_up' END,
+	CASE status
+		WHEN 'delivered' THEN created + CASE urgency WHEN 'asap' THEN interval '1 day' WHEN 'urgent' THEN interval '3 days' ELSE interval '14 days' END
+		WHEN 'info_requested' THEN created + interval '3 days'
+		WHEN 'accepted' THEN created + interval '32 days'
+		WHEN 'handover_planned' THEN created + interval '32 days'
+		WHEN 'in_care' THEN created + interval '240 days' END
 FROM generate_series(1, $1::int) AS i,
 LATERAL (SELECT
 	CASE WHEN i % 4 = 0 THEN 'sender' ELSE 'recipient' END AS side,
