@@ -100,10 +100,31 @@ func TestRespondInfoCorrectsDocument(t *testing.T) {
 	}
 	p.agree("delivered")
 
+	// A consent group with a supervisor's override: attributed to the
+	// supervisor, and applied by the other side.
+	p.bf.mustAct(p.bfUser, p.id, "request_info", eventExample(t, "request_info"))
+	p.send(p.bf)
+	override := eventExample(t, "respond_info")
+	delete(override, "family")
+	override["request_id"] = path(p.ci.get(p.ciUser, p.id), "info_requests", 1, "request_id")
+	override["consent"] = map[string]any{"given_by": "child", "to_services": true, "to_share_abroad": false,
+		"override": map[string]any{"reason": "The child's safety requires sharing with the authorities abroad."}}
+	if r := p.ci.act(p.ciUser, p.id, "respond_info", override); r.status != http.StatusForbidden {
+		t.Errorf("an inspector overrides consent: %d %s", r.status, r.body)
+	}
+	p.ci.mustAct("ci-dgt-supervisor", p.id, "respond_info", override)
+	p.send(p.ci)
+	p.agree("delivered")
+	for who, v := range map[string]map[string]any{"CI": p.ci.get(p.ciUser, p.id), "BF": p.bf.get(p.bfUser, p.id)} {
+		if by := path(v, "consent", "override", "by"); by != "ci-dgt-supervisor" {
+			t.Errorf("%s consent override by %v, want ci-dgt-supervisor", who, by)
+		}
+	}
+
 	// The groups' content is in the document only.
 	for _, m := range []*member{p.ci, p.bf} {
 		var stored string
-		if err := m.pool.QueryRow(t.Context(), `SELECT response::text FROM referral_info_requests WHERE referral_id = $1`, p.id).Scan(&stored); err != nil {
+		if err := m.pool.QueryRow(t.Context(), `SELECT string_agg(response::text, ' ') FROM referral_info_requests WHERE referral_id = $1`, p.id).Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(stored, "+22670000000") || strings.Contains(stored, "Demo Issa") {

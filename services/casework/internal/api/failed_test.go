@@ -37,7 +37,7 @@ func (m *member) failed(query string) failedList {
 	if err := json.Unmarshal(r.body, &list); r.status != http.StatusOK || err != nil || list.Items == nil {
 		m.t.Fatalf("list failed (%s): %d %v %s", query, r.status, err, r.body)
 	}
-	doc := schemas{loadOpenAPI(m.t).Components.Schemas}
+	doc := schemas{all: loadOpenAPI(m.t).Components.Schemas}
 	for _, it := range r.json(m.t)["items"].([]any) {
 		for _, problem := range doc.conform("failed item", doc.ref("FailedMessage"), it) {
 			m.t.Errorf("docs/api/openapi.yaml: %s", problem)
@@ -243,7 +243,7 @@ func TestRetryFailedInboxMessage(t *testing.T) {
 	if got.MessageID != withdrawal.MessageID || got.GaveUp || got.NextApplyAt == nil || got.ApplyAttempts != 0 || got.ApplyError == "" {
 		t.Errorf("retried message %+v, want no longer given up, due, no attempts and its last error", got)
 	}
-	doc := schemas{loadOpenAPI(t).Components.Schemas}
+	doc := schemas{all: loadOpenAPI(t).Components.Schemas}
 	for _, problem := range doc.conform("retried", doc.ref("FailedMessage"), r.json(t)) {
 		t.Errorf("docs/api/openapi.yaml: %s", problem)
 	}

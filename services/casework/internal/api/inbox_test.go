@@ -119,7 +119,7 @@ func TestBadInboxMessagesAreQuarantined(t *testing.T) {
 			t.Errorf("%s: apply_attempts %v", b.msg.MessageID, item["apply_attempts"])
 		}
 	}
-	doc := schemas{loadOpenAPI(t).Components.Schemas}
+	doc := schemas{all: loadOpenAPI(t).Components.Schemas}
 	for _, it := range items {
 		for _, problem := range doc.conform("failed item", doc.ref("FailedMessage"), it) {
 			t.Errorf("docs/api/openapi.yaml: %s", problem)

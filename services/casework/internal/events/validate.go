@@ -57,7 +57,7 @@ func (val *Validator) Validate(b Body) error {
 // acted.
 func (val *Validator) CheckReceived(b Body) error {
 	var fields []corridor.FieldError
-	tagged, err := val.v.Fields(b)
+	tagged, err := val.v.Fields(withoutOverrideAuthor(b))
 	if err != nil {
 		return err
 	}
@@ -79,6 +79,10 @@ func (val *Validator) CheckReceived(b Body) error {
 		if b.Revision < 1 {
 			missing("revision")
 		}
+	case *RespondInfo:
+		if c := b.Consent; c != nil && c.Override != nil && c.Override.By == "" {
+			missing("consent.override.by")
+		}
 	case *RecordService:
 		if b.ServiceID == "" {
 			missing("service_id")
@@ -97,6 +101,21 @@ func (val *Validator) CheckReceived(b Body) error {
 		return corridor.Errorf(corridor.KindInvalid, "%s", strings.Join(names, ", "))
 	}
 	return nil
+}
+
+// withoutOverrideAuthor returns b with who overrode consent, and when,
+// left out of a corrected consent group: the sending casework sets them
+// from its verified caller, where a user's body may not.
+func withoutOverrideAuthor(b Body) Body {
+	ri, ok := b.(*RespondInfo)
+	if !ok || ri.Consent == nil || ri.Consent.Override == nil {
+		return b
+	}
+	out, consent, override := *ri, *ri.Consent, *ri.Consent.Override
+	override.By, override.Role, override.DecidedAt = "", "", ""
+	consent.Override = &override
+	out.Consent = &consent
+	return &out
 }
 
 // crossField checks what tags cannot: dates against each other and the

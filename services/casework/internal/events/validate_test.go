@@ -7,6 +7,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/services/casework/internal/events"
+	"github.com/corridor-org/corridor/services/casework/internal/referral"
 )
 
 func newValidator(t *testing.T) *events.Validator {
@@ -77,6 +78,10 @@ func TestValidate(t *testing.T) {
 func TestCheckReceived(t *testing.T) {
 	t.Parallel()
 	v := newValidator(t)
+	answer := func(o *referral.Override) *events.RespondInfo {
+		return &events.RespondInfo{RequestID: "req-1", Items: []events.Answer{{QuestionID: "q1", Answer: "a"}},
+			Consent: &referral.Consent{GivenBy: "child", ToServices: true, Override: o}}
+	}
 	for _, tc := range []struct {
 		name string
 		body events.Body
@@ -91,6 +96,10 @@ func TestCheckReceived(t *testing.T) {
 		{"a follow-up dated tomorrow by this side's clock", &events.RecordFollowUp{FollowUpID: "fu-1", Date: "2026-06-16",
 			Method: "phone", AtHome: "yes", InSchool: "no", StillWorking: "no", AtRisk: "no"}, true},
 		{"a bad code", &events.Close{ReasonCode: "bored"}, false},
+		{"an answer with an override its casework attributed", answer(&referral.Override{Reason: "r", By: "sup", Role: "supervisor", DecidedAt: "2026-06-15T12:00:00Z"}), true},
+		{"an answer with an override nobody made", answer(&referral.Override{Reason: "r"}), false},
+		{"an answer with a bad consent", &events.RespondInfo{RequestID: "req-1", Items: []events.Answer{{QuestionID: "q1", Answer: "a"}},
+			Consent: &referral.Consent{GivenBy: "the dog"}}, false},
 	} {
 		err := v.CheckReceived(tc.body)
 		if (err == nil) != tc.ok {
