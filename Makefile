@@ -12,13 +12,14 @@ STATICCHECK_VERSION := v0.8.2
 # Tests run with the race detector; -p bounds parallel packages on small machines.
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build test bench bench-e2e lint generate check-generated demo demo-reset postgres-check fuzz clean help
+.PHONY: all build test test-faults bench bench-e2e lint generate check-generated demo demo-reset postgres-check fuzz clean help
 
 all: build
 
 help:
 	@echo "make demo    run a whole corridor (hub, CI, BF, coordinator) on this machine"
 	@echo "make test    run every test (starts its own PostgreSQL and NATS servers)"
+	@echo "make test-faults  kill, stall and duplicate the corridor's parts under traffic (minutes)"
 	@echo "make lint    gofmt, go vet, staticcheck"
 	@echo "make generate  regenerate protobuf Go code with pinned tools"
 	@echo "make bench   run the benchmarks"
@@ -40,6 +41,12 @@ test: postgres-check
 	  echo "== go test $$m"; \
 	  (cd $$m && $(GO) test $(TEST_FLAGS) ./...) || exit 1; \
 	done
+
+# test-faults runs the fault-injection tests (build tag "faults"), which
+# start the whole corridor and break it under traffic; docs/reliability.md
+# holds their table. FAULTS_STALL sets how long the hub is frozen (20s).
+test-faults: postgres-check
+	cd services/sandbox && $(GO) test -tags faults -race -count=1 -timeout 20m -run '^TestFaults$$' -v .
 
 bench: postgres-check
 	@for m in $(MODULES); do \

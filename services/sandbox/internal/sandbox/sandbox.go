@@ -46,6 +46,10 @@ type Config struct {
 	LogLevel string
 	// Supervise tunes restarts; zero values take the supervisor's defaults.
 	Supervise supervise.Config
+	// LeafURL, when set, returns the URL a member's server ("ci") dials
+	// for its leaf link instead of the hub's own: the fault tests put a TCP
+	// proxy there, to cut the link and heal it.
+	LeafURL func(member, hubURL string) (string, error)
 }
 
 // Sandbox is a running corridor.
@@ -363,13 +367,19 @@ func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int) (map[stri
 
 	envs := map[string]natsconf.MemberEnv{}
 	for _, d := range domains {
+		hubURL := hub.LeafURL()
+		if s.cfg.LeafURL != nil {
+			if hubURL, err = s.cfg.LeafURL(d, hubURL); err != nil {
+				return nil, fmt.Errorf("start nats: leaf link of %s: %w", d, err)
+			}
+		}
 		env := natsconf.MemberEnv{
 			Member:           d,
 			Host:             "127.0.0.1",
 			Port:             ports["nats-"+d],
 			MonitorPort:      ports["nats-"+d+"-monitor"],
 			StoreDir:         s.path("nats", d),
-			HubURL:           hub.LeafURL(),
+			HubURL:           hubURL,
 			LeafSeed:         leafSeeds[d],
 			LeafTLS:          pki.Members[d],
 			RelayPassword:    s.st.Secret("nats-" + d + "-relay"),

@@ -1,0 +1,671 @@
+//go:build faults
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/services/sandbox/internal/sandbox"
+	"github.com/corridor-org/corridor/services/sandbox/internal/supervise"
+)
+
+// The fault-injection tests (make test-faults) run only with the build tag
+// "faults": they take minutes, and `make test` runs the end-to-end test
+// already.
+
+var (
+	faultStall = flag.Duration("faults.stall", durationEnv("FAULTS_STALL", 20*time.Second),
+		"how long the hub is frozen in the link-stall fault (FAULTS_STALL)")
+	faultCut = flag.Duration("faults.cut", durationEnv("FAULTS_CUT", 20*time.Second),
+		"how long a leaf link stays cut (FAULTS_CUT)")
+	faultConverge = flag.Duration("faults.converge", durationEnv("FAULTS_CONVERGE", 4*time.Minute),
+		"how long each fault may take to converge (FAULTS_CONVERGE)")
+)
+
+func durationEnv(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
+// TestFaults starts the whole corridor once and, fault after fault, files
+// referrals both ways, has the recipients accept or decline them (status
+// updates flowing back), injects the fault while that traffic flows, and
+// then waits until both countries agree: every referral the sender holds
+// exists exactly once at the recipient with the same status, every message
+// of both outboxes has its receipt, every inbox row is applied once. It
+// prints the table of docs/reliability.md.
+func TestFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole corridor")
+	}
+	began := time.Now()
+	root, err := natsconf.RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildServices(t, root)
+	cfg := sandbox.Config{
+		Dir:       filepath.Join(searchableTempDir(t), ".sandbox"),
+		BinDir:    bin,
+		Root:      root,
+		Out:       &testWriter{t: t},
+		NoSeed:    true,
+		Supervise: supervise.Config{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second},
+	}
+	// Each country's leaf link to the hub goes through a proxy the test
+	// can cut.
+	var proxiesMu sync.Mutex
+	proxies := map[string]*linkProxy{}
+	cfg.LeafURL = func(member, hubURL string) (string, error) {
+		u, err := url.Parse(hubURL)
+		if err != nil {
+			return "", err
+		}
+		p := startLinkProxy(t, u.Host)
+		proxiesMu.Lock()
+		proxies[member] = p
+		proxiesMu.Unlock()
+		return p.proxiedURL(hubURL)
+	}
+	sb := startSandbox(t, cfg)
+	t.Logf("[%5.1fs] sandbox up", time.Since(began).Seconds())
+	h := newFaultHarness(t, sb, cfg.Dir, root)
+
+	faults := []struct {
+		name   string
+		inject func(h *faultHarness)
+	}{
+		{"none (baseline)", func(h *faultHarness) {}},
+		{"kill -9 both relays at random moments (3 times each)", func(h *faultHarness) {
+			for range 3 {
+				h.pause(time.Duration(200+rand.IntN(800)) * time.Millisecond)
+				h.kill("relay-ci")
+				h.pause(time.Duration(200+rand.IntN(800)) * time.Millisecond)
+				h.kill("relay-bf")
+			}
+		}},
+		{"kill -9 the sender's relay after the outbox commit, before publishing", func(h *faultHarness) {
+			h.signal("relay-ci", syscall.SIGSTOP)
+			h.fileBatch(2)
+			h.waitUnpublished("CI")
+			h.kill("relay-ci")
+		}},
+		{"kill -9 the recipient's relay before it takes the message (no receipt)", func(h *faultHarness) {
+			h.signal("relay-bf", syscall.SIGSTOP)
+			h.fileBatch(2)
+			h.waitPublishedWithoutReceipt("CI")
+			h.kill("relay-bf")
+		}},
+		{"kill -9 a member's NATS server (BF)", func(h *faultHarness) {
+			h.pause(500 * time.Millisecond)
+			h.kill("nats-bf")
+		}},
+		{"kill -9 the hub", func(h *faultHarness) {
+			h.pause(500 * time.Millisecond)
+			h.kill("nats-hub")
+		}},
+		{fmt.Sprintf("BF's leaf link to the hub cut (TCP proxy) for %s", *faultCut), func(h *faultHarness) {
+			proxies["bf"].Cut()
+			h.fileBatch(1)
+			h.pause(*faultCut)
+			proxies["bf"].Heal()
+		}},
+		{fmt.Sprintf("leaf links stalled: hub frozen (SIGSTOP) for %s", *faultStall), func(h *faultHarness) {
+			h.signal("nats-hub", syscall.SIGSTOP)
+			h.fileBatch(1)
+			h.pause(*faultStall)
+			h.signal("nats-hub", syscall.SIGCONT)
+		}},
+		{"kill -9 PostgreSQL (every backend)", func(h *faultHarness) {
+			h.pause(500 * time.Millisecond)
+			h.killGroup("postgres")
+		}},
+		{"duplicates: every CI→BF envelope re-published, newest first", func(h *faultHarness) {
+			h.pause(time.Second)
+			h.republish("CI", "bf", nil)
+		}},
+		{"conflicting duplicates: CI→BF message ids re-sealed, validly signed, with another payload", func(h *faultHarness) {
+			h.pause(time.Second)
+			h.expectQuarantined = h.republish("CI", "bf", h.conflicting("CI", "BF"))
+		}},
+	}
+
+	var rows []string
+	for _, f := range faults {
+		ok := t.Run(f.name, func(t *testing.T) {
+			h.t = t
+			rows = append(rows, h.runFault(f.name, f.inject))
+		})
+		if !ok {
+			break
+		}
+	}
+	h.t = t
+	header := "| fault | messages | lost | duplicated | quarantined | time to converge |\n|---|---|---|---|---|---|\n"
+	t.Logf("docs/reliability.md table (%s in all):\n%s%s", time.Since(began).Round(time.Second), header, strings.Join(rows, "\n"))
+}
+
+// faultHarness drives one sandbox through the faults.
+type faultHarness struct {
+	t    *testing.T
+	sb   *sandbox.Sandbox
+	root string
+	e    sandbox.Endpoints
+	db   map[string]*pgxpool.Pool // by member code
+	// filers file referrals from a country; deciders accept or decline
+	// what arrived in it.
+	filers, deciders map[string]sandbox.API
+	example          map[string]any
+
+	mu    sync.Mutex
+	filed int // referrals filed since the harness started
+	// expectQuarantined is how many messages the current fault makes the
+	// relays quarantine.
+	expectQuarantined int
+}
+
+func newFaultHarness(t *testing.T, sb *sandbox.Sandbox, dir, root string) *faultHarness {
+	e, _ := readEndpoints(t, dir)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	h := &faultHarness{t: t, sb: sb, root: root, e: e, db: map[string]*pgxpool.Pool{},
+		filers: map[string]sandbox.API{
+			"CI": {HTTP: hc, Base: e.Members["CI"].Casework, Token: token(t, e, "ci-inspector")},
+			"BF": {HTTP: hc, Base: e.Members["BF"].Casework, Token: token(t, e, "bf-inspector")},
+		},
+		deciders: map[string]sandbox.API{
+			"CI": {HTTP: hc, Base: e.Members["CI"].Casework, Token: token(t, e, "ci-caseworker")},
+			"BF": {HTTP: hc, Base: e.Members["BF"].Casework, Token: token(t, e, "bf-caseworker")},
+		},
+	}
+	for _, code := range []string{"CI", "BF"} {
+		pool, err := pgxpool.New(context.Background(), e.Members[code].Database)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		h.db[code] = pool
+	}
+	example, err := sandbox.LoadExampleReferral(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.example = example
+	return h
+}
+
+// runFault files referrals both ways and decides them while inject runs,
+// then waits for convergence and returns the table row.
+func (h *faultHarness) runFault(name string, inject func(h *faultHarness)) string {
+	t := h.t
+	h.expectQuarantined = 0
+	before := h.counts()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { h.traffic(stop) })
+	var once sync.Once
+	stopTraffic := func() { once.Do(func() { close(stop); wg.Wait() }) }
+	defer stopTraffic() // also when the fault fails the test
+	inject(h)
+	healed := time.Now()
+	h.fileBatch(1) // traffic after the fault too
+	stopTraffic()
+
+	var last error
+	deadline := time.Now().Add(*faultConverge)
+	for time.Now().Before(deadline) {
+		h.decideArrived()
+		if last = h.converged(); last == nil {
+			break
+		}
+		h.pause(250 * time.Millisecond)
+	}
+	took := time.Since(healed)
+	after := h.counts()
+	lost, dup := h.lostAndDuplicated()
+	row := fmt.Sprintf("| %s | %d | %d | %d | %d | %.1f s |", name,
+		after.messages-before.messages, lost, dup, after.quarantined-before.quarantined, took.Seconds())
+	t.Log(row)
+	if last != nil {
+		t.Fatalf("not converged %s after the fault: %v", *faultConverge, last)
+	}
+	if lost != 0 || dup != 0 {
+		t.Errorf("%d lost, %d applied more than once", lost, dup)
+	}
+	if q := after.quarantined - before.quarantined; q != h.expectQuarantined {
+		t.Errorf("%d messages quarantined, want %d", q, h.expectQuarantined)
+	}
+	return row
+}
+
+// traffic files a referral each way every half second until stop, and
+// decides what arrived.
+func (h *faultHarness) traffic(stop <-chan struct{}) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		h.fileBatch(1)
+		h.decideArrived()
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// fileBatch files n referrals CI→BF and n BF→CI. A filing that fails (the
+// fault may have taken casework's database away) is not retried: what was
+// committed is in the sender's table, which is what convergence compares.
+func (h *faultHarness) fileBatch(n int) {
+	for range n {
+		for _, from := range []string{"CI", "BF"} {
+			doc, err := h.referralFrom(from)
+			if err != nil {
+				h.t.Error(err)
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			_, err = h.filers[from].FileReferral(ctx, doc)
+			cancel()
+			if err != nil {
+				h.t.Logf("%s files a referral: %v (left to the fault)", from, err)
+				continue
+			}
+			h.mu.Lock()
+			h.filed++
+			h.mu.Unlock()
+		}
+	}
+}
+
+// referralFrom returns a referral document for a child found in from and
+// referred to the other country's child protection.
+func (h *faultHarness) referralFrom(from string) (map[string]any, error) {
+	doc, err := sandbox.WithChild(h.example, sandbox.SyntheticChild{
+		GivenNames: "Fault", FamilyNames: "Exemple", Sex: "female",
+	})
+	if err != nil || from == "CI" {
+		return doc, err
+	}
+	// BF→CI: the same story the other way round.
+	doc["recipient"] = map[string]any{"member": "CI", "agency": "CI-DPE"}
+	child := doc["child"].(map[string]any)
+	child["nationalities"] = []any{"CI"}
+	child["languages"] = []any{"fr"}
+	delete(child, "identity_documents")
+	fam := doc["family"].(map[string]any)
+	for _, g := range fam["guardians"].([]any) {
+		g.(map[string]any)["place"] = "CI-AB"
+	}
+	work := doc["work"].(map[string]any)
+	work["place"] = "BF-01"
+	delete(work, "coordinates")
+	if emp, ok := work["employer"].(map[string]any); ok {
+		emp["place"] = "BF-01"
+	}
+	if tr, ok := doc["trafficking"].(map[string]any); ok {
+		tr["exploitation_places"] = []any{"BF-01"}
+	}
+	return doc, nil
+}
+
+// decideArrived accepts or declines (alternately) every referral waiting
+// for a decision at either recipient: each decision is a status update
+// back to the sender.
+func (h *faultHarness) decideArrived() {
+	for _, code := range []string{"CI", "BF"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		rows, err := h.db[code].Query(ctx, `SELECT id FROM referrals WHERE side = 'recipient' AND status = 'delivered' ORDER BY id`)
+		var ids []string
+		if err == nil {
+			for rows.Next() {
+				var id string
+				if rows.Scan(&id) == nil {
+					ids = append(ids, id)
+				}
+			}
+			rows.Close()
+		}
+		for _, id := range ids {
+			if id[len(id)-1]%2 == 0 {
+				err = h.deciders[code].Accept(ctx, id)
+			} else {
+				err = h.deciders[code].Decline(ctx, id, "Fault test: declined to send a status update back.")
+			}
+			if err != nil {
+				h.t.Logf("%s decides %s: %v (retried)", code, id, err)
+			}
+		}
+		cancel()
+	}
+}
+
+// converged reports what still differs between the two countries.
+func (h *faultHarness) converged() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, pair := range [][2]string{{"CI", "BF"}, {"BF", "CI"}} {
+		from, to := pair[0], pair[1]
+		sent, err := h.statuses(ctx, from, "sender")
+		if err != nil {
+			return err
+		}
+		got, err := h.statuses(ctx, to, "recipient")
+		if err != nil {
+			return err
+		}
+		for id, s := range sent {
+			r, ok := got[id]
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("%s's referral %s (%s) not in %s", from, id, s, to))
+			case r != s:
+				errs = append(errs, fmt.Errorf("referral %s is %s in %s, %s in %s", id, s, from, r, to))
+			case s != "accepted" && s != "declined":
+				errs = append(errs, fmt.Errorf("referral %s still %s", id, s))
+			}
+		}
+		for id := range got {
+			if _, ok := sent[id]; !ok {
+				errs = append(errs, fmt.Errorf("%s holds referral %s that %s never sent", to, id, from))
+			}
+		}
+	}
+	for _, code := range []string{"CI", "BF"} {
+		var unreceipted, unapplied int
+		err := h.db[code].QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM exchange_outbox WHERE receipt_at IS NULL AND recipient_member <> 'COORD'),
+			(SELECT count(*) FROM exchange_inbox WHERE applied_at IS NULL)`).Scan(&unreceipted, &unapplied)
+		if err != nil {
+			return err
+		}
+		if unreceipted > 0 || unapplied > 0 {
+			errs = append(errs, fmt.Errorf("%s: %d outbox messages without receipt, %d inbox messages unapplied", code, unreceipted, unapplied))
+		}
+	}
+	if len(errs) > 3 {
+		errs = append(errs[:3], fmt.Errorf("and %d more", len(errs)-3))
+	}
+	return errors.Join(errs...)
+}
+
+func (h *faultHarness) statuses(ctx context.Context, code, side string) (map[string]string, error) {
+	rows, err := h.db[code].Query(ctx, `SELECT id, status FROM referrals WHERE side = $1`, side)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", code, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, s string
+		if err := rows.Scan(&id, &s); err != nil {
+			return nil, err
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}
+
+type faultCounts struct{ messages, quarantined int }
+
+// counts returns the messages both countries sent (outbox rows to each
+// other) and the messages their relays quarantined.
+func (h *faultHarness) counts() faultCounts {
+	var c faultCounts
+	for _, code := range []string{"CI", "BF"} {
+		var m, q int
+		err := h.db[code].QueryRow(context.Background(), `SELECT
+			(SELECT count(*) FROM exchange_outbox WHERE recipient_member <> 'COORD'),
+			(SELECT count(*) FROM relay_quarantine)`).Scan(&m, &q)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		c.messages += m
+		c.quarantined += q
+	}
+	return c
+}
+
+// lostAndDuplicated counts, over the whole run so far, the messages one
+// country sent that the other does not hold, and the messages applied more
+// than once (a step of the history made twice by one message).
+func (h *faultHarness) lostAndDuplicated() (lost, dup int) {
+	ctx := context.Background()
+	for _, pair := range [][2]string{{"CI", "BF"}, {"BF", "CI"}} {
+		from, to := pair[0], pair[1]
+		ids := map[string]bool{}
+		rows, err := h.db[to].Query(ctx, `SELECT message_id FROM exchange_inbox WHERE sender_member = $1`, from)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			_ = rows.Scan(&id)
+			ids[id] = true
+		}
+		rows.Close()
+		rows, err = h.db[from].Query(ctx, `SELECT message_id FROM exchange_outbox WHERE recipient_member = $1`, to)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			_ = rows.Scan(&id)
+			if !ids[id] {
+				lost++
+			}
+		}
+		rows.Close()
+		var d int
+		// One message may make several steps (a referral arrives: sent,
+		// then delivered); applied twice, it would repeat one.
+		err = h.db[to].QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM referral_history
+			WHERE message_id IS NOT NULL GROUP BY message_id, event, to_status HAVING count(*) > 1) d`).Scan(&d)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		dup += d
+	}
+	return lost, dup
+}
+
+// kill sends SIGKILL to a supervised process and waits until the
+// supervisor has started it again.
+func (h *faultHarness) kill(name string) {
+	p := h.sb.Process(name)
+	old, restarts := p.PID(), p.Restarts()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		h.t.Fatalf("kill %s: %v", name, err)
+	}
+	h.waitRestart(name, old, restarts)
+}
+
+// killGroup kills a process and every process of its group (PostgreSQL's
+// postmaster and its backends), as a crash of the machine's server would.
+func (h *faultHarness) killGroup(name string) {
+	p := h.sb.Process(name)
+	old, restarts := p.PID(), p.Restarts()
+	if err := syscall.Kill(-old, syscall.SIGKILL); err != nil {
+		h.t.Fatalf("kill %s's group: %v", name, err)
+	}
+	h.waitRestart(name, old, restarts)
+}
+
+func (h *faultHarness) waitRestart(name string, old, restarts int) {
+	p := h.sb.Process(name)
+	h.poll(name+" restarted", time.Minute, func() error {
+		if p.PID() == old || p.Restarts() <= restarts {
+			return fmt.Errorf("pid %d, %d restarts", p.PID(), p.Restarts())
+		}
+		return nil
+	})
+}
+
+func (h *faultHarness) signal(name string, sig syscall.Signal) {
+	if err := syscall.Kill(h.sb.Process(name).PID(), sig); err != nil {
+		h.t.Fatalf("signal %s: %v", name, err)
+	}
+}
+
+// waitUnpublished waits until code's outbox holds an unpublished message.
+func (h *faultHarness) waitUnpublished(code string) {
+	h.poll(code+"'s outbox to hold an unpublished message", time.Minute, func() error {
+		var n int
+		err := h.db[code].QueryRow(context.Background(), `SELECT count(*) FROM exchange_outbox WHERE published_at IS NULL`).Scan(&n)
+		if err == nil && n == 0 {
+			err = errors.New("none")
+		}
+		return err
+	})
+}
+
+// waitPublishedWithoutReceipt waits until code's outbox holds a published
+// message to a country without its receipt.
+func (h *faultHarness) waitPublishedWithoutReceipt(code string) {
+	h.poll(code+"'s outbox to hold a published message without receipt", time.Minute, func() error {
+		var n int
+		err := h.db[code].QueryRow(context.Background(), `SELECT count(*) FROM exchange_outbox
+			WHERE published_at IS NOT NULL AND receipt_at IS NULL AND recipient_member <> 'COORD'`).Scan(&n)
+		if err == nil && n == 0 {
+			err = errors.New("none")
+		}
+		return err
+	})
+}
+
+// republish publishes again, as new NATS messages and newest first, the
+// envelopes in code's OUTBOX addressed to peer (receipts and tracking
+// events aside), each through change when it is not nil: the peer's INBOX
+// gets a second copy of each, out of order, which its relay must
+// recognise. It returns how many it published.
+func (h *faultHarness) republish(code, peer string, change func([]byte) []byte) int {
+	m := h.e.Members[code]
+	nc, err := nats.Connect(m.NATS, nats.UserInfo(m.NATSOperator.User, m.NATSOperator.Password))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := js.Stream(ctx, "OUTBOX")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	prefix := "corr." + strings.ToLower(code) + ".out." + peer + "."
+	n := 0
+	for seq := info.State.LastSeq; seq >= info.State.FirstSeq && seq > 0; seq-- {
+		msg, err := st.GetMsg(ctx, seq)
+		if err != nil || !strings.HasPrefix(msg.Subject, prefix) || strings.HasSuffix(msg.Subject, ".receipt") {
+			continue
+		}
+		data := msg.Data
+		if change != nil {
+			data = change(data)
+		}
+		id := fmt.Sprintf("%s:fault-%d-%d", strings.ToLower(code), time.Now().UnixNano(), seq)
+		if _, err := js.Publish(ctx, msg.Subject, data, jetstream.WithMsgID(id)); err != nil {
+			h.t.Fatalf("re-publish %s #%d: %v", msg.Subject, seq, err)
+		}
+		n++
+	}
+	if n == 0 {
+		h.t.Fatalf("no envelope to %s in %s's OUTBOX to re-publish", peer, code)
+	}
+	h.t.Logf("re-published %d envelopes %s→%s", n, code, peer)
+	return n
+}
+
+// conflicting returns a change that turns an envelope from one member to
+// another into a conflicting duplicate: the same header (message id, type,
+// case), another payload, sealed to the recipient's key and signed with the
+// sender's own key from the sandbox's key file, so that only the inbox's
+// identity check can refuse it.
+func (h *faultHarness) conflicting(from, to corridor.MemberCode) func([]byte) []byte {
+	keys, err := keyfile.Load(filepath.Join(h.e.Dir, "keys", from.Domain()+".json"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	signer, err := keys.SigningKey(time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	signed, err := directory.LoadSigned(filepath.Join(h.e.Dir, "directory.json"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	dir, err := signed.Directory()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	enc, err := dir.CurrentEncryptionKey(to, time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return func(data []byte) []byte {
+		hd, err := envelope.PeekHeader(data)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		hd.SentAt = time.Now()
+		out, err := envelope.Seal(hd, []byte("a conflicting payload "+hd.MessageID),
+			envelope.EncryptionKey{ID: enc.ID, Public: enc.PublicKey}, signer)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return out
+	}
+}
+
+// pause waits d: the faults need time to pass while traffic flows (this
+// is the fault's duration, not a synchronisation).
+func (h *faultHarness) pause(d time.Duration) {
+	time.Sleep(d)
+}
+
+// poll calls check until it succeeds or timeout passes.
+func (h *faultHarness) poll(what string, timeout time.Duration, check func() error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out after %s waiting for %s: %v", timeout, what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
