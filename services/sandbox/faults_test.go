@@ -114,6 +114,12 @@ func TestFaults(t *testing.T) {
 			h.waitUnpublished("CI")
 			h.kill("relay-ci")
 		}},
+		{"kill -9 the sender's relay after publishing, before it records the publish", func(h *faultHarness) {
+			h.killAfterPublish("CI", "relay-ci")
+		}},
+		{"kill -9 the recipient's relay after the inbox commit, before the receipt and the ack", func(h *faultHarness) {
+			h.killAfterInboxCommit("BF", "relay-bf", "CI")
+		}},
 		{"kill -9 the recipient's relay before it takes the message (no receipt)", func(h *faultHarness) {
 			h.signal("relay-bf", syscall.SIGSTOP)
 			h.fileBatch(2)
@@ -144,13 +150,14 @@ func TestFaults(t *testing.T) {
 			h.pause(500 * time.Millisecond)
 			h.killGroup("postgres")
 		}},
-		{"duplicates: every CI→BF envelope re-published, newest first", func(h *faultHarness) {
+		{"duplicates: CI→BF envelopes re-published, newest first", func(h *faultHarness) {
 			h.pause(time.Second)
-			h.republish("CI", "bf", nil)
+			h.injected = h.republish("CI", "bf", nil)
 		}},
 		{"conflicting duplicates: CI→BF message ids re-sealed, validly signed, with another payload", func(h *faultHarness) {
 			h.pause(time.Second)
-			h.expectQuarantined = h.republish("CI", "bf", h.conflicting("CI", "BF"))
+			h.injected = h.republish("CI", "bf", h.conflicting("CI", "BF"))
+			h.expectQuarantined = h.injected
 		}},
 	}
 
@@ -184,8 +191,8 @@ type faultHarness struct {
 	mu    sync.Mutex
 	filed int // referrals filed since the harness started
 	// expectQuarantined is how many messages the current fault makes the
-	// relays quarantine.
-	expectQuarantined int
+	// relays quarantine; injected is how many copies it published.
+	expectQuarantined, injected int
 }
 
 func newFaultHarness(t *testing.T, sb *sandbox.Sandbox, dir, root string) *faultHarness {
@@ -221,7 +228,7 @@ func newFaultHarness(t *testing.T, sb *sandbox.Sandbox, dir, root string) *fault
 // then waits for convergence and returns the table row.
 func (h *faultHarness) runFault(name string, inject func(h *faultHarness)) string {
 	t := h.t
-	h.expectQuarantined = 0
+	h.expectQuarantined, h.injected = 0, 0
 	before := h.counts()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -246,6 +253,9 @@ func (h *faultHarness) runFault(name string, inject func(h *faultHarness)) strin
 	took := time.Since(healed)
 	after := h.counts()
 	lost, dup := h.lostAndDuplicated()
+	if h.injected > 0 {
+		name += fmt.Sprintf(" (%d copies)", h.injected)
+	}
 	row := fmt.Sprintf("| %s | %d | %d | %d | %d | %.1f s |", name,
 		after.messages-before.messages, lost, dup, after.quarantined-before.quarantined, took.Seconds())
 	t.Log(row)
@@ -586,7 +596,7 @@ func (h *faultHarness) republish(code, peer string, change func([]byte) []byte) 
 	}
 	prefix := "corr." + strings.ToLower(code) + ".out." + peer + "."
 	n := 0
-	for seq := info.State.LastSeq; seq >= info.State.FirstSeq && seq > 0; seq-- {
+	for seq := info.State.LastSeq; seq >= info.State.FirstSeq && seq > 0 && n < maxRepublished; seq-- {
 		msg, err := st.GetMsg(ctx, seq)
 		if err != nil || !strings.HasPrefix(msg.Subject, prefix) || strings.HasSuffix(msg.Subject, ".receipt") {
 			continue
@@ -607,6 +617,9 @@ func (h *faultHarness) republish(code, peer string, change func([]byte) []byte) 
 	h.t.Logf("re-published %d envelopes %s→%s", n, code, peer)
 	return n
 }
+
+// maxRepublished bounds the copies one duplicate fault publishes.
+const maxRepublished = 25
 
 // conflicting returns a change that turns an envelope from one member to
 // another into a conflicting duplicate: the same header (message id, type,
@@ -647,6 +660,118 @@ func (h *faultHarness) conflicting(from, to corridor.MemberCode) func([]byte) []
 		}
 		return out
 	}
+}
+
+// killAfterPublish kills code's relay at a precise step: it has published
+// a message to NATS and not yet recorded that in the outbox. Two locks hold
+// it there: a table lock on relay_sent_envelopes stops it after its claim,
+// before it publishes; a row lock on the claimed outbox rows, taken then,
+// stops it at the update that records the publish once the first lock is
+// let go.
+func (h *faultHarness) killAfterPublish(code, relay string) {
+	ctx := context.Background()
+	db := h.db[code]
+	gate, err := db.Begin(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer gate.Rollback(ctx) //nolint:errcheck // released below
+	if _, err := gate.Exec(ctx, `LOCK TABLE relay_sent_envelopes IN SHARE MODE`); err != nil {
+		h.t.Fatal(err)
+	}
+	h.fileBatch(1)
+	h.waitBlocked(code, "relay_sent_envelopes")
+	hold, err := db.Begin(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer hold.Rollback(ctx) //nolint:errcheck // released below
+	tag, err := hold.Exec(ctx, `SELECT 1 FROM exchange_outbox
+		WHERE published_at IS NULL AND next_attempt_at > now() FOR UPDATE`)
+	if err != nil || tag.RowsAffected() == 0 {
+		h.t.Fatalf("lock the claimed outbox rows: %d rows, %v", tag.RowsAffected(), err)
+	}
+	if err := gate.Rollback(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	h.waitBlocked(code, "published_at = now()")
+	h.kill(relay)
+	if err := hold.Rollback(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// waitBlocked waits until a session of code's database whose query
+// contains text waits for a lock.
+func (h *faultHarness) waitBlocked(code, text string) {
+	h.poll(code+"'s relay to wait at "+text, time.Minute, func() error {
+		var n int
+		err := h.db[code].QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'
+			AND pid <> pg_backend_pid() AND strpos(query, $1) > 0`, text).Scan(&n)
+		if err == nil && n == 0 {
+			err = errors.New("not waiting yet")
+		}
+		return err
+	})
+}
+
+// killAfterInboxCommit kills code's relay at a precise step: it has
+// committed a message from sender to its inbox and neither answered it
+// with a receipt nor acknowledged it. Its OUTBOX refuses every message for
+// the while (a maximum message size of one byte, which JetStream checks
+// before storing and which removes nothing), so the receipt cannot be
+// published and the delivery is not acknowledged; the relay is stopped,
+// the limit lifted, then the relay killed.
+func (h *faultHarness) killAfterInboxCommit(code, relay, sender string) {
+	m := h.e.Members[code]
+	nc, err := nats.Connect(m.NATS, nats.UserInfo(m.NATSOperator.User, m.NATSOperator.Password))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := js.Stream(ctx, "OUTBOX")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	limited := cfg
+	limited.MaxMsgSize = 1
+	if _, err := js.UpdateStream(ctx, limited); err != nil {
+		h.t.Fatal(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			if _, err := js.UpdateStream(ctx, cfg); err != nil {
+				h.t.Fatal(err)
+			}
+			restored = true
+		}
+	}
+	defer restore()
+	var before int
+	if err := h.db[code].QueryRow(ctx, `SELECT count(*) FROM exchange_inbox WHERE sender_member = $1`, sender).Scan(&before); err != nil {
+		h.t.Fatal(err)
+	}
+	h.fileBatch(1)
+	h.poll(code+"'s inbox to commit a message from "+sender, time.Minute, func() error {
+		var n int
+		err := h.db[code].QueryRow(ctx, `SELECT count(*) FROM exchange_inbox WHERE sender_member = $1`, sender).Scan(&n)
+		if err == nil && n <= before {
+			err = errors.New("none yet")
+		}
+		return err
+	})
+	h.signal(relay, syscall.SIGSTOP)
+	restore()
+	h.kill(relay)
 }
 
 // pause waits d: the faults need time to pass while traffic flows (this
