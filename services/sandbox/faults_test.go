@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,7 +27,9 @@ import (
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/streams"
 	"github.com/corridor-org/corridor/services/sandbox/internal/sandbox"
 	"github.com/corridor-org/corridor/services/sandbox/internal/supervise"
 )
@@ -149,6 +152,10 @@ func TestFaults(t *testing.T) {
 		{"kill -9 PostgreSQL (every backend)", func(h *faultHarness) {
 			h.pause(500 * time.Millisecond)
 			h.killGroup("postgres")
+		}},
+		{"CI's relay clock 5 minutes ahead, then 5 minutes behind", func(h *faultHarness) {
+			h.sendSkewed("CI", "relay-ci", "BF", 5*time.Minute)
+			h.sendSkewed("CI", "relay-ci", "BF", -5*time.Minute)
 		}},
 		{"duplicates: CI→BF envelopes re-published, newest first", func(h *faultHarness) {
 			h.pause(time.Second)
@@ -574,16 +581,8 @@ func (h *faultHarness) waitPublishedWithoutReceipt(code string) {
 // gets a second copy of each, out of order, which its relay must
 // recognise. It returns how many it published.
 func (h *faultHarness) republish(code, peer string, change func([]byte) []byte) int {
-	m := h.e.Members[code]
-	nc, err := nats.Connect(m.NATS, nats.UserInfo(m.NATSOperator.User, m.NATSOperator.Password))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	js, closeNATS := h.operator(code)
+	defer closeNATS()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	st, err := js.Stream(ctx, "OUTBOX")
@@ -635,15 +634,7 @@ func (h *faultHarness) conflicting(from, to corridor.MemberCode) func([]byte) []
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	signed, err := directory.LoadSigned(filepath.Join(h.e.Dir, "directory.json"))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	dir, err := signed.Directory()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	enc, err := dir.CurrentEncryptionKey(to, time.Now())
+	enc, err := h.directory().CurrentEncryptionKey(to, time.Now())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -660,6 +651,111 @@ func (h *faultHarness) conflicting(from, to corridor.MemberCode) func([]byte) []
 		}
 		return out
 	}
+}
+
+// sendSkewed sends code's next messages to peer as its relay would with a
+// clock skew off: the relay is stopped, referrals are filed, and the test
+// seals each new outbox message with sent_at skewed, records its digest as
+// the relay does, and publishes it under the relay's transport id. The
+// relay, let go, publishes its own copy under the same id, which JetStream
+// drops; the peer's receipt names the skewed copy the relay "sealed".
+func (h *faultHarness) sendSkewed(code corridor.MemberCode, relay string, peer corridor.MemberCode, skew time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db := h.db[string(code)]
+	h.signal(relay, syscall.SIGSTOP)
+	defer h.signal(relay, syscall.SIGCONT)
+	h.fileBatch(1)
+	rows, err := db.Query(ctx, `SELECT message_id FROM exchange_outbox
+		WHERE published_at IS NULL AND recipient_member = $1 AND next_attempt_at <= now()`, string(peer))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			h.t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if len(ids) == 0 {
+		h.t.Fatalf("no unpublished message from %s to %s", code, peer)
+	}
+	keys, err := keyfile.Load(filepath.Join(h.e.Dir, "keys", code.Domain()+".json"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	signer, err := keys.SigningKey(time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	dir := h.directory()
+	enc, err := dir.CurrentEncryptionKey(peer, time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	js, closeNATS := h.operator(string(code))
+	defer closeNATS()
+	for _, id := range ids {
+		m, err := exchange.GetOutbox(ctx, db, id)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		data, err := envelope.Seal(envelope.Header{
+			MessageID: m.MessageID, Corridor: dir.Corridor, SenderMember: code, SenderAgency: m.SenderAgency,
+			RecipientMember: m.RecipientMember, RecipientAgency: m.RecipientAgency, MessageType: string(m.MessageType),
+			CaseRef: m.CaseRef, ReferralID: m.ReferralID, SentAt: time.Now().Add(skew),
+		}, m.Payload, envelope.EncryptionKey{ID: enc.ID, Public: enc.PublicKey}, signer)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		digest := sha256.Sum256(data)
+		if _, err := db.Exec(ctx, `INSERT INTO relay_sent_envelopes (message_id, envelope_sha256) VALUES ($1, $2)`, id, digest[:]); err != nil {
+			h.t.Fatal(err)
+		}
+		subject, err := streams.OutSubject(code.Domain(), peer.Domain(), string(m.MessageType))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		msgID, err := streams.MsgID(code.Domain(), id)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, subject, data, jetstream.WithMsgID(msgID)); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	h.t.Logf("sent %d messages %s→%s with sent_at %s off", len(ids), code, peer, skew)
+}
+
+// directory reads the sandbox's corridor directory.
+func (h *faultHarness) directory() *directory.Directory {
+	signed, err := directory.LoadSigned(filepath.Join(h.e.Dir, "directory.json"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	dir, err := signed.Directory()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return dir
+}
+
+// operator connects to a country's NATS server as its operator.
+func (h *faultHarness) operator(code string) (jetstream.JetStream, func()) {
+	m := h.e.Members[code]
+	nc, err := nats.Connect(m.NATS, nats.UserInfo(m.NATSOperator.User, m.NATSOperator.Password))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		h.t.Fatal(err)
+	}
+	return js, nc.Close
 }
 
 // killAfterPublish kills code's relay at a precise step: it has published
@@ -724,16 +820,8 @@ func (h *faultHarness) waitBlocked(code, text string) {
 // published and the delivery is not acknowledged; the relay is stopped,
 // the limit lifted, then the relay killed.
 func (h *faultHarness) killAfterInboxCommit(code, relay, sender string) {
-	m := h.e.Members[code]
-	nc, err := nats.Connect(m.NATS, nats.UserInfo(m.NATSOperator.User, m.NATSOperator.Password))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	js, closeNATS := h.operator(code)
+	defer closeNATS()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st, err := js.Stream(ctx, "OUTBOX")
