@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -156,6 +157,9 @@ func TestFaults(t *testing.T) {
 		{"CI's relay clock 5 minutes ahead, then 5 minutes behind", func(h *faultHarness) {
 			h.sendSkewed("CI", "relay-ci", "BF", 5*time.Minute)
 			h.sendSkewed("CI", "relay-ci", "BF", -5*time.Minute)
+		}},
+		{"CI rotates its signing and encryption keys mid-flight", func(h *faultHarness) {
+			h.rotateKeys("CI", "relay-ci", "BF", 10*time.Second)
 		}},
 		{"duplicates: CI→BF envelopes re-published, newest first", func(h *faultHarness) {
 			h.pause(time.Second)
@@ -722,6 +726,55 @@ func (h *faultHarness) sendSkewed(code corridor.MemberCode, relay string, peer c
 		}
 	}
 	h.t.Logf("sent %d messages %s→%s with sent_at %s off", len(ids), code, peer, skew)
+}
+
+// rotateKeys rotates a member's keys while traffic flows, as
+// docs/operations.md has an operator do it: new keys taking over after
+// takeover are added to the key file, the relay is restarted on it (it
+// still signs with the old key, the one the directory names), the
+// directory is issued again with the new public keys, and the traffic
+// crosses the takeover: peers seal to the new encryption key and the
+// relay signs with the new signing key from then on, while envelopes
+// sealed to the old key are still opened.
+func (h *faultHarness) rotateKeys(code corridor.MemberCode, relay string, peer corridor.MemberCode, takeover time.Duration) {
+	path := filepath.Join(h.e.Dir, "keys", code.Domain()+".json")
+	keys, err := keyfile.Load(path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	at := time.Now().Add(takeover)
+	ids, err := keys.Rotate(keyfile.Rotation{Signing: true, Encryption: true, NotBefore: at,
+		Overlap: time.Hour, ValidFor: 365 * 24 * time.Hour})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := keys.Save(path); err != nil {
+		h.t.Fatal(err)
+	}
+	h.kill(relay)
+	if err := h.sb.ReissueDirectory(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Logf("%s's new keys %v take over at %s", code, ids, at.Format(time.TimeOnly))
+	h.pause(time.Until(at) + 3*time.Second)
+	dir := h.directory()
+	if k, err := dir.CurrentSigningKey(code, time.Now()); err != nil || !slices.Contains(ids, k.ID) {
+		h.t.Fatalf("the directory's current signing key of %s is %q (%v), want one of %v", code, k.ID, err, ids)
+	}
+	// Messages crossed the takeover both ways: signed with the new key
+	// from code, sealed to the new key towards it.
+	for _, pair := range [][2]string{{string(code), string(peer)}, {string(peer), string(code)}} {
+		from, to := pair[0], pair[1]
+		h.poll(fmt.Sprintf("a message %s→%s sent after the takeover", from, to), time.Minute, func() error {
+			var n int
+			err := h.db[to].QueryRow(context.Background(), `SELECT count(*) FROM exchange_inbox
+				WHERE sender_member = $1 AND sent_at > $2`, from, at).Scan(&n)
+			if err == nil && n == 0 {
+				err = errors.New("none yet")
+			}
+			return err
+		})
+	}
 }
 
 // directory reads the sandbox's corridor directory.

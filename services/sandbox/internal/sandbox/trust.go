@@ -143,3 +143,18 @@ func timeLimits() directory.TimeLimits {
 		FollowUpEveryDays:              180,
 	}
 }
+
+// ReissueDirectory issues the corridor directory again from the members'
+// key files as they are now, as a new version: after a member rotated its
+// keys, every service takes the new version at its next look. The fault
+// tests rotate keys mid-flight with it.
+func (s *Sandbox) ReissueDirectory() error {
+	ports, err := s.allocatePorts()
+	if err != nil {
+		return err
+	}
+	if _, err := s.prepareTrust(ports); err != nil {
+		return fmt.Errorf("reissue directory: %w", err)
+	}
+	return nil
+}
