@@ -44,7 +44,8 @@ test: postgres-check
 
 # test-faults runs the fault-injection tests (build tag "faults"), which
 # start the whole corridor and break it under traffic; docs/reliability.md
-# holds their table. FAULTS_STALL sets how long the hub is frozen (20s).
+# holds their table. FAULTS_CUT and FAULTS_STALL set how long a leaf link
+# is cut and the hub frozen (20s each); FAULTS_CONVERGE bounds each recovery (4m).
 test-faults: postgres-check
 	cd services/sandbox && $(GO) test -tags faults -race -count=1 -timeout 20m -run '^TestFaults$$' -v .
 
