@@ -4,8 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 )
@@ -50,7 +56,11 @@ type problemType struct {
 // that parses but breaks the rules is a 422, so that clients can tell "fix
 // your encoder" from "fix these fields".
 func problemFor(err error) problemType {
-	switch kind := corridor.KindOf(err); kind {
+	kind := corridor.KindOf(err)
+	if kind == corridor.KindInternal && dependencyDown(err) {
+		kind = corridor.KindUnavailable
+	}
+	switch kind {
 	case corridor.KindInvalid:
 		switch {
 		case errors.Is(err, ErrMalformedBody):
@@ -77,6 +87,26 @@ func problemFor(err error) problemType {
 	}
 }
 
+// dependencyDown reports whether err says a dependency could not be reached
+// (the database refused or dropped the connection, or is shutting down)
+// rather than that this service has a bug: the client should try again
+// later, and nothing was half done, since every change commits whole.
+func dependencyDown(err error) bool {
+	var connect *pgconn.ConnectError
+	var pg *pgconn.PgError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &connect), errors.As(err, &op):
+		return true
+	case errors.As(err, &pg):
+		// Class 08 is a connection exception; 57P01 to 57P03 are an
+		// administrator's or a crash's shutdown and "cannot connect now".
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // problemTypeURI names a problem type. A URN, because the project owns no
 // domain to host dereferenceable pages; docs/api lists them.
 func problemTypeURI(slug string) string { return "urn:corridor:problem:" + slug }
@@ -99,6 +129,11 @@ func ProblemFor(err error) Problem {
 		return p
 	}
 	var ce *corridor.Error
+	if pt.status == http.StatusServiceUnavailable && (!errors.As(err, &ce) || ce.Kind != corridor.KindUnavailable) {
+		// A driver's error names hosts and users: not for the client.
+		p.Detail = "A service this request needs is unavailable; try again shortly."
+		return p
+	}
 	if errors.As(err, &ce) {
 		p.Detail = ce.Message
 		if len(ce.Fields) > 0 {

@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 )
@@ -34,6 +39,10 @@ func TestProblemFor(t *testing.T) {
 		{"not found", corridor.Errorf(corridor.KindNotFound, "no such referral"), 404, "urn:corridor:problem:not-found", "no such referral", 0},
 		{"conflict", corridor.Errorf(corridor.KindConflict, "already accepted"), 409, "urn:corridor:problem:conflict", "already accepted", 0},
 		{"unavailable", corridor.Errorf(corridor.KindUnavailable, "database down"), 503, "urn:corridor:problem:unavailable", "database down", 0},
+		{"database refused the connection", fmt.Errorf("create referral: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), 503, "urn:corridor:problem:unavailable", "A service this request needs is unavailable; try again shortly.", 0},
+		{"database shutting down", fmt.Errorf("create referral: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}), 503, "urn:corridor:problem:unavailable", "A service this request needs is unavailable; try again shortly.", 0},
+		{"connection lost mid-query", fmt.Errorf("list referrals: %w", io.ErrUnexpectedEOF), 503, "urn:corridor:problem:unavailable", "A service this request needs is unavailable; try again shortly.", 0},
+		{"other database error is internal", fmt.Errorf("insert: %w", &pgconn.PgError{Code: "23505", Message: "duplicate key"}), 500, "urn:corridor:problem:internal", "An unexpected error occurred. Quote the request id when reporting it.", 0},
 		{"wrapped kind", fmt.Errorf("accept referral: %w", corridor.Errorf(corridor.KindConflict, "withdrawn")), 409, "urn:corridor:problem:conflict", "withdrawn", 0},
 		{"internal kind hides message", &corridor.Error{Kind: corridor.KindInternal, Message: "pgx: relation children"}, 500, "urn:corridor:problem:internal", "An unexpected error occurred. Quote the request id when reporting it.", 0},
 		{"plain error is internal", errors.New("insert child Awa Traoré: duplicate"), 500, "urn:corridor:problem:internal", "An unexpected error occurred. Quote the request id when reporting it.", 0},
