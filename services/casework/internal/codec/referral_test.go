@@ -4,71 +4,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
-	"github.com/corridor-org/corridor/pkg/httpapi"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
 	"github.com/corridor-org/corridor/services/casework/internal/codec"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
+	"github.com/corridor-org/corridor/services/casework/internal/referral/referraltest"
 )
 
-type directory map[corridor.MemberCode]map[string]referral.Agency
-
-func (d directory) Agency(_ context.Context, m corridor.MemberCode, id string) (referral.Agency, error) {
-	a, ok := d[m][id]
-	if !ok {
-		return referral.Agency{}, corridor.Errorf(corridor.KindNotFound, "no such agency")
-	}
-	return a, nil
-}
-
-var dir = directory{
-	"CI": {"CI-DGT": {}},
-	"BF": {"BF-DPE": {Services: []string{"family_tracing", "reunification", "education"}}},
-}
-
-var inspector = referral.Caller{Member: "CI", Agency: "CI-DGT", UserID: "ci-inspector", Roles: []corridor.Role{corridor.RoleInspector}}
-
-func example(t testing.TB) []byte {
-	t.Helper()
-	return readExample(t, "referral.json")
-}
-
-// readExample reads a file of docs/examples.
-func readExample(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func newValidator(t testing.TB) *referral.Validator {
-	t.Helper()
-	v, err := referral.NewValidator(func() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// decode decodes body as the API does.
-func decode(body []byte) (*referral.Document, error) {
-	req := httptest.NewRequest("POST", "/api/v1/referrals", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	var d referral.Document
-	if err := httpapi.DecodeJSON(req, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
-}
+// The shared fixtures, under the names these tests use.
+var (
+	dir          = referraltest.Dir
+	inspector    = referraltest.Inspector
+	example      = referraltest.Example
+	readExample  = referraltest.ReadExample
+	newValidator = referraltest.NewValidator
+	decode       = referraltest.Decode
+)
 
 // roundTrip maps d to the wire and back, through the protobuf encoding.
 func roundTrip(t testing.TB, d *referral.Document, r codec.Routing) (*referral.Document, codec.Routing) {
