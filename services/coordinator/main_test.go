@@ -5,8 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/hpke"
 	"errors"
+	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +17,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/directorytest"
+	"github.com/corridor-org/corridor/pkg/httpapi/httpapitest"
 	"github.com/corridor-org/corridor/pkg/logtest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
@@ -80,30 +81,15 @@ func TestRun(t *testing.T) {
 	hub := natstest.StartHub(t)
 	env, addr := runEnv(t, natstest.StartMember(t, hub, "coord"))
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out logtest.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"coordinator"}, func(k string) string { return env[k] }, &out) }()
-	natstest.WaitFor(t, 60*time.Second, "the coordinator is ready", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("coordinator exited: %v\n%s", err, out.String())
-		default:
-		}
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+	svc := httpapitest.StartService(t, addr, 60*time.Second, func(ctx context.Context, stdout io.Writer) error {
+		return run(ctx, []string{"coordinator"}, func(k string) string { return env[k] }, stdout)
 	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("coordinator: %v\n%s", err, out.String())
+	log, err := svc.Stop()
+	if err != nil {
+		t.Fatalf("coordinator: %v\n%s", err, log)
 	}
-	if !strings.Contains(out.String(), `"msg":"coordinator running"`) {
-		t.Errorf("log lacks the start message:\n%s", out.String())
+	if !strings.Contains(log, `"msg":"coordinator running"`) {
+		t.Errorf("log lacks the start message:\n%s", log)
 	}
 }
 

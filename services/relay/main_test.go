@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/directorytest"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+	"github.com/corridor-org/corridor/pkg/httpapi/httpapitest"
 	"github.com/corridor-org/corridor/pkg/logtest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
@@ -87,24 +89,8 @@ func TestRun(t *testing.T) {
 	hub := natstest.StartHub(t)
 	env, addr := runEnv(t, natstest.StartMember(t, hub, "ci"))
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out logtest.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"relay"}, func(k string) string { return env[k] }, &out) }()
-
-	natstest.WaitFor(t, 60*time.Second, "the relay is ready", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("relay exited: %v\n%s", err, out.String())
-		default:
-		}
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+	svc := httpapitest.StartService(t, addr, 60*time.Second, func(ctx context.Context, stdout io.Writer) error {
+		return run(ctx, []string{"relay"}, func(k string) string { return env[k] }, stdout)
 	})
 	// The status names the directory version in force.
 	resp, err := http.Get("http://" + addr + "/api/v1/status")
@@ -123,12 +109,12 @@ func TestRun(t *testing.T) {
 	if err != nil || status.Directory.Corridor != "ci-bf" || status.Directory.Version != 1 || status.Directory.Expired {
 		t.Errorf("status directory = %+v, %v", status.Directory, err)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("relay: %v\n%s", err, out.String())
+	log, err := svc.Stop()
+	if err != nil {
+		t.Fatalf("relay: %v\n%s", err, log)
 	}
-	if !strings.Contains(out.String(), `"msg":"relay running"`) {
-		t.Errorf("log lacks the start message:\n%s", out.String())
+	if !strings.Contains(log, `"msg":"relay running"`) {
+		t.Errorf("log lacks the start message:\n%s", log)
 	}
 }
 
