@@ -102,3 +102,25 @@ func TestStatusChangeReasons(t *testing.T) {
 		t.Error("accept has a reason list")
 	}
 }
+
+func TestServiceTypes(t *testing.T) {
+	t.Parallel()
+	types := ServiceTypeCodes()
+	if len(types) == 0 {
+		t.Fatal("no service types")
+	}
+	for _, s := range types {
+		if !IsServiceType(s) {
+			t.Errorf("IsServiceType(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"", "Family_tracing", "family_reunification", "family_tracing "} {
+		if IsServiceType(s) {
+			t.Errorf("IsServiceType(%q) = true", s)
+		}
+	}
+	types[0] = "changed"
+	if IsServiceType("changed") {
+		t.Error("ServiceTypeCodes returns the package's own slice")
+	}
+}

@@ -408,25 +408,3 @@ func TestAgencyServicesAndPlacesOptional(t *testing.T) {
 		t.Errorf("agency = %+v", a)
 	}
 }
-
-func TestServiceTypes(t *testing.T) {
-	t.Parallel()
-	types := directory.ServiceTypes()
-	if len(types) == 0 {
-		t.Fatal("no service types")
-	}
-	for _, s := range types {
-		if !directory.IsServiceType(s) {
-			t.Errorf("IsServiceType(%q) = false", s)
-		}
-	}
-	for _, s := range []string{"", "Family_tracing", "family_reunification", "family_tracing "} {
-		if directory.IsServiceType(s) {
-			t.Errorf("IsServiceType(%q) = true", s)
-		}
-	}
-	types[0] = "changed"
-	if directory.IsServiceType("changed") {
-		t.Error("ServiceTypes returns the package's own slice")
-	}
-}

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/validation"
 )
@@ -15,13 +14,6 @@ var (
 	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 	placePattern   = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{1,3}$`)
 )
-
-// ServiceTypes returns the service-type codes an agency may offer: the
-// corridor's service-type list, which pkg/codes keeps.
-func ServiceTypes() []string { return codes.ServiceTypeCodes() }
-
-// IsServiceType reports whether code is on the service-type list.
-func IsServiceType(code string) bool { return codes.IsServiceType(code) }
 
 // Validate checks d's structure and the rules between its parts: unique
 // member codes, key ids and agency ids; key algorithms and sizes; each

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/pkg/corridor"
-	"github.com/corridor-org/corridor/pkg/directory"
 )
 
 // agencyView is an agency of the corridor directory as GET /api/v1/agencies
@@ -43,9 +43,9 @@ func (s *server) agencies(w http.ResponseWriter, r *http.Request) {
 	if q.Has("member") && (!member.Valid() || member == corridor.Coordinator) {
 		problems = append(problems, corridor.FieldError{Field: "member", Message: "must be a country's ISO 3166-1 alpha-2 code"})
 	}
-	if q.Has("service") && !directory.IsServiceType(service) {
+	if q.Has("service") && !codes.IsServiceType(service) {
 		problems = append(problems, corridor.FieldError{Field: "service",
-			Message: "must be one of the service types: " + strings.Join(directory.ServiceTypes(), ", ")})
+			Message: "must be one of the service types: " + strings.Join(codes.ServiceTypeCodes(), ", ")})
 	}
 	if len(problems) > 0 {
 		s.fail(w, r, corridor.Invalid("The query has invalid parameters.", problems...))
