@@ -11,19 +11,20 @@ import (
 	"github.com/corridor-org/corridor/services/casework/internal/store"
 )
 
-// The steps that fall due in a referral's life, each with its time limit.
+// The steps that fall due in a referral's life, each with its time limit;
+// their names are pkg/cases' (cases.DueSteps), which the coordinator uses too.
 const (
 	// DueDecision: the recipient's decision, by decision_due_at.
-	DueDecision = "decision"
+	DueDecision = string(cases.DueDecision)
 	// DueInformationResponse: the sender's answer to the open information
 	// request, by the end of its respond_by date or else within the
 	// corridor's information response time limit.
-	DueInformationResponse = "information_response"
+	DueInformationResponse = string(cases.DueInformationResponse)
 	// DueHandover: the child handed over, within the corridor's handover
 	// time limit of acceptance.
-	DueHandover = "handover"
+	DueHandover = string(cases.DueHandover)
 	// DueFollowUp: the next follow-up, by the end of next_follow_up_due.
-	DueFollowUp = "follow_up"
+	DueFollowUp = string(cases.DueFollowUp)
 )
 
 // Due returns the step of referral r that is due next and when, from its
