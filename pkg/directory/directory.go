@@ -210,6 +210,17 @@ type Agency struct {
 	// covers (the areas casework's agency list shows). Empty means the
 	// directory does not say.
 	Places []string `json:"places" validate:"unique,dive,iso3166_2"`
+	// Notify is where the coordinator tells the agency that one of its
+	// cases is overdue; absent when the agency is not told.
+	Notify *Notify `json:"notify,omitempty"`
+}
+
+// Notify is where an agency receives the coordinator's overdue notices: a
+// webhook the coordinator POSTs signed JSON to, an e-mail address, or both.
+// Notices carry codes and dates only, never personal data.
+type Notify struct {
+	WebhookURL string `json:"webhook_url,omitempty" validate:"omitempty,http_url,max=2000"`
+	Email      string `json:"email,omitempty" validate:"omitempty,email,max=254"`
 }
 
 // Parse decodes and validates a directory, and refuses it if it has

@@ -162,6 +162,12 @@ func TestValidate(t *testing.T) {
 		{"place listed twice", func(d *directory.Directory) { d.Members[0].Agencies[0].Places[1] = "CI-AB" }, []string{"members[0].agencies[0].places"}},
 		{"place a name slug", func(d *directory.Directory) { d.Members[1].Agencies[0].Places[0] = "kadiogo" }, []string{"members[1].agencies[0].places[0]"}},
 		{"place in another country", func(d *directory.Directory) { d.Members[1].Agencies[0].Places[0] = "CI-AB" }, []string{"members[1].agencies[0].places[0]"}},
+		{"notify webhook not a URL", func(d *directory.Directory) {
+			d.Members[1].Agencies[0].Notify = &directory.Notify{WebhookURL: "not a url"}
+		}, []string{"members[1].agencies[0].notify.webhook_url"}},
+		{"notify e-mail not an address", func(d *directory.Directory) {
+			d.Members[1].Agencies[0].Notify = &directory.Notify{Email: "nobody"}
+		}, []string{"members[1].agencies[0].notify.email"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
