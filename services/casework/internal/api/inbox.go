@@ -131,16 +131,16 @@ func failedPage(r *http.Request) (int, *exchange.FailedCursor, error) {
 // encodeCursor makes the opaque before= value of a page boundary: the
 // received time and the message id, which breaks ties.
 func encodeCursor(c exchange.FailedCursor) string {
-	return packCursor(formatMicros(c.ReceivedAt), c.MessageID)
+	return httpapi.PackCursor(httpapi.FormatMicros(c.ReceivedAt), c.MessageID)
 }
 
 // decodeCursor reads what encodeCursor made, and refuses anything else.
 func decodeCursor(s string) (exchange.FailedCursor, bool) {
-	keys, ok := unpackCursor(s, 2)
+	keys, ok := httpapi.UnpackCursor(s, 2)
 	if !ok || !corridor.IsCode(keys[1]) {
 		return exchange.FailedCursor{}, false
 	}
-	t, ok := parseMicros(keys[0])
+	t, ok := httpapi.ParseMicros(keys[0])
 	if !ok {
 		return exchange.FailedCursor{}, false
 	}

@@ -181,9 +181,9 @@ func printable(s string) bool {
 // name, its keys, then the id, which breaks ties.
 func encodeListCursor(c store.Cursor) string {
 	if c.Order == store.Urgent {
-		return packCursor(string(c.Order), strconv.Itoa(c.UrgencyRank), formatMicros(c.DecisionDueAt), c.ID)
+		return httpapi.PackCursor(string(c.Order), strconv.Itoa(c.UrgencyRank), httpapi.FormatMicros(c.DecisionDueAt), c.ID)
 	}
-	return packCursor(string(c.Order), formatMicros(c.CreatedAt), c.ID)
+	return httpapi.PackCursor(string(c.Order), httpapi.FormatMicros(c.CreatedAt), c.ID)
 }
 
 // decodeListCursor reads what encodeListCursor made for order, and refuses
@@ -194,13 +194,13 @@ func decodeListCursor(s string, order store.Order) (store.Cursor, bool) {
 	if order == store.Urgent {
 		n = 4
 	}
-	keys, ok := unpackCursor(s, n)
+	keys, ok := httpapi.UnpackCursor(s, n)
 	if !ok || keys[0] != string(order) || !corridor.IsCode(keys[n-1]) {
 		return store.Cursor{}, false
 	}
 	c := store.Cursor{Order: order, ID: keys[n-1]}
 	if order == store.Newest {
-		c.CreatedAt, ok = parseMicros(keys[1])
+		c.CreatedAt, ok = httpapi.ParseMicros(keys[1])
 		return c, ok
 	}
 	rank, err := strconv.Atoi(keys[1])
@@ -208,7 +208,7 @@ func decodeListCursor(s string, order store.Order) (store.Cursor, bool) {
 		return store.Cursor{}, false
 	}
 	c.UrgencyRank = rank
-	c.DecisionDueAt, ok = parseMicros(keys[2])
+	c.DecisionDueAt, ok = httpapi.ParseMicros(keys[2])
 	return c, ok
 }
 

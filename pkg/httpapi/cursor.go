@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"encoding/base64"
@@ -7,15 +7,15 @@ import (
 	"time"
 )
 
-// packCursor makes the opaque before= value of a page boundary from its
+// PackCursor makes the opaque before= value of a page boundary from its
 // keys; the last may contain ':', the others may not.
-func packCursor(keys ...string) string {
+func PackCursor(keys ...string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(keys, ":")))
 }
 
-// unpackCursor reads the n keys packCursor packed, and refuses anything
+// UnpackCursor reads the n keys PackCursor packed, and refuses anything
 // else.
-func unpackCursor(s string, n int) ([]string, bool) {
+func UnpackCursor(s string, n int) ([]string, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, false
@@ -24,12 +24,12 @@ func unpackCursor(s string, n int) ([]string, bool) {
 	return keys, len(keys) == n
 }
 
-// formatMicros writes a database time in microseconds, PostgreSQL's
+// FormatMicros writes a database time in microseconds, PostgreSQL's
 // precision, so that it round-trips exactly.
-func formatMicros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+func FormatMicros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
-// parseMicros reads what formatMicros wrote.
-func parseMicros(s string) (time.Time, bool) {
+// ParseMicros reads what FormatMicros wrote.
+func ParseMicros(s string) (time.Time, bool) {
 	us, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return time.Time{}, false
