@@ -26,6 +26,9 @@ const (
 	// PurposeDirectory is a governance key's signature of a corridor
 	// directory version.
 	PurposeDirectory Purpose = "corridor/v1 directory"
+	// PurposeNotice is the coordinator's signature of an overdue notice
+	// it posts to an agency's webhook.
+	PurposeNotice Purpose = "corridor/v1 notice"
 )
 
 // Sentinel errors. ErrUnknownKey is also what a PublicKeys implementation

@@ -136,6 +136,8 @@ func TestAPI(t *testing.T) {
 			CaseRef: sent.CaseRef, SenderMember: "CI", RecipientMember: "BF", SenderAgency: "CI-DGT",
 			RecipientAgency: "BF-DPE", LatestMilestone: "referral_accepted", UpdatedAt: t0.Add(2 * time.Hour).UTC(),
 			OpenedAt: t0.UTC(), Sector: "A", AgeBand: "12-14", Sex: "female", IdentifiedAt: identified.UTC(),
+			ReferralID: sent.ReferralId, Referrals: 1, DueStep: "handover",
+			DueAt: t0.Add(2*time.Hour + 30*24*time.Hour).UTC(),
 		}
 		if a != want {
 			t.Errorf("case A = %+v\nwant     %+v", a, want)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/corridor-org/corridor/pkg/streams"
@@ -28,7 +29,11 @@ func (c *Coordinator) Ingest(ctx context.Context, from string, data []byte) (boo
 	if err != nil {
 		return false, err
 	}
-	inserted, err := InsertEvent(ctx, c.cfg.Pool, ev)
+	var inserted bool
+	err = pgx.BeginFunc(ctx, c.cfg.Pool, func(tx pgx.Tx) error {
+		inserted, err = StoreEvent(ctx, tx, ev, DueLimits(dir.TimeLimits))
+		return err
+	})
 	if err != nil {
 		return false, err
 	}

@@ -39,6 +39,12 @@ type Config struct {
 	// Now is the clock events are checked against; time.Now when nil.
 	Now func() time.Time
 
+	// OutOfContactAfter is how long without an event from a member before
+	// it is flagged out of contact (72 h).
+	OutOfContactAfter time.Duration
+	// Notify configures overdue notices (notify.go).
+	Notify NotifyConfig
+
 	// Timeout bounds one database or NATS call made outside a request (5 s).
 	Timeout time.Duration
 	// MaxDeliver is the delivery of one INBOX message from which a failure
@@ -59,6 +65,10 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.OutOfContactAfter <= 0 {
+		c.OutOfContactAfter = 72 * time.Hour
+	}
+	c.Notify.setDefaults()
 	if c.Timeout <= 0 {
 		c.Timeout = 5 * time.Second
 	}
@@ -163,11 +173,19 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 	return cons, nil
 }
 
-// Run sets up the streams and consumes the INBOX until ctx ends. While NATS
+// Run sets up the streams and consumes the INBOX until ctx ends, and
+// meanwhile notifies overdue steps (runNotifier). While NATS
 // cannot be reached it keeps trying (and /readyz says so); on a server it
 // must not run on (streams.ErrServerUnsuitable) it returns the error, and
 // the service stops.
 func (c *Coordinator) Run(ctx context.Context) error {
+	// The overdue notifier needs the database and the directory, not NATS.
+	notifierDone := make(chan struct{})
+	defer func() { <-notifierDone }()
+	notifierCtx, stopNotifier := context.WithCancel(ctx)
+	defer stopNotifier()
+	go func() { defer close(notifierDone); c.runNotifier(notifierCtx) }()
+
 	inbox := streams.InboxReader{
 		SetUp:          c.EnsureStreams,
 		Handler:        inboxHandler{c},

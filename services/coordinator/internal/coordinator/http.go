@@ -31,6 +31,9 @@ func (c *Coordinator) Handler() (http.Handler, error) {
 	mux.Handle("GET /api/v1/cases", c.coordinatorsOnly(c.handleListCases))
 	mux.Handle("GET /api/v1/cases/{case_ref}", c.coordinatorsOnly(c.handleGetCase))
 	mux.Handle("GET /api/v1/quarantine", c.coordinatorsOnly(c.handleListQuarantine))
+	mux.Handle("GET /api/v1/overdue", c.coordinatorsOnly(c.handleListOverdue))
+	mux.Handle("GET /api/v1/members/freshness", c.coordinatorsOnly(c.handleFreshness))
+	mux.Handle("GET /api/v1/notifications", c.coordinatorsOnly(c.handleListNotices))
 	return httpapi.Middleware(c.logger, httpMetrics, mux), nil
 }
 
@@ -66,46 +69,6 @@ func (c *Coordinator) readinessChecks() []httpapi.Check {
 			return err
 		}},
 	}
-}
-
-type caseList struct {
-	Items []CaseSummary `json:"items"`
-}
-
-func (c *Coordinator) handleListCases(w http.ResponseWriter, r *http.Request) {
-	limit, fields := httpapi.LimitParam(r.URL.Query(), defaultListLimit, maxListLimit)
-	if len(fields) > 0 {
-		httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.", fields...))
-		return
-	}
-	items, err := ListCases(r.Context(), c.cfg.Pool, limit)
-	if err != nil {
-		httpapi.Error(w, r, c.logger, unavailable(err))
-		return
-	}
-	if items == nil {
-		items = []CaseSummary{}
-	}
-	_ = httpapi.WriteJSON(w, http.StatusOK, caseList{Items: items})
-}
-
-func (c *Coordinator) handleGetCase(w http.ResponseWriter, r *http.Request) {
-	ref := r.PathValue("case_ref")
-	if !corridor.IsCode(ref) {
-		// Not a reference the corridor mints: no case has it.
-		httpapi.Error(w, r, c.logger, corridor.Errorf(corridor.KindNotFound, "No case has this reference."))
-		return
-	}
-	cs, err := GetCase(r.Context(), c.cfg.Pool, ref)
-	if corridor.KindOf(err) == corridor.KindNotFound {
-		httpapi.Error(w, r, c.logger, err)
-		return
-	}
-	if err != nil {
-		httpapi.Error(w, r, c.logger, unavailable(err))
-		return
-	}
-	_ = httpapi.WriteJSON(w, http.StatusOK, cs)
 }
 
 func unavailable(err error) error {

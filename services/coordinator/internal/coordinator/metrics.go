@@ -14,6 +14,7 @@ type metrics struct {
 	events      *prometheus.CounterVec
 	duplicates  prometheus.Counter
 	quarantined *prometheus.CounterVec
+	notices     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -31,7 +32,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Inbox messages refused and quarantined, by reason.",
 		}, []string{"reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.duplicates, m.quarantined} {
+	m.notices = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "coordinator_notices_total",
+		Help: "Overdue notices delivered, or failed for good, by channel and outcome.",
+	}, []string{"channel", "outcome"})
+	for _, c := range []prometheus.Collector{m.events, m.duplicates, m.quarantined, m.notices} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register coordinator metrics: %w", err)
 		}
@@ -40,6 +45,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	// Stored events have a known milestone: validation refuses the others.
 	for _, ms := range cases.Milestones() {
 		m.events.WithLabelValues(string(ms))
+	}
+	for _, ch := range []string{ChannelWebhook, ChannelEmail} {
+		m.notices.WithLabelValues(ch, NoticeDelivered)
+		m.notices.WithLabelValues(ch, NoticeFailed)
 	}
 	for _, r := range Reasons() {
 		m.quarantined.WithLabelValues(string(r))

@@ -72,7 +72,7 @@ func TestReReferralTimeline(t *testing.T) {
 		}
 	}
 
-	c, err := coordinator.GetCase(t.Context(), n.pool, caseRef)
+	c, err := coordinator.GetCase(t.Context(), n.pool, caseRef, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

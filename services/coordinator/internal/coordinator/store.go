@@ -3,7 +3,6 @@ package coordinator
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -13,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/pgdb"
 )
 
@@ -172,6 +171,21 @@ type CaseSummary struct {
 	// referral reported it; zero when not reported. OpenedAt minus
 	// IdentifiedAt is the time from identification to referral.
 	IdentifiedAt time.Time `json:"identified_at,omitzero"`
+	// ReferralID is the current referral: the one sent last under the
+	// reference. Referrals counts them (more than one after a re-referral).
+	ReferralID string `json:"referral_id"`
+	Referrals  int    `json:"referrals"`
+	// DaysSinceLastStep is the whole days from UpdatedAt to the time of
+	// asking.
+	DaysSinceLastStep int `json:"days_since_last_step"`
+	// DueStep is the step due next by the corridor's time limits, and
+	// DueAt its limit; absent when nothing is due (an ended referral, a
+	// case on hold, a child found no longer working).
+	DueStep cases.DueStep `json:"due_step,omitempty"`
+	DueAt   time.Time     `json:"due_at,omitzero"`
+	// Overdue: DueAt has passed; DaysOverdue is by how many whole days.
+	Overdue     bool `json:"overdue"`
+	DaysOverdue int  `json:"days_overdue,omitempty"`
 }
 
 // TimelineEntry is one milestone of a case: of one of its referrals (a
@@ -200,90 +214,7 @@ type TimelineEntry struct {
 type Case struct {
 	CaseSummary
 	Timeline []TimelineEntry `json:"timeline"`
-}
-
-// caseSummarySQL summarises the events of each case. Ties in time are
-// broken by event id so that the answer does not change between calls.
-const caseSummarySQL = `
-	SELECT case_ref,
-		(array_agg(sender_member ORDER BY at DESC, event_id DESC))[1],
-		(array_agg(recipient_member ORDER BY at DESC, event_id DESC))[1],
-		(array_agg(sender_agency ORDER BY at DESC, event_id DESC))[1],
-		(array_agg(recipient_agency ORDER BY at DESC, event_id DESC))[1],
-		(array_agg(milestone ORDER BY at DESC, event_id DESC))[1],
-		max(at), min(at),
-		coalesce((array_agg(sector ORDER BY at, event_id) FILTER (WHERE sector <> ''))[1], ''),
-		coalesce((array_agg(age_band ORDER BY at, event_id) FILTER (WHERE age_band <> ''))[1], ''),
-		coalesce((array_agg(sex ORDER BY at, event_id) FILTER (WHERE sex <> ''))[1], ''),
-		(array_agg(identified_at ORDER BY at, event_id) FILTER (WHERE identified_at IS NOT NULL))[1]
-	FROM tracking_events`
-
-func scanSummary(row pgx.CollectableRow) (CaseSummary, error) {
-	var c CaseSummary
-	var identifiedAt *time.Time
-	err := row.Scan(&c.CaseRef, &c.SenderMember, &c.RecipientMember, &c.SenderAgency, &c.RecipientAgency,
-		&c.LatestMilestone, &c.UpdatedAt, &c.OpenedAt, &c.Sector, &c.AgeBand, &c.Sex, &identifiedAt)
-	c.UpdatedAt, c.OpenedAt = c.UpdatedAt.UTC(), c.OpenedAt.UTC()
-	if identifiedAt != nil {
-		c.IdentifiedAt = identifiedAt.UTC()
-	}
-	return c, err
-}
-
-// ListCases returns up to limit cases, the most recently updated first.
-func ListCases(ctx context.Context, db DB, limit int) ([]CaseSummary, error) {
-	rows, err := db.Query(ctx, caseSummarySQL+`
-		GROUP BY case_ref
-		ORDER BY max(at) DESC, case_ref
-		LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
-	}
-	cases, err := pgx.CollectRows(rows, scanSummary)
-	if err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
-	}
-	return cases, nil
-}
-
-// GetCase returns one case with its timeline, or a KindNotFound error.
-func GetCase(ctx context.Context, db DB, caseRef string) (Case, error) {
-	rows, err := db.Query(ctx, caseSummarySQL+`
-		WHERE case_ref = $1
-		GROUP BY case_ref`, caseRef)
-	if err != nil {
-		return Case{}, fmt.Errorf("get case: %w", err)
-	}
-	summary, err := pgx.CollectExactlyOneRow(rows, scanSummary)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Case{}, corridor.Errorf(corridor.KindNotFound, "No case has this reference.")
-	}
-	if err != nil {
-		return Case{}, fmt.Errorf("get case: %w", err)
-	}
-	rows, err = db.Query(ctx, `
-		SELECT milestone, member, at, referral_id, recipient_member, recipient_agency, previous_referral_id,
-			identified_at, service_type, at_home, in_school, still_working, at_risk, closure_reason
-		FROM tracking_events
-		WHERE case_ref = $1
-		ORDER BY at, event_id`, caseRef)
-	if err != nil {
-		return Case{}, fmt.Errorf("get case timeline: %w", err)
-	}
-	timeline, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TimelineEntry, error) {
-		var e TimelineEntry
-		var identifiedAt *time.Time
-		err := row.Scan(&e.Milestone, &e.Member, &e.At, &e.ReferralID, &e.RecipientMember, &e.RecipientAgency,
-			&e.PreviousReferralID, &identifiedAt, &e.ServiceType, &e.AtHome, &e.InSchool, &e.StillWorking,
-			&e.AtRisk, &e.ClosureReason)
-		e.At = e.At.UTC()
-		if identifiedAt != nil {
-			e.IdentifiedAt = identifiedAt.UTC()
-		}
-		return e, err
-	})
-	if err != nil {
-		return Case{}, fmt.Errorf("get case timeline: %w", err)
-	}
-	return Case{CaseSummary: summary, Timeline: timeline}, nil
+	// ReferralChain lists the case's referrals, the first first: a
+	// re-referral names the one it follows.
+	ReferralChain []ReferralLink `json:"referral_chain"`
 }
