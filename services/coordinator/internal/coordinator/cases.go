@@ -43,11 +43,11 @@ func StoreEvent(ctx context.Context, db pgx.Tx, ev Event, limits cases.DueLimits
 
 // caseEvent is what the case row is computed from.
 type caseEvent struct {
-	referralID, milestone                                                string
-	senderMember, senderAgency, recipientMember, recipientAgency         string
-	at                                                                   time.Time
-	sector, ageBand, sex, stillWorking, previousReferralID               string
-	identifiedAt                                                         *time.Time
+	referralID, milestone                                        string
+	senderMember, senderAgency, recipientMember, recipientAgency string
+	at                                                           time.Time
+	sector, ageBand, sex, stillWorking, previousReferralID       string
+	identifiedAt                                                 *time.Time
 }
 
 // RefreshCase recomputes the row of case caseRef from its events.

@@ -178,8 +178,9 @@ type node struct {
 }
 
 // startCoordinator starts the coordinator on COORD's server with a fresh
-// database; run false creates it without consuming the INBOX.
-func (w *world) startCoordinator(t *testing.T, run bool) *node {
+// database; run false creates it without consuming the INBOX. opts change
+// the configuration before it is used.
+func (w *world) startCoordinator(t *testing.T, run bool, opts ...func(*coordinator.Config)) *node {
 	t.Helper()
 	n := &node{pool: pg.NewPool(t, schema), source: &switchSource{inner: directory.Static(w.dir)}, registry: httpapi.NewRegistry()}
 	nc := w.nats.Members["coord"].Connect(t, natsconf.UserRelay)
@@ -200,14 +201,18 @@ func (w *world) startCoordinator(t *testing.T, run bool) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.c, err = coordinator.New(coordinator.Config{
+	cfg := coordinator.Config{
 		Pool: n.pool, Conn: nc, JetStream: js, Directory: n.source, Verifier: verifier,
 		Logger: logger, Registry: n.registry,
 		Timeout:     15 * time.Second, // generous: a loaded machine running with -race
 		MaxDeliver:  maxDeliver,
 		AckWaits:    []time.Duration{20 * time.Second},
 		RetryDelays: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond},
-	})
+	}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	n.c, err = coordinator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
