@@ -1,7 +1,12 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/mail"
+	"time"
 
 	"github.com/corridor-org/corridor/pkg/envconf"
 )
@@ -17,14 +22,23 @@ type config struct {
 	NATSUser      string     // NATS_USER
 	NATSPassword  string     // NATS_PASSWORD
 	LogLevel      slog.Level // LOG_LEVEL
+
+	// Overdue notices and freshness (docs/coordinator.md).
+	KeysPath          string        // COORDINATOR_KEYS_FILE (optional): signs webhook notices
+	SMTPAddr          string        // COORDINATOR_SMTP_ADDR (optional, host:port)
+	SMTPFrom          string        // COORDINATOR_SMTP_FROM (with SMTPAddr)
+	SMTPUser          string        // COORDINATOR_SMTP_USER (optional)
+	SMTPPassword      string        // COORDINATOR_SMTP_PASSWORD (optional)
+	NotifyInterval    time.Duration // COORDINATOR_NOTIFY_INTERVAL (1m)
+	OutOfContactAfter time.Duration // COORDINATOR_OUT_OF_CONTACT_AFTER (72h)
 }
 
 // loadConfig reads the configuration and reports every missing or bad
 // variable at once.
 //
-// COORDINATOR_KEYS_FILE is not read: the coordinator only verifies events
-// here, so it needs no private key, and the key file package links the
-// envelope code that the coordinator must never link.
+// COORDINATOR_KEYS_FILE, when set, is read for the coordinator's signing
+// key alone (signingkey.go): the key file package links the envelope code
+// that the coordinator must never link.
 func loadConfig(getenv func(string) string) (config, error) {
 	env := envconf.New(getenv)
 	c := config{
@@ -37,8 +51,36 @@ func loadConfig(getenv func(string) string) (config, error) {
 		NATSUser:      env.Optional(envconf.NATSUser, ""),
 		NATSPassword:  env.Optional(envconf.NATSPass, ""),
 		LogLevel:      env.LogLevel(),
+		KeysPath:      env.Optional("COORDINATOR_KEYS_FILE", ""),
+		SMTPAddr:      env.Optional("COORDINATOR_SMTP_ADDR", ""),
+		SMTPFrom:      env.Optional("COORDINATOR_SMTP_FROM", ""),
+		SMTPUser:      env.Optional("COORDINATOR_SMTP_USER", ""),
+		SMTPPassword:  env.Optional("COORDINATOR_SMTP_PASSWORD", ""),
 	}
-	if err := env.Err(); err != nil {
+	var errs []error
+	duration := func(name string, def time.Duration) time.Duration {
+		s := env.Optional(name, "")
+		if s == "" {
+			return def
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be a positive duration such as 72h", name))
+			return def
+		}
+		return d
+	}
+	c.NotifyInterval = duration("COORDINATOR_NOTIFY_INTERVAL", time.Minute)
+	c.OutOfContactAfter = duration("COORDINATOR_OUT_OF_CONTACT_AFTER", 72*time.Hour)
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			errs = append(errs, errors.New("COORDINATOR_SMTP_ADDR: must be host:port"))
+		}
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			errs = append(errs, errors.New("COORDINATOR_SMTP_FROM: must be an e-mail address when COORDINATOR_SMTP_ADDR is set"))
+		}
+	}
+	if err := errors.Join(append([]error{env.Err()}, errs...)...); err != nil {
 		return config{}, err
 	}
 	return c, nil

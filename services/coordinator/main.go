@@ -4,7 +4,12 @@
 //
 // Configuration is read from the environment only: COORDINATOR_HTTP_ADDR,
 // DATABASE_URL, CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR,
-// CORRIDOR_DIRECTORY_CACHE, NATS_URL, NATS_USER, NATS_PASSWORD, LOG_LEVEL. The identity providers it trusts are those of the members in
+// CORRIDOR_DIRECTORY_CACHE, NATS_URL, NATS_USER, NATS_PASSWORD, LOG_LEVEL;
+// for overdue notices and member freshness COORDINATOR_KEYS_FILE,
+// COORDINATOR_SMTP_ADDR, COORDINATOR_SMTP_FROM, COORDINATOR_SMTP_USER,
+// COORDINATOR_SMTP_PASSWORD, COORDINATOR_NOTIFY_INTERVAL and
+// COORDINATOR_OUT_OF_CONTACT_AFTER (docs/coordinator.md). The identity
+// providers it trusts are those of the members in
 // the directory; a change to them takes effect at the next start.
 package main
 
@@ -15,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/smtp"
 	"os"
 	"os/signal"
 	"syscall"
@@ -91,15 +97,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("connect to JetStream: %w", err)
 	}
 
+	notify := coordinator.NotifyConfig{SMTPAddr: cfg.SMTPAddr, SMTPFrom: cfg.SMTPFrom, Interval: cfg.NotifyInterval}
+	if cfg.KeysPath != "" {
+		notify.SigningKeyID, notify.SigningKey, err = loadSigningKey(cfg.KeysPath, dir, time.Now())
+		if err != nil {
+			return err
+		}
+	} else {
+		logger.Warn("COORDINATOR_KEYS_FILE is not set: webhook notices cannot be signed and will fail")
+	}
+	if cfg.SMTPUser != "" {
+		host, _, _ := net.SplitHostPort(cfg.SMTPAddr)
+		notify.SMTPAuth = smtp.PlainAuth("", cfg.SMTPUser, cfg.SMTPPassword, host)
+	}
+
 	reg := httpapi.NewRegistry()
 	c, err := coordinator.New(coordinator.Config{
-		Pool:      pool,
-		Conn:      nc,
-		JetStream: js,
-		Directory: src,
-		Verifier:  verifier,
-		Logger:    logger,
-		Registry:  reg,
+		Notify:            notify,
+		OutOfContactAfter: cfg.OutOfContactAfter,
+		Pool:              pool,
+		Conn:              nc,
+		JetStream:         js,
+		Directory:         src,
+		Verifier:          verifier,
+		Logger:            logger,
+		Registry:          reg,
 	})
 	if err != nil {
 		return err

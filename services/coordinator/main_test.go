@@ -44,6 +44,12 @@ func TestLoadConfig(t *testing.T) {
 		{name: "missing", change: map[string]string{"CORRIDOR_DIRECTORY": "", "CORRIDOR_DIRECTORY_ANCHOR": "", "NATS_URL": ""},
 			wantErr: []string{"CORRIDOR_DIRECTORY is not set", "CORRIDOR_DIRECTORY_ANCHOR is not set", "NATS_URL is not set"}},
 		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "chatty"}, wantErr: []string{"LOG_LEVEL"}},
+		{name: "notices configured", change: map[string]string{"COORDINATOR_SMTP_ADDR": "mail.example:25",
+			"COORDINATOR_SMTP_FROM": "coordinator@example.org", "COORDINATOR_OUT_OF_CONTACT_AFTER": "48h"}},
+		{name: "bad notice settings", change: map[string]string{"COORDINATOR_SMTP_ADDR": "mail.example",
+			"COORDINATOR_OUT_OF_CONTACT_AFTER": "two days", "COORDINATOR_NOTIFY_INTERVAL": "-1m", "LOG_LEVEL": "chatty"},
+			wantErr: []string{"COORDINATOR_SMTP_ADDR", "COORDINATOR_SMTP_FROM", "COORDINATOR_OUT_OF_CONTACT_AFTER",
+				"COORDINATOR_NOTIFY_INTERVAL", "LOG_LEVEL"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
