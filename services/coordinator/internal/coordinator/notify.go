@@ -195,35 +195,15 @@ func (c *Coordinator) sweepBatch(ctx context.Context, dir *directory.Directory) 
 	now := c.cfg.Now()
 	var marked int
 	err := pgx.BeginFunc(ctx, c.cfg.Pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
-			SELECT case_ref, referral_id, due_step, due_at, sender_member, sender_agency,
-				recipient_member, recipient_agency
-			FROM coordinator_cases
-			WHERE due_at IS NOT NULL AND notified_due_at IS DISTINCT FROM due_at AND due_at < $1
-			ORDER BY due_at
-			LIMIT $2
-			FOR UPDATE SKIP LOCKED`, now, c.cfg.Notify.Batch)
-		if err != nil {
-			return err
-		}
-		type due struct {
-			Notice
-			referralID, senderAgency, recipientAgency string
-		}
-		steps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (due, error) {
-			var d due
-			err := row.Scan(&d.CaseRef, &d.referralID, &d.Step, &d.DueAt, &d.SenderMember, &d.senderAgency,
-				&d.RecipientMember, &d.recipientAgency)
-			return d, err
-		})
+		steps, err := ScanOverdue(ctx, tx, now, c.cfg.Notify.Batch)
 		if err != nil {
 			return err
 		}
 		for _, d := range steps {
 			for _, side := range d.Step.Responsible() {
-				member, agency := d.RecipientMember, d.recipientAgency
+				member, agency := d.RecipientMember, d.RecipientAgency
 				if side == cases.Sender {
-					member, agency = d.SenderMember, d.senderAgency
+					member, agency = d.SenderMember, d.SenderAgency
 				}
 				targets := noticeTargets(dir, corridor.MemberCode(member), agency)
 				if len(targets) == 0 {
@@ -236,7 +216,7 @@ func (c *Coordinator) sweepBatch(ctx context.Context, dir *directory.Directory) 
 							recipient_member, member, agency, channel, target, next_attempt_at, created_at)
 						VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
 						ON CONFLICT (case_ref, step, due_at, agency, channel) DO NOTHING`,
-						d.CaseRef, d.referralID, string(d.Step), d.DueAt, d.SenderMember, d.RecipientMember,
+						d.CaseRef, d.ReferralID, string(d.Step), d.DueAt, d.SenderMember, d.RecipientMember,
 						member, agency, t.channel, t.target, now); err != nil {
 						return err
 					}
@@ -253,6 +233,42 @@ func (c *Coordinator) sweepBatch(ctx context.Context, dir *directory.Directory) 
 		return 0, fmt.Errorf("sweep overdue: %w", err)
 	}
 	return marked, nil
+}
+
+// OverdueStep is a step found overdue and not yet notified.
+type OverdueStep struct {
+	Notice
+	ReferralID, SenderAgency, RecipientAgency string
+}
+
+// ScanOverdue returns up to limit steps overdue at now and not yet
+// notified, locking their cases' rows (skipping those another sweep holds)
+// until tx ends. It reads the coordinator_cases_unnotified index, which
+// holds only such steps and those not yet due: its cost does not grow with
+// the open cases already notified.
+func ScanOverdue(ctx context.Context, tx pgx.Tx, now time.Time, limit int) ([]OverdueStep, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT case_ref, referral_id, due_step, due_at, sender_member, sender_agency,
+			recipient_member, recipient_agency
+		FROM coordinator_cases
+		WHERE due_at IS NOT NULL AND notified_due_at IS DISTINCT FROM due_at AND due_at < $1
+		ORDER BY due_at
+		LIMIT $2
+		FOR UPDATE SKIP LOCKED`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("scan overdue steps: %w", err)
+	}
+	steps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OverdueStep, error) {
+		var d OverdueStep
+		err := row.Scan(&d.CaseRef, &d.ReferralID, &d.Step, &d.DueAt, &d.SenderMember, &d.SenderAgency,
+			&d.RecipientMember, &d.RecipientAgency)
+		d.DueAt = d.DueAt.UTC()
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan overdue steps: %w", err)
+	}
+	return steps, nil
 }
 
 type noticeTarget struct{ channel, target string }
