@@ -162,6 +162,35 @@ func TestEndToEnd(t *testing.T) {
 	})
 	phase("coordinator timeline complete")
 
+	// The demo's overdue case: flagged by the coordinator, and its notice
+	// to BF's child protection received, with a signature that verifies.
+	eventually(t, "the seeded overdue case and its notice", func() error {
+		var overdue struct {
+			Items []struct {
+				CaseRef     string `json:"case_ref"`
+				DueStep     string `json:"due_step"`
+				DaysOverdue int    `json:"days_overdue"`
+			} `json:"items"`
+		}
+		if err := coordinator.Do(ctx, http.MethodGet, "/api/v1/overdue?step=decision", nil, &overdue); err != nil {
+			return err
+		}
+		if len(overdue.Items) == 0 || overdue.Items[0].DaysOverdue < 1 {
+			return fmt.Errorf("overdue list %+v", overdue.Items)
+		}
+		log, err := os.ReadFile(filepath.Join(cfg.Dir, "logs", "notices.log"))
+		if err != nil {
+			return err
+		}
+		want := `"agency":"BF-DPE"`
+		if !strings.Contains(string(log), want) || !strings.Contains(string(log), `"verified":true`) ||
+			!strings.Contains(string(log), overdue.Items[0].CaseRef) {
+			return fmt.Errorf("notices.log holds no verified notice of %s to BF-DPE: %s", overdue.Items[0].CaseRef, log)
+		}
+		return nil
+	})
+	phase("overdue case flagged and notified")
+
 	// Kill BF's relay outright: the supervisor must bring it back, and the
 	// tour below then crosses the corridor through the new one.
 	relay := sb.Process("relay-bf")

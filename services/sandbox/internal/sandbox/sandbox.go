@@ -265,6 +265,10 @@ func (s *Sandbox) start(ctx context.Context) error {
 		return err
 	}
 
+	// The agencies' demo webhook, before the coordinator that posts to it.
+	if err := s.startNoticeReceiver(ctx, ports["notices"], trust); err != nil {
+		return err
+	}
 	fmt.Fprintln(s.cfg.Out, "starting relays, casework and the coordinator")
 	if err := s.startServices(ctx, ports, pg, natsEnv, trust); err != nil {
 		return err
@@ -276,6 +280,12 @@ func (s *Sandbox) start(ctx context.Context) error {
 		if err := s.seed(ctx, e); err != nil {
 			return fmt.Errorf("seed synthetic cases: %w", err)
 		}
+		caseRef, err := s.seedOverdue(ctx, natsEnv, trust)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.cfg.Out, "seeded overdue case %s (a demo history, see docs/coordinator.md); its notices: %s\n",
+			caseRef, s.display(s.path(logsDir, noticesLog)))
 		s.st.SeededAt = time.Now().UTC()
 		if err := s.st.Save(s.path(state.FileName)); err != nil {
 			return fmt.Errorf("start sandbox: %w", err)
@@ -301,7 +311,7 @@ func (s *Sandbox) start(ctx context.Context) error {
 // allocatePorts returns every port the sandbox listens on, chosen on first
 // use and remembered in the state.
 func (s *Sandbox) allocatePorts() (map[string]int, error) {
-	names := []string{"postgres", "nats-hub", "nats-hub-leaf", "nats-hub-monitor", "coordinator"}
+	names := []string{"postgres", "nats-hub", "nats-hub-leaf", "nats-hub-monitor", "coordinator", "notices"}
 	for _, m := range members() {
 		d := m.domain()
 		names = append(names, "nats-"+d, "nats-"+d+"-monitor", "idp-"+d)
@@ -469,6 +479,8 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 		"CORRIDOR_DIRECTORY=" + trust.Directory,
 		"CORRIDOR_DIRECTORY_ANCHOR=" + trust.Anchor,
 		"COORDINATOR_KEYS_FILE=" + trust.Keys[coordinatorMember().Code],
+		// Overdue steps are noticed within seconds, for the demo.
+		"COORDINATOR_NOTIFY_INTERVAL=5s",
 		"NATS_URL=" + natsURL(coord.Port),
 		"NATS_USER=" + natsconf.UserRelay,
 		"NATS_PASSWORD=" + coord.RelayPassword,

@@ -79,7 +79,11 @@ func (s *Sandbox) prepareTrust(ports map[string]int) (trustFiles, error) {
 		}
 		for _, a := range agencies() {
 			if a.Member == m.Code {
-				entry.Agencies = append(entry.Agencies, directory.Agency{ID: a.ID, Name: a.Name, Services: a.Services, Places: a.Places})
+				da := directory.Agency{ID: a.ID, Name: a.Name, Services: a.Services, Places: a.Places}
+				if m.Country {
+					da.Notify = noticeWebhook(ports, a.ID)
+				}
+				entry.Agencies = append(entry.Agencies, da)
 			}
 		}
 		d.Members = append(d.Members, entry)

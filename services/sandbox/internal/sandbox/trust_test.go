@@ -56,6 +56,11 @@ func TestDemoDirectory(t *testing.T) {
 		if recipients < 2 {
 			t.Errorf("%s has %d agencies offering services somewhere, want 2", code, recipients)
 		}
+		for _, a := range m.Agencies {
+			if a.Notify == nil || a.Notify.WebhookURL != httpURL(ports["notices"])+"/notices/"+a.ID {
+				t.Errorf("%s's overdue notices do not go to the sandbox's receiver: %+v", a.ID, a.Notify)
+			}
+		}
 	}
 }
 
