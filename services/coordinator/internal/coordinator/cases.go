@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -31,14 +32,22 @@ func DueLimits(l directory.TimeLimits) cases.DueLimits {
 // events of one case stored at once would each recompute the case without
 // the other.
 func StoreEvent(ctx context.Context, db pgx.Tx, ev Event, limits cases.DueLimits) (bool, error) {
-	if _, err := db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('coordinator case ' || $1, 0))`, ev.CaseRef); err != nil {
-		return false, fmt.Errorf("lock case: %w", err)
+	if err := lockCase(ctx, db, ev.CaseRef); err != nil {
+		return false, err
 	}
 	inserted, err := InsertEvent(ctx, db, ev)
 	if err != nil || !inserted {
 		return inserted, err
 	}
 	return true, RefreshCase(ctx, db, ev.CaseRef, limits)
+}
+
+// lockCase takes the transaction's lock on case caseRef's row computation.
+func lockCase(ctx context.Context, tx pgx.Tx, caseRef string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('coordinator case ' || $1, 0))`, caseRef); err != nil {
+		return fmt.Errorf("lock case: %w", err)
+	}
+	return nil
 }
 
 // caseEvent is what the case row is computed from.
@@ -165,7 +174,7 @@ const refreshAllBatch = 500
 // EnsureDueLimits recomputes every case's row when the time limits differ
 // from those the rows were computed with (and on the first start, for the
 // events stored before the rows existed), and reports whether it did.
-func EnsureDueLimits(ctx context.Context, db DB, limits cases.DueLimits) (bool, error) {
+func EnsureDueLimits(ctx context.Context, db *pgxpool.Pool, limits cases.DueLimits) (bool, error) {
 	key := limitsKey(limits)
 	var stored string
 	err := db.QueryRow(ctx, `SELECT limits FROM coordinator_due_limits`).Scan(&stored)
@@ -188,7 +197,15 @@ func EnsureDueLimits(ctx context.Context, db DB, limits cases.DueLimits) (bool, 
 			return false, fmt.Errorf("recompute cases: %w", err)
 		}
 		for _, ref := range refs {
-			if err := RefreshCase(ctx, db, ref, limits); err != nil {
+			// Under the case's lock, as StoreEvent: an event stored
+			// meanwhile is not overwritten by a row computed without it.
+			err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+				if err := lockCase(ctx, tx, ref); err != nil {
+					return err
+				}
+				return RefreshCase(ctx, tx, ref, limits)
+			})
+			if err != nil {
 				return false, err
 			}
 		}

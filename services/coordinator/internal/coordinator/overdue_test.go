@@ -807,3 +807,31 @@ func TestCaseAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeLimitsChange recomputes every case when the directory's limits
+// change, and only then.
+func TestTimeLimitsChange(t *testing.T) {
+	t.Parallel()
+	f := newCasesFixture(t, newWorld(t, nil))
+	ctx := t.Context()
+	limits := coordinator.DueLimits(f.w.dir.TimeLimits)
+	// The first round records the limits the rows were computed with.
+	if changed, err := coordinator.EnsureDueLimits(ctx, f.n.pool, limits); err != nil || !changed {
+		t.Fatalf("first look: changed %v, %v", changed, err)
+	}
+	if changed, err := coordinator.EnsureDueLimits(ctx, f.n.pool, limits); err != nil || changed {
+		t.Fatalf("same limits: changed %v, %v", changed, err)
+	}
+	longer := limits
+	longer.Decision = 30 * day
+	if changed, err := coordinator.EnsureDueLimits(ctx, f.n.pool, longer); err != nil || !changed {
+		t.Fatalf("new limits: changed %v, %v", changed, err)
+	}
+	c, err := coordinator.GetCase(ctx, f.n.pool, f.waiting.ref, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.DueAt.Equal(f.t0.Add(20*day)) || c.Overdue {
+		t.Errorf("with a 30-day decision limit: due %v, overdue %v", c.DueAt, c.Overdue)
+	}
+}
