@@ -40,7 +40,7 @@ func noticeWebhook(ports map[string]int, agency string) *directory.Notify {
 // startNoticeReceiver serves the agencies' demo webhook until ctx ends: it
 // verifies each notice's signature with the coordinator's key in the
 // directory, as an agency's receiver would, and appends the notice and the
-// verdict to logs/notices.log.
+// verdict to logs/notices.log. Stop, or the end of ctx, stops it.
 func (s *Sandbox) startNoticeReceiver(ctx context.Context, port int, trust trustFiles) error {
 	src, err := directory.OpenFileSource(trust.Directory, trust.Anchor, "", s.logger)
 	if err != nil {
@@ -98,10 +98,17 @@ func (s *Sandbox) startNoticeReceiver(ctx context.Context, port int, trust trust
 			s.logger.Error("notice receiver stopped", "error", err.Error())
 		}
 	}()
-	context.AfterFunc(ctx, func() {
-		_ = srv.Close()
-		_ = f.Close()
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = srv.Close()
+			_ = f.Close()
+		})
+	}
+	s.mu.Lock()
+	s.stopNotices = stop
+	s.mu.Unlock()
+	context.AfterFunc(ctx, stop)
 	return nil
 }
 

@@ -68,6 +68,8 @@ type Sandbox struct {
 	mu        sync.Mutex
 	endpoints *Endpoints // nil until every process is ready
 	stopped   bool
+	// stopNotices stops the agencies' demo webhook (notices.go).
+	stopNotices func()
 }
 
 // streamsTimeout bounds the wait for the streams' sources: nats-server's
@@ -699,6 +701,12 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 		if err := s.sup.StopAll(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	s.mu.Lock()
+	stopNotices := s.stopNotices
+	s.mu.Unlock()
+	if stopNotices != nil {
+		stopNotices()
 	}
 	if s.logger != nil {
 		s.logger.Info("sandbox stopped")
