@@ -658,6 +658,19 @@ func TestNotifications(t *testing.T) {
 			t.Errorf("GET %s = %d: %s", path, status, body)
 		}
 		everything = append(everything, body)
+		if path == "/api/v1/notifications" {
+			var list struct {
+				Items []map[string]any `json:"items"`
+			}
+			if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Items) != 7 {
+				t.Fatalf("notifications: %v: %s", err, body)
+			}
+			for _, it := range list.Items {
+				for _, problem := range coordinatorDoc(t).schema(t, "Notification").check(it) {
+					t.Errorf("notification %v: %s", it["id"], problem)
+				}
+			}
+		}
 	}
 	for _, s := range everything {
 		if strings.Contains(s, piiMarker) {
@@ -833,5 +846,73 @@ func TestTimeLimitsChange(t *testing.T) {
 	}
 	if !c.DueAt.Equal(f.t0.Add(20*day)) || c.Overdue {
 		t.Errorf("with a 30-day decision limit: due %v, overdue %v", c.DueAt, c.Overdue)
+	}
+}
+
+// TestNoticeClaims: two deliverers at once send each notice once, and a
+// notice claimed by a coordinator that stopped before it reported is sent
+// after the lease, so a restart loses nothing.
+func TestNoticeClaims(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	posts := map[string]int{}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		posts[r.Header.Get(coordinator.NoticeIDHeader)]++
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	w := newWorld(t, nil)
+	for i := range w.dir.Members {
+		for j := range w.dir.Members[i].Agencies {
+			w.dir.Members[i].Agencies[j].Notify = &directory.Notify{WebhookURL: hook.URL}
+		}
+	}
+	key := w.signers[coord]
+	f := newCasesFixture(t, w, func(c *coordinator.Config) {
+		c.Notify = coordinator.NotifyConfig{SigningKeyID: key.keyID, SigningKey: key.priv, Batch: 1, Lease: 5 * time.Minute}
+	})
+	ctx := t.Context()
+	if marked, err := f.n.c.SweepOverdue(ctx); err != nil || marked != 3 {
+		t.Fatalf("sweep marked %d, %v", marked, err)
+	}
+	// Four notices (the handover's to both sides). A coordinator claims the
+	// first and stops before it reports.
+	if _, err := f.n.pool.Exec(ctx, `
+		UPDATE coordinator_notifications SET attempts = 1, next_attempt_at = $1
+		WHERE id = (SELECT min(id) FROM coordinator_notifications)`, f.clock.Now().Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	attempted := make([]int, 2)
+	for i := range attempted {
+		wg.Go(func() {
+			n, err := f.n.c.DeliverNotices(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			attempted[i] = n
+		})
+	}
+	wg.Wait()
+	if attempted[0]+attempted[1] != 3 {
+		t.Errorf("the deliverers attempted %v, want 3 in all", attempted)
+	}
+	f.clock.advance(5 * time.Minute)
+	if n, err := f.n.c.DeliverNotices(ctx); err != nil || n != 1 {
+		t.Fatalf("after the lease: %d attempted, %v; want the claimed one", n, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 4 {
+		t.Errorf("%d notices posted, want 4: %v", len(posts), posts)
+	}
+	for id, n := range posts {
+		if n != 1 {
+			t.Errorf("notice %s posted %d times", id, n)
+		}
+	}
+	if n := count(t, f.n.pool, `SELECT count(*) FROM coordinator_notifications WHERE status = 'delivered'`); n != 4 {
+		t.Errorf("%d delivered, want 4", n)
 	}
 }
