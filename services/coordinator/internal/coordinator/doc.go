@@ -12,6 +12,13 @@
 // member's identity provider, with the events it refused (GET
 // /api/v1/quarantine), so that none is lost from sight.
 //
+// Each case also has a row (cases.go) recomputed whenever one of its events
+// arrives: where it stands and the step due next by the directory's time
+// limits (pkg/cases NextDue). From these rows it lists the cases and the
+// overdue ones, and its notifier (notify.go) tells the agency responsible
+// for a step that became overdue, once, by a signed webhook and by e-mail,
+// from a durable outbox. docs/coordinator.md describes both.
+//
 // This package must never link a type that can carry personal data: it
 // imports neither proto/corridor/v1 nor pkg/envelope (a test runs go list
 // to prove it), and its quarantine keeps a digest of what it refused, not
