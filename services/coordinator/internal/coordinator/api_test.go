@@ -110,7 +110,8 @@ func TestAPI(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				for _, path := range []string{"/api/v1/cases", "/api/v1/cases/" + sent.CaseRef, "/api/v1/quarantine"} {
+				for _, path := range []string{"/api/v1/cases", "/api/v1/cases/" + sent.CaseRef, "/api/v1/quarantine",
+					"/api/v1/overdue", "/api/v1/members/freshness", "/api/v1/notifications"} {
 					status, body := get(t, srv.URL+path, tc.token)
 					if status != tc.status {
 						t.Errorf("GET %s = %d, want %d: %s", path, status, tc.status, body)
