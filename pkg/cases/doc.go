@@ -79,4 +79,12 @@
 // cross-border case reference ([CanReRefer]); the old referral keeps its
 // status. docs/lifecycle.md maps every status to FHIR R4 Task and to
 // Primero's referral and transfer.
+//
+// # What falls due
+//
+// The corridor's time limits make four steps fall due: the recipient's
+// decision, the sender's answer to an information request, the handover,
+// and follow-up visits until one finds the child no longer working
+// ([DueSteps]). [NextDue] gives the step due next from a referral's
+// milestones, which is all the coordinator knows of it.
 package cases
