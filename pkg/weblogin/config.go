@@ -1,0 +1,164 @@
+package weblogin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults of Config's zero values.
+const (
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultAbsoluteTimeout = 12 * time.Hour
+	// DefaultClientID is the public client registered for the web pages at
+	// every provider of the sandbox.
+	DefaultClientID = "corridor-web"
+	// attemptLifetime bounds a login in progress: the time a person may
+	// spend on the provider's login page.
+	attemptLifetime = 15 * time.Minute
+	// touchEvery is how often a session's last use is written: sliding the
+	// idle timeout costs at most one write a minute per session.
+	touchEvery = time.Minute
+)
+
+// Paths served by the Manager.
+const (
+	LoginPath     = "/login"
+	CallbackPath  = "/auth/callback"
+	LogoutPath    = "/logout"
+	LoggedOutPath = "/logged-out"
+)
+
+// CookieSecurity says when cookies carry the Secure attribute.
+type CookieSecurity string
+
+// The CookieSecurity values.
+const (
+	// CookieSecureAuto: Secure when the public URL is https.
+	CookieSecureAuto CookieSecurity = "auto"
+	// CookieSecureAlways: always Secure (a TLS proxy in front of an
+	// http:// public URL is a misconfiguration this makes safe).
+	CookieSecureAlways CookieSecurity = "true"
+	// CookieSecureNever: never Secure, for plain-HTTP development only.
+	CookieSecureNever CookieSecurity = "false"
+)
+
+// Provider is an identity provider people may log in with.
+type Provider struct {
+	// ID names the provider in /login?provider=ID, usually the member code.
+	ID string
+	// Name is what the choice page shows; ID when empty.
+	Name string
+	// Issuer is the provider's issuer URL; discovery is read from it.
+	Issuer string
+	// ClientID is the public client registered for this service, with
+	// PublicURL+CallbackPath as a redirect URI and PublicURL+LoggedOutPath
+	// as a post-logout redirect URI. DefaultClientID when empty.
+	ClientID string
+}
+
+// Config configures a Manager.
+type Config struct {
+	// PublicURL is where browsers reach the service, scheme and host
+	// without a path, for example https://casework.ci.example.
+	// Redirect URIs and the Origin check derive from it.
+	PublicURL string
+	// Providers are those people may log in with: casework has its own
+	// country's; the coordinator every member's.
+	Providers []Provider
+	// CookieSecure says when cookies are Secure; CookieSecureAuto when empty.
+	CookieSecure CookieSecurity
+	// IdleTimeout ends a session unused that long (DefaultIdleTimeout);
+	// AbsoluteTimeout ends any session that old (DefaultAbsoluteTimeout).
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// HTTPClient talks to the providers; http.DefaultClient when nil.
+	HTTPClient *http.Client
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (cfg Config) withDefaults() (Config, error) {
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	if cfg.CookieSecure == "" {
+		cfg.CookieSecure = CookieSecureAuto
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.AbsoluteTimeout == 0 {
+		cfg.AbsoluteTimeout = DefaultAbsoluteTimeout
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.Providers = append([]Provider(nil), cfg.Providers...)
+	for i := range cfg.Providers {
+		p := &cfg.Providers[i]
+		if p.ClientID == "" {
+			p.ClientID = DefaultClientID
+		}
+		if p.Name == "" {
+			p.Name = p.ID
+		}
+	}
+	return cfg, cfg.validate()
+}
+
+func (cfg Config) validate() error {
+	var errs []error
+	u, err := url.Parse(cfg.PublicURL)
+	if cfg.PublicURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		errs = append(errs, fmt.Errorf("public URL %q is not an http(s) origin without path, query or fragment", cfg.PublicURL))
+	}
+	switch cfg.CookieSecure {
+	case CookieSecureAuto, CookieSecureAlways, CookieSecureNever:
+	default:
+		errs = append(errs, fmt.Errorf("cookie security %q is not auto, true or false", cfg.CookieSecure))
+	}
+	if cfg.IdleTimeout < touchEvery {
+		errs = append(errs, fmt.Errorf("idle timeout %s is shorter than %s", cfg.IdleTimeout, touchEvery))
+	}
+	if cfg.AbsoluteTimeout < cfg.IdleTimeout {
+		errs = append(errs, fmt.Errorf("absolute timeout %s is shorter than the idle timeout %s", cfg.AbsoluteTimeout, cfg.IdleTimeout))
+	}
+	if len(cfg.Providers) == 0 {
+		errs = append(errs, errors.New("no identity provider"))
+	}
+	ids := map[string]bool{}
+	for i, p := range cfg.Providers {
+		switch {
+		case p.ID == "":
+			errs = append(errs, fmt.Errorf("provider %d: id is required", i))
+		case ids[p.ID]:
+			errs = append(errs, fmt.Errorf("provider %q: duplicate id", p.ID))
+		}
+		ids[p.ID] = true
+		if iu, err := url.Parse(p.Issuer); p.Issuer == "" || err != nil || (iu.Scheme != "http" && iu.Scheme != "https") || iu.Host == "" {
+			errs = append(errs, fmt.Errorf("provider %q: issuer %q is not an http(s) URL", p.ID, p.Issuer))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("validate login config: %w", err)
+	}
+	return nil
+}
+
+// secure reports whether cookies carry the Secure attribute, and so the
+// __Host- prefix, which browsers accept only on Secure cookies.
+func (cfg Config) secure() bool {
+	switch cfg.CookieSecure {
+	case CookieSecureAlways:
+		return true
+	case CookieSecureNever:
+		return false
+	default:
+		return strings.HasPrefix(cfg.PublicURL, "https://")
+	}
+}
