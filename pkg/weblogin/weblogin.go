@@ -289,4 +289,6 @@ func (m *Manager) setCookie(w http.ResponseWriter, name, value string, maxAge ti
 	})
 }
 
-func (m *Manager) clearCookie(w http.ResponseWriter, name string) { m.setCookie(w, name, "", -time.Second) }
+func (m *Manager) clearCookie(w http.ResponseWriter, name string) {
+	m.setCookie(w, name, "", -time.Second)
+}
