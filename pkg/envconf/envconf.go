@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 )
@@ -30,6 +32,13 @@ const (
 	OIDCIssuer      = "OIDC_ISSUER"
 	OIDCAud         = "OIDC_AUDIENCE"
 	LogLevel        = "LOG_LEVEL"
+	// The web login of people (pkg/weblogin): the public client id, the
+	// session cookie's Secure attribute (auto, true, false) and the
+	// session timeouts (Go durations such as 30m, 12h).
+	OIDCClientID           = "OIDC_CLIENT_ID"
+	SessionCookieSecure    = "SESSION_COOKIE_SECURE"
+	SessionIdleTimeout     = "SESSION_IDLE_TIMEOUT"
+	SessionAbsoluteTimeout = "SESSION_ABSOLUTE_TIMEOUT"
 )
 
 // Reader reads variables from one environment and remembers what was wrong
@@ -84,6 +93,32 @@ func (r *Reader) Audience(member corridor.MemberCode) string {
 		def = "corridor-" + member.Domain()
 	}
 	return r.Optional(OIDCAud, def)
+}
+
+// Duration returns the variable name as a positive Go duration ("30m",
+// "12h"), or def when it is unset, and records an error for anything else.
+func (r *Reader) Duration(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.errs = append(r.errs, fmt.Errorf("%s: must be a positive duration such as 30m or 12h", name))
+		return def
+	}
+	return d
+}
+
+// OneOf returns the variable name, or def when it is unset, and records an
+// error for a value not among allowed.
+func (r *Reader) OneOf(name, def string, allowed ...string) string {
+	v := r.Optional(name, def)
+	if !slices.Contains(allowed, v) {
+		r.errs = append(r.errs, fmt.Errorf("%s: must be one of %s", name, strings.Join(allowed, ", ")))
+		return def
+	}
+	return v
 }
 
 // LogLevel returns LOG_LEVEL: debug, info (the default), warn or error.

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -71,6 +72,45 @@ func TestReader(t *testing.T) {
 			for _, want := range tt.wantErrs {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("Err = %q, want it to say %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestDurationAndOneOf(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		duration time.Duration
+		choice   string
+		wantErrs []string
+	}{
+		{name: "defaults", duration: time.Hour, choice: "auto"},
+		{name: "set", vars: map[string]string{"D": "30m", "C": "true"}, duration: 30 * time.Minute, choice: "true"},
+		{
+			name: "bad", vars: map[string]string{"D": "soon", "C": "maybe"}, duration: time.Hour, choice: "auto",
+			wantErrs: []string{"D: must be a positive duration", "C: must be one of auto, true, false"},
+		},
+		{name: "negative", vars: map[string]string{"D": "-5m"}, duration: time.Hour, choice: "auto", wantErrs: []string{"D: must be a positive duration"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := New(env(tt.vars))
+			d := r.Duration("D", time.Hour)
+			c := r.OneOf("C", "auto", "auto", "true", "false")
+			if d != tt.duration || c != tt.choice {
+				t.Errorf("Duration, OneOf = %v, %q, want %v, %q", d, c, tt.duration, tt.choice)
+			}
+			err := r.Err()
+			if (err != nil) != (len(tt.wantErrs) > 0) {
+				t.Fatalf("Err() = %v, want errors %q", err, tt.wantErrs)
+			}
+			for _, want := range tt.wantErrs {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Err() = %v, want it to mention %q", err, want)
 				}
 			}
 		})

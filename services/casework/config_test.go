@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/corridor-org/corridor/pkg/weblogin"
 	"github.com/corridor-org/corridor/services/casework/internal/app"
 )
 
@@ -25,13 +27,20 @@ func TestLoadConfig(t *testing.T) {
 		"OIDC_ISSUER":               "http://127.0.0.1:9001",
 		"OIDC_AUDIENCE":             "corridor-ci",
 		"LOG_LEVEL":                 "debug",
+		"CASEWORK_PUBLIC_URL":       "https://casework.ci.example",
+		"OIDC_CLIENT_ID":            "casework",
+		"SESSION_COOKIE_SECURE":     "true",
+		"SESSION_IDLE_TIMEOUT":      "15m",
+		"SESSION_ABSOLUTE_TIMEOUT":  "8h",
 	}
 	cfg, level, err := loadConfig(env(full))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := app.Config{HTTPAddr: "127.0.0.1:9000", DatabaseURL: "postgres://localhost/ci", Member: "CI",
-		DirectoryPath: "/etc/corridor/directory.json", DirectoryAnchor: "/etc/corridor/anchor.json", OIDCIssuer: "http://127.0.0.1:9001", OIDCAudience: "corridor-ci"}
+		DirectoryPath: "/etc/corridor/directory.json", DirectoryAnchor: "/etc/corridor/anchor.json", OIDCIssuer: "http://127.0.0.1:9001", OIDCAudience: "corridor-ci",
+		PublicURL: "https://casework.ci.example", OIDCClientID: "casework", CookieSecure: weblogin.CookieSecureAlways,
+		IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 8 * time.Hour}
 	if cfg != want || level != slog.LevelDebug {
 		t.Errorf("config = %+v level %v, want %+v debug", cfg, level, want)
 	}
@@ -42,16 +51,18 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTPAddr != defaultHTTPAddr || cfg.OIDCAudience != "corridor-bf" || level != slog.LevelInfo {
+	if cfg.HTTPAddr != defaultHTTPAddr || cfg.OIDCAudience != "corridor-bf" || level != slog.LevelInfo ||
+		cfg.PublicURL != "http://"+defaultHTTPAddr || cfg.OIDCClientID != weblogin.DefaultClientID || cfg.CookieSecure != weblogin.CookieSecureAuto ||
+		cfg.IdleTimeout != weblogin.DefaultIdleTimeout || cfg.AbsoluteTimeout != weblogin.DefaultAbsoluteTimeout {
 		t.Errorf("defaults: %+v %v", cfg, level)
 	}
 
 	// Every problem is reported at once.
-	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud"}))
+	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud", "SESSION_COOKIE_SECURE": "yes", "SESSION_IDLE_TIMEOUT": "soon"}))
 	if err == nil {
 		t.Fatal("empty environment accepted")
 	}
-	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL"} {
+	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL", "SESSION_COOKIE_SECURE", "SESSION_IDLE_TIMEOUT"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

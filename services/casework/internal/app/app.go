@@ -14,6 +14,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/pkg/pgdb"
+	"github.com/corridor-org/corridor/pkg/weblogin"
 	"github.com/corridor-org/corridor/services/casework/internal/api"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
@@ -31,6 +32,15 @@ type Config struct {
 	DirectoryCache  string // CORRIDOR_DIRECTORY_CACHE
 	OIDCIssuer      string // OIDC_ISSUER
 	OIDCAudience    string // OIDC_AUDIENCE
+	// Login of people to the pages (weblogin): PublicURL is where browsers
+	// reach casework, OIDCClientID the public client registered for it at
+	// the provider; the rest tune the session cookie and its timeouts
+	// (weblogin's defaults when zero).
+	PublicURL       string                  // CASEWORK_PUBLIC_URL
+	OIDCClientID    string                  // OIDC_CLIENT_ID
+	CookieSecure    weblogin.CookieSecurity // SESSION_COOKIE_SECURE
+	IdleTimeout     time.Duration           // SESSION_IDLE_TIMEOUT
+	AbsoluteTimeout time.Duration           // SESSION_ABSOLUTE_TIMEOUT
 	// PollInterval is how often the applier looks at the inbox without a
 	// notification; DefaultPollInterval when zero.
 	PollInterval time.Duration
@@ -111,7 +121,28 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
-	return &App{cfg: cfg, logger: logger, pool: pool, svc: svc, handler: handler}, nil
+	login, err := weblogin.New(weblogin.Config{
+		PublicURL:       cfg.PublicURL,
+		Providers:       []weblogin.Provider{{ID: string(cfg.Member), Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID}},
+		CookieSecure:    cfg.CookieSecure,
+		IdleTimeout:     cfg.IdleTimeout,
+		AbsoluteTimeout: cfg.AbsoluteTimeout,
+	}, pool, verifier, logger)
+	if err != nil {
+		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	return &App{cfg: cfg, logger: logger, pool: pool, svc: svc, handler: routes(handler, login)}, nil
+}
+
+// routes is the service's top-level mux: the JSON API (bearer tokens) and
+// operational endpoints, and the pages people sign in to (sessions).
+func routes(api http.Handler, login *weblogin.Manager) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	login.Routes(mux)
+	// A placeholder home page until the web UI serves GET /.
+	mux.Handle("GET /{$}", login.Require(login.SignedInPage()))
+	return mux
 }
 
 // Handler is the HTTP API with its operational endpoints.

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +24,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/pgtest"
 	"github.com/corridor-org/corridor/pkg/signing"
+	"github.com/corridor-org/corridor/pkg/weblogin"
 	"github.com/corridor-org/corridor/services/casework/internal/app"
 )
 
@@ -75,8 +79,8 @@ func writeDirectory(t *testing.T, ciIssuer string, expires time.Time) directoryt
 }
 
 // startIdP serves CI's development identity provider and returns its
-// issuer URL.
-func startIdP(t *testing.T) string {
+// issuer URL; site, when set, is a casework whose pages may log in.
+func startIdP(t *testing.T, site ...string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -85,7 +89,7 @@ func startIdP(t *testing.T) string {
 	issuer := "http://" + ln.Addr().String()
 	idp, err := oidcdev.New(oidcdev.Config{
 		Issuer: issuer, Audience: "corridor-ci", Country: "CI", Users: oidcdev.DemoUsers("CI"),
-		Clients: []oidcdev.Client{{ID: "corridor-web", Public: true, RedirectURIs: []string{redirectURI}}},
+		Clients: []oidcdev.Client{{ID: "corridor-web", Public: true, RedirectURIs: append([]string{redirectURI}, callbacks(site)...)}},
 	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +100,14 @@ func startIdP(t *testing.T) string {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return issuer
+}
+
+func callbacks(sites []string) []string {
+	var out []string
+	for _, s := range sites {
+		out = append(out, s+weblogin.CallbackPath)
+	}
+	return out
 }
 
 func TestServeFilesAReferralAndShutsDown(t *testing.T) {
@@ -109,6 +121,7 @@ func TestServeFilesAReferralAndShutsDown(t *testing.T) {
 		DirectoryAnchor: published.Anchor,
 		OIDCIssuer:      issuer,
 		OIDCAudience:    "corridor-ci",
+		PublicURL:       "http://127.0.0.1:8080",
 		PollInterval:    50 * time.Millisecond,
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -205,10 +218,11 @@ func TestNewRefusesBadStarts(t *testing.T) {
 		{"member not in the directory", func(c *app.Config) { c.Member = "ML" }, "not in the corridor directory"},
 		{"unparsable database URL", func(c *app.Config) { c.DatabaseURL = "postgres://%zz" }, "database"},
 		{"bad issuer", func(c *app.Config) { c.OIDCIssuer = "not a url" }, "issuer"},
+		{"bad public URL", func(c *app.Config) { c.PublicURL = "casework" }, "public URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := app.Config{DatabaseURL: dsn, Member: "CI", DirectoryPath: good.Directory, DirectoryAnchor: good.Anchor, OIDCIssuer: issuer, OIDCAudience: "corridor-ci"}
+			cfg := app.Config{DatabaseURL: dsn, Member: "CI", DirectoryPath: good.Directory, DirectoryAnchor: good.Anchor, OIDCIssuer: issuer, OIDCAudience: "corridor-ci", PublicURL: "http://127.0.0.1:8080"}
 			tc.change(&cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -221,5 +235,66 @@ func TestNewRefusesBadStarts(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestPeopleSignIn: the pages take a person through the provider's login
+// and back, while the API keeps answering bearer-token clients only.
+func TestPeopleSignIn(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	issuer := startIdP(t, base)
+	published := writeDirectory(t, issuer, time.Now().Add(24*time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := app.New(ctx, app.Config{
+		DatabaseURL: pg.NewDatabase(t, empty), Member: "CI",
+		DirectoryPath: published.Directory, DirectoryAnchor: published.Anchor,
+		OIDCIssuer: issuer, OIDCAudience: "corridor-ci", PublicURL: base,
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := browser.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	id := regexp.MustCompile(`name="authRequestID" value="([^"]+)"`).FindSubmatch(page)
+	if !strings.HasPrefix(resp.Request.URL.String(), issuer+"/login") || id == nil {
+		t.Fatalf("GET / ended at %s, want the provider's login page", resp.Request.URL)
+	}
+	resp, err = browser.PostForm(issuer+"/login", url.Values{
+		"authRequestID": {string(id[1])}, "username": {"ci-caseworker"}, "password": {oidcdev.DemoPassword},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Request.URL.String() != base+"/" || !strings.Contains(string(page), "Signed in as ci-caseworker") {
+		t.Fatalf("after login: %d at %s:\n%s", resp.StatusCode, resp.Request.URL, page)
+	}
+
+	// The session cookie is no credential for the API.
+	resp, err = browser.Get(base + "/api/v1/referrals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("API with a session cookie only: %d, want 401", resp.StatusCode)
 	}
 }

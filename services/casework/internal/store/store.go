@@ -18,6 +18,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/pgdb"
+	"github.com/corridor-org/corridor/pkg/weblogin"
 )
 
 //go:embed migrations/*.sql
@@ -28,9 +29,13 @@ var migrations embed.FS
 const VersionTable = "casework_schema_version"
 
 // Migrate brings the database at dsn to casework's schema: the exchange
-// tables first, since the relay shares them, then casework's own.
+// tables first, since the relay shares them, then the login sessions'
+// (weblogin), then casework's own.
 func Migrate(ctx context.Context, dsn string) error {
 	if err := exchange.Migrate(ctx, dsn); err != nil {
+		return err
+	}
+	if err := weblogin.Migrate(ctx, dsn); err != nil {
 		return err
 	}
 	fsys, err := fs.Sub(migrations, "migrations")
