@@ -8,8 +8,10 @@
 // for overdue notices and member freshness COORDINATOR_KEYS_FILE,
 // COORDINATOR_SMTP_ADDR, COORDINATOR_SMTP_FROM, COORDINATOR_SMTP_USER,
 // COORDINATOR_SMTP_PASSWORD, COORDINATOR_NOTIFY_INTERVAL and
-// COORDINATOR_OUT_OF_CONTACT_AFTER (docs/coordinator.md). The identity
-// providers it trusts are those of the members in
+// COORDINATOR_OUT_OF_CONTACT_AFTER (docs/coordinator.md); for the login of
+// people to its pages COORDINATOR_PUBLIC_URL, OIDC_CLIENT_ID,
+// SESSION_COOKIE_SECURE, SESSION_IDLE_TIMEOUT and SESSION_ABSOLUTE_TIMEOUT.
+// The identity providers it trusts are those of the members in
 // the directory; a change to them takes effect at the next start.
 package main
 
@@ -126,7 +128,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	handler, err := c.Handler()
+	api, err := c.Handler()
+	if err != nil {
+		return err
+	}
+	handler, err := withLogin(cfg, api, dir, pool, verifier, logger)
 	if err != nil {
 		return err
 	}

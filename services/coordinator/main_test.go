@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +51,8 @@ func TestLoadConfig(t *testing.T) {
 			"COORDINATOR_OUT_OF_CONTACT_AFTER": "two days", "COORDINATOR_NOTIFY_INTERVAL": "-1m", "LOG_LEVEL": "chatty"},
 			wantErr: []string{"COORDINATOR_SMTP_ADDR", "COORDINATOR_SMTP_FROM", "COORDINATOR_OUT_OF_CONTACT_AFTER",
 				"COORDINATOR_NOTIFY_INTERVAL", "LOG_LEVEL"}},
+		{name: "bad session settings", change: map[string]string{"SESSION_IDLE_TIMEOUT": "0", "SESSION_COOKIE_SECURE": "yes"},
+			wantErr: []string{"SESSION_IDLE_TIMEOUT", "SESSION_COOKIE_SECURE"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,6 +93,19 @@ func TestRun(t *testing.T) {
 	svc := httpapitest.StartService(t, addr, 60*time.Second, func(ctx context.Context, stdout io.Writer) error {
 		return run(ctx, []string{"coordinator"}, func(k string) string { return env[k] }, stdout)
 	})
+	// The pages send a person to sign in; the only provider is offered
+	// at once.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for path, want := range map[string]string{"/": "/login?return=%2F", "/login": "code_challenge_method=S256"} {
+		resp, err := noFollow.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, want) {
+			t.Errorf("GET %s: %d to %q, want 303 to %s", path, resp.StatusCode, loc, want)
+		}
+	}
 	log, err := svc.Stop()
 	if err != nil {
 		t.Fatalf("coordinator: %v\n%s", err, log)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/pgdb"
+	"github.com/corridor-org/corridor/pkg/weblogin"
 )
 
 //go:embed migrations/*.sql
@@ -22,8 +23,12 @@ var migrations embed.FS
 // VersionTable records the coordinator's schema version.
 const VersionTable = "coordinator_schema_version"
 
-// Migrate brings the database at dsn to the coordinator's schema.
+// Migrate brings the database at dsn to the coordinator's schema, the
+// login sessions' (weblogin) included.
 func Migrate(ctx context.Context, dsn string) error {
+	if err := weblogin.Migrate(ctx, dsn); err != nil {
+		return err
+	}
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate coordinator: %w", err)
