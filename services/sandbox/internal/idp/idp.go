@@ -51,9 +51,11 @@ type Client struct {
 	Secret       string   `json:"secret,omitempty"`
 	Public       bool     `json:"public,omitempty"`
 	RedirectURIs []string `json:"redirect_uris,omitempty"`
-	Roles        []string `json:"roles,omitempty"`
-	Agency       string   `json:"agency,omitempty"`
-	Audience     string   `json:"audience,omitempty"`
+	// PostLogoutRedirectURIs are where end-session may send the browser.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	Roles                  []string `json:"roles,omitempty"`
+	Agency                 string   `json:"agency,omitempty"`
+	Audience               string   `json:"audience,omitempty"`
 }
 
 // ReadConfig reads and decodes a configuration file, refusing unknown
@@ -102,13 +104,14 @@ func (c Config) Provider() (oidcdev.Config, error) {
 	}
 	for _, cl := range c.Clients {
 		out.Clients = append(out.Clients, oidcdev.Client{
-			ID:           cl.ID,
-			Secret:       cl.Secret,
-			Public:       cl.Public,
-			RedirectURIs: cl.RedirectURIs,
-			Roles:        cl.Roles,
-			Agency:       cl.Agency,
-			Audience:     cl.Audience,
+			ID:                     cl.ID,
+			Secret:                 cl.Secret,
+			Public:                 cl.Public,
+			RedirectURIs:           cl.RedirectURIs,
+			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
+			Roles:                  cl.Roles,
+			Agency:                 cl.Agency,
+			Audience:               cl.Audience,
 		})
 	}
 	return out, nil

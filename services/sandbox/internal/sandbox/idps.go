@@ -10,12 +10,13 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/corridor-org/corridor/pkg/oidcdev"
+	"github.com/corridor-org/corridor/pkg/weblogin"
 	"github.com/corridor-org/corridor/services/sandbox/internal/idp"
 	"github.com/corridor-org/corridor/services/sandbox/internal/state"
 )
 
 // webClientID is the public OAuth client users log in with (PKCE).
-const webClientID = "corridor-web"
+const webClientID = weblogin.DefaultClientID
 
 // toolRedirectURI is the loopback redirect URI registered for tools that
 // log in without a browser (PasswordLogin stops at the redirect and never
@@ -30,16 +31,18 @@ const tokenLifetime = 8*time.Hour + 30*time.Minute
 func (s *Sandbox) idpConfig(m member, ports map[string]int) idp.Config {
 	d := m.domain()
 	redirects := []string{toolRedirectURI}
-	// The web apps' own callbacks, on every path they might use.
+	var postLogout []string
+	// The web pages' login callbacks and where logout comes back to: the
+	// member's casework, and the coordinator, whose people sign in with
+	// their own country's provider.
 	var apps []int
 	if m.Country {
 		apps = append(apps, ports["casework-"+d])
 	}
 	apps = append(apps, ports["coordinator"])
 	for _, port := range apps {
-		for _, path := range []string{"/auth/callback", "/callback", "/oidc/callback"} {
-			redirects = append(redirects, httpURL(port)+path)
-		}
+		redirects = append(redirects, httpURL(port)+weblogin.CallbackPath)
+		postLogout = append(postLogout, httpURL(port)+weblogin.LoggedOutPath)
 	}
 	cfg := idp.Config{
 		Addr:          hostPort(ports["idp-"+d]),
@@ -49,9 +52,10 @@ func (s *Sandbox) idpConfig(m member, ports map[string]int) idp.Config {
 		KeyFile:       s.path("idp", d+"-signing-key.pem"),
 		TokenLifetime: tokenLifetime.String(),
 		Clients: []idp.Client{{
-			ID:           webClientID,
-			Public:       true,
-			RedirectURIs: redirects,
+			ID:                     webClientID,
+			Public:                 true,
+			RedirectURIs:           redirects,
+			PostLogoutRedirectURIs: postLogout,
 		}},
 	}
 	for _, u := range demoUsers() {

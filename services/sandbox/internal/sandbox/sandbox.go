@@ -471,12 +471,14 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 				"NATS_USER="+natsconf.UserRelay,
 				"NATS_PASSWORD="+nats.RelayPassword), ports["relay-"+d]},
 			service{"casework-" + d, "casework", slicesConcat(common,
-				"CASEWORK_HTTP_ADDR="+hostPort(ports["casework-"+d])), ports["casework-"+d]},
+				"CASEWORK_HTTP_ADDR="+hostPort(ports["casework-"+d]),
+				"CASEWORK_PUBLIC_URL="+httpURL(ports["casework-"+d])), ports["casework-"+d]},
 		)
 	}
 	coord := natsEnv[coordinatorMember().domain()]
 	services = append(services, service{"coordinator", "coordinator", []string{
 		"COORDINATOR_HTTP_ADDR=" + hostPort(ports["coordinator"]),
+		"COORDINATOR_PUBLIC_URL=" + httpURL(ports["coordinator"]),
 		"DATABASE_URL=" + pg.DSN(databaseName(coordinatorMember())),
 		"CORRIDOR_DIRECTORY=" + trust.Directory,
 		"CORRIDOR_DIRECTORY_ANCHOR=" + trust.Anchor,
