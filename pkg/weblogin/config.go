@@ -1,12 +1,15 @@
 package weblogin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/corridor-org/corridor/pkg/auth"
 )
 
 // Defaults of Config's zero values.
@@ -79,6 +82,30 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// OnEvent, when set, is told of every login, refusal and logout, for
+	// the audit trail. It runs in the request and must not block long.
+	OnEvent func(context.Context, Event)
+}
+
+// EventKind says what happened to a session.
+type EventKind string
+
+// The EventKinds.
+const (
+	EventLogin        EventKind = "login"
+	EventLoginRefused EventKind = "login_refused"
+	EventLogout       EventKind = "logout"
+	EventCSRFRefused  EventKind = "csrf_refused"
+)
+
+// Event is a login, a refusal or a logout. Principal is the person when
+// known (zero for a refused login); Reason says why a request was refused,
+// in words fit for an audit trail (no token or cookie values).
+type Event struct {
+	Kind      EventKind
+	Provider  string
+	Principal auth.Principal
+	Reason    string
 }
 
 func (cfg Config) withDefaults() (Config, error) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -17,6 +18,9 @@ import (
 
 // maxReturnPath bounds the return path a login carries.
 const maxReturnPath = 2048
+
+// oauthErrorCode is the shape of an OAuth error code (RFC 6749, 4.1.2.1).
+var oauthErrorCode = regexp.MustCompile(`^[a-z_]{1,64}$`)
 
 // login starts a login: GET /login?provider=ID&return=/path. With several
 // providers and none named, it shows the choice.
@@ -85,11 +89,13 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 	m.clearCookie(w, m.loginCookie())
 	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
 		m.logger.LogAttrs(ctx, slog.LevelWarn, "login refused: state does not match this browser's attempt")
+		m.event(ctx, Event{Kind: EventLoginRefused, Reason: "state does not match this browser's login"})
 		m.fail(w, r, http.StatusBadRequest, "This sign-in could not be matched to one started in this browser. Start again.")
 		return
 	}
 	a, err := m.store.takeAttempt(ctx, state, m.cfg.Now())
 	if errors.Is(err, errNoAttempt) {
+		m.event(ctx, Event{Kind: EventLoginRefused, Reason: "login attempt unknown, used or expired"})
 		m.fail(w, r, http.StatusBadRequest, "This sign-in has expired or was already used. Start again.")
 		return
 	}
@@ -98,7 +104,13 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := q.Get("error"); e != "" {
+		// The code comes through the browser: only a well-formed one is
+		// repeated.
+		if !oauthErrorCode.MatchString(e) {
+			e = "(malformed error code)"
+		}
 		m.logger.LogAttrs(ctx, slog.LevelInfo, "login refused by the identity provider", slog.String("error", e))
+		m.event(ctx, Event{Kind: EventLoginRefused, Provider: a.Provider, Reason: "identity provider answered " + e})
 		m.fail(w, r, http.StatusUnauthorized, "The identity provider did not sign you in. Start again.")
 		return
 	}
@@ -115,26 +127,26 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 	octx := oidc.ClientContext(ctx, m.cfg.HTTPClient)
 	tok, err := m.oauth2Config(p, op).Exchange(octx, q.Get("code"), oauth2.VerifierOption(a.CodeVerifier))
 	if err != nil {
-		m.refuse(w, r, "exchange code", err)
+		m.refuse(w, r, p.ID, "exchange code", err)
 		return
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
-		m.refuse(w, r, "read token response", errors.New("no ID token"))
+		m.refuse(w, r, p.ID, "read token response", errors.New("no ID token"))
 		return
 	}
 	idt, err := op.VerifierContext(octx, &oidc.Config{ClientID: p.ClientID, Now: m.cfg.Now}).Verify(octx, rawID)
 	if err != nil {
-		m.refuse(w, r, "verify ID token", err)
+		m.refuse(w, r, p.ID, "verify ID token", err)
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(a.Nonce)) != 1 {
-		m.refuse(w, r, "verify ID token", errors.New("nonce does not match the attempt's"))
+		m.refuse(w, r, p.ID, "verify ID token", errors.New("nonce does not match the attempt's"))
 		return
 	}
 	if idt.AccessTokenHash != "" {
 		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
-			m.refuse(w, r, "verify access token hash", err)
+			m.refuse(w, r, p.ID, "verify access token hash", err)
 			return
 		}
 	}
@@ -144,11 +156,11 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 			m.unavailable(w, r, err)
 			return
 		}
-		m.refuse(w, r, "verify access token", err)
+		m.refuse(w, r, p.ID, "verify access token", err)
 		return
 	}
 	if principal.Subject != idt.Subject || principal.Issuer != idt.Issuer {
-		m.refuse(w, r, "match tokens", errors.New("the ID and access tokens name different people"))
+		m.refuse(w, r, p.ID, "match tokens", errors.New("the ID and access tokens name different people"))
 		return
 	}
 
@@ -180,6 +192,7 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	m.setCookie(w, m.sessionCookie(), id, 0)
 	m.logger.LogAttrs(ctx, slog.LevelInfo, "login succeeded", slog.String("provider", p.ID))
+	m.event(ctx, Event{Kind: EventLogin, Provider: p.ID, Principal: principal})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, a.ReturnPath, http.StatusSeeOther)
 }
@@ -199,9 +212,8 @@ func (m *Manager) logout(w http.ResponseWriter, r *http.Request) {
 		m.internal(w, r, err)
 		return
 	}
-	if err := m.checkCSRF(r, sess.CSRFToken); err != nil {
-		m.logger.LogAttrs(ctx, slog.LevelWarn, "logout refused: "+err.Error())
-		m.fail(w, r, http.StatusForbidden, "This request could not be verified as coming from your own page. Reload the page and try again.")
+	if err := m.checkCSRF(w, r, sess.CSRFToken); err != nil {
+		m.refuseCSRF(w, r, sess, err)
 		return
 	}
 	if err := m.store.deleteSession(ctx, id); err != nil {
@@ -223,6 +235,7 @@ func (m *Manager) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	m.logger.LogAttrs(ctx, slog.LevelInfo, "logout", slog.String("provider", sess.Provider))
+	m.event(ctx, Event{Kind: EventLogout, Provider: sess.Provider, Principal: sess.Principal})
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
@@ -232,8 +245,9 @@ func (m *Manager) loggedOut(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers a login that failed verification; the cause is logged,
 // not shown.
-func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, step string, err error) {
-	m.logger.LogAttrs(r.Context(), slog.LevelWarn, "login refused", slog.String("step", step), slog.String("error", err.Error()))
+func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, provider, step string, err error) {
+	m.logger.LogAttrs(r.Context(), slog.LevelWarn, "login refused", slog.String("provider", provider), slog.String("step", step), slog.String("error", err.Error()))
+	m.event(r.Context(), Event{Kind: EventLoginRefused, Provider: provider, Reason: step + ": " + err.Error()})
 	m.fail(w, r, http.StatusUnauthorized, "The sign-in could not be verified. Start again.")
 }
 

@@ -28,8 +28,12 @@ const (
 )
 
 // maxMultipartMemory bounds what reading a multipart form's CSRF field
-// holds in memory; the rest of a large form spills to disk.
-const maxMultipartMemory = 1 << 20
+// holds in memory; the rest of a form spills to disk, up to
+// maxMultipartBytes. (URL-encoded forms: net/http's own 10 MB limit.)
+const (
+	maxMultipartMemory = 1 << 20
+	maxMultipartBytes  = 16 << 20
+)
 
 // Manager serves the login routes and guards pages with sessions.
 type Manager struct {
@@ -159,11 +163,8 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 			return
 		}
 		if !safeMethod(r.Method) {
-			if err := m.checkCSRF(r, sess.CSRFToken); err != nil {
-				m.logger.LogAttrs(r.Context(), slog.LevelWarn, "request refused: "+err.Error(),
-					slog.String("request_id", httpapi.RequestIDFromContext(r.Context())),
-					slog.String("method", r.Method), slog.String("path", r.URL.Path))
-				m.fail(w, r, http.StatusForbidden, "This request could not be verified as coming from your own page. Reload the page and try again.")
+			if err := m.checkCSRF(w, r, sess.CSRFToken); err != nil {
+				m.refuseCSRF(w, r, sess, err)
 				return
 			}
 		}
@@ -206,9 +207,24 @@ func (m *Manager) current(w http.ResponseWriter, r *http.Request) (session, stri
 	return sess, id, nil
 }
 
+// refuseCSRF answers an unsafe request that failed checkCSRF with 403.
+func (m *Manager) refuseCSRF(w http.ResponseWriter, r *http.Request, sess session, err error) {
+	m.logger.LogAttrs(r.Context(), slog.LevelWarn, "request refused: "+err.Error(),
+		slog.String("request_id", httpapi.RequestIDFromContext(r.Context())),
+		slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	m.event(r.Context(), Event{Kind: EventCSRFRefused, Provider: sess.Provider, Principal: sess.Principal, Reason: err.Error()})
+	m.fail(w, r, http.StatusForbidden, "This request could not be verified as coming from your own page. Reload the page and try again.")
+}
+
+func (m *Manager) event(ctx context.Context, e Event) {
+	if m.cfg.OnEvent != nil {
+		m.cfg.OnEvent(ctx, e)
+	}
+}
+
 // checkCSRF refuses a request from another origin, or without the
 // session's token.
-func (m *Manager) checkCSRF(r *http.Request, want string) error {
+func (m *Manager) checkCSRF(w http.ResponseWriter, r *http.Request, want string) error {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		if origin != m.origin {
 			return errors.New("request from another origin")
@@ -218,7 +234,7 @@ func (m *Manager) checkCSRF(r *http.Request, want string) error {
 	}
 	got := r.Header.Get(CSRFHeader)
 	if got == "" {
-		got = formToken(r)
+		got = formToken(w, r)
 	}
 	if got == "" {
 		return errors.New("no CSRF token")
@@ -231,7 +247,7 @@ func (m *Manager) checkCSRF(r *http.Request, want string) error {
 
 // formToken reads the csrf_token field of a form body; the parsed form
 // stays available to the handler.
-func formToken(r *http.Request) string {
+func formToken(w http.ResponseWriter, r *http.Request) string {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "application/x-www-form-urlencoded":
@@ -239,6 +255,7 @@ func formToken(r *http.Request) string {
 			return ""
 		}
 	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, maxMultipartBytes)
 		if err := r.ParseMultipartForm(maxMultipartMemory); err != nil {
 			return ""
 		}

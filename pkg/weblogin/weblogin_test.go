@@ -1,6 +1,7 @@
 package weblogin_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,11 +61,27 @@ type site struct {
 	Pool    *pgxpool.Pool
 	Clock   *clock
 	changes atomic.Int64
+
+	mu     sync.Mutex
+	events []weblogin.Event
+}
+
+// kinds returns the kinds of the events so far.
+func (s *site) kinds() []weblogin.EventKind {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []weblogin.EventKind
+	for _, e := range s.events {
+		out = append(out, e.Kind)
+	}
+	return out
 }
 
 type siteOptions struct {
 	idle, absolute time.Duration
 	secure         weblogin.CookieSecurity
+	// more are providers offered besides the site's own, "CI".
+	more []weblogin.Provider
 }
 
 func startSite(t *testing.T, opts siteOptions) *site {
@@ -88,11 +106,16 @@ func startSite(t *testing.T, opts siteOptions) *site {
 	s.Pool = pg.NewPool(t, schema)
 	m, err := weblogin.New(weblogin.Config{
 		PublicURL:       s.URL,
-		Providers:       []weblogin.Provider{{ID: "CI", Issuer: s.IdP.URL}},
+		Providers:       append([]weblogin.Provider{{ID: "CI", Name: "Côte d'Ivoire", Issuer: s.IdP.URL}}, opts.more...),
 		CookieSecure:    opts.secure,
 		IdleTimeout:     opts.idle,
 		AbsoluteTimeout: opts.absolute,
 		Now:             s.Clock.Now,
+		OnEvent: func(_ context.Context, e weblogin.Event) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.events = append(s.events, e)
+		},
 	}, s.Pool, verifier, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -321,6 +344,12 @@ func TestLoginSessionLogout(t *testing.T) {
 	if user, _ := whoami(t, withCookie(t, s, cookie), s); user != "" {
 		t.Errorf("replayed cookie after logout signs in as %q", user)
 	}
+	if got, want := s.kinds(), []weblogin.EventKind{weblogin.EventLogin, weblogin.EventLogout}; !slices.Equal(got, want) {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+	if e := s.events[0]; e.Principal.Subject != "ci-inspector" || e.Provider != "CI" {
+		t.Errorf("login event = %+v", e)
+	}
 }
 
 func TestLogoutGoesThroughProvider(t *testing.T) {
@@ -399,6 +428,9 @@ func TestCallbackRefusesForeignState(t *testing.T) {
 			if user, _ := whoami(t, c, s); user != "" {
 				t.Errorf("signed in as %q after a refused callback", user)
 			}
+			if got := s.kinds(); !slices.Equal(got, []weblogin.EventKind{weblogin.EventLoginRefused}) {
+				t.Errorf("events = %v, want one refused login", got)
+			}
 		})
 	}
 }
@@ -451,7 +483,7 @@ func TestCSRF(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := s.changes.Load()
+			before, eventsBefore := s.changes.Load(), len(s.kinds())
 			target := s.URL + "/things"
 			if tt.name == "token in the query only" {
 				target += "?csrf_token=" + url.QueryEscape(csrf)
@@ -463,6 +495,10 @@ func TestCSRF(t *testing.T) {
 			changed := s.changes.Load() != before
 			if changed != (tt.want == http.StatusNoContent) {
 				t.Errorf("the action ran: %v", changed)
+			}
+			kinds := s.kinds()[eventsBefore:]
+			if refused := slices.Equal(kinds, []weblogin.EventKind{weblogin.EventCSRFRefused}); refused != (tt.want == http.StatusForbidden) || len(kinds) > 1 {
+				t.Errorf("events = %v, want a refusal recorded: %v", kinds, tt.want == http.StatusForbidden)
 			}
 			if tt.wantJSON && r.Header.Get("Content-Type") != "application/problem+json" {
 				t.Errorf("Content-Type = %q, want problem+json", r.Header.Get("Content-Type"))
@@ -660,5 +696,40 @@ func TestConfig(t *testing.T) {
 				t.Errorf("New: %v, want an error about %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestChooseProvider(t *testing.T) {
+	t.Parallel()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // a provider that does not answer
+	s := startSite(t, siteOptions{more: []weblogin.Provider{{ID: "BF", Name: "Burkina Faso", Issuer: down.URL}}})
+	c := noFollow(browser(t))
+
+	r := get(t, c, s.URL+"/login?return=%2Fwhoami")
+	for _, want := range []string{
+		`<a href="/login?provider=CI&amp;return=%2Fwhoami">Côte d&#39;Ivoire</a>`,
+		`<a href="/login?provider=BF&amp;return=%2Fwhoami">Burkina Faso</a>`,
+	} {
+		if r.Status != http.StatusOK || !strings.Contains(r.Body, want) {
+			t.Errorf("choice page: %d, lacks %s:\n%s", r.Status, want, r.Body)
+		}
+	}
+	tests := []struct {
+		provider string
+		want     int
+	}{
+		{"CI", http.StatusSeeOther},
+		{"BF", http.StatusServiceUnavailable},
+		{"ML", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		r := get(t, c, s.URL+"/login?provider="+tt.provider)
+		if r.Status != tt.want {
+			t.Errorf("provider %s: %d, want %d", tt.provider, r.Status, tt.want)
+		}
+	}
+	if n := countRows(t, s, "weblogin_attempts"); n != 1 {
+		t.Errorf("login attempts = %d, want 1 (CI's)", n)
 	}
 }
