@@ -142,7 +142,8 @@ func CSRFToken(ctx context.Context) string {
 }
 
 // Require passes requests of a live session to next, with its Principal in
-// the context (auth.FromContext) and its CSRF token (CSRFToken). Without a
+// the context (auth.FromContext), its CSRF token (CSRFToken) and
+// Cache-Control: no-store unless next sets another. Without a
 // session, a page request (GET or HEAD) is sent to /login and back; others
 // get 401. An unsafe request (not GET, HEAD, OPTIONS) must come from the
 // service's own origin and carry the session's CSRF token, or it gets 403
@@ -170,6 +171,9 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 		}
 		ctx := auth.NewContext(r.Context(), sess.Principal)
 		ctx = context.WithValue(ctx, csrfKey{}, sess.CSRFToken)
+		// What a signed-in person sees (a child's case) must not stay in a
+		// shared computer's cache; a handler may still say otherwise.
+		w.Header().Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

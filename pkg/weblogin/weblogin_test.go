@@ -312,6 +312,9 @@ func TestLoginSessionLogout(t *testing.T) {
 	if user != "ci-inspector" || csrf == "" {
 		t.Fatalf("whoami = %q, %q", user, csrf)
 	}
+	if cc := get(t, c, s.URL+"/whoami").Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("signed-in page Cache-Control = %q, want no-store", cc)
+	}
 	var stored []byte
 	if err := s.Pool.QueryRow(t.Context(), "SELECT id_hash FROM weblogin_sessions").Scan(&stored); err != nil {
 		t.Fatal(err)
