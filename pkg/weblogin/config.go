@@ -85,7 +85,51 @@ type Config struct {
 	// OnEvent, when set, is told of every login, refusal and logout, for
 	// the audit trail. It runs in the request and must not block long.
 	OnEvent func(context.Context, Event)
+	// ErrorPage, when set, answers a browser's failed request with the web
+	// UI's own page (in the person's language), with f.Status(). Clients
+	// asking for JSON get a problem regardless.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, f Failure)
 }
+
+// Failure says why a login or a signed-in request failed.
+type Failure string
+
+// The Failures.
+const (
+	FailureUnknownProvider     Failure = "unknown_provider"     // /login names no configured provider
+	FailureLoginMismatch       Failure = "login_mismatch"       // the callback's state is not this browser's
+	FailureLoginExpired        Failure = "login_expired"        // the login attempt is unknown, used or expired
+	FailureLoginRefused        Failure = "login_refused"        // the provider refused, or its answer did not verify
+	FailureSignedOut           Failure = "signed_out"           // no session, or it ended
+	FailureCSRF                Failure = "csrf"                 // an unsafe request without CSRF proof
+	FailureProviderUnavailable Failure = "provider_unavailable" // the identity provider cannot be reached
+	FailureUnavailable         Failure = "unavailable"          // the database cannot be reached
+)
+
+var failures = map[Failure]struct {
+	status  int
+	message string
+}{
+	FailureUnknownProvider:     {http.StatusBadRequest, "There is no such identity provider. Go back and choose one from the list."},
+	FailureLoginMismatch:       {http.StatusBadRequest, "This sign-in could not be matched to one started in this browser. Start again."},
+	FailureLoginExpired:        {http.StatusBadRequest, "This sign-in has expired or was already used. Start again."},
+	FailureLoginRefused:        {http.StatusUnauthorized, "The sign-in was refused or could not be verified. Start again."},
+	FailureSignedOut:           {http.StatusUnauthorized, "You are not signed in, or your session has ended. Sign in again."},
+	FailureCSRF:                {http.StatusForbidden, "This request could not be verified as coming from your own page. Reload the page and try again."},
+	FailureProviderUnavailable: {http.StatusServiceUnavailable, "The identity provider cannot be reached. Try again in a moment."},
+	FailureUnavailable:         {http.StatusServiceUnavailable, "Sign-in is unavailable for a moment. Try again."},
+}
+
+// Status is the HTTP status a request failing for f gets.
+func (f Failure) Status() int {
+	if e, ok := failures[f]; ok {
+		return e.status
+	}
+	return http.StatusInternalServerError
+}
+
+// Message explains f to a person, in English.
+func (f Failure) Message() string { return failures[f].message }
 
 // EventKind says what happened to a session.
 type EventKind string

@@ -37,7 +37,7 @@ func (m *Manager) login(w http.ResponseWriter, r *http.Request) {
 	}
 	p, ok := m.providers[id]
 	if !ok {
-		m.fail(w, r, http.StatusBadRequest, "There is no such identity provider. Go back and choose one from the list.")
+		m.fail(w, r, FailureUnknownProvider)
 		return
 	}
 	op, err := m.discover(r.Context(), p)
@@ -90,13 +90,13 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
 		m.logger.LogAttrs(ctx, slog.LevelWarn, "login refused: state does not match this browser's attempt")
 		m.event(ctx, Event{Kind: EventLoginRefused, Reason: "state does not match this browser's login"})
-		m.fail(w, r, http.StatusBadRequest, "This sign-in could not be matched to one started in this browser. Start again.")
+		m.fail(w, r, FailureLoginMismatch)
 		return
 	}
 	a, err := m.store.takeAttempt(ctx, state, m.cfg.Now())
 	if errors.Is(err, errNoAttempt) {
 		m.event(ctx, Event{Kind: EventLoginRefused, Reason: "login attempt unknown, used or expired"})
-		m.fail(w, r, http.StatusBadRequest, "This sign-in has expired or was already used. Start again.")
+		m.fail(w, r, FailureLoginExpired)
 		return
 	}
 	if err != nil {
@@ -111,12 +111,12 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 		}
 		m.logger.LogAttrs(ctx, slog.LevelInfo, "login refused by the identity provider", slog.String("error", e))
 		m.event(ctx, Event{Kind: EventLoginRefused, Provider: a.Provider, Reason: "identity provider answered " + e})
-		m.fail(w, r, http.StatusUnauthorized, "The identity provider did not sign you in. Start again.")
+		m.fail(w, r, FailureLoginRefused)
 		return
 	}
 	p, ok := m.providers[a.Provider]
 	if !ok { // the configuration changed during the login
-		m.fail(w, r, http.StatusBadRequest, "This sign-in has expired. Start again.")
+		m.fail(w, r, FailureLoginExpired)
 		return
 	}
 	op, err := m.discover(ctx, p)
@@ -248,22 +248,24 @@ func (m *Manager) loggedOut(w http.ResponseWriter, r *http.Request) {
 func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, provider, step string, err error) {
 	m.logger.LogAttrs(r.Context(), slog.LevelWarn, "login refused", slog.String("provider", provider), slog.String("step", step), slog.String("error", err.Error()))
 	m.event(r.Context(), Event{Kind: EventLoginRefused, Provider: provider, Reason: step + ": " + err.Error()})
-	m.fail(w, r, http.StatusUnauthorized, "The sign-in could not be verified. Start again.")
+	m.fail(w, r, FailureLoginRefused)
 }
 
 func (m *Manager) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	m.logger.LogAttrs(r.Context(), slog.LevelWarn, "identity provider unavailable", slog.String("error", err.Error()))
-	m.fail(w, r, http.StatusServiceUnavailable, "The identity provider cannot be reached. Try again in a moment.")
+	m.fail(w, r, FailureProviderUnavailable)
 }
 
 func (m *Manager) internal(w http.ResponseWriter, r *http.Request, err error) {
 	m.logger.LogAttrs(r.Context(), slog.LevelError, "login request failed",
 		slog.String("request_id", httpapi.RequestIDFromContext(r.Context())), slog.String("error", err.Error()))
-	m.fail(w, r, http.StatusServiceUnavailable, "Sign-in is unavailable for a moment. Try again.")
+	m.fail(w, r, FailureUnavailable)
 }
 
-// fail answers with a problem for a JSON client and a page for a browser.
-func (m *Manager) fail(w http.ResponseWriter, r *http.Request, status int, message string) {
+// fail answers with a problem for a JSON client and a page for a browser:
+// Config.ErrorPage's, or a plain one.
+func (m *Manager) fail(w http.ResponseWriter, r *http.Request, f Failure) {
+	status, message := f.Status(), f.Message()
 	if wantsJSON(r) {
 		kind := corridor.KindInvalid
 		switch status {
@@ -280,8 +282,12 @@ func (m *Manager) fail(w http.ResponseWriter, r *http.Request, status int, messa
 		httpapi.WriteProblem(w, p)
 		return
 	}
+	if m.cfg.ErrorPage != nil {
+		m.cfg.ErrorPage(w, r, f)
+		return
+	}
 	p := page{Title: http.StatusText(status), Message: message}
-	if status != http.StatusForbidden {
+	if f != FailureCSRF {
 		p.Link, p.LinkText = LoginPath, "Sign in"
 	}
 	m.render(w, r, status, p)

@@ -157,7 +157,7 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 				http.Redirect(w, r, LoginPath+"?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			m.fail(w, r, http.StatusUnauthorized, "You are not signed in, or your session has ended. Sign in again.")
+			m.fail(w, r, FailureSignedOut)
 			return
 		case err != nil:
 			m.internal(w, r, err)
@@ -217,7 +217,7 @@ func (m *Manager) refuseCSRF(w http.ResponseWriter, r *http.Request, sess sessio
 		slog.String("request_id", httpapi.RequestIDFromContext(r.Context())),
 		slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	m.event(r.Context(), Event{Kind: EventCSRFRefused, Provider: sess.Provider, Principal: sess.Principal, Reason: err.Error()})
-	m.fail(w, r, http.StatusForbidden, "This request could not be verified as coming from your own page. Reload the page and try again.")
+	m.fail(w, r, FailureCSRF)
 }
 
 func (m *Manager) event(ctx context.Context, e Event) {

@@ -81,7 +81,8 @@ type siteOptions struct {
 	idle, absolute time.Duration
 	secure         weblogin.CookieSecurity
 	// more are providers offered besides the site's own, "CI".
-	more []weblogin.Provider
+	more      []weblogin.Provider
+	errorPage func(http.ResponseWriter, *http.Request, weblogin.Failure)
 }
 
 func startSite(t *testing.T, opts siteOptions) *site {
@@ -111,6 +112,7 @@ func startSite(t *testing.T, opts siteOptions) *site {
 		IdleTimeout:     opts.idle,
 		AbsoluteTimeout: opts.absolute,
 		Now:             s.Clock.Now,
+		ErrorPage:       opts.errorPage,
 		OnEvent: func(_ context.Context, e weblogin.Event) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -734,5 +736,37 @@ func TestChooseProvider(t *testing.T) {
 	}
 	if n := countRows(t, s, "weblogin_attempts"); n != 1 {
 		t.Errorf("login attempts = %d, want 1 (CI's)", n)
+	}
+}
+
+func TestErrorPage(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, siteOptions{errorPage: func(w http.ResponseWriter, _ *http.Request, f weblogin.Failure) {
+		w.WriteHeader(f.Status())
+		fmt.Fprintf(w, "the UI's page: %s", f)
+	}})
+	c := noFollow(browser(t))
+	tests := []struct {
+		name, path, accept string
+		want               int
+		wantBody           string
+	}{
+		{"page", "/things", "text/html", http.StatusUnauthorized, "the UI's page: signed_out"},
+		{"JSON client", "/things", "application/json", http.StatusUnauthorized, `"status":401`},
+		{"login", "/login?provider=ML", "text/html", http.StatusBadRequest, "the UI's page: unknown_provider"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method := http.MethodPost
+			if strings.HasPrefix(tt.path, "/login") {
+				method = http.MethodGet
+			}
+			req, _ := http.NewRequestWithContext(t.Context(), method, s.URL+tt.path, nil)
+			req.Header.Set("Accept", tt.accept)
+			r := do(t, c, req)
+			if r.Status != tt.want || !strings.Contains(r.Body, tt.wantBody) {
+				t.Errorf("%d %q, want %d %q", r.Status, r.Body, tt.want, tt.wantBody)
+			}
+		})
 	}
 }
