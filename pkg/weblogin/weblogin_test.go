@@ -770,3 +770,30 @@ func TestErrorPage(t *testing.T) {
 		})
 	}
 }
+
+// TestLastUseWrittenAtMostOncePerMinute: sliding the idle timeout costs at
+// most one write a minute per session.
+func TestLastUseWrittenAtMostOncePerMinute(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, siteOptions{})
+	c := browser(t)
+	login(t, c, s, "ci-inspector", "")
+	lastSeen := func() time.Time {
+		var at time.Time
+		if err := s.Pool.QueryRow(t.Context(), "SELECT last_seen_at FROM weblogin_sessions").Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	first := lastSeen()
+	s.Clock.Advance(30 * time.Second)
+	whoami(t, c, s)
+	if got := lastSeen(); !got.Equal(first) {
+		t.Errorf("last use written %s after the previous write", got.Sub(first))
+	}
+	s.Clock.Advance(31 * time.Second)
+	whoami(t, c, s)
+	if got := lastSeen(); got.Sub(first) < time.Minute {
+		t.Errorf("last use moved by %s after 61 s, want it written", got.Sub(first))
+	}
+}
