@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -108,6 +110,30 @@ func (r *Reader) Duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// PublicURL returns the variable name: where browsers reach a service, an
+// http(s) origin without path. By default it is http:// and the service's
+// listen address, with "localhost" for an address that names no host
+// (":8080", "0.0.0.0:8080"), which suits a development machine.
+func (r *Reader) PublicURL(name, listenAddr string) string {
+	v := r.getenv(name)
+	if v == "" {
+		host, port, err := net.SplitHostPort(listenAddr)
+		if err != nil {
+			return "http://" + listenAddr
+		}
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "localhost"
+		}
+		return "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s: must be an http(s) URL without path, such as https://casework.example", name))
+		return ""
+	}
+	return strings.TrimSuffix(v, "/")
 }
 
 // OneOf returns the variable name, or def when it is unset, and records an

@@ -116,3 +116,35 @@ func TestDurationAndOneOf(t *testing.T) {
 		})
 	}
 }
+
+func TestPublicURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, value, listen, want, wantErr string
+	}{
+		{name: "set", value: "https://casework.ci.example/", listen: ":8080", want: "https://casework.ci.example"},
+		{name: "from the listen address", listen: "127.0.0.1:8080", want: "http://127.0.0.1:8080"},
+		{name: "any interface", listen: ":8080", want: "http://localhost:8080"},
+		{name: "unspecified address", listen: "0.0.0.0:8080", want: "http://localhost:8080"},
+		{name: "IPv6 unspecified", listen: "[::]:8080", want: "http://localhost:8080"},
+		{name: "with a path", value: "https://x.example/app", listen: ":1", wantErr: "must be an http(s) URL without path"},
+		{name: "not a URL", value: "casework", listen: ":1", wantErr: "must be an http(s) URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := New(env(map[string]string{"P": tt.value}))
+			got := r.PublicURL("P", tt.listen)
+			err := r.Err()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Err() = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("PublicURL = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/envconf"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/oidcdev/oidcdevtest"
 	"github.com/corridor-org/corridor/pkg/pgtest"
@@ -795,5 +796,21 @@ func TestLastUseWrittenAtMostOncePerMinute(t *testing.T) {
 	whoami(t, c, s)
 	if got := lastSeen(); got.Sub(first) < time.Minute {
 		t.Errorf("last use moved by %s after 61 s, want it written", got.Sub(first))
+	}
+}
+
+func TestSettings(t *testing.T) {
+	t.Parallel()
+	env := envconf.New(func(k string) string {
+		return map[string]string{"X_PUBLIC_URL": "https://x.example", "OIDC_CLIENT_ID": "x-web", "SESSION_IDLE_TIMEOUT": "10m"}[k]
+	})
+	s := weblogin.ReadSettings(env, "X_PUBLIC_URL", ":8080")
+	if err := env.Err(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config(weblogin.Provider{ID: "CI", Issuer: "https://ci.example"}, weblogin.Provider{ID: "BF", Issuer: "https://bf.example", ClientID: "own"})
+	if cfg.PublicURL != "https://x.example" || cfg.IdleTimeout != 10*time.Minute || cfg.AbsoluteTimeout != weblogin.DefaultAbsoluteTimeout ||
+		cfg.CookieSecure != weblogin.CookieSecureAuto || cfg.Providers[0].ClientID != "x-web" || cfg.Providers[1].ClientID != "own" {
+		t.Errorf("Config = %+v", cfg)
 	}
 }

@@ -25,14 +25,7 @@ func loadConfig(getenv func(string) string) (app.Config, slog.Level, error) {
 		OIDCIssuer:      env.Required(envconf.OIDCIssuer),
 	}
 	cfg.OIDCAudience = env.Audience(cfg.Member)
-	// By default browsers reach casework where it listens, which suits a
-	// development machine; behind a proxy, set the public URL.
-	cfg.PublicURL = env.Optional("CASEWORK_PUBLIC_URL", "http://"+cfg.HTTPAddr)
-	cfg.OIDCClientID = env.Optional(envconf.OIDCClientID, weblogin.DefaultClientID)
-	cfg.CookieSecure = weblogin.CookieSecurity(env.OneOf(envconf.SessionCookieSecure, string(weblogin.CookieSecureAuto),
-		string(weblogin.CookieSecureAuto), string(weblogin.CookieSecureAlways), string(weblogin.CookieSecureNever)))
-	cfg.IdleTimeout = env.Duration(envconf.SessionIdleTimeout, weblogin.DefaultIdleTimeout)
-	cfg.AbsoluteTimeout = env.Duration(envconf.SessionAbsoluteTimeout, weblogin.DefaultAbsoluteTimeout)
+	cfg.Login = weblogin.ReadSettings(env, "CASEWORK_PUBLIC_URL", cfg.HTTPAddr)
 	level := env.LogLevel()
 	if err := env.Err(); err != nil {
 		return app.Config{}, 0, err

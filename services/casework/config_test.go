@@ -39,8 +39,8 @@ func TestLoadConfig(t *testing.T) {
 	}
 	want := app.Config{HTTPAddr: "127.0.0.1:9000", DatabaseURL: "postgres://localhost/ci", Member: "CI",
 		DirectoryPath: "/etc/corridor/directory.json", DirectoryAnchor: "/etc/corridor/anchor.json", OIDCIssuer: "http://127.0.0.1:9001", OIDCAudience: "corridor-ci",
-		PublicURL: "https://casework.ci.example", OIDCClientID: "casework", CookieSecure: weblogin.CookieSecureAlways,
-		IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 8 * time.Hour}
+		Login: weblogin.Settings{PublicURL: "https://casework.ci.example", ClientID: "casework", CookieSecure: weblogin.CookieSecureAlways,
+			IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 8 * time.Hour}}
 	if cfg != want || level != slog.LevelDebug {
 		t.Errorf("config = %+v level %v, want %+v debug", cfg, level, want)
 	}
@@ -52,8 +52,8 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.HTTPAddr != defaultHTTPAddr || cfg.OIDCAudience != "corridor-bf" || level != slog.LevelInfo ||
-		cfg.PublicURL != "http://"+defaultHTTPAddr || cfg.OIDCClientID != weblogin.DefaultClientID || cfg.CookieSecure != weblogin.CookieSecureAuto ||
-		cfg.IdleTimeout != weblogin.DefaultIdleTimeout || cfg.AbsoluteTimeout != weblogin.DefaultAbsoluteTimeout {
+		cfg.Login != (weblogin.Settings{PublicURL: "http://" + defaultHTTPAddr, ClientID: weblogin.DefaultClientID, CookieSecure: weblogin.CookieSecureAuto,
+			IdleTimeout: weblogin.DefaultIdleTimeout, AbsoluteTimeout: weblogin.DefaultAbsoluteTimeout}) {
 		t.Errorf("defaults: %+v %v", cfg, level)
 	}
 

@@ -33,12 +33,9 @@ type config struct {
 	NotifyInterval    time.Duration // COORDINATOR_NOTIFY_INTERVAL (1m)
 	OutOfContactAfter time.Duration // COORDINATOR_OUT_OF_CONTACT_AFTER (72h)
 
-	// The login of people to the pages (weblogin).
-	PublicURL       string                  // COORDINATOR_PUBLIC_URL
-	OIDCClientID    string                  // OIDC_CLIENT_ID
-	CookieSecure    weblogin.CookieSecurity // SESSION_COOKIE_SECURE
-	IdleTimeout     time.Duration           // SESSION_IDLE_TIMEOUT
-	AbsoluteTimeout time.Duration           // SESSION_ABSOLUTE_TIMEOUT
+	// Login is how people sign in to the pages: COORDINATOR_PUBLIC_URL,
+	// OIDC_CLIENT_ID, SESSION_COOKIE_SECURE, SESSION_*_TIMEOUT.
+	Login weblogin.Settings
 }
 
 // loadConfig reads the configuration and reports every missing or bad
@@ -65,12 +62,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SMTPUser:      env.Optional("COORDINATOR_SMTP_USER", ""),
 		SMTPPassword:  env.Optional("COORDINATOR_SMTP_PASSWORD", ""),
 	}
-	c.PublicURL = env.Optional("COORDINATOR_PUBLIC_URL", "http://"+c.HTTPAddr)
-	c.OIDCClientID = env.Optional(envconf.OIDCClientID, weblogin.DefaultClientID)
-	c.CookieSecure = weblogin.CookieSecurity(env.OneOf(envconf.SessionCookieSecure, string(weblogin.CookieSecureAuto),
-		string(weblogin.CookieSecureAuto), string(weblogin.CookieSecureAlways), string(weblogin.CookieSecureNever)))
-	c.IdleTimeout = env.Duration(envconf.SessionIdleTimeout, weblogin.DefaultIdleTimeout)
-	c.AbsoluteTimeout = env.Duration(envconf.SessionAbsoluteTimeout, weblogin.DefaultAbsoluteTimeout)
+	c.Login = weblogin.ReadSettings(env, "COORDINATOR_PUBLIC_URL", c.HTTPAddr)
 	var errs []error
 	duration := func(name string, def time.Duration) time.Duration {
 		s := env.Optional(name, "")

@@ -19,16 +19,10 @@ func withLogin(cfg config, api http.Handler, dir *directory.Directory, pool *pgx
 	var providers []weblogin.Provider
 	for _, m := range dir.Members {
 		if m.OIDC != nil {
-			providers = append(providers, weblogin.Provider{ID: string(m.Code), Name: m.Name, Issuer: m.OIDC.Issuer, ClientID: cfg.OIDCClientID})
+			providers = append(providers, weblogin.Provider{ID: string(m.Code), Name: m.Name, Issuer: m.OIDC.Issuer})
 		}
 	}
-	login, err := weblogin.New(weblogin.Config{
-		PublicURL:       cfg.PublicURL,
-		Providers:       providers,
-		CookieSecure:    cfg.CookieSecure,
-		IdleTimeout:     cfg.IdleTimeout,
-		AbsoluteTimeout: cfg.AbsoluteTimeout,
-	}, pool, verifier, logger)
+	login, err := weblogin.New(cfg.Login.Config(providers...), pool, verifier, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start coordinator: %w", err)
 	}

@@ -32,15 +32,9 @@ type Config struct {
 	DirectoryCache  string // CORRIDOR_DIRECTORY_CACHE
 	OIDCIssuer      string // OIDC_ISSUER
 	OIDCAudience    string // OIDC_AUDIENCE
-	// Login of people to the pages (weblogin): PublicURL is where browsers
-	// reach casework, OIDCClientID the public client registered for it at
-	// the provider; the rest tune the session cookie and its timeouts
-	// (weblogin's defaults when zero).
-	PublicURL       string                  // CASEWORK_PUBLIC_URL
-	OIDCClientID    string                  // OIDC_CLIENT_ID
-	CookieSecure    weblogin.CookieSecurity // SESSION_COOKIE_SECURE
-	IdleTimeout     time.Duration           // SESSION_IDLE_TIMEOUT
-	AbsoluteTimeout time.Duration           // SESSION_ABSOLUTE_TIMEOUT
+	// Login is how people sign in to the pages: the public URL, the
+	// client registered at the provider, the session cookie and timeouts.
+	Login weblogin.Settings
 	// PollInterval is how often the applier looks at the inbox without a
 	// notification; DefaultPollInterval when zero.
 	PollInterval time.Duration
@@ -121,13 +115,8 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
-	login, err := weblogin.New(weblogin.Config{
-		PublicURL:       cfg.PublicURL,
-		Providers:       []weblogin.Provider{{ID: string(cfg.Member), Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID}},
-		CookieSecure:    cfg.CookieSecure,
-		IdleTimeout:     cfg.IdleTimeout,
-		AbsoluteTimeout: cfg.AbsoluteTimeout,
-	}, pool, verifier, logger)
+	login, err := weblogin.New(cfg.Login.Config(weblogin.Provider{ID: string(cfg.Member), Issuer: cfg.OIDCIssuer}),
+		pool, verifier, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}

@@ -121,7 +121,7 @@ func TestServeFilesAReferralAndShutsDown(t *testing.T) {
 		DirectoryAnchor: published.Anchor,
 		OIDCIssuer:      issuer,
 		OIDCAudience:    "corridor-ci",
-		PublicURL:       "http://127.0.0.1:8080",
+		Login:           weblogin.Settings{PublicURL: "http://127.0.0.1:8080"},
 		PollInterval:    50 * time.Millisecond,
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -218,11 +218,11 @@ func TestNewRefusesBadStarts(t *testing.T) {
 		{"member not in the directory", func(c *app.Config) { c.Member = "ML" }, "not in the corridor directory"},
 		{"unparsable database URL", func(c *app.Config) { c.DatabaseURL = "postgres://%zz" }, "database"},
 		{"bad issuer", func(c *app.Config) { c.OIDCIssuer = "not a url" }, "issuer"},
-		{"bad public URL", func(c *app.Config) { c.PublicURL = "casework" }, "public URL"},
+		{"bad public URL", func(c *app.Config) { c.Login.PublicURL = "casework" }, "public URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := app.Config{DatabaseURL: dsn, Member: "CI", DirectoryPath: good.Directory, DirectoryAnchor: good.Anchor, OIDCIssuer: issuer, OIDCAudience: "corridor-ci", PublicURL: "http://127.0.0.1:8080"}
+			cfg := app.Config{DatabaseURL: dsn, Member: "CI", DirectoryPath: good.Directory, DirectoryAnchor: good.Anchor, OIDCIssuer: issuer, OIDCAudience: "corridor-ci", Login: weblogin.Settings{PublicURL: "http://127.0.0.1:8080"}}
 			tc.change(&cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -254,7 +254,7 @@ func TestPeopleSignIn(t *testing.T) {
 	a, err := app.New(ctx, app.Config{
 		DatabaseURL: pg.NewDatabase(t, empty), Member: "CI",
 		DirectoryPath: published.Directory, DirectoryAnchor: published.Anchor,
-		OIDCIssuer: issuer, OIDCAudience: "corridor-ci", PublicURL: base,
+		OIDCIssuer: issuer, OIDCAudience: "corridor-ci", Login: weblogin.Settings{PublicURL: base},
 	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
