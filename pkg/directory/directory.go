@@ -175,6 +175,21 @@ type Member struct {
 	// SigningKeys are the member's Ed25519 public keys; every member needs one.
 	SigningKeys []Key    `json:"signing_keys" validate:"min=1,dive"`
 	Agencies    []Agency `json:"agencies" validate:"dive"`
+	// NATS is the member's identity on the corridor's NATS hub; absent in
+	// directories written before it existed.
+	NATS *NATSIdentity `json:"nats,omitempty"`
+}
+
+// NATSIdentity is how the corridor's NATS hub knows a member's server. The
+// server's leaf link signs in with the nkey whose public key is LeafNkey,
+// and the hub admits that key to the member's account only (as its
+// operator sets CORRIDOR_HUB_<MEMBER>_LEAF_NKEY from the directory), so
+// onboarding a member or rotating its key is one co-signed change. The
+// users of the member's own server (relay, operator) are not listed: only
+// that server knows them.
+type NATSIdentity struct {
+	// LeafNkey is a NATS user public key: "U" and 55 more base32 characters.
+	LeafNkey string `json:"leaf_nkey" validate:"required,len=56,startswith=U,alphanum,uppercase"`
 }
 
 // OIDC names a member's OpenID Connect provider and the audience its

@@ -168,6 +168,13 @@ func TestValidate(t *testing.T) {
 		{"notify e-mail not an address", func(d *directory.Directory) {
 			d.Members[1].Agencies[0].Notify = &directory.Notify{Email: "nobody"}
 		}, []string{"members[1].agencies[0].notify.email"}},
+		{"nats identity without leaf key", func(d *directory.Directory) { d.Members[0].NATS = &directory.NATSIdentity{} }, []string{"members[0].nats.leaf_nkey"}},
+		{"leaf key a seed", func(d *directory.Directory) {
+			d.Members[1].NATS = &directory.NATSIdentity{LeafNkey: "SU" + strings.Repeat("A", 56)}
+		}, []string{"members[1].nats.leaf_nkey"}},
+		{"leaf key lower case", func(d *directory.Directory) {
+			d.Members[1].NATS = &directory.NATSIdentity{LeafNkey: "U" + strings.Repeat("a", 55)}
+		}, []string{"members[1].nats.leaf_nkey"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,8 +200,13 @@ func TestValidate(t *testing.T) {
 	}
 	t.Run("valid", func(t *testing.T) {
 		t.Parallel()
-		if err := testDirectory(t).Validate(); err != nil {
+		d := testDirectory(t)
+		if err := d.Validate(); err != nil {
 			t.Fatalf("Validate: %v", err)
+		}
+		d.Members[0].NATS = &directory.NATSIdentity{LeafNkey: "UCXDQH4EWLXQYSPPN2YJZ5AJZAP3RUIY2RMTJLBHFDMFJ4XXJTTRMDPF"}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("Validate with a NATS identity: %v", err)
 		}
 	})
 }

@@ -29,11 +29,13 @@ const (
 	DirectoryAnchor = "CORRIDOR_DIRECTORY_ANCHOR"
 	DirectoryCache  = "CORRIDOR_DIRECTORY_CACHE"
 	NATSURL         = "NATS_URL"
-	NATSUser        = "NATS_USER"
-	NATSPass        = "NATS_PASSWORD"
-	OIDCIssuer      = "OIDC_ISSUER"
-	OIDCAud         = "OIDC_AUDIENCE"
-	LogLevel        = "LOG_LEVEL"
+	// NATSSeedFile is the file (mode 0600) holding the seed of the nkey a
+	// service signs in to its member's NATS server with; no service has a
+	// NATS password.
+	NATSSeedFile = "NATS_NKEY_SEED_FILE"
+	OIDCIssuer   = "OIDC_ISSUER"
+	OIDCAud      = "OIDC_AUDIENCE"
+	LogLevel     = "LOG_LEVEL"
 	// The web login of people (pkg/weblogin): the public client id, the
 	// session cookie's Secure attribute (auto, true, false) and the
 	// session timeouts (Go durations such as 30m, 12h).

@@ -1,8 +1,6 @@
 package natsconf
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -32,18 +30,18 @@ func EnvHubLeafNkey(member string) string {
 
 // Environment variables read by deploy/nats/member.conf.
 const (
-	EnvMemberHost             = "CORRIDOR_NATS_HOST"
-	EnvMemberPort             = "CORRIDOR_NATS_PORT"
-	EnvMemberMonitorPort      = "CORRIDOR_NATS_MONITOR_PORT"
-	EnvMemberStoreDir         = "CORRIDOR_NATS_STORE_DIR"
-	EnvMemberHubURL           = "CORRIDOR_NATS_HUB_URL"
-	EnvMemberLeafSeed         = "CORRIDOR_NATS_LEAF_SEED"
-	EnvMemberLeafCA           = "CORRIDOR_NATS_LEAF_CA"
-	EnvMemberLeafCert         = "CORRIDOR_NATS_LEAF_CERT"
-	EnvMemberLeafKey          = "CORRIDOR_NATS_LEAF_KEY"
-	EnvMemberRelayPassword    = "CORRIDOR_NATS_RELAY_PASSWORD"
-	EnvMemberOperatorPassword = "CORRIDOR_NATS_OPERATOR_PASSWORD"
-	EnvMemberSysPassword      = "CORRIDOR_NATS_SYS_PASSWORD"
+	EnvMemberHost         = "CORRIDOR_NATS_HOST"
+	EnvMemberPort         = "CORRIDOR_NATS_PORT"
+	EnvMemberMonitorPort  = "CORRIDOR_NATS_MONITOR_PORT"
+	EnvMemberStoreDir     = "CORRIDOR_NATS_STORE_DIR"
+	EnvMemberHubURL       = "CORRIDOR_NATS_HUB_URL"
+	EnvMemberLeafSeed     = "CORRIDOR_NATS_LEAF_SEED"
+	EnvMemberLeafCA       = "CORRIDOR_NATS_LEAF_CA"
+	EnvMemberLeafCert     = "CORRIDOR_NATS_LEAF_CERT"
+	EnvMemberLeafKey      = "CORRIDOR_NATS_LEAF_KEY"
+	EnvMemberRelayNkey    = "CORRIDOR_NATS_RELAY_NKEY"
+	EnvMemberOperatorNkey = "CORRIDOR_NATS_OPERATOR_NKEY"
+	EnvMemberSysNkey      = "CORRIDOR_NATS_SYS_NKEY"
 )
 
 // The users the member configurations define in the account that holds the
@@ -149,28 +147,36 @@ type MemberEnv struct {
 	LeafSeed string
 	// LeafTLS is the member's client certificate and key for the leaf link,
 	// and the CA that verifies the hub's.
-	LeafTLS          TLSFiles
-	RelayPassword    string
-	OperatorPassword string
-	SysPassword      string
+	LeafTLS TLSFiles
+	// Users are the public keys of the member's own users.
+	Users UserNkeys
+}
+
+// UserNkeys are the public keys (U...) of the users a member's server
+// defines: the configuration holds these only, and each user signs in
+// with the seed of its nkey, a file that never leaves the machine of the
+// process that uses it. No user has a password.
+type UserNkeys struct {
+	// Relay is the relay's user (on the coordinator's server, the
+	// coordinator service's), limited to what the service needs.
+	Relay string
+	// Operator has full rights in the account holding the streams.
+	Operator string
+	// Sys is the system account's user.
+	Sys string
 }
 
 // NewMemberEnv returns an environment for member listening on host, storing
 // under storeDir, linked to the hub described by hub with leafSeed and
-// leafTLS, with free ports and fresh random passwords for its own users.
-func NewMemberEnv(member, host, storeDir string, hub HubEnv, leafSeed string, leafTLS TLSFiles) (MemberEnv, error) {
+// leafTLS, knowing its own users by users, with free ports.
+func NewMemberEnv(member, host, storeDir string, hub HubEnv, leafSeed string, leafTLS TLSFiles, users UserNkeys) (MemberEnv, error) {
 	if err := checkMember(member); err != nil {
 		return MemberEnv{}, err
 	}
-	e := MemberEnv{Member: member, Host: host, StoreDir: storeDir, HubURL: hub.LeafURL(), LeafSeed: leafSeed, LeafTLS: leafTLS}
+	e := MemberEnv{Member: member, Host: host, StoreDir: storeDir, HubURL: hub.LeafURL(), LeafSeed: leafSeed, LeafTLS: leafTLS, Users: users}
 	var err error
 	for _, p := range []*int{&e.Port, &e.MonitorPort} {
 		if *p, err = FreePort(host); err != nil {
-			return MemberEnv{}, err
-		}
-	}
-	for _, p := range []*string{&e.RelayPassword, &e.OperatorPassword, &e.SysPassword} {
-		if *p, err = NewPassword(); err != nil {
 			return MemberEnv{}, err
 		}
 	}
@@ -180,18 +186,18 @@ func NewMemberEnv(member, host, storeDir string, hub HubEnv, leafSeed string, le
 // Vars returns the variables to set for the member's configuration.
 func (e MemberEnv) Vars() map[string]string {
 	return map[string]string{
-		EnvMemberHost:             e.Host,
-		EnvMemberPort:             strconv.Itoa(e.Port),
-		EnvMemberMonitorPort:      strconv.Itoa(e.MonitorPort),
-		EnvMemberStoreDir:         e.StoreDir,
-		EnvMemberHubURL:           e.HubURL,
-		EnvMemberLeafSeed:         e.LeafSeed,
-		EnvMemberLeafCA:           e.LeafTLS.CA,
-		EnvMemberLeafCert:         e.LeafTLS.Cert,
-		EnvMemberLeafKey:          e.LeafTLS.Key,
-		EnvMemberRelayPassword:    e.RelayPassword,
-		EnvMemberOperatorPassword: e.OperatorPassword,
-		EnvMemberSysPassword:      e.SysPassword,
+		EnvMemberHost:         e.Host,
+		EnvMemberPort:         strconv.Itoa(e.Port),
+		EnvMemberMonitorPort:  strconv.Itoa(e.MonitorPort),
+		EnvMemberStoreDir:     e.StoreDir,
+		EnvMemberHubURL:       e.HubURL,
+		EnvMemberLeafSeed:     e.LeafSeed,
+		EnvMemberLeafCA:       e.LeafTLS.CA,
+		EnvMemberLeafCert:     e.LeafTLS.Cert,
+		EnvMemberLeafKey:      e.LeafTLS.Key,
+		EnvMemberRelayNkey:    e.Users.Relay,
+		EnvMemberOperatorNkey: e.Users.Operator,
+		EnvMemberSysNkey:      e.Users.Sys,
 	}
 }
 
@@ -202,17 +208,6 @@ func Environ(vars map[string]string) []string {
 		out = append(out, k+"="+v)
 	}
 	return out
-}
-
-// NewPassword returns a random password of 128 bits. It starts with a letter
-// because the configuration parser reads variables as values: digits alone
-// would become a number.
-func NewPassword() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate password: %w", err)
-	}
-	return "p" + hex.EncodeToString(b[:]), nil
 }
 
 // FreePort returns a TCP port on host that was free a moment ago. Another

@@ -139,8 +139,8 @@ func placeholderMemberEnv(member string) map[string]string {
 	return MemberEnv{
 		Member: member, Host: "127.0.0.1", Port: 1, StoreDir: "/nonexistent",
 		HubURL: "nats-leaf://127.0.0.1:1", LeafSeed: "x",
-		LeafTLS:       TLSFiles{CA: "/nonexistent", Cert: "/nonexistent", Key: "/nonexistent"},
-		RelayPassword: "x", OperatorPassword: "x", SysPassword: "x",
+		LeafTLS: TLSFiles{CA: "/nonexistent", Cert: "/nonexistent", Key: "/nonexistent"},
+		Users:   UserNkeys{Relay: "x", Operator: "x", Sys: "x"},
 	}.Vars()
 }
 

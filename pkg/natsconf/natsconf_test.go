@@ -49,7 +49,15 @@ func newCorridorEnv(t *testing.T, members []string) corridorEnv {
 
 func (c corridorEnv) member(t *testing.T, m string) natsconf.MemberEnv {
 	t.Helper()
-	env, err := natsconf.NewMemberEnv(m, "127.0.0.1", t.TempDir(), c.hub, c.seeds[m], c.pki.Members[m])
+	var users natsconf.UserNkeys
+	for _, u := range []*string{&users.Relay, &users.Operator, &users.Sys} {
+		k, err := natsconf.NewNkey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		*u = k.Public
+	}
+	env, err := natsconf.NewMemberEnv(m, "127.0.0.1", t.TempDir(), c.hub, c.seeds[m], c.pki.Members[m], users)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,22 +225,26 @@ func TestMemberConfigsLoad(t *testing.T) {
 			if r.Nkey != env.LeafSeed || r.TLSConfig == nil || len(r.TLSConfig.Certificates) != 1 || r.TLSConfig.RootCAs == nil {
 				t.Error("leaf remote does not sign in with the member's nkey over TLS with its certificate and the corridor CA")
 			}
-			users := map[string]*server.User{}
-			for _, u := range opts.Users {
-				users[u.Username] = u
+			// Every user is an nkey: no user has a password.
+			if len(opts.Users) != 0 {
+				t.Errorf("%d users with a name and password, want none", len(opts.Users))
 			}
-			for name, acc := range map[string]string{
-				natsconf.UserRelay:    natsconf.AccountStreams,
-				natsconf.UserOperator: natsconf.AccountStreams,
-				natsconf.UserSys:      natsconf.AccountSys,
+			users := map[string]*server.NkeyUser{}
+			for _, u := range opts.Nkeys {
+				users[u.Nkey] = u
+			}
+			for name, want := range map[string]struct{ key, account string }{
+				natsconf.UserRelay:    {env.Users.Relay, natsconf.AccountStreams},
+				natsconf.UserOperator: {env.Users.Operator, natsconf.AccountStreams},
+				natsconf.UserSys:      {env.Users.Sys, natsconf.AccountSys},
 			} {
-				u := users[name]
-				if u == nil || u.Account == nil || u.Account.Name != acc {
-					t.Errorf("user %s missing or not in account %s", name, acc)
+				u := users[want.key]
+				if u == nil || u.Account == nil || u.Account.Name != want.account {
+					t.Errorf("user %s (nkey %s) missing or not in account %s", name, want.key, want.account)
 				}
 			}
 			if len(users) != 3 {
-				t.Errorf("users %v, want relay, operator and sys only", slices.Sorted(maps.Keys(users)))
+				t.Errorf("nkey users %v, want relay, operator and sys only", slices.Sorted(maps.Keys(users)))
 			}
 		})
 	}
@@ -245,13 +257,13 @@ func TestMemberConfigsLoad(t *testing.T) {
 func TestLoadFailsClosed(t *testing.T) {
 	root := repoRoot(t)
 	vars := newCorridorEnv(t, []string{"ci"}).member(t, "ci").Vars()
-	delete(vars, natsconf.EnvMemberRelayPassword)
-	if _, ok := os.LookupEnv(natsconf.EnvMemberRelayPassword); ok {
-		t.Skipf("%s is set in this process's environment", natsconf.EnvMemberRelayPassword)
+	delete(vars, natsconf.EnvMemberRelayNkey)
+	if _, ok := os.LookupEnv(natsconf.EnvMemberRelayNkey); ok {
+		t.Skipf("%s is set in this process's environment", natsconf.EnvMemberRelayNkey)
 	}
 	_, err := natsconf.Load(filepath.Join(root, natsconf.MemberConfigPath("ci")), vars)
-	if err == nil || !strings.Contains(err.Error(), natsconf.EnvMemberRelayPassword) {
-		t.Fatalf("Load without %s: %v", natsconf.EnvMemberRelayPassword, err)
+	if err == nil || !strings.Contains(err.Error(), natsconf.EnvMemberRelayNkey) {
+		t.Fatalf("Load without %s: %v", natsconf.EnvMemberRelayNkey, err)
 	}
 	for k := range vars {
 		if _, ok := os.LookupEnv(k); ok {
@@ -332,15 +344,6 @@ func TestEnv(t *testing.T) {
 	}
 	if _, err := natsconf.NewHubEnv("127.0.0.1", map[string]string{"CI": "U"}, "U", natsconf.TLSFiles{}); err == nil {
 		t.Error("NewHubEnv accepted an upper-case member")
-	}
-	for range 100 {
-		p, err := natsconf.NewPassword()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(p) != 33 || p[0] < 'a' || p[0] > 'z' {
-			t.Fatalf("NewPassword = %q: want 33 characters starting with a letter", p)
-		}
 	}
 	if env := natsconf.Environ(map[string]string{"A": "1"}); !slices.Equal(env, []string{"A=1"}) {
 		t.Errorf("Environ = %v", env)

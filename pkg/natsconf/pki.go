@@ -207,3 +207,20 @@ func NkeyFromSeed(seed string) (Nkey, error) {
 	}
 	return Nkey{Seed: seed, Public: pub}, nil
 }
+
+// WriteSeedFile writes k's seed to path with mode 0600, replacing what is
+// there: what a service or operator signs in with (streams.Connect reads
+// it). The seed is the whole secret; the server knows the public key only.
+func WriteSeedFile(path string, k Nkey) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("write nkey seed: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(k.Seed+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write nkey seed: %w", err)
+	}
+	// WriteFile keeps the mode of a file that already exists.
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("write nkey seed: %w", err)
+	}
+	return nil
+}

@@ -1,7 +1,7 @@
 // Package natstest runs the corridor's NATS topology inside a test: a hub
 // and member servers loaded from the very configuration files under
 // deploy/nats (through natsconf), each with its own store directory and
-// fresh credentials (nkeys, a CA of its own for the leaf links, passwords),
+// fresh credentials (nkeys with seed files, a CA of its own for the leaf links),
 // shut down when the test ends.
 //
 //	c := natstest.StartCorridor(t, "ci", "bf")

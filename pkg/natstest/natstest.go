@@ -32,9 +32,26 @@ const (
 // test servers log to standard error (debug level), for diagnosing a test.
 const LogEnv = "CORRIDOR_NATSTEST_LOG"
 
-// Credentials are a user's name and password.
+// Credentials are a user's role ("relay") and the file holding the seed
+// of its nkey (mode 0600): no user has a password.
 type Credentials struct {
-	User, Password string
+	User, SeedFile string
+	// Public is the nkey's public key, what the server's configuration holds.
+	Public string
+}
+
+// newCredentials makes an nkey for user and writes its seed under dir.
+func newCredentials(t testing.TB, dir, user string) Credentials {
+	t.Helper()
+	k, err := natsconf.NewNkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Credentials{User: user, SeedFile: filepath.Join(dir, user+".nk"), Public: k.Public}
+	if err := natsconf.WriteSeedFile(c.SeedFile, k); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // RepoRoot returns the repository root (the directory holding go.work),
@@ -82,12 +99,9 @@ func StartHub(t testing.TB) *Hub {
 	}
 	h := &Hub{root: root, probes: make(map[string]Credentials, len(members)), leafSeeds: make(map[string]string, len(members))}
 	leafNkeys := make(map[string]string, len(members))
+	probeDir := t.TempDir()
 	for _, m := range members {
-		pw, err := natsconf.NewPassword()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.probes[natsconf.HubAccount(m)] = Credentials{User: "probe-" + m, Password: pw}
+		h.probes[natsconf.HubAccount(m)] = newCredentials(t, probeDir, "probe-"+m)
 		k, err := natsconf.NewNkey()
 		if err != nil {
 			t.Fatal(err)
@@ -124,7 +138,7 @@ func (h *Hub) start(t testing.TB) error {
 	}
 	for _, acc := range opts.Accounts {
 		if p, ok := h.probes[acc.Name]; ok {
-			opts.Users = append(opts.Users, &server.User{Username: p.User, Password: p.Password, Account: acc})
+			opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: p.Public, Account: acc})
 		}
 	}
 	srv, err := runServer(t, opts)
@@ -213,8 +227,9 @@ func (h *Hub) WaitLeafNodes(t testing.TB, n int) {
 type Member struct {
 	// Name is the member's JetStream domain ("ci").
 	Name string
-	// Relay and Operator are the users of the account holding the streams.
-	Relay, Operator Credentials
+	// Relay and Operator are the users of the account holding the streams,
+	// Sys the system account's.
+	Relay, Operator, Sys Credentials
 
 	root    string
 	env     natsconf.MemberEnv
@@ -235,9 +250,14 @@ type Change func(*server.Options)
 func StartMember(t testing.TB, hub *Hub, member string, changes ...Change) *Member {
 	t.Helper()
 	m := &Member{Name: member, root: hub.root, changes: changes}
+	keys := t.TempDir()
+	m.Relay = newCredentials(t, keys, natsconf.UserRelay)
+	m.Operator = newCredentials(t, keys, natsconf.UserOperator)
+	m.Sys = newCredentials(t, keys, natsconf.UserSys)
+	users := natsconf.UserNkeys{Relay: m.Relay.Public, Operator: m.Operator.Public, Sys: m.Sys.Public}
 	var err error
 	for attempt := 1; ; attempt++ {
-		if m.env, err = natsconf.NewMemberEnv(member, Host, t.TempDir(), hub.env, hub.leafSeeds[member], hub.pki.Members[member]); err != nil {
+		if m.env, err = natsconf.NewMemberEnv(member, Host, t.TempDir(), hub.env, hub.leafSeeds[member], hub.pki.Members[member], users); err != nil {
 			t.Fatal(err)
 		}
 		if err = m.start(t); err == nil || attempt == startAttempts {
@@ -247,8 +267,6 @@ func StartMember(t testing.TB, hub *Hub, member string, changes ...Change) *Memb
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Relay = Credentials{User: natsconf.UserRelay, Password: m.env.RelayPassword}
-	m.Operator = Credentials{User: natsconf.UserOperator, Password: m.env.OperatorPassword}
 	t.Cleanup(m.Stop)
 	return m
 }
@@ -273,7 +291,7 @@ func (m *Member) start(t testing.TB) error {
 }
 
 // Env returns the member's environment: ports, leaf nkey seed and TLS
-// files, passwords, store directory, hub URL.
+// files, users' public keys, store directory, hub URL.
 func (m *Member) Env() natsconf.MemberEnv { return m.env }
 
 // Server returns the running server (nil after Stop).
@@ -321,7 +339,7 @@ func (m *Member) Credentials(t testing.TB, user string) Credentials {
 	case natsconf.UserOperator:
 		return m.Operator
 	case natsconf.UserSys:
-		return Credentials{User: natsconf.UserSys, Password: m.env.SysPassword}
+		return m.Sys
 	}
 	t.Fatalf("member %s has no user %q", m.Name, user)
 	return Credentials{}
@@ -481,8 +499,12 @@ func runServer(t testing.TB, opts *server.Options) (*server.Server, error) {
 
 func connect(t testing.TB, url string, c Credentials, extra []nats.Option) *nats.Conn {
 	t.Helper()
+	nkey, err := streams.NkeyOption(c.SeedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append([]nats.Option{
-		nats.UserInfo(c.User, c.Password),
+		nkey,
 		nats.Name("natstest " + c.User),
 		// Generous: under -race on a loaded two-core machine the handshake
 		// alone has taken more than nats.go's default of two seconds.

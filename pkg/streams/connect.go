@@ -1,24 +1,33 @@
 package streams
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 )
 
-// Connect connects a service, as user, to its member's NATS server at url,
+// Connect connects a service to its member's NATS server at url, signing
+// in with the nkey whose seed is in the file seedFile (mode 0600, owned by
+// the service's user: keyfile.CheckPrivate; a service has no password),
 // for as long as the process runs. It returns at once even while the server
 // cannot be reached, and keeps trying: services start in any order, and a
 // service outlives any NATS outage (messages wait in the outbox, the INBOX
 // waits for its consumer). Disconnections, reconnections and the errors the
 // server reports asynchronously go to logger; a denied publish, for one,
 // does not fail the publish call, only a deadline ends it.
-func Connect(url, name, user, password string, logger *slog.Logger) (*nats.Conn, error) {
+func Connect(url, name, seedFile string, logger *slog.Logger) (*nats.Conn, error) {
+	nkey, err := NkeyOption(seedFile)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
 	nc, err := nats.Connect(url,
 		nats.Name(name),
-		nats.UserInfo(user, password),
+		nkey,
 		// The default of two seconds has proved too short for a handshake
 		// on a loaded machine.
 		nats.Timeout(10*time.Second),
@@ -39,4 +48,21 @@ func Connect(url, name, user, password string, logger *slog.Logger) (*nats.Conn,
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
 	return nc, nil
+}
+
+// NkeyOption returns the option that signs in with the nkey whose seed is
+// in seedFile, after checking that only its owner, this process's user,
+// can read it.
+func NkeyOption(seedFile string) (nats.Option, error) {
+	if seedFile == "" {
+		return nil, errors.New("no nkey seed file given")
+	}
+	if err := keyfile.CheckPrivate(seedFile); err != nil {
+		return nil, fmt.Errorf("nkey seed file: %w", err)
+	}
+	opt, err := nats.NkeyOptionFromSeed(seedFile)
+	if err != nil {
+		return nil, fmt.Errorf("nkey seed file %s: %w", seedFile, err)
+	}
+	return opt, nil
 }

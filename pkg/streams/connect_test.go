@@ -1,14 +1,18 @@
 package streams_test
 
 import (
+	"errors"
 	"github.com/corridor-org/corridor/pkg/logtest"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
 	"github.com/corridor-org/corridor/pkg/streams"
@@ -27,7 +31,7 @@ func TestConnectOutlivesTheServer(t *testing.T) {
 	var logs logtest.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 
-	nc, err := streams.Connect(ci.ClientURL(), "test", creds.User, creds.Password, logger)
+	nc, err := streams.Connect(ci.ClientURL(), "test", creds.SeedFile, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,12 +57,44 @@ func TestConnectWithoutAServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "nats://" + net.JoinHostPort(natstest.Host, strconv.Itoa(port))
-	nc, err := streams.Connect(url, "test", "nobody", "secret", slog.New(slog.DiscardHandler))
+	k, err := natsconf.NewNkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := filepath.Join(t.TempDir(), "nobody.nk")
+	if err := natsconf.WriteSeedFile(seed, k); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := streams.Connect(url, "test", seed, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("Connect without a server = %v, want a connection that retries", err)
 	}
 	defer nc.Close()
 	if nc.IsConnected() {
 		t.Error("connected to nothing")
+	}
+}
+
+// TestConnectRefusesAnExposedSeed: a seed file others can read is refused
+// before anything is sent, as a key file is.
+func TestConnectRefusesAnExposedSeed(t *testing.T) {
+	t.Parallel()
+	k, err := natsconf.NewNkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := filepath.Join(t.TempDir(), "relay.nk")
+	if err := natsconf.WriteSeedFile(seed, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(seed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = streams.Connect("nats://127.0.0.1:1", "test", seed, slog.New(slog.DiscardHandler))
+	if !errors.Is(err, keyfile.ErrExposed) {
+		t.Fatalf("Connect with a 0644 seed file = %v, want keyfile.ErrExposed", err)
+	}
+	if _, err := streams.Connect("nats://127.0.0.1:1", "test", "", slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("Connect without a seed file succeeded")
 	}
 }

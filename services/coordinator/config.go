@@ -20,8 +20,7 @@ type config struct {
 	AnchorPath    string     // CORRIDOR_DIRECTORY_ANCHOR
 	CachePath     string     // CORRIDOR_DIRECTORY_CACHE (optional)
 	NATSURL       string     // NATS_URL
-	NATSUser      string     // NATS_USER
-	NATSPassword  string     // NATS_PASSWORD
+	NATSSeedFile  string     // NATS_NKEY_SEED_FILE
 	LogLevel      slog.Level // LOG_LEVEL
 
 	// Overdue notices and freshness (docs/coordinator.md).
@@ -53,8 +52,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AnchorPath:    env.Required(envconf.DirectoryAnchor),
 		CachePath:     env.Optional(envconf.DirectoryCache, ""),
 		NATSURL:       env.Required(envconf.NATSURL),
-		NATSUser:      env.Optional(envconf.NATSUser, ""),
-		NATSPassword:  env.Optional(envconf.NATSPass, ""),
+		NATSSeedFile:  env.Required(envconf.NATSSeedFile),
 		LogLevel:      env.LogLevel(),
 		KeysPath:      env.Optional("COORDINATOR_KEYS_FILE", ""),
 		SMTPAddr:      env.Optional("COORDINATOR_SMTP_ADDR", ""),

@@ -4,7 +4,7 @@
 //
 // Configuration is read from the environment only: COORDINATOR_HTTP_ADDR,
 // DATABASE_URL, CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR,
-// CORRIDOR_DIRECTORY_CACHE, NATS_URL, NATS_USER, NATS_PASSWORD, LOG_LEVEL;
+// CORRIDOR_DIRECTORY_CACHE, NATS_URL, NATS_NKEY_SEED_FILE, LOG_LEVEL;
 // for overdue notices and member freshness COORDINATOR_KEYS_FILE,
 // COORDINATOR_SMTP_ADDR, COORDINATOR_SMTP_FROM, COORDINATOR_SMTP_USER,
 // COORDINATOR_SMTP_PASSWORD, COORDINATOR_NOTIFY_INTERVAL and
@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	nc, err := streams.Connect(cfg.NATSURL, "coordinator", cfg.NATSUser, cfg.NATSPassword, logger)
+	nc, err := streams.Connect(cfg.NATSURL, "coordinator", cfg.NATSSeedFile, logger)
 	if err != nil {
 		return err
 	}

@@ -35,15 +35,15 @@ func TestMain(m *testing.M) { pg.Main(m) }
 
 func TestLoadConfig(t *testing.T) {
 	t.Parallel()
-	full := map[string]string{"DATABASE_URL": "postgres://x", "CORRIDOR_DIRECTORY": "/d.json", "CORRIDOR_DIRECTORY_ANCHOR": "/a.json", "NATS_URL": "nats://x"}
+	full := map[string]string{"DATABASE_URL": "postgres://x", "CORRIDOR_DIRECTORY": "/d.json", "CORRIDOR_DIRECTORY_ANCHOR": "/a.json", "NATS_URL": "nats://x", "NATS_NKEY_SEED_FILE": "/coordinator.nk"}
 	tests := []struct {
 		name    string
 		change  map[string]string
 		wantErr []string
 	}{
 		{name: "complete"},
-		{name: "missing", change: map[string]string{"CORRIDOR_DIRECTORY": "", "CORRIDOR_DIRECTORY_ANCHOR": "", "NATS_URL": ""},
-			wantErr: []string{"CORRIDOR_DIRECTORY is not set", "CORRIDOR_DIRECTORY_ANCHOR is not set", "NATS_URL is not set"}},
+		{name: "missing", change: map[string]string{"CORRIDOR_DIRECTORY": "", "CORRIDOR_DIRECTORY_ANCHOR": "", "NATS_URL": "", "NATS_NKEY_SEED_FILE": ""},
+			wantErr: []string{"CORRIDOR_DIRECTORY is not set", "CORRIDOR_DIRECTORY_ANCHOR is not set", "NATS_URL is not set", "NATS_NKEY_SEED_FILE is not set"}},
 		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "chatty"}, wantErr: []string{"LOG_LEVEL"}},
 		{name: "notices configured", change: map[string]string{"COORDINATOR_SMTP_ADDR": "mail.example:25",
 			"COORDINATOR_SMTP_FROM": "coordinator@example.org", "COORDINATOR_OUT_OF_CONTACT_AFTER": "48h"}},
@@ -187,8 +187,7 @@ func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr 
 		"CORRIDOR_DIRECTORY":        published.Directory,
 		"CORRIDOR_DIRECTORY_ANCHOR": published.Anchor,
 		"NATS_URL":                  member.ClientURL(),
-		"NATS_USER":                 creds.User,
-		"NATS_PASSWORD":             creds.Password,
+		"NATS_NKEY_SEED_FILE":       creds.SeedFile,
 		"LOG_LEVEL":                 "debug",
 	}
 	return env, addr

@@ -210,7 +210,7 @@ func report(t *tool, verdict string, v *directory.Verified) {
 func directoryPublish(ctx context.Context, t *tool, fs *flag.FlagSet, args []string) error {
 	in := fs.String("in", "", "signed directory to publish")
 	to := fs.String("to", "", "the file the services watch (CORRIDOR_DIRECTORY); the version there is the one in force")
-	natsURL := fs.String("nats-url", "", "publish to the corridor's NATS bucket instead (user and password from NATS_USER, NATS_PASSWORD); the version there is the one in force")
+	natsURL := fs.String("nats-url", "", "publish to the corridor's NATS bucket instead (nkey seed file from NATS_NKEY_SEED_FILE); the version there is the one in force")
 	domain := fs.String("domain", "coord", "JetStream domain of the bucket: the coordinator's")
 	anchorPath := fs.String("anchor", "", "the anchor, when nothing is published yet")
 	if err := parse(fs, args, "in"); err != nil {

@@ -13,14 +13,20 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/kvdist"
+	"github.com/corridor-org/corridor/pkg/envconf"
+	"github.com/corridor-org/corridor/pkg/streams"
 )
 
-// connectBucket connects to NATS with the credentials in the environment
-// and returns the directory bucket in domain, creating it if create is set.
+// connectBucket connects to NATS with the nkey whose seed file
+// NATS_NKEY_SEED_FILE names (none: no credentials) and returns the directory bucket in domain, creating it if create is set.
 func connectBucket(ctx context.Context, t *tool, url, domain string, create bool) (*nats.Conn, jetstream.KeyValue, error) {
 	opts := []nats.Option{nats.Name("corridorctl"), nats.Timeout(15 * time.Second)}
-	if user := t.getenv("NATS_USER"); user != "" {
-		opts = append(opts, nats.UserInfo(user, t.getenv("NATS_PASSWORD")))
+	if seedFile := t.getenv(envconf.NATSSeedFile); seedFile != "" {
+		nkey, err := streams.NkeyOption(seedFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, nkey)
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
@@ -88,7 +94,7 @@ func publishToBucket(ctx context.Context, t *tool, in, url, domain, anchorPath s
 }
 
 func directoryFollow(ctx context.Context, t *tool, fs *flag.FlagSet, args []string) error {
-	natsURL := fs.String("nats-url", "", "the member's NATS server (user and password from NATS_USER, NATS_PASSWORD)")
+	natsURL := fs.String("nats-url", "", "the member's NATS server (nkey seed file from NATS_NKEY_SEED_FILE)")
 	domain := fs.String("domain", "coord", "JetStream domain of the bucket: the coordinator's, or the member's own for a mirror")
 	to := fs.String("to", "", "the file the services watch (CORRIDOR_DIRECTORY)")
 	anchorPath := fs.String("anchor", "", "the anchor (CORRIDOR_DIRECTORY_ANCHOR)")

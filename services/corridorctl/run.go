@@ -43,7 +43,7 @@ func commands() []command {
 }
 
 // run runs the command args name. Commands take flags; NATS credentials
-// come from the environment (NATS_USER, NATS_PASSWORD).
+// come from the environment (NATS_NKEY_SEED_FILE, the file of an nkey seed).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	return runAt(ctx, args, getenv, stdout, time.Now)
 }

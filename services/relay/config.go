@@ -17,8 +17,7 @@ type config struct {
 	CachePath     string              // CORRIDOR_DIRECTORY_CACHE (optional)
 	KeysFile      string              // RELAY_KEYS_FILE
 	NATSURL       string              // NATS_URL
-	NATSUser      string              // NATS_USER
-	NATSPassword  string              // NATS_PASSWORD
+	NATSSeedFile  string              // NATS_NKEY_SEED_FILE
 	OIDCIssuer    string              // OIDC_ISSUER
 	OIDCAudience  string              // OIDC_AUDIENCE, by default corridor-<member>
 	LogLevel      slog.Level          // LOG_LEVEL
@@ -37,8 +36,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		CachePath:     env.Optional(envconf.DirectoryCache, ""),
 		KeysFile:      env.Required("RELAY_KEYS_FILE"),
 		NATSURL:       env.Required(envconf.NATSURL),
-		NATSUser:      env.Optional(envconf.NATSUser, ""),
-		NATSPassword:  env.Optional(envconf.NATSPass, ""),
+		NATSSeedFile:  env.Required(envconf.NATSSeedFile),
 		OIDCIssuer:    env.Required(envconf.OIDCIssuer),
 		LogLevel:      env.LogLevel(),
 	}

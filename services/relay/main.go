@@ -5,7 +5,8 @@
 //
 // Configuration is read from the environment only: RELAY_HTTP_ADDR,
 // DATABASE_URL, CORRIDOR_MEMBER, CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR,
-// CORRIDOR_DIRECTORY_CACHE, RELAY_KEYS_FILE, NATS_URL, NATS_USER, NATS_PASSWORD, OIDC_ISSUER, OIDC_AUDIENCE, LOG_LEVEL.
+// CORRIDOR_DIRECTORY_CACHE, RELAY_KEYS_FILE, NATS_URL, NATS_NKEY_SEED_FILE,
+// OIDC_ISSUER, OIDC_AUDIENCE, LOG_LEVEL.
 package main
 
 import (
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	nc, err := streams.Connect(cfg.NATSURL, "relay "+string(cfg.Member), cfg.NATSUser, cfg.NATSPassword, logger)
+	nc, err := streams.Connect(cfg.NATSURL, "relay "+string(cfg.Member), cfg.NATSSeedFile, logger)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func TestLoadConfig(t *testing.T) {
 	t.Parallel()
 	full := map[string]string{
 		"DATABASE_URL": "postgres://x", "CORRIDOR_MEMBER": "ci", "CORRIDOR_DIRECTORY": "/d.json",
-		"RELAY_KEYS_FILE": "/k.json", "NATS_URL": "nats://x", "OIDC_ISSUER": "http://idp",
+		"RELAY_KEYS_FILE": "/k.json", "NATS_URL": "nats://x", "NATS_NKEY_SEED_FILE": "/relay.nk", "OIDC_ISSUER": "http://idp",
 		"OIDC_AUDIENCE": "corridor-ci", "CORRIDOR_DIRECTORY_ANCHOR": "/a.json",
 	}
 	tests := []struct {
@@ -46,8 +46,8 @@ func TestLoadConfig(t *testing.T) {
 		wantErr []string
 	}{
 		{name: "complete"},
-		{name: "missing", change: map[string]string{"DATABASE_URL": "", "NATS_URL": "", "CORRIDOR_DIRECTORY_ANCHOR": ""},
-			wantErr: []string{"DATABASE_URL is not set", "NATS_URL is not set", "CORRIDOR_DIRECTORY_ANCHOR is not set"}},
+		{name: "missing", change: map[string]string{"DATABASE_URL": "", "NATS_URL": "", "CORRIDOR_DIRECTORY_ANCHOR": "", "NATS_NKEY_SEED_FILE": ""},
+			wantErr: []string{"DATABASE_URL is not set", "NATS_URL is not set", "CORRIDOR_DIRECTORY_ANCHOR is not set", "NATS_NKEY_SEED_FILE is not set"}},
 		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},
 	}
 	for _, tc := range tests {
@@ -189,8 +189,7 @@ func runEnv(t *testing.T, member *natstest.Member) (env map[string]string, addr 
 		"CORRIDOR_DIRECTORY_CACHE":  filepath.Join(dir, "directory-cache.json"),
 		"RELAY_KEYS_FILE":           filepath.Join(dir, "keys.json"),
 		"NATS_URL":                  member.ClientURL(),
-		"NATS_USER":                 creds.User,
-		"NATS_PASSWORD":             creds.Password,
+		"NATS_NKEY_SEED_FILE":       creds.SeedFile,
 		"OIDC_ISSUER":               idp.URL,
 		"OIDC_AUDIENCE":             "corridor-ci",
 		"LOG_LEVEL":                 "debug",

@@ -24,6 +24,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/envelope"
 	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/streams"
 	"github.com/corridor-org/corridor/services/sandbox/internal/sandbox"
 )
 
@@ -394,7 +395,11 @@ func pgCommits(ctx context.Context, t *testing.T, pool *pgxpool.Pool, d time.Dur
 // jetStreamPublishes measures acknowledged publishes per second to a file
 // stream of its own on a member's server (deleted after), 256 in flight.
 func jetStreamPublishes(ctx context.Context, url string, op sandbox.Credentials, d time.Duration) (float64, error) {
-	nc, err := nats.Connect(url, nats.UserInfo(op.User, op.Password))
+	nkey, err := streams.NkeyOption(op.NkeySeedFile)
+	if err != nil {
+		return 0, err
+	}
+	nc, err := nats.Connect(url, nkey)
 	if err != nil {
 		return 0, err
 	}

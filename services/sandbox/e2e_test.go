@@ -27,6 +27,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/pgserver"
+	"github.com/corridor-org/corridor/pkg/streams"
 	"github.com/corridor-org/corridor/services/sandbox/internal/sandbox"
 	"github.com/corridor-org/corridor/services/sandbox/internal/supervise"
 )
@@ -77,12 +78,12 @@ func TestEndToEnd(t *testing.T) {
 	ctx := t.Context()
 
 	// The operator credentials reach each member's streams.
-	for code, m := range map[string]struct{ url, user, password string }{
-		"CI":    {ci.NATS, ci.NATSOperator.User, ci.NATSOperator.Password},
-		"BF":    {bf.NATS, bf.NATSOperator.User, bf.NATSOperator.Password},
-		"COORD": {e.Coordinator.NATS, e.Coordinator.NATSOperator.User, e.Coordinator.NATSOperator.Password},
+	for code, m := range map[string]struct{ url, seedFile string }{
+		"CI":    {ci.NATS, ci.NATSOperator.NkeySeedFile},
+		"BF":    {bf.NATS, bf.NATSOperator.NkeySeedFile},
+		"COORD": {e.Coordinator.NATS, e.Coordinator.NATSOperator.NkeySeedFile},
 	} {
-		checkOperator(t, code, m.url, m.user, m.password)
+		checkOperator(t, code, m.url, m.seedFile)
 	}
 
 	// The seeded cases are there: the demo opens on a used corridor.
@@ -305,9 +306,14 @@ func runTour(t *testing.T, root, dir, script string) error {
 
 // checkOperator connects to a member's server with the operator
 // credentials of endpoints.json and finds both streams.
-func checkOperator(t *testing.T, member, url, user, password string) {
+func checkOperator(t *testing.T, member, url, seedFile string) {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.UserInfo(user, password), nats.Timeout(5*time.Second))
+	nkey, err := streams.NkeyOption(seedFile)
+	if err != nil {
+		t.Errorf("%s: the NATS operator's seed file: %v", member, err)
+		return
+	}
+	nc, err := nats.Connect(url, nkey, nats.Timeout(5*time.Second))
 	if err != nil {
 		t.Errorf("%s: connect as the NATS operator: %v", member, err)
 		return

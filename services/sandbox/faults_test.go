@@ -793,7 +793,11 @@ func (h *faultHarness) directory() *directory.Directory {
 // operator connects to a country's NATS server as its operator.
 func (h *faultHarness) operator(code string) (jetstream.JetStream, func()) {
 	m := h.e.Members[code]
-	nc, err := nats.Connect(m.NATS, nats.UserInfo(m.NATSOperator.User, m.NATSOperator.Password))
+	nkey, err := streams.NkeyOption(m.NATSOperator.NkeySeedFile)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	nc, err := nats.Connect(m.NATS, nkey)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -115,19 +115,8 @@ func Generate(member corridor.MemberCode, notBefore, notAfter time.Time) (*File,
 
 // Load reads and validates the key file at path.
 func Load(path string) (*File, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
+	if err := CheckPrivate(path); err != nil {
 		return nil, fmt.Errorf("load key file: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("load key file %s: not a regular file: %w", path, ErrExposed)
-	}
-	if perm := fi.Mode().Perm(); perm&^Mode != 0 {
-		return nil, fmt.Errorf("load key file %s: mode %v lets others than its owner at the private keys; chmod 600 it: %w", path, perm, ErrExposed)
-	}
-	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
-		return nil, fmt.Errorf("load key file %s: owned by uid %d, the service runs as uid %d; chown it to the service's user: %w",
-			path, uid, os.Geteuid(), ErrExposed)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -144,6 +133,28 @@ func Load(path string) (*File, error) {
 		return nil, fmt.Errorf("load key file %s: %w", path, err)
 	}
 	return &f, nil
+}
+
+// CheckPrivate fails, wrapping ErrExposed, unless the file at path is a
+// regular file that only its owner may read or write (at most Mode) and
+// that owner is the user this process runs as: any file holding a private
+// key (a key file, a NATS nkey seed) must pass it before it is read.
+func CheckPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file: %w", path, ErrExposed)
+	}
+	if perm := fi.Mode().Perm(); perm&^Mode != 0 {
+		return fmt.Errorf("%s: mode %v lets others than its owner at the private keys; chmod 600 it: %w", path, perm, ErrExposed)
+	}
+	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
+		return fmt.Errorf("%s: owned by uid %d, the service runs as uid %d; chown it to the service's user: %w",
+			path, uid, os.Geteuid(), ErrExposed)
+	}
+	return nil
 }
 
 // Save validates f and writes it to path atomically with mode 0600.

@@ -34,10 +34,10 @@ type HubEndpoint struct {
 	Monitor string `json:"monitor"`
 }
 
-// Credentials are a NATS user and password.
+// Credentials sign in to a NATS server: the file holding the seed of the
+// user's nkey (mode 0600). No NATS user has a password.
 type Credentials struct {
-	User     string `json:"user"`
-	Password string `json:"password"`
+	NkeySeedFile string `json:"nkey_seed_file"`
 }
 
 // CoordinatorEndpoint is the coordinator: its service and its member servers.
@@ -141,8 +141,7 @@ func envShell(e Endpoints, repoRoot string) []byte {
 	set("COORDINATOR_IDP", e.Coordinator.IdP)
 	set("COORDINATOR_DATABASE", e.Coordinator.Database)
 	set("COORDINATOR_NATS", e.Coordinator.NATS)
-	set("COORDINATOR_NATS_USER", e.Coordinator.NATSOperator.User)
-	set("COORDINATOR_NATS_PASSWORD", e.Coordinator.NATSOperator.Password)
+	set("COORDINATOR_NATS_NKEY_SEED_FILE", e.Coordinator.NATSOperator.NkeySeedFile)
 	for _, code := range slices.Sorted(maps.Keys(e.Members)) {
 		m := e.Members[code]
 		set(code+"_CASEWORK", m.Casework)
@@ -150,8 +149,7 @@ func envShell(e Endpoints, repoRoot string) []byte {
 		set(code+"_IDP", m.IdP)
 		set(code+"_DATABASE", m.Database)
 		set(code+"_NATS", m.NATS)
-		set(code+"_NATS_USER", m.NATSOperator.User)
-		set(code+"_NATS_PASSWORD", m.NATSOperator.Password)
+		set(code+"_NATS_NKEY_SEED_FILE", m.NATSOperator.NkeySeedFile)
 	}
 	for _, u := range e.Users {
 		set(envName(u.Username)+"_TOKEN", u.AccessToken)

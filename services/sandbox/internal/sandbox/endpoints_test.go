@@ -21,23 +21,22 @@ import (
 // written against them: a renamed or retyped key breaks them.
 func designKeys() map[string]string {
 	keys := map[string]string{
-		"hub.nats":                           "string",
-		"hub.pid":                            "number",
-		"coordinator.url":                    "string",
-		"coordinator.database":               "string",
-		"coordinator.nats":                   "string",
-		"coordinator.nats_operator.user":     "string",
-		"coordinator.nats_operator.password": "string",
-		"coordinator.pids.coordinator":       "number",
-		"users[].username":                   "string",
-		"users[].password":                   "string",
-		"users[].role":                       "string",
-		"users[].country":                    "string",
-		"users[].agency":                     "string",
-		"users[].access_token":               "string",
+		"hub.nats":             "string",
+		"hub.pid":              "number",
+		"coordinator.url":      "string",
+		"coordinator.database": "string",
+		"coordinator.nats":     "string",
+		"coordinator.nats_operator.nkey_seed_file": "string",
+		"coordinator.pids.coordinator":             "number",
+		"users[].username":                         "string",
+		"users[].password":                         "string",
+		"users[].role":                             "string",
+		"users[].country":                          "string",
+		"users[].agency":                           "string",
+		"users[].access_token":                     "string",
 	}
 	for _, m := range []string{"CI", "BF"} {
-		for _, k := range []string{"casework", "relay", "idp", "database", "nats", "nats_store", "nats_operator.user", "nats_operator.password"} {
+		for _, k := range []string{"casework", "relay", "idp", "database", "nats", "nats_store", "nats_operator.nkey_seed_file"} {
 			keys["members."+m+"."+k] = "string"
 		}
 		for _, k := range []string{"pids.casework", "pids.relay", "pids.nats"} {
@@ -133,7 +132,7 @@ func sampleEndpoints(t *testing.T) Endpoints {
 	for _, m := range members() {
 		d := m.domain()
 		envs[d] = natsconf.MemberEnv{Member: d, Port: ports["nats-"+d], MonitorPort: ports["nats-"+d+"-monitor"],
-			StoreDir: "/tmp/sb/nats/" + d, OperatorPassword: "op-" + d}
+			StoreDir: "/tmp/sb/nats/" + d}
 	}
 	e := s.buildEndpoints(ports, &pgserver.Cluster{Port: ports["postgres"]}, envs)
 	for _, u := range demoUsers() {
@@ -211,7 +210,7 @@ func TestEnvShell(t *testing.T) {
 	if err := os.WriteFile(path, envShell(e, "/repo"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	script := `. "$1"; printf '%s\n' "$CI_CASEWORK" "$BF_CASEWORK" "$COORDINATOR" "$CI_INSPECTOR_TOKEN" "$BF_CASEWORKER_TOKEN" "$COORDINATOR_TOKEN" "$CI_SUPERVISOR_TOKEN" "$SANDBOX_REPO" "$BF_NATS_PASSWORD"`
+	script := `. "$1"; printf '%s\n' "$CI_CASEWORK" "$BF_CASEWORK" "$COORDINATOR" "$CI_INSPECTOR_TOKEN" "$BF_CASEWORKER_TOKEN" "$COORDINATOR_TOKEN" "$CI_SUPERVISOR_TOKEN" "$SANDBOX_REPO" "$BF_NATS_NKEY_SEED_FILE"`
 	out, err := exec.Command("bash", "-c", script, "bash", path).Output()
 	if err != nil {
 		t.Fatalf("source env.sh: %v", err)
@@ -219,7 +218,7 @@ func TestEnvShell(t *testing.T) {
 	want := []string{
 		"http://127.0.0.1:1/it's", e.Members["BF"].Casework, e.Coordinator.URL,
 		"token-of-ci-inspector", "token-of-bf-caseworker", "token-of-coordinator", "token-of-ci-supervisor",
-		"/repo", "op-bf",
+		"/repo", "/tmp/sb/nats/keys/bf-operator.nk",
 	}
 	if got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n"); !slices.Equal(got, want) {
 		t.Errorf("variables = %q\nwant %q", got, want)

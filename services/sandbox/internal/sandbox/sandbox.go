@@ -385,18 +385,20 @@ func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int) (map[stri
 				return nil, fmt.Errorf("start nats: leaf link of %s: %w", d, err)
 			}
 		}
+		users, err := s.natsUsers(d)
+		if err != nil {
+			return nil, err
+		}
 		env := natsconf.MemberEnv{
-			Member:           d,
-			Host:             "127.0.0.1",
-			Port:             ports["nats-"+d],
-			MonitorPort:      ports["nats-"+d+"-monitor"],
-			StoreDir:         s.path("nats", d),
-			HubURL:           hubURL,
-			LeafSeed:         leafSeeds[d],
-			LeafTLS:          pki.Members[d],
-			RelayPassword:    s.st.Secret("nats-" + d + "-relay"),
-			OperatorPassword: s.st.Secret("nats-" + d + "-operator"),
-			SysPassword:      s.st.Secret("nats-" + d + "-sys"),
+			Member:      d,
+			Host:        "127.0.0.1",
+			Port:        ports["nats-"+d],
+			MonitorPort: ports["nats-"+d+"-monitor"],
+			StoreDir:    s.path("nats", d),
+			HubURL:      hubURL,
+			LeafSeed:    leafSeeds[d],
+			LeafTLS:     pki.Members[d],
+			Users:       users,
 		}
 		if err := os.MkdirAll(env.StoreDir, 0o700); err != nil {
 			return nil, fmt.Errorf("start nats: %w", err)
@@ -443,6 +445,37 @@ func (s *Sandbox) nkey(name string) (natsconf.Nkey, error) {
 	return k, nil
 }
 
+// natsUsers makes the nkeys of member server d's own users on first start
+// (kept in the state), writes each seed to its 0600 file under nats/keys
+// (natsSeedFile) for the process that signs in with it, and returns the
+// public keys, all the server's configuration holds.
+func (s *Sandbox) natsUsers(d string) (natsconf.UserNkeys, error) {
+	var users natsconf.UserNkeys
+	for user, public := range map[string]*string{
+		natsconf.UserRelay:    &users.Relay,
+		natsconf.UserOperator: &users.Operator,
+		natsconf.UserSys:      &users.Sys,
+	} {
+		// Sandboxes made before the users had nkeys kept passwords
+		// under the names without "-nkey".
+		delete(s.st.Secrets, "nats-"+d+"-"+user)
+		k, err := s.nkey("nats-" + d + "-" + user + "-nkey")
+		if err != nil {
+			return natsconf.UserNkeys{}, err
+		}
+		if err := natsconf.WriteSeedFile(s.natsSeedFile(d, user), k); err != nil {
+			return natsconf.UserNkeys{}, fmt.Errorf("start nats: %w", err)
+		}
+		*public = k.Public
+	}
+	return users, nil
+}
+
+// natsSeedFile is where the seed of user's nkey on member server d is.
+func (s *Sandbox) natsSeedFile(d, user string) string {
+	return s.path("nats", "keys", d+"-"+user+".nk")
+}
+
 // startServices starts the relays, casework and the coordinator, all at
 // once, then waits for each one's /readyz.
 func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *pgserver.Cluster, natsEnv map[string]natsconf.MemberEnv, trust trustFiles) error {
@@ -468,8 +501,7 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 				"RELAY_HTTP_ADDR="+hostPort(ports["relay-"+d]),
 				"RELAY_KEYS_FILE="+trust.Keys[m.Code],
 				"NATS_URL="+natsURL(nats.Port),
-				"NATS_USER="+natsconf.UserRelay,
-				"NATS_PASSWORD="+nats.RelayPassword), ports["relay-"+d]},
+				"NATS_NKEY_SEED_FILE="+s.natsSeedFile(d, natsconf.UserRelay)), ports["relay-"+d]},
 			service{"casework-" + d, "casework", slicesConcat(common,
 				"CASEWORK_HTTP_ADDR="+hostPort(ports["casework-"+d]),
 				"CASEWORK_PUBLIC_URL="+httpURL(ports["casework-"+d])), ports["casework-"+d]},
@@ -486,8 +518,7 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 		// Overdue steps are noticed within seconds, for the demo.
 		"COORDINATOR_NOTIFY_INTERVAL=5s",
 		"NATS_URL=" + natsURL(coord.Port),
-		"NATS_USER=" + natsconf.UserRelay,
-		"NATS_PASSWORD=" + coord.RelayPassword,
+		"NATS_NKEY_SEED_FILE=" + s.natsSeedFile(coordinatorMember().domain(), natsconf.UserRelay),
 	}, ports["coordinator"]})
 
 	for _, svc := range services {
@@ -655,7 +686,7 @@ func (s *Sandbox) buildEndpoints(ports map[string]int, pg *pgserver.Cluster, nat
 			URL:          httpURL(ports["coordinator"]),
 			Database:     pg.DSN(databaseName(coord)),
 			NATS:         natsURL(cn.Port),
-			NATSOperator: Credentials{User: natsconf.UserOperator, Password: cn.OperatorPassword},
+			NATSOperator: Credentials{NkeySeedFile: s.natsSeedFile(coord.domain(), natsconf.UserOperator)},
 			IdP:          httpURL(ports["idp-"+coord.domain()]),
 			NATSStore:    cn.StoreDir,
 			NATSMonitor:  monitorURL(cn.MonitorPort),
@@ -672,7 +703,7 @@ func (s *Sandbox) buildEndpoints(ports map[string]int, pg *pgserver.Cluster, nat
 			IdP:          httpURL(ports["idp-"+d]),
 			Database:     pg.DSN(databaseName(m)),
 			NATS:         natsURL(n.Port),
-			NATSOperator: Credentials{User: natsconf.UserOperator, Password: n.OperatorPassword},
+			NATSOperator: Credentials{NkeySeedFile: s.natsSeedFile(d, natsconf.UserOperator)},
 			NATSStore:    n.StoreDir,
 			NATSMonitor:  monitorURL(n.MonitorPort),
 		}

@@ -26,9 +26,13 @@ func (s *Sandbox) provisionStreams(ctx context.Context, natsEnv map[string]natsc
 	js := map[string]jetstream.JetStream{}
 	for _, m := range members() {
 		env := natsEnv[m.domain()]
+		nkey, err := streams.NkeyOption(s.natsSeedFile(m.domain(), natsconf.UserOperator))
+		if err != nil {
+			return fmt.Errorf("provision streams of %s: %w", m.domain(), err)
+		}
 		nc, err := nats.Connect(natsURL(env.Port),
 			nats.Name("sandbox provisioning"),
-			nats.UserInfo(natsconf.UserOperator, env.OperatorPassword),
+			nkey,
 			nats.Timeout(10*time.Second))
 		if err != nil {
 			return fmt.Errorf("provision streams of %s: %w", m.domain(), err)

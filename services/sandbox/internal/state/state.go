@@ -1,8 +1,6 @@
 package state
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,7 +31,8 @@ type State struct {
 	SeededAt time.Time `json:"seeded_at,omitzero"`
 	// Ports are loopback TCP ports by name ("postgres", "nats-ci").
 	Ports map[string]int `json:"ports"`
-	// Secrets are generated passwords by name ("nats-hub-ci").
+	// Secrets are the seeds of the nkeys the sandbox made, by name
+	// ("nats-leaf-ci"). No NATS user has a password.
 	Secrets map[string]string `json:"secrets"`
 }
 
@@ -105,20 +104,6 @@ func (s *State) Port(name string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("choose port %s: no unused free port found", name)
-}
-
-// Secret returns the secret named name, generating a random one the first
-// time. Secrets start with a letter because NATS configuration files read a
-// value of digits only as a number.
-func (s *State) Secret(name string) string {
-	if v, ok := s.Secrets[name]; ok {
-		return v
-	}
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
-	v := "s" + hex.EncodeToString(b[:])
-	s.Secrets[name] = v
-	return v
 }
 
 // BusyPorts returns the names of the remembered ports that cannot be bound
