@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
 )
 
 // DeployDir is where the rendered configurations of the demo corridor are
@@ -51,6 +54,18 @@ func (m TopologyMember) InboxConsumer() string {
 		return "coordinator"
 	}
 	return "relay"
+}
+
+// TopologyOf returns what the NATS configurations of d's corridor are
+// rendered from: its members, in the directory's order.
+func TopologyOf(d *directory.Directory) Topology {
+	var t Topology
+	for _, m := range d.Members {
+		t.Members = append(t.Members, TopologyMember{
+			Domain: m.JetStreamDomain, Name: m.Name, Coordinator: m.Code == corridor.Coordinator,
+		})
+	}
+	return t
 }
 
 // The names of the rendered files, relative to the output directory.

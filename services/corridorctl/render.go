@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 )
@@ -31,7 +30,7 @@ func natsRender(_ context.Context, t *tool, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return fmt.Errorf("directory %s: %w", *in, err)
 	}
-	files, err := natsconf.Render(topologyOf(v.Directory))
+	files, err := natsconf.Render(natsconf.TopologyOf(v.Directory))
 	if err != nil {
 		return err
 	}
@@ -52,16 +51,4 @@ func natsRender(_ context.Context, t *tool, fs *flag.FlagSet, args []string) err
 		fmt.Fprintf(t.stdout, "  %s=%s\n", natsconf.EnvHubLeafNkey(m.JetStreamDomain), m.NATS.LeafNkey)
 	}
 	return nil
-}
-
-// topologyOf returns what the NATS configurations of d's corridor are
-// rendered from: its members, in the directory's order.
-func topologyOf(d *directory.Directory) natsconf.Topology {
-	var t natsconf.Topology
-	for _, m := range d.Members {
-		t.Members = append(t.Members, natsconf.TopologyMember{
-			Domain: m.JetStreamDomain, Name: m.Name, Coordinator: m.Code == corridor.Coordinator,
-		})
-	}
-	return t
 }

@@ -53,7 +53,7 @@ func up(ctx context.Context, args []string, getenv func(string) string, stdout i
 	fs.SetOutput(stdout)
 	dir := fs.String("dir", ".sandbox", "state `directory`")
 	bin := fs.String("bin", ".bin", "`directory` of the casework, relay and coordinator binaries")
-	root := fs.String("root", "", "repository root (deploy/nats, docs/examples); found from the working directory when empty")
+	root := fs.String("root", "", "repository root (docs/examples); found from the working directory when empty")
 	reset := fs.Bool("reset", false, "wipe the state directory and start afresh")
 	noSeed := fs.Bool("no-seed", false, "do not file synthetic cases in a fresh sandbox")
 	if err := fs.Parse(args); err != nil {

@@ -1,6 +1,8 @@
 // Package sandbox runs a whole corridor on one machine: one PostgreSQL
 // cluster (a database per member), the NATS hub and one NATS server per
-// member from the deploy/nats configurations, a development OpenID provider
+// member, configured as `corridorctl nats render` renders the sandbox's own
+// corridor directory (the demo corridor's: the same files as deploy/nats,
+// which a test keeps in step), a development OpenID provider
 // per member, the relays, casework and the coordinator, each its own
 // supervised process. All state lives in one directory (.sandbox): a second
 // start reuses it (same ports, keys, data), a reset wipes it.

@@ -27,8 +27,7 @@ type Config struct {
 	Dir string
 	// BinDir holds the casework, relay and coordinator binaries (".bin").
 	BinDir string
-	// Root is the repository root: deploy/nats and docs/examples are read
-	// from it.
+	// Root is the repository root: docs/examples is read from it.
 	Root string
 	// Self is the sandbox binary, run as `Self nats ...` and `Self idp ...`
 	// for the NATS servers and identity providers; BinDir/sandbox when empty.
@@ -254,7 +253,7 @@ func (s *Sandbox) start(ctx context.Context) error {
 	}
 
 	fmt.Fprintln(s.cfg.Out, "starting NATS: hub, ci, bf, coord")
-	natsEnv, err := s.startNATS(ctx, ports)
+	natsEnv, err := s.startNATS(ctx, ports, trust)
 	if err != nil {
 		return err
 	}
@@ -333,8 +332,27 @@ func (s *Sandbox) allocatePorts() (map[string]int, error) {
 }
 
 // startNATS starts the hub and every member's server and waits until each
-// member's leaf link to the hub is up.
-func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int) (map[string]natsconf.MemberEnv, error) {
+// member's leaf link to the hub is up. Every server runs the configuration
+// `corridorctl nats render` makes of the corridor directory (under
+// nats/conf), and the hub admits the leaf nkeys the directory names, as a
+// real corridor's operators do.
+func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int, trust trustFiles) (map[string]natsconf.MemberEnv, error) {
+	dir, err := loadDirectory(trust.Directory)
+	if err != nil {
+		return nil, fmt.Errorf("start nats: %w", err)
+	}
+	leafNkeys, err := leafNkeysOf(dir)
+	if err != nil {
+		return nil, fmt.Errorf("start nats: %w", err)
+	}
+	conf := s.path("nats", "conf")
+	rendered, err := natsconf.Render(natsconf.TopologyOf(dir))
+	if err != nil {
+		return nil, fmt.Errorf("start nats: %w", err)
+	}
+	if err := natsconf.WriteRendered(conf, rendered); err != nil {
+		return nil, fmt.Errorf("start nats: %w", err)
+	}
 	var domains []string
 	for _, m := range members() {
 		domains = append(domains, m.domain())
@@ -353,23 +371,26 @@ func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int) (map[stri
 		Port:        ports["nats-hub"],
 		LeafPort:    ports["nats-hub-leaf"],
 		MonitorPort: ports["nats-hub-monitor"],
-		LeafNkeys:   map[string]string{},
+		LeafNkeys:   leafNkeys,
 		SysNkey:     sys.Public,
 		TLS:         pki.Hub,
 	}
 	leafSeeds := map[string]string{}
 	for _, d := range domains {
-		k, err := s.nkey("nats-leaf-" + d)
+		k, err := s.nkey(leafNkeyName(d))
 		if err != nil {
 			return nil, err
 		}
-		hub.LeafNkeys[d], leafSeeds[d] = k.Public, k.Seed
+		if hub.LeafNkeys[d] != k.Public {
+			return nil, fmt.Errorf("start nats: the directory names another leaf nkey for %s than the one the sandbox keeps", d)
+		}
+		leafSeeds[d] = k.Seed
 	}
 	if err := s.st.Save(s.path(state.FileName)); err != nil {
 		return nil, fmt.Errorf("start nats: %w", err)
 	}
 	if err := s.startProcess("nats-hub", s.cfg.Self,
-		[]string{"nats", "-c", filepath.Join(s.cfg.Root, natsconf.HubConfigPath)},
+		[]string{"nats", "-c", filepath.Join(conf, natsconf.RenderedHub)},
 		natsconf.Environ(hub.Vars())); err != nil {
 		return nil, err
 	}
@@ -405,7 +426,7 @@ func (s *Sandbox) startNATS(ctx context.Context, ports map[string]int) (map[stri
 		}
 		envs[d] = env
 		if err := s.startProcess("nats-"+d, s.cfg.Self,
-			[]string{"nats", "-c", filepath.Join(s.cfg.Root, natsconf.MemberConfigPath(d))},
+			[]string{"nats", "-c", filepath.Join(conf, natsconf.RenderedMemberServer(d))},
 			natsconf.Environ(env.Vars())); err != nil {
 			return nil, err
 		}

@@ -31,6 +31,10 @@ type trustFiles struct {
 	Keys      map[corridor.MemberCode]string
 }
 
+// leafNkeyName is the state's name for the seed of member server d's leaf
+// nkey.
+func leafNkeyName(d string) string { return "nats-leaf-" + d }
+
 // governanceThreshold: two of the three members (CI, BF, the coordinator)
 // co-sign each directory version.
 const governanceThreshold = 2
@@ -69,6 +73,12 @@ func (s *Sandbox) prepareTrust(ports map[string]int) (trustFiles, error) {
 		if err != nil {
 			return trustFiles{}, fmt.Errorf("prepare keys of %s: %w", m.Code, err)
 		}
+		// The member server's leaf link signs in to the hub with this
+		// nkey; the hub learns its public key from the directory.
+		leaf, err := s.nkey(leafNkeyName(m.domain()))
+		if err != nil {
+			return trustFiles{}, fmt.Errorf("prepare keys of %s: %w", m.Code, err)
+		}
 		entry := directory.Member{
 			Code:            m.Code,
 			Name:            m.Name,
@@ -76,6 +86,7 @@ func (s *Sandbox) prepareTrust(ports map[string]int) (trustFiles, error) {
 			OIDC:            &directory.OIDC{Issuer: httpURL(ports["idp-"+m.domain()]), Audience: m.audience()},
 			EncryptionKeys:  enc,
 			SigningKeys:     sig,
+			NATS:            &directory.NATSIdentity{LeafNkey: leaf.Public},
 		}
 		for _, a := range agencies() {
 			if a.Member == m.Code {
@@ -161,4 +172,26 @@ func (s *Sandbox) ReissueDirectory() error {
 		return fmt.Errorf("reissue directory: %w", err)
 	}
 	return nil
+}
+
+// loadDirectory reads the signed directory the sandbox issued at path.
+func loadDirectory(path string) (*directory.Directory, error) {
+	signed, err := directory.LoadSigned(path)
+	if err != nil {
+		return nil, err
+	}
+	return signed.Directory()
+}
+
+// leafNkeysOf returns the public leaf nkeys d names, by JetStream domain:
+// what the hub's configuration admits.
+func leafNkeysOf(d *directory.Directory) (map[string]string, error) {
+	keys := map[string]string{}
+	for _, m := range d.Members {
+		if m.NATS == nil {
+			return nil, fmt.Errorf("directory: %s names no NATS identity", m.Code)
+		}
+		keys[m.JetStreamDomain] = m.NATS.LeafNkey
+	}
+	return keys, nil
 }

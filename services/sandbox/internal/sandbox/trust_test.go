@@ -62,6 +62,21 @@ func TestDemoDirectory(t *testing.T) {
 			}
 		}
 	}
+	// The hub admits the leaf nkeys the directory names, and they are the
+	// ones whose seeds the members' servers sign in with.
+	leafNkeys, err := leafNkeysOf(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members() {
+		k, err := s.nkey(leafNkeyName(m.domain()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if leafNkeys[m.domain()] != k.Public {
+			t.Errorf("%s: the directory names leaf nkey %q, the sandbox signs in with %q", m.Code, leafNkeys[m.domain()], k.Public)
+		}
+	}
 }
 
 // TestPrepareTrustSigns checks that the demo corridor runs on a directory
