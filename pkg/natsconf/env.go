@@ -42,6 +42,8 @@ const (
 	EnvMemberRelayNkey    = "CORRIDOR_NATS_RELAY_NKEY"
 	EnvMemberOperatorNkey = "CORRIDOR_NATS_OPERATOR_NKEY"
 	EnvMemberSysNkey      = "CORRIDOR_NATS_SYS_NKEY"
+	// EnvMemberPublisherNkey is read by the coordinator's server only.
+	EnvMemberPublisherNkey = "CORRIDOR_NATS_PUBLISHER_NKEY"
 )
 
 // The users the member configurations define in the account that holds the
@@ -55,6 +57,9 @@ const (
 	UserOperator = "operator"
 	// UserSys is the system account's user, on the hub and on every member.
 	UserSys = "sys"
+	// UserPublisher, on the coordinator's server only, is the one user that
+	// may put directory versions into the bucket members mirror.
+	UserPublisher = "publisher"
 )
 
 // Account names used by the configurations.
@@ -164,6 +169,9 @@ type UserNkeys struct {
 	Operator string
 	// Sys is the system account's user.
 	Sys string
+	// Publisher puts directory versions into the bucket; the coordinator's
+	// server alone has this user, and other members' ignore the key.
+	Publisher string
 }
 
 // NewMemberEnv returns an environment for member listening on host, storing
@@ -186,18 +194,19 @@ func NewMemberEnv(member, host, storeDir string, hub HubEnv, leafSeed string, le
 // Vars returns the variables to set for the member's configuration.
 func (e MemberEnv) Vars() map[string]string {
 	return map[string]string{
-		EnvMemberHost:         e.Host,
-		EnvMemberPort:         strconv.Itoa(e.Port),
-		EnvMemberMonitorPort:  strconv.Itoa(e.MonitorPort),
-		EnvMemberStoreDir:     e.StoreDir,
-		EnvMemberHubURL:       e.HubURL,
-		EnvMemberLeafSeed:     e.LeafSeed,
-		EnvMemberLeafCA:       e.LeafTLS.CA,
-		EnvMemberLeafCert:     e.LeafTLS.Cert,
-		EnvMemberLeafKey:      e.LeafTLS.Key,
-		EnvMemberRelayNkey:    e.Users.Relay,
-		EnvMemberOperatorNkey: e.Users.Operator,
-		EnvMemberSysNkey:      e.Users.Sys,
+		EnvMemberHost:          e.Host,
+		EnvMemberPort:          strconv.Itoa(e.Port),
+		EnvMemberMonitorPort:   strconv.Itoa(e.MonitorPort),
+		EnvMemberStoreDir:      e.StoreDir,
+		EnvMemberHubURL:        e.HubURL,
+		EnvMemberLeafSeed:      e.LeafSeed,
+		EnvMemberLeafCA:        e.LeafTLS.CA,
+		EnvMemberLeafCert:      e.LeafTLS.Cert,
+		EnvMemberLeafKey:       e.LeafTLS.Key,
+		EnvMemberRelayNkey:     e.Users.Relay,
+		EnvMemberOperatorNkey:  e.Users.Operator,
+		EnvMemberSysNkey:       e.Users.Sys,
+		EnvMemberPublisherNkey: e.Users.Publisher,
 	}
 }
 

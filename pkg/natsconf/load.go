@@ -140,7 +140,7 @@ func placeholderMemberEnv(member string) map[string]string {
 		Member: member, Host: "127.0.0.1", Port: 1, StoreDir: "/nonexistent",
 		HubURL: "nats-leaf://127.0.0.1:1", LeafSeed: "x",
 		LeafTLS: TLSFiles{CA: "/nonexistent", Cert: "/nonexistent", Key: "/nonexistent"},
-		Users:   UserNkeys{Relay: "x", Operator: "x", Sys: "x"},
+		Users:   UserNkeys{Relay: "x", Operator: "x", Sys: "x", Publisher: "x"},
 	}.Vars()
 }
 

@@ -50,7 +50,7 @@ func newCorridorEnv(t *testing.T, members []string) corridorEnv {
 func (c corridorEnv) member(t *testing.T, m string) natsconf.MemberEnv {
 	t.Helper()
 	var users natsconf.UserNkeys
-	for _, u := range []*string{&users.Relay, &users.Operator, &users.Sys} {
+	for _, u := range []*string{&users.Relay, &users.Operator, &users.Sys, &users.Publisher} {
 		k, err := natsconf.NewNkey()
 		if err != nil {
 			t.Fatal(err)
@@ -233,18 +233,23 @@ func TestMemberConfigsLoad(t *testing.T) {
 			for _, u := range opts.Nkeys {
 				users[u.Nkey] = u
 			}
-			for name, want := range map[string]struct{ key, account string }{
+			want := map[string]struct{ key, account string }{
 				natsconf.UserRelay:    {env.Users.Relay, natsconf.AccountStreams},
 				natsconf.UserOperator: {env.Users.Operator, natsconf.AccountStreams},
 				natsconf.UserSys:      {env.Users.Sys, natsconf.AccountSys},
-			} {
+			}
+			if m == "coord" {
+				// Only the coordinator's server has the directory's publisher.
+				want[natsconf.UserPublisher] = struct{ key, account string }{env.Users.Publisher, natsconf.AccountStreams}
+			}
+			for name, want := range want {
 				u := users[want.key]
 				if u == nil || u.Account == nil || u.Account.Name != want.account {
 					t.Errorf("user %s (nkey %s) missing or not in account %s", name, want.key, want.account)
 				}
 			}
-			if len(users) != 3 {
-				t.Errorf("nkey users %v, want relay, operator and sys only", slices.Sorted(maps.Keys(users)))
+			if len(users) != len(want) {
+				t.Errorf("nkey users %v, want %v only", slices.Sorted(maps.Keys(users)), slices.Sorted(maps.Keys(want)))
 			}
 		})
 	}

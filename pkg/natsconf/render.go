@@ -15,6 +15,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/kvdist"
 )
 
 // DeployDir is where the rendered configurations of the demo corridor are
@@ -83,6 +84,11 @@ type view struct {
 	TopologyMember
 	Upper, LeafNkeyVar, Consumer, PeerAccounts string
 	Peers                                      []view
+	// DirectoryOrigin is the coordinator's domain on a member that mirrors
+	// its directory bucket; empty on the coordinator and in a corridor
+	// without one.
+	DirectoryOrigin, DirectoryOriginUpper string
+	DirectoryBucket, DirectoryStream      string
 }
 
 // Render renders the configuration of every NATS server of t: the hub
@@ -93,9 +99,19 @@ func Render(t Topology) (map[string][]byte, error) {
 	if err := t.check(); err != nil {
 		return nil, fmt.Errorf("render nats configuration: %w", err)
 	}
+	origin := ""
+	for _, m := range t.Members {
+		if m.Coordinator {
+			origin = m.Domain
+		}
+	}
 	views := make([]view, len(t.Members))
 	for i, m := range t.Members {
-		views[i] = view{TopologyMember: m, Upper: HubAccount(m.Domain), LeafNkeyVar: EnvHubLeafNkey(m.Domain), Consumer: m.InboxConsumer()}
+		views[i] = view{TopologyMember: m, Upper: HubAccount(m.Domain), LeafNkeyVar: EnvHubLeafNkey(m.Domain), Consumer: m.InboxConsumer(),
+			DirectoryBucket: kvdist.Bucket, DirectoryStream: kvdist.Stream}
+		if origin != "" && !m.Coordinator {
+			views[i].DirectoryOrigin, views[i].DirectoryOriginUpper = origin, HubAccount(origin)
+		}
 	}
 	for i := range views {
 		var accounts []string

@@ -228,8 +228,9 @@ type Member struct {
 	// Name is the member's JetStream domain ("ci").
 	Name string
 	// Relay and Operator are the users of the account holding the streams,
-	// Sys the system account's.
-	Relay, Operator, Sys Credentials
+	// Sys the system account's; Publisher, on the coordinator's server
+	// only, puts directory versions into the bucket.
+	Relay, Operator, Sys, Publisher Credentials
 
 	root    string
 	env     natsconf.MemberEnv
@@ -254,7 +255,8 @@ func StartMember(t testing.TB, hub *Hub, member string, changes ...Change) *Memb
 	m.Relay = newCredentials(t, keys, natsconf.UserRelay)
 	m.Operator = newCredentials(t, keys, natsconf.UserOperator)
 	m.Sys = newCredentials(t, keys, natsconf.UserSys)
-	users := natsconf.UserNkeys{Relay: m.Relay.Public, Operator: m.Operator.Public, Sys: m.Sys.Public}
+	m.Publisher = newCredentials(t, keys, natsconf.UserPublisher)
+	users := natsconf.UserNkeys{Relay: m.Relay.Public, Operator: m.Operator.Public, Sys: m.Sys.Public, Publisher: m.Publisher.Public}
 	var err error
 	for attempt := 1; ; attempt++ {
 		if m.env, err = natsconf.NewMemberEnv(member, Host, t.TempDir(), hub.env, hub.leafSeeds[member], hub.pki.Members[member], users); err != nil {
@@ -329,8 +331,9 @@ func (m *Member) Restart(t testing.TB) {
 	}
 }
 
-// Credentials returns the credentials of user (natsconf.UserRelay or
-// natsconf.UserOperator).
+// Credentials returns the credentials of user (natsconf.UserRelay,
+// UserOperator, UserSys, or UserPublisher, which only the coordinator's
+// server knows).
 func (m *Member) Credentials(t testing.TB, user string) Credentials {
 	t.Helper()
 	switch user {
@@ -340,6 +343,8 @@ func (m *Member) Credentials(t testing.TB, user string) Credentials {
 		return m.Operator
 	case natsconf.UserSys:
 		return m.Sys
+	case natsconf.UserPublisher:
+		return m.Publisher
 	}
 	t.Fatalf("member %s has no user %q", m.Name, user)
 	return Credentials{}

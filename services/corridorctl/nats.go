@@ -11,37 +11,50 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/kvdist"
 	"github.com/corridor-org/corridor/pkg/envconf"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
 
-// connectBucket connects to NATS with the nkey whose seed file
-// NATS_NKEY_SEED_FILE names (none: no credentials) and returns the directory bucket in domain, creating it if create is set.
-func connectBucket(ctx context.Context, t *tool, url, domain string, create bool) (*nats.Conn, jetstream.KeyValue, error) {
+// connect connects to the NATS server at url with the nkey whose seed file
+// NATS_NKEY_SEED_FILE names, or with no credentials if it names none.
+func connect(t *tool, url string) (*nats.Conn, error) {
 	opts := []nats.Option{nats.Name("corridorctl"), nats.Timeout(15 * time.Second)}
 	if seedFile := t.getenv(envconf.NATSSeedFile); seedFile != "" {
 		nkey, err := streams.NkeyOption(seedFile)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		opts = append(opts, nkey)
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// connectBucket connects to NATS with the nkey whose seed file
+// NATS_NKEY_SEED_FILE names (none: no credentials) and returns the
+// directory bucket in domain, creating it if it does not exist yet and
+// create is set.
+func connectBucket(ctx context.Context, t *tool, url, domain string, create bool) (*nats.Conn, jetstream.KeyValue, error) {
+	nc, err := connect(t, url)
+	if err != nil {
+		return nil, nil, err
 	}
 	js, err := jetstream.NewWithDomain(nc, domain)
 	if err != nil {
 		nc.Close()
 		return nil, nil, fmt.Errorf("connect to JetStream domain %s: %w", domain, err)
 	}
-	var kv jetstream.KeyValue
-	if create {
+	// The coordinator's operator makes the bucket (kvdist.EnsureBucket);
+	// the publisher, the one user that may put into it, may not make it.
+	kv, err := js.KeyValue(ctx, kvdist.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) && create {
 		kv, err = kvdist.EnsureBucket(ctx, js)
-	} else {
-		kv, err = js.KeyValue(ctx, kvdist.Bucket)
 	}
 	if err != nil {
 		nc.Close()
@@ -114,4 +127,54 @@ func directoryFollow(ctx context.Context, t *tool, fs *flag.FlagSet, args []stri
 	logger.Info("following the directory bucket", "bucket", kvdist.Bucket, "domain", *domain, "path", *to)
 	f := &kvdist.Follower{KV: kv, Path: *to, Anchor: anchor, Logger: logger, Now: t.now}
 	return f.Run(ctx)
+}
+
+// directoryBucket sets up directory distribution on one member's server,
+// as that member's NATS operator: on the coordinator's, the bucket and the
+// consumer each other member's mirror reads through; on a member's, the
+// read-only mirror its follower and services read.
+func directoryBucket(ctx context.Context, t *tool, fs *flag.FlagSet, args []string) error {
+	natsURL := fs.String("nats-url", "", "this member's NATS server, as its operator (nkey seed file from NATS_NKEY_SEED_FILE)")
+	in := fs.String("directory", "", "the signed directory in force (names the members and the coordinator)")
+	member := fs.String("member", "", "this member's code (CI, or COORD for the coordinator)")
+	if err := parse(fs, args, "nats-url", "directory", "member"); err != nil {
+		return err
+	}
+	d, _, err := inForce(*in)
+	if err != nil {
+		return err
+	}
+	me, err := d.Member(memberCode(*member))
+	if err != nil {
+		return err
+	}
+	coord, err := d.Member(corridor.Coordinator)
+	if err != nil {
+		return fmt.Errorf("the directory has no coordinator to hold the bucket: %w", err)
+	}
+	nc, err := connect(t, *natsURL)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if me.Code == corridor.Coordinator {
+		if _, err := kvdist.EnsureBucket(ctx, js); err != nil {
+			return err
+		}
+		members := d.PeerDomains(me.Code)
+		if err := kvdist.EnsureMirrorConsumers(ctx, js, me.JetStreamDomain, members); err != nil {
+			return err
+		}
+		fmt.Fprintf(t.stdout, "bucket %s ready in domain %s, mirrored by %v\n", kvdist.Bucket, me.JetStreamDomain, members)
+		return nil
+	}
+	if _, err := kvdist.EnsureMirror(ctx, js, coord.JetStreamDomain, me.JetStreamDomain); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "read-only mirror of %s's bucket %s ready in domain %s\n", coord.JetStreamDomain, kvdist.Bucket, me.JetStreamDomain)
+	return nil
 }

@@ -38,6 +38,7 @@ func commands() []command {
 		{"directory verify", "verify a signed directory against the version in force or an anchor", directoryVerify},
 		{"directory publish", "verify a signed directory and publish it: to the file the services watch, or to the NATS bucket", directoryPublish},
 		{"directory follow", "watch the NATS bucket and write each version verified to the file the services watch", directoryFollow},
+		{"directory bucket", "as a member's NATS operator: the coordinator's bucket with its mirror consumers, or a member's read-only mirror", directoryBucket},
 		{"directory anchor", "write the anchor (corridor and governance) of a signed directory for new members", directoryAnchor},
 		{"nats render", "render every NATS server's configuration (hub, members) from a signed directory", natsRender},
 	}

@@ -28,6 +28,10 @@ const (
 	Key    = "signed"
 )
 
+// Stream is the bucket's stream: in the coordinator's domain, and as a
+// read-only mirror in every member's.
+const Stream = "KV_" + Bucket
+
 // history is how many versions the bucket keeps: enough to see what was
 // published recently; the directory's own versions say which is newest.
 const history = 16
@@ -44,6 +48,83 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyVal
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ensure directory bucket: %w", err)
+	}
+	return kv, nil
+}
+
+// MirrorConsumer returns the name of the durable consumer on the
+// coordinator's bucket that member's mirror reads through: "dir-<member>".
+func MirrorConsumer(member string) string { return "dir-" + member }
+
+// MirrorDeliverPrefix returns the subjects the consumer for member on
+// origin's bucket delivers under; the hub routes them to member only.
+func MirrorDeliverPrefix(origin, member string) string {
+	return "corridor.directory." + origin + "." + member
+}
+
+// mirrorDeliverSubject is the deliver subject of MirrorConsumer, inside
+// MirrorDeliverPrefix.
+func mirrorDeliverSubject(origin, member string) string {
+	return MirrorDeliverPrefix(origin, member) + ".durable"
+}
+
+// mirrorMaxAckPending bounds what a mirror consumer pushes before the
+// member's flow-control replies acknowledge it.
+const mirrorMaxAckPending = 256
+
+// EnsureMirrorConsumers makes, on the bucket in origin's domain (the
+// coordinator's), the durable consumer each of members' mirrors reads
+// through, or brings it to its configuration. Origin's operator makes
+// them, so origin fixes everything about them: a member's server may only
+// reset its own (what the hub and origin's server let through), never
+// create a consumer, choose its deliver subject, or put into the bucket.
+func EnsureMirrorConsumers(ctx context.Context, js jetstream.JetStream, origin string, members []string) error {
+	for _, m := range members {
+		_, err := js.CreateOrUpdatePushConsumer(ctx, Stream, jetstream.ConsumerConfig{
+			Durable:        MirrorConsumer(m),
+			Description:    "what " + m + "'s read-only mirror of the directory bucket reads",
+			DeliverSubject: mirrorDeliverSubject(origin, m),
+			DeliverPolicy:  jetstream.DeliverAllPolicy,
+			// Durable sourcing requires these: acknowledged by the mirror's
+			// flow-control replies, a heartbeat of one second.
+			AckPolicy:     jetstream.AckFlowControlPolicy,
+			FlowControl:   true,
+			IdleHeartbeat: time.Second,
+			MaxAckPending: mirrorMaxAckPending,
+		})
+		if err != nil {
+			return fmt.Errorf("ensure mirror consumer of %s: %w", m, err)
+		}
+	}
+	return nil
+}
+
+// EnsureMirror makes, in member's own domain, the read-only mirror of the
+// bucket in origin's domain, through the consumer origin made for member
+// (EnsureMirrorConsumers), and returns it. Member's services and its
+// follower read this mirror, so they keep reading the last versions while
+// the hub is away. A put into it is sent on to origin's bucket, and no
+// configuration routes that: members cannot write the directory bucket.
+func EnsureMirror(ctx context.Context, js jetstream.JetStream, origin, member string) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "corridor directory, read-only mirror of " + origin + "'s bucket",
+		History:     history,
+		Storage:     jetstream.FileStorage,
+		Mirror: &jetstream.StreamSource{
+			Name: Stream,
+			External: &jetstream.ExternalStream{
+				APIPrefix:     "$JS." + origin + ".API",
+				DeliverPrefix: MirrorDeliverPrefix(origin, member),
+			},
+			Consumer: &jetstream.StreamConsumerSource{
+				Name:           MirrorConsumer(member),
+				DeliverSubject: mirrorDeliverSubject(origin, member),
+			},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ensure directory mirror: %w", err)
 	}
 	return kv, nil
 }
