@@ -89,6 +89,12 @@ type view struct {
 	// without one.
 	DirectoryOrigin, DirectoryOriginUpper string
 	DirectoryBucket, DirectoryStream      string
+	// FlowControl is the subject of the flow-control replies to this
+	// member's source consumers: its OUTBOX's, and on the coordinator's
+	// server the directory bucket's too ($JS.FC.<domain>.*.> then: one
+	// import for both streams; with two, a member's INBOX recovered from a
+	// cut of the hub only on its slow retry schedule, TestPartition).
+	FlowControl string
 }
 
 // Render renders the configuration of every NATS server of t: the hub
@@ -109,8 +115,12 @@ func Render(t Topology) (map[string][]byte, error) {
 	for i, m := range t.Members {
 		views[i] = view{TopologyMember: m, Upper: HubAccount(m.Domain), LeafNkeyVar: EnvHubLeafNkey(m.Domain), Consumer: m.InboxConsumer(),
 			DirectoryBucket: kvdist.Bucket, DirectoryStream: kvdist.Stream}
+		views[i].FlowControl = "$JS.FC." + m.Domain + ".*.OUTBOX.>"
 		if origin != "" && !m.Coordinator {
 			views[i].DirectoryOrigin, views[i].DirectoryOriginUpper = origin, HubAccount(origin)
+		}
+		if m.Coordinator {
+			views[i].FlowControl = "$JS.FC." + m.Domain + ".*.>"
 		}
 	}
 	for i := range views {

@@ -33,7 +33,7 @@ func TestNoNATSPasswords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for user, public := range map[string]string{natsconf.UserRelay: users.Relay, natsconf.UserOperator: users.Operator, natsconf.UserSys: users.Sys} {
+		for user, public := range map[string]string{natsconf.UserRelay: users.Relay, natsconf.UserOperator: users.Operator, natsconf.UserSys: users.Sys, natsconf.UserPublisher: users.Publisher} {
 			path := s.natsSeedFile(d, user)
 			fi, err := os.Stat(path)
 			if err != nil {

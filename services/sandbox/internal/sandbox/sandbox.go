@@ -260,6 +260,9 @@ func (s *Sandbox) start(ctx context.Context) error {
 	if err := s.provisionStreams(ctx, natsEnv); err != nil {
 		return err
 	}
+	if err := s.publishDirectory(ctx, natsEnv, trust); err != nil {
+		return err
+	}
 
 	fmt.Fprintln(s.cfg.Out, "starting identity providers")
 	if err := s.startIdPs(ctx, ports); err != nil {
@@ -473,9 +476,10 @@ func (s *Sandbox) nkey(name string) (natsconf.Nkey, error) {
 func (s *Sandbox) natsUsers(d string) (natsconf.UserNkeys, error) {
 	var users natsconf.UserNkeys
 	for user, public := range map[string]*string{
-		natsconf.UserRelay:    &users.Relay,
-		natsconf.UserOperator: &users.Operator,
-		natsconf.UserSys:      &users.Sys,
+		natsconf.UserRelay:     &users.Relay,
+		natsconf.UserOperator:  &users.Operator,
+		natsconf.UserSys:       &users.Sys,
+		natsconf.UserPublisher: &users.Publisher,
 	} {
 		// Sandboxes made before the users had nkeys kept passwords
 		// under the names without "-nkey".

@@ -8,6 +8,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/directory/kvdist"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
@@ -66,6 +68,63 @@ func (s *Sandbox) provisionStreams(ctx context.Context, natsEnv map[string]natsc
 		if err != nil {
 			return fmt.Errorf("provision streams of %s: %w", m.domain(), err)
 		}
+	}
+	return s.provisionDirectoryBucket(ctx, js, peers)
+}
+
+// provisionDirectoryBucket does what `corridorctl directory bucket` does
+// as each member's operator: the directory bucket in the coordinator's
+// domain with a consumer for each member's mirror, then each country's
+// read-only mirror of it.
+func (s *Sandbox) provisionDirectoryBucket(ctx context.Context, js map[string]jetstream.JetStream, peers func(member) []string) error {
+	ctx, cancel := context.WithTimeout(ctx, provisionTimeout)
+	defer cancel()
+	coord := coordinatorMember().domain()
+	if _, err := kvdist.EnsureBucket(ctx, js[coord]); err != nil {
+		return fmt.Errorf("provision the directory bucket: %w", err)
+	}
+	if err := kvdist.EnsureMirrorConsumers(ctx, js[coord], coord, peers(coordinatorMember())); err != nil {
+		return fmt.Errorf("provision the directory bucket: %w", err)
+	}
+	for _, m := range countries() {
+		if _, err := kvdist.EnsureMirror(ctx, js[m.domain()], coord, m.domain()); err != nil {
+			return fmt.Errorf("provision the directory mirror of %s: %w", m.domain(), err)
+		}
+	}
+	return nil
+}
+
+// publishDirectory puts the directory the sandbox issued into the bucket,
+// as the coordinator's publisher (the one user that may), for the members'
+// mirrors to carry. The sandbox's services read the file the sandbox
+// writes; a deployment's read the file a follower writes from the mirror.
+func (s *Sandbox) publishDirectory(ctx context.Context, natsEnv map[string]natsconf.MemberEnv, trust trustFiles) error {
+	coord := coordinatorMember().domain()
+	nkey, err := streams.NkeyOption(s.natsSeedFile(coord, natsconf.UserPublisher))
+	if err != nil {
+		return fmt.Errorf("publish the directory: %w", err)
+	}
+	nc, err := nats.Connect(natsURL(natsEnv[coord].Port), nats.Name("sandbox directory publisher"), nkey, nats.Timeout(10*time.Second))
+	if err != nil {
+		return fmt.Errorf("publish the directory: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("publish the directory: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, provisionTimeout)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, kvdist.Bucket)
+	if err != nil {
+		return fmt.Errorf("publish the directory: %w", err)
+	}
+	signed, err := directory.LoadSigned(trust.Directory)
+	if err != nil {
+		return fmt.Errorf("publish the directory: %w", err)
+	}
+	if _, err := kvdist.Publish(ctx, kv, signed); err != nil {
+		return fmt.Errorf("publish the directory: %w", err)
 	}
 	return nil
 }
