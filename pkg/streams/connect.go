@@ -8,12 +8,12 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/corridor-org/corridor/pkg/directory/keyfile"
+	"github.com/corridor-org/corridor/pkg/secretfile"
 )
 
 // Connect connects a service to its member's NATS server at url, signing
 // in with the nkey whose seed is in the file seedFile (mode 0600, owned by
-// the service's user: keyfile.CheckPrivate; a service has no password),
+// the service's user: secretfile.Check; a service has no password),
 // for as long as the process runs. It returns at once even while the server
 // cannot be reached, and keeps trying: services start in any order, and a
 // service outlives any NATS outage (messages wait in the outbox, the INBOX
@@ -57,7 +57,7 @@ func NkeyOption(seedFile string) (nats.Option, error) {
 	if seedFile == "" {
 		return nil, errors.New("no nkey seed file given")
 	}
-	if err := keyfile.CheckPrivate(seedFile); err != nil {
+	if err := secretfile.Check(seedFile); err != nil {
 		return nil, fmt.Errorf("nkey seed file: %w", err)
 	}
 	opt, err := nats.NkeyOptionFromSeed(seedFile)

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
+	"github.com/corridor-org/corridor/pkg/secretfile"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
 
@@ -91,8 +91,8 @@ func TestConnectRefusesAnExposedSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = streams.Connect("nats://127.0.0.1:1", "test", seed, slog.New(slog.DiscardHandler))
-	if !errors.Is(err, keyfile.ErrExposed) {
-		t.Fatalf("Connect with a 0644 seed file = %v, want keyfile.ErrExposed", err)
+	if !errors.Is(err, secretfile.ErrExposed) {
+		t.Fatalf("Connect with a 0644 seed file = %v, want secretfile.ErrExposed", err)
 	}
 	if _, err := streams.Connect("nats://127.0.0.1:1", "test", "", slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("Connect without a seed file succeeded")

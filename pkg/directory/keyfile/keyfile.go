@@ -16,6 +16,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/internal/atomicfile"
 	"github.com/corridor-org/corridor/pkg/envelope"
+	"github.com/corridor-org/corridor/pkg/secretfile"
 	"github.com/corridor-org/corridor/pkg/validation"
 )
 
@@ -23,11 +24,12 @@ import (
 // its owner may read or write (any permission bit outside 0600), and a file
 // that the user running the service does not own: private keys are for the
 // relay alone.
-const Mode os.FileMode = 0o600
+const Mode = secretfile.Mode
 
 // ErrExposed is wrapped by Load's error for a key file whose mode or owner
-// lets someone other than the service read or replace the keys.
-var ErrExposed = errors.New("key file exposed")
+// lets someone other than the service read or replace the keys
+// (secretfile.Check).
+var ErrExposed = secretfile.ErrExposed
 
 // File is a member's private keys. Private keys are base64 in JSON: the
 // 32-byte RFC 8032 seed for Ed25519, the 32-byte RFC 9180
@@ -115,7 +117,7 @@ func Generate(member corridor.MemberCode, notBefore, notAfter time.Time) (*File,
 
 // Load reads and validates the key file at path.
 func Load(path string) (*File, error) {
-	if err := CheckPrivate(path); err != nil {
+	if err := secretfile.Check(path); err != nil {
 		return nil, fmt.Errorf("load key file: %w", err)
 	}
 	data, err := os.ReadFile(path)
@@ -133,28 +135,6 @@ func Load(path string) (*File, error) {
 		return nil, fmt.Errorf("load key file %s: %w", path, err)
 	}
 	return &f, nil
-}
-
-// CheckPrivate fails, wrapping ErrExposed, unless the file at path is a
-// regular file that only its owner may read or write (at most Mode) and
-// that owner is the user this process runs as: any file holding a private
-// key (a key file, a NATS nkey seed) must pass it before it is read.
-func CheckPrivate(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file: %w", path, ErrExposed)
-	}
-	if perm := fi.Mode().Perm(); perm&^Mode != 0 {
-		return fmt.Errorf("%s: mode %v lets others than its owner at the private keys; chmod 600 it: %w", path, perm, ErrExposed)
-	}
-	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
-		return fmt.Errorf("%s: owned by uid %d, the service runs as uid %d; chown it to the service's user: %w",
-			path, uid, os.Geteuid(), ErrExposed)
-	}
-	return nil
 }
 
 // Save validates f and writes it to path atomically with mode 0600.
