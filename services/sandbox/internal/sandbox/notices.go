@@ -177,8 +177,11 @@ func (s *Sandbox) publishTracking(ctx context.Context, natsEnv map[string]natsco
 		return err
 	}
 	env := natsEnv[member.Domain()]
-	nc, err := nats.Connect(natsURL(env.Port), nats.Name("sandbox demo history"),
-		nats.UserInfo(natsconf.UserRelay, env.RelayPassword), nats.Timeout(10*time.Second))
+	nkey, err := streams.NkeyOption(s.natsSeedFile(member.Domain(), natsconf.UserRelay))
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(natsURL(env.Port), nats.Name("sandbox demo history"), nkey, nats.Timeout(10*time.Second))
 	if err != nil {
 		return err
 	}
