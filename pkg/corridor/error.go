@@ -26,6 +26,11 @@ const (
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Rule and Param are the validation tag that failed and its parameter
+	// ("max", "200"), when a tag did; a page translates the message by them.
+	// They stay out of problem+json, whose message says the same in English.
+	Rule  string `json:"-"`
+	Param string `json:"-"`
 }
 
 // Error is the domain error. Message is safe to show to the caller and never

@@ -147,7 +147,9 @@ func (v *Validator) Fields(s any) ([]corridor.FieldError, error) {
 	}
 	fields := make([]corridor.FieldError, 0, len(verrs))
 	for _, fe := range verrs {
-		fields = append(fields, corridor.FieldError{Field: namespacePath(fe.Namespace()), Message: fieldMessage(fe)})
+		fields = append(fields, corridor.FieldError{
+			Field: namespacePath(fe.Namespace()), Message: fieldMessage(fe), Rule: fe.Tag(), Param: fe.Param(),
+		})
 	}
 	return fields, nil
 }
