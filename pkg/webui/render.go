@@ -164,6 +164,35 @@ func (v *View) SetError(err error) {
 	}
 }
 
+// SetFormError is SetError for one of several forms on a page: the fields
+// are named "<form>.<field>" (FormField), so that two forms asking for the
+// same field ("reason") keep distinct ids, and labelled as the field alone.
+func (v *View) SetFormError(err error, form string) {
+	var ce *corridor.Error
+	if !errors.As(err, &ce) {
+		v.SetError(err)
+		return
+	}
+	prefixed := *ce
+	prefixed.Fields = make([]corridor.FieldError, len(ce.Fields))
+	for i, f := range ce.Fields {
+		f.Field = form + "." + f.Field
+		prefixed.Fields[i] = f
+	}
+	v.SetError(&prefixed)
+	for i := range v.Errors {
+		v.Errors[i].Label = v.FieldLabel(ce.Fields[i].Field)
+	}
+}
+
+// FormField is Field for field path of one of several forms on a page: its
+// name and id carry the form's name, its label is the field's.
+func (v *View) FormField(form, path string) Field {
+	f := v.Field(form + "." + path)
+	f.Label = v.FieldLabel(path)
+	return f
+}
+
 // fieldMessage translates a field error by its validation rule; an error
 // without one (a rule of the domain, not a tag) keeps its English message.
 func (v *View) fieldMessage(f corridor.FieldError) string {
