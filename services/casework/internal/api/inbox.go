@@ -4,15 +4,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
-	"github.com/corridor-org/corridor/pkg/httpapi"
-	"github.com/corridor-org/corridor/services/casework/internal/workflow"
+	"github.com/corridor-org/corridor/services/casework/internal/query"
 )
-
-// defaultFailedLimit is the page size of the failed list when the caller
-// does not say.
-const defaultFailedLimit = 100
 
 // failedView is an inbox message that could not be applied: identifiers
 // and codes only, never the payload.
@@ -71,7 +65,7 @@ func (s *server) failedInbox(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	limit, before, err := failedPage(r)
+	limit, before, err := query.FailedPage(r.URL.Query())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -86,7 +80,7 @@ func (s *server) failedInbox(w http.ResponseWriter, r *http.Request) {
 		out.Items = append(out.Items, newFailedView(m))
 	}
 	if page.Next != nil {
-		out.NextBefore = encodeCursor(*page.Next)
+		out.NextBefore = query.EncodeFailedCursor(*page.Next)
 	}
 	s.write(w, r, http.StatusOK, out)
 }
@@ -106,43 +100,4 @@ func (s *server) retryFailed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.write(w, r, http.StatusAccepted, newFailedView(m))
-}
-
-// failedPage reads the limit and before query parameters, naming each one
-// at fault.
-func failedPage(r *http.Request) (int, *exchange.FailedCursor, error) {
-	q := r.URL.Query()
-	limit, fields := httpapi.LimitParam(q, defaultFailedLimit, workflow.MaxFailedLimit)
-	var before *exchange.FailedCursor
-	if v := q.Get("before"); v != "" {
-		cur, ok := decodeCursor(v)
-		if !ok {
-			fields = append(fields, corridor.FieldError{Field: "before", Message: "must be the next_before of an earlier page"})
-		} else {
-			before = &cur
-		}
-	}
-	if len(fields) > 0 {
-		return 0, nil, corridor.Invalid("The query has invalid parameters.", fields...)
-	}
-	return limit, before, nil
-}
-
-// encodeCursor makes the opaque before= value of a page boundary: the
-// received time and the message id, which breaks ties.
-func encodeCursor(c exchange.FailedCursor) string {
-	return httpapi.PackCursor(httpapi.FormatMicros(c.ReceivedAt), c.MessageID)
-}
-
-// decodeCursor reads what encodeCursor made, and refuses anything else.
-func decodeCursor(s string) (exchange.FailedCursor, bool) {
-	keys, ok := httpapi.UnpackCursor(s, 2)
-	if !ok || !corridor.IsCode(keys[1]) {
-		return exchange.FailedCursor{}, false
-	}
-	t, ok := httpapi.ParseMicros(keys[0])
-	if !ok {
-		return exchange.FailedCursor{}, false
-	}
-	return exchange.FailedCursor{ReceivedAt: t, MessageID: keys[1]}, true
 }

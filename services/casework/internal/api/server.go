@@ -110,7 +110,7 @@ func caller(r *http.Request) (workflow.Caller, error) {
 	if !ok {
 		return workflow.Caller{}, errors.New("no principal in the request context")
 	}
-	return workflow.Caller{Member: p.Country, Agency: p.Agency, UserID: p.Subject, Roles: p.Roles}, nil
+	return workflow.CallerOf(p), nil
 }
 
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {

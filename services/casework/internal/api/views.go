@@ -213,10 +213,8 @@ func newReferralView(r workflow.Referral) referralView {
 		CreatedAt:          r.CreatedAt,
 		UpdatedAt:          r.UpdatedAt,
 	}
-	for _, ev := range cases.Actions(r.Status, r.Side) {
-		if offered(ev) {
-			v.Actions = append(v.Actions, string(ev))
-		}
+	for _, ev := range workflow.Actions(r.Referral) {
+		v.Actions = append(v.Actions, string(ev))
 	}
 	for _, l := range r.Chain {
 		v.Chain = append(v.Chain, chainLinkView{

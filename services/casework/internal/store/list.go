@@ -199,3 +199,35 @@ func Assign(ctx context.Context, db DB, id, assignee, by string, at time.Time) e
 	}
 	return nil
 }
+
+// StatusCount is how many of an agency's referrals are on one side in one
+// status, and how many of them are overdue.
+type StatusCount struct {
+	Side    cases.Side
+	Status  cases.Status
+	Count   int
+	Overdue int
+	// Unassigned counts those assigned to nobody.
+	Unassigned int
+}
+
+// CountByStatus counts agency's referrals by side and status, overdue
+// meaning as in List: the due step was due before at.
+func CountByStatus(ctx context.Context, db DB, agency string, at time.Time) ([]StatusCount, error) {
+	rows, err := db.Query(ctx, `
+		SELECT side, status, count(*), count(*) FILTER (WHERE due_at < $2), count(*) FILTER (WHERE assignee IS NULL)
+		FROM referrals WHERE holder_agency = $1
+		GROUP BY side, status ORDER BY side, status`, agency, at)
+	if err != nil {
+		return nil, fmt.Errorf("count referrals: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (StatusCount, error) {
+		var c StatusCount
+		err := row.Scan(&c.Side, &c.Status, &c.Count, &c.Overdue, &c.Unassigned)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count referrals: %w", err)
+	}
+	return out, nil
+}

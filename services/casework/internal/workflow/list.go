@@ -143,6 +143,12 @@ func (s *Service) List(ctx context.Context, c Caller, f ListFilter) (ListPage, e
 	return ListPage{Referrals: out, Next: next}, nil
 }
 
+// assigneeField is the user a referral is assigned to: the subject of its
+// tokens. OpenID Connect subjects are at most 255 ASCII characters.
+type assigneeField struct {
+	Assignee string `json:"assignee" validate:"required,max=255,printascii"`
+}
+
 // Assign records that the caller, a supervisor of the agency holding the
 // referral id, gave it to assignee: a user of that agency, by the subject
 // of the user's tokens. Casework cannot list the identity provider's users,
@@ -152,6 +158,11 @@ func (s *Service) List(ctx context.Context, c Caller, f ListFilter) (ListPage, e
 func (s *Service) Assign(ctx context.Context, c Caller, id, assignee string) (Referral, error) {
 	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
 		return Referral{}, err
+	}
+	if assignee != "" {
+		if err := s.validator.Struct(&assigneeField{Assignee: assignee}); err != nil {
+			return Referral{}, err
+		}
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -174,4 +185,13 @@ func (s *Service) Assign(ctx context.Context, c Caller, id, assignee string) (Re
 	s.logger.LogAttrs(ctx, slog.LevelInfo, msg,
 		slog.String("referral_id", id), slog.String("by_agency", c.Agency))
 	return s.Get(ctx, c, id)
+}
+
+// Overview counts the referrals the caller's agency holds, by side and
+// status, for its supervisor.
+func (s *Service) Overview(ctx context.Context, c Caller) ([]store.StatusCount, error) {
+	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
+		return nil, err
+	}
+	return store.CountByStatus(ctx, s.pool, c.Agency, s.now().UTC())
 }

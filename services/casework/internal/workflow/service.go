@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
@@ -80,6 +81,12 @@ func (s *Service) Validator() *referral.Validator { return s.validator }
 
 // Caller is the verified user making a request.
 type Caller = referral.Caller
+
+// CallerOf is the caller an authenticated principal is: its country,
+// agency, subject and roles.
+func CallerOf(p auth.Principal) Caller {
+	return Caller{Member: p.Country, Agency: p.Agency, UserID: p.Subject, Roles: p.Roles}
+}
 
 // Referral is a referral as this country holds it.
 type Referral struct {
