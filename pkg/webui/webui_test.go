@@ -399,8 +399,8 @@ func TestErrorSummary(t *testing.T) {
 		u.Render(w, r, http.StatusUnprocessableEntity, page, view)
 	}))
 	for _, tt := range []struct{ lang, label, message string }{
-		{"fr", "field.reason", "Saisissez ou choisissez une valeur"},
-		{"en", "field.reason", "Enter or choose a value"},
+		{"fr", "Motif\u00a0", "Saisissez ou choisissez une valeur"},
+		{"en", "Reason", "Enter or choose a value"},
 	} {
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
 		r.Header.Set("Accept-Language", tt.lang)
