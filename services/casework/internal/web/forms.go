@@ -192,8 +192,8 @@ func answerFields(ref workflow.Referral, supervisor bool) []formField {
 	fields := []formField{{Path: "request_id", Kind: kindHidden, Value: open.RequestID}}
 	for i, q := range open.Items {
 		fields = append(fields,
-			formField{Path: fmt.Sprintf("items[%d].question_id", i), Kind: kindHidden, Value: q.ID, Group: "answers", Row: i},
-			formField{Path: fmt.Sprintf("items[%d].answer", i), Kind: kindTextarea, Required: true, Label: q.Question, Group: "answers", Row: i})
+			formField{Path: fmt.Sprintf("items[%d].question_id", i), Kind: kindHidden, Value: q.ID, Group: "items", Row: i},
+			formField{Path: fmt.Sprintf("items[%d].answer", i), Kind: kindTextarea, Required: true, Label: q.Question, Group: "items", Row: i})
 	}
 	fields = append(fields, formField{Path: "note", Kind: kindTextarea})
 	if supervisor {

@@ -293,3 +293,53 @@ func TestFailedMessages(t *testing.T) {
 		t.Errorf("caseworker retrying: %d", p.status)
 	}
 }
+
+// The recipient asks questions; the sender's supervisor answers them and,
+// in the child's best interests, overrides consent with a reason, which the
+// service attributes to them. Only a supervisor's form has the override.
+func TestAnswerWithConsentOverride(t *testing.T) {
+	ci, bf, id := corridorPair(t)
+	ask := url.Values{"csrf_token": {csrfToken},
+		"request_info.items[0].question": {"Where does the mother live now?"}, "request_info.items[0].topic": {"family"},
+		"request_info.items[2].question": {"Has the child a birth certificate?"}}
+	if p := bf.post("bf-caseworker", "/cases/"+id+"/events/request_info", ask); p.status != http.StatusSeeOther {
+		t.Fatalf("ask: %d\n%s", p.status, p.body)
+	}
+	bf.relayTo(ci)
+	if p := ci.get("ci-inspector", "/cases/"+id, "fr"); strings.Contains(p.body, "consent.override.reason") {
+		t.Error("an inspector's answer form offers the consent override")
+	}
+	p := ci.get("ci-supervisor", "/cases/"+id, "en")
+	for _, want := range []string{"Where does the mother live now?", "Has the child a birth certificate?", `name="respond_info.consent.override.reason"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("answer form lacks %s", want)
+		}
+	}
+	ref, err := ci.svc.Get(context.Background(), workflow.CallerOf(people["ci-supervisor"]), id)
+	if err != nil || len(ref.Lifecycle.InfoRequests) != 1 {
+		t.Fatalf("info requests: %v", err)
+	}
+	q := ref.Lifecycle.InfoRequests[0].Body
+	answer := url.Values{"csrf_token": {csrfToken}, "respond_info.items[0].answer": {"In the village, with the grandmother."},
+		"respond_info.items[1].answer": {"   "}}
+	// A blank answer: the summary points at the second question.
+	if p := ci.post("ci-supervisor", "/cases/"+id+"/events/respond_info", answer); p.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.body, `<a href="#f-respond-info-items-1--answer">`) {
+		t.Fatalf("half an answer: %d\n%s", p.status, p.body)
+	}
+	answer.Set("respond_info.items[1].answer", "No; the employer keeps it.")
+	answer.Set("respond_info.consent.override.reason", "The child is at risk where he works; waiting for the mother's consent would leave him there.")
+	if p := ci.post("ci-supervisor", "/cases/"+id+"/events/respond_info", answer); p.status != http.StatusSeeOther {
+		t.Fatalf("answer: %d\n%s", p.status, p.body)
+	}
+	ref, err = ci.svc.Get(context.Background(), workflow.CallerOf(people["ci-supervisor"]), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := ref.Lifecycle.InfoRequests[0].Response; a == nil || len(a.Body.Items) != 2 || a.Body.Items[1].QuestionID != q.Items[1].ID {
+		t.Errorf("answers recorded: %+v", ref.Lifecycle.InfoRequests[0].Response)
+	}
+	if o := ref.Document.Consent.Override; o == nil || o.By != "ci-supervisor" || o.Role != "supervisor" {
+		t.Errorf("consent override = %+v, want one by ci-supervisor", o)
+	}
+}
