@@ -39,7 +39,7 @@ const csrfToken = "test-csrf-token"
 
 // people are the test users, by name.
 var people = map[string]auth.Principal{
-	"ci-inspector":  {Subject: "ci-inspector", Username: "ci-inspector", Country: "CI", Agency: "CI-DGT", Roles: []corridor.Role{corridor.RoleInspector}},
+	"ci-inspector": {Subject: "ci-inspector", Username: "ci-inspector", Country: "CI", Agency: "CI-DGT", Roles: []corridor.Role{corridor.RoleInspector}},
 	"ci-supervisor": {Subject: "ci-supervisor", Username: "ci-supervisor", Country: "CI", Agency: "CI-DGT",
 		Roles: []corridor.Role{corridor.RoleInspector, corridor.RoleSupervisor}},
 	"bf-caseworker": {Subject: "bf-caseworker", Username: "bf-caseworker", Country: "BF", Agency: "BF-DPE", Roles: []corridor.Role{corridor.RoleCaseworker}},
