@@ -77,9 +77,11 @@ func TestPagesForEachRole(t *testing.T) {
 			}
 			r := httptest.NewRequest(http.MethodGet, tt.path, nil)
 			r.Header.Set(userHeader, tt.user)
-			if n := webuitest.Weight(t, tt.m.h, r); n > webuitest.Budget {
+			n := webuitest.Weight(t, tt.m.h, r)
+			if n > webuitest.Budget {
 				t.Errorf("page weighs %d bytes compressed, over the budget of %d", n, webuitest.Budget)
 			}
+			t.Logf("%s weighs %d bytes compressed", tt.path, n)
 		})
 	}
 	// Without a session there is no page: the authenticator answers.
