@@ -34,6 +34,8 @@ type actionForm struct {
 	Inputs []input
 	// Danger marks the actions that end or call off a referral.
 	Danger bool
+	// Open shows the form unfolded: the only one, or the one with errors.
+	Open bool
 }
 
 // input is one field of an action's form, placed in its row.
@@ -84,8 +86,11 @@ func (s *Site) caseView(r *http.Request, ref workflow.Referral, err error, form 
 	data.Text = describe(v, ref)
 	p, _ := auth.FromContext(r.Context())
 	supervisor := p.Has(corridor.RoleSupervisor)
-	for _, ev := range workflow.Actions(ref.Referral) {
-		data.Actions = append(data.Actions, s.actionForm(v, ev, ref, supervisor))
+	actions := workflow.Actions(ref.Referral)
+	for _, ev := range actions {
+		f := s.actionForm(v, ev, ref, supervisor)
+		f.Open = len(actions) == 1 || form == string(ev)
+		data.Actions = append(data.Actions, f)
 	}
 	if supervisor {
 		f := v.FormField("assign", "assignee")

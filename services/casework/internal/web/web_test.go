@@ -98,7 +98,7 @@ func TestPagesForEachRole(t *testing.T) {
 // which are what the API's referral view lists as actions.
 func TestCaseOffersExactlyTheAllowedActions(t *testing.T) {
 	ci, bf, id := corridorPair(t)
-	actionID := regexp.MustCompile(`<section class="action" id="action-([a-z_]+)"`)
+	actionID := regexp.MustCompile(`<details class="action" id="action-([a-z_]+)"`)
 	for _, tt := range []struct {
 		m    *member
 		user string
@@ -138,6 +138,7 @@ func TestFormErrorsLinkToFields(t *testing.T) {
 		`id="f-decline-reason-error">Saisissez un texte</p>`,
 		`<textarea id="f-decline-reason" name="decline.reason" rows="4" aria-required="true" aria-invalid="true" aria-describedby="f-decline-reason-error">   </textarea>`,
 		"<title>Erreur\u00a0:",
+		`<details class="action" id="action-decline" open>`,
 	} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("page lacks %s\n%s", want, p.body)
