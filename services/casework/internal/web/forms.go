@@ -54,6 +54,8 @@ type formField struct {
 	Required bool
 	// Value presets a field (hidden fields).
 	Value string
+	// Int marks a field the body holds as a number (a hidden one too).
+	Int bool
 	// Label overrides the label with a text of the case (an answer is
 	// labelled by its question).
 	Label string
@@ -119,7 +121,7 @@ func bodyFields(t reflect.Type, prefix, group string, row int) []formField {
 			Required: strings.HasPrefix(tag, "required") || strings.Contains(tag, ",required")}
 		switch {
 		case sf.Type.Kind() == reflect.Int:
-			f.Kind = kindNumber
+			f.Kind, f.Int = kindNumber, true
 		case strings.Contains(tag, "datetime=2006-01-02T15:04:05Z07:00"):
 			f.Kind = kindDateTime
 		case strings.Contains(tag, "datetime=2006-01-02"):
@@ -159,7 +161,7 @@ func actionFields(ev cases.Event, ref workflow.Referral, supervisor bool) []form
 	case cases.EventRespondInfo:
 		return answerFields(ref, supervisor)
 	case cases.EventConfirmHandover:
-		f := []formField{{Path: "revision", Kind: kindHidden}}
+		f := []formField{{Path: "revision", Kind: kindHidden, Int: true}}
 		if p := ref.Plan; p != nil {
 			f[0].Value = strconv.Itoa(p.Body.Revision)
 		}
@@ -227,15 +229,15 @@ func decodeAction(form url.Values, prefix string, fields []formField, body event
 			continue
 		}
 		var val any = v
-		switch f.Kind {
-		case kindNumber:
+		switch {
+		case f.Int:
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
 				bad = append(bad, corridor.FieldError{Field: f.Path, Message: "must be a whole number", Rule: "number"})
 				continue
 			}
 			val = n
-		case kindDateTime:
+		case f.Kind == kindDateTime:
 			// A datetime-local input says "2026-12-06T14:05", in UTC as the
 			// form says; the API takes RFC 3339.
 			if len(v) == len("2006-01-02T15:04") {

@@ -71,6 +71,7 @@ func TestPagesForEachRole(t *testing.T) {
 				if m := untranslated.FindString(p.body); m != "" {
 					t.Errorf("%s page shows message id %s", lang, m)
 				}
+				checkMarkup(t, p.body)
 			}
 			if tt.status != http.StatusOK {
 				return
@@ -147,6 +148,7 @@ func TestFormErrorsLinkToFields(t *testing.T) {
 	if m := untranslated.FindString(p.body); m != "" {
 		t.Errorf("page shows message id %s", m)
 	}
+	checkMarkup(t, p.body)
 	if got := bf.status("bf-caseworker", id); got != "delivered" {
 		t.Errorf("status after a bad form = %s, want delivered", got)
 	}
@@ -344,5 +346,101 @@ func TestAnswerWithConsentOverride(t *testing.T) {
 	}
 	if o := ref.Document.Consent.Override; o == nil || o.By != "ci-supervisor" || o.Role != "supervisor" {
 		t.Errorf("consent override = %+v, want one by ci-supervisor", o)
+	}
+}
+
+// A case's whole life through the pages' forms, both countries acting:
+// every kind of form (hidden plan revision, code-list selects, dates, yes/no
+// questions, a closure reason) reaches the service as the API's body would.
+func TestCaseLifeThroughForms(t *testing.T) {
+	ci, bf, id := corridorPair(t)
+	today := time.Now().UTC()
+	day := func(d int) string { return today.AddDate(0, 0, d).Format(time.DateOnly) }
+	steps := []struct {
+		m      *member
+		user   string
+		event  string
+		form   url.Values
+		status string
+	}{
+		{bf, "bf-caseworker", "accept", nil, "accepted"},
+		{bf, "bf-caseworker", "plan_handover", url.Values{
+			"plan_handover.planned_for": {day(14) + "T08:00"}, "plan_handover.place": {"BF-03"},
+			"plan_handover.border_post": {"Niangoloko"}, "plan_handover.received_by.name": {"Agent Demo"},
+			"plan_handover.escorts[0].name": {"Escort Demo"}, "plan_handover.escorts[0].phone": {"+22670000000"},
+		}, "handover_planned"},
+		{ci, "ci-inspector", "confirm_handover", url.Values{"confirm_handover.handed_over_at": {day(-1) + "T09:15"}}, "handover_confirmed_by_sender"},
+		{bf, "bf-caseworker", "confirm_handover", url.Values{"confirm_handover.notes": {"Arrived well."}}, "handed_over"},
+		{bf, "bf-caseworker", "record_service", url.Values{
+			"record_service.type": {"education"}, "record_service.provider": {"École Demo"},
+			"record_service.status": {"in_progress"}, "record_service.start_date": {day(0)},
+		}, "in_care"},
+		{bf, "bf-caseworker", "record_follow_up", url.Values{
+			"record_follow_up.date": {day(0)}, "record_follow_up.method": {"home_visit"},
+			"record_follow_up.at_home": {"yes"}, "record_follow_up.in_school": {"yes"},
+			"record_follow_up.still_working": {"no"}, "record_follow_up.at_risk": {"no"},
+		}, "in_care"},
+		{bf, "bf-caseworker", "close", url.Values{"close.reason_code": {"reunified_safe"}}, "closed"},
+	}
+	for _, s := range steps {
+		form := url.Values{"csrf_token": {csrfToken}}
+		for k, v := range s.form {
+			form[k] = v
+		}
+		p := s.m.post(s.user, "/cases/"+id+"/events/"+s.event, form)
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("%s: status %d\n%s", s.event, p.status, p.body)
+		}
+		if got := s.m.status(s.user, id); got != s.status {
+			t.Fatalf("after %s: %s, want %s", s.event, got, s.status)
+		}
+		other := bf
+		if s.m == bf {
+			other = ci
+		}
+		s.m.relayTo(other)
+	}
+	p := bf.get("bf-caseworker", "/cases/"+id, "fr")
+	for _, want := range []string{"Clôture", "Réuni avec sa famille et en sécurité", "École Demo", "Visite au domicile de l&#39;enfant", "Niangoloko"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("closed case page lacks %s", want)
+		}
+	}
+	if strings.Contains(p.body, `<details class="action"`) && strings.Contains(p.body, `id="action-close"`) {
+		t.Error("a closed case still offers closing")
+	}
+}
+
+var (
+	idAttr  = regexp.MustCompile(` id="([^"]+)"`)
+	control = regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
+	typeOf  = regexp.MustCompile(` type="([^"]+)"`)
+	labelOf = regexp.MustCompile(`<label for="([^"]+)"`)
+)
+
+// checkMarkup fails t when body repeats an element id (the error summary's
+// links and the labels would reach the wrong one) or has a form control
+// without a label.
+func checkMarkup(t *testing.T, body string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, m := range idAttr.FindAllStringSubmatch(body, -1) {
+		if seen[m[1]] {
+			t.Errorf("id %q appears twice", m[1])
+		}
+		seen[m[1]] = true
+	}
+	labelled := map[string]bool{}
+	for _, m := range labelOf.FindAllStringSubmatch(body, -1) {
+		labelled[m[1]] = true
+	}
+	for _, c := range control.FindAllString(body, -1) {
+		if m := typeOf.FindStringSubmatch(c); m != nil && (m[1] == "hidden" || m[1] == "submit") {
+			continue
+		}
+		id := idAttr.FindStringSubmatch(c)
+		if id == nil || !labelled[id[1]] {
+			t.Errorf("control without a label: %s", c)
+		}
 	}
 }
