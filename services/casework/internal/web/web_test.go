@@ -54,7 +54,7 @@ func TestPagesForEachRole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.user+tt.path, func(t *testing.T) {
-			for _, lang := range []string{"fr", "en"} {
+			for _, lang := range []string{"fr", "en", "es", "pt"} {
 				p := tt.m.get(tt.user, tt.path, lang)
 				if p.status != tt.status {
 					t.Fatalf("%s: status %d, want %d\n%s", lang, p.status, tt.status, p.body)
