@@ -44,7 +44,7 @@ func TestPagesForEachRole(t *testing.T) {
 		{bf, "bf-supervisor", "/inbox", http.StatusOK, "Demo Issa Exemple"},
 		{bf, "bf-supervisor", caseBF, http.StatusOK, `id="assign"`},
 		{bf, "bf-supervisor", "/overview", http.StatusOK, "Reçu"},
-		{bf, "bf-supervisor", "/admin/messages", http.StatusOK, "Aucun message"},
+		{bf, "bf-operator", "/admin/messages", http.StatusOK, "Aucun message"},
 		{bf, "bf-admin", "/", http.StatusOK, `href="/admin/messages"`},
 		{bf, "bf-coordinator", "/", http.StatusOK, "Aucune page"},
 		{bf, "bf-coordinator", "/inbox", http.StatusForbidden, "Vous n&#39;avez pas accès"},
@@ -286,11 +286,11 @@ func TestFailedMessages(t *testing.T) {
 	if _, err := bf.svc.ApplyInbox(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p := bf.get("bf-supervisor", "/admin/messages", "fr")
+	p := bf.get("bf-operator", "/admin/messages", "fr")
 	if !strings.Contains(p.body, `id="msg-ci-ci-bf-broken"`) {
 		t.Fatalf("the failed message is not listed:\n%s", p.body)
 	}
-	p = bf.post("bf-supervisor", "/admin/messages/ci-ci-bf-broken/retry", url.Values{"csrf_token": {csrfToken}})
+	p = bf.post("bf-operator", "/admin/messages/ci-ci-bf-broken/retry", url.Values{"csrf_token": {csrfToken}})
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("retry: %d\n%s", p.status, p.body)
 	}
