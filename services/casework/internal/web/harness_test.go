@@ -45,7 +45,8 @@ var people = map[string]auth.Principal{
 	"bf-caseworker": {Subject: "bf-caseworker", Username: "bf-caseworker", Country: "BF", Agency: "BF-DPE", Roles: []corridor.Role{corridor.RoleCaseworker}},
 	"bf-supervisor": {Subject: "bf-supervisor", Username: "bf-supervisor", Country: "BF", Agency: "BF-DPE",
 		Roles: []corridor.Role{corridor.RoleCaseworker, corridor.RoleSupervisor}},
-	"bf-admin": {Subject: "bf-admin", Username: "bf-admin", Country: "BF", Agency: "BF-DPE", Roles: []corridor.Role{"admin"}},
+	"bf-other-agency": {Subject: "bf-other", Username: "bf-other", Country: "BF", Agency: "BF-REFUGE", Roles: []corridor.Role{corridor.RoleCaseworker}},
+	"bf-admin":        {Subject: "bf-admin", Username: "bf-admin", Country: "BF", Agency: "BF-DPE", Roles: []corridor.Role{"admin"}},
 	// Failed messages are the supervisors' today and the country
 	// administrators' under the policy to come: this user is both.
 	"bf-operator": {Subject: "bf-operator", Username: "bf-operator", Country: "BF", Agency: "BF-DPE",
