@@ -110,7 +110,12 @@ func (u *UI) NewView(r *http.Request, title string, data any) *View {
 	if p, ok := auth.FromContext(r.Context()); ok {
 		v.Principal, v.SignedIn = p, true
 		for _, item := range u.nav {
-			if len(item.Roles) > 0 && !p.HasAny(item.Roles...) {
+			switch {
+			case item.Allow != nil:
+				if !item.Allow(p) {
+					continue
+				}
+			case len(item.Roles) > 0 && !p.HasAny(item.Roles...):
 				continue
 			}
 			current := r.URL.Path == item.Href || (item.Href != "/" && strings.HasPrefix(r.URL.Path, item.Href+"/"))
@@ -228,7 +233,7 @@ func (v *View) Checked(name, value string) bool { return slices.Contains(v.Form[
 func (v *View) Field(name string) Field {
 	return Field{
 		ID: FieldID(name), Name: name, Label: v.FieldLabel(name),
-		Value: v.Value(name), Values: v.Form[name], Error: v.FieldError(name),
+		Value: v.Value(name), Values: v.Form[name], Error: v.FieldError(name), Prompt: v.T("form.choose"),
 	}
 }
 
@@ -245,6 +250,8 @@ type Field struct {
 	Required bool
 	// Type is an input's type ("text", "date", "number").
 	Type string
+	// Prompt is a select's empty choice ("Choose…").
+	Prompt string
 }
 
 // WithOptions returns f with the choices of code list list.

@@ -11,6 +11,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 
+	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 )
 
@@ -46,6 +47,8 @@ type NavItem struct {
 	Label string
 	// Roles may see the entry; empty means every signed-in person.
 	Roles []corridor.Role
+	// Allow, when set, decides instead of Roles (a policy's answer).
+	Allow func(auth.Principal) bool
 }
 
 // UI renders pages. It is safe for concurrent use.

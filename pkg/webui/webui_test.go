@@ -439,6 +439,7 @@ func TestNavByRole(t *testing.T) {
 		{Href: "/inbox", Label: "layout.nav", Roles: []corridor.Role{corridor.RoleCaseworker}},
 		{Href: "/referrals/new", Label: "layout.skip", Roles: []corridor.Role{corridor.RoleInspector}},
 		{Href: "/help", Label: "layout.languages"},
+		{Href: "/never", Label: "layout.logout", Allow: func(auth.Principal) bool { return false }},
 	}})
 	r := httptest.NewRequest(http.MethodGet, "/inbox/x", nil)
 	r = r.WithContext(auth.NewContext(r.Context(), auth.Principal{Username: "a", Roles: []corridor.Role{corridor.RoleCaseworker}}))
