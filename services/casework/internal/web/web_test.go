@@ -446,3 +446,41 @@ func checkMarkup(t *testing.T, body string) {
 		}
 	}
 }
+
+// No input gives a 500: hostile or broken posts get a page saying what is
+// wrong, and change nothing.
+func TestHostileInput(t *testing.T) {
+	_, bf, id := corridorPair(t)
+	tests := []struct {
+		name   string
+		path   string
+		body   string
+		status int
+	}{
+		{"unknown event", "/cases/" + id + "/events/explode", "csrf_token=x", http.StatusNotFound},
+		{"an event nobody posts", "/cases/" + id + "/events/deliver", "csrf_token=x", http.StatusNotFound},
+		{"unknown case", "/cases/ref-nothing/events/accept", "csrf_token=x", http.StatusNotFound},
+		{"malformed form", "/cases/" + id + "/events/decline", "decline.reason=%zz", http.StatusBadRequest},
+		{"oversized form", "/cases/" + id + "/events/decline", "decline.reason=" + strings.Repeat("a", 300<<10), http.StatusBadRequest},
+		{"NUL in a reason", "/cases/" + id + "/events/decline", "decline.reason=a%00b", http.StatusUnprocessableEntity},
+		{"a revision that is not a number", "/cases/" + id + "/events/confirm_handover", "confirm_handover.revision=abc", http.StatusUnprocessableEntity},
+		{"a bad idempotency key is ignored", "/cases/" + id + "/events/decline", "decline.idempotency_key=%20%0A&decline.reason=", http.StatusUnprocessableEntity},
+		{"unknown message", "/admin/messages/ci-nothing/retry", "", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, tt.path, strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			p := bf.do(r, "bf-caseworker", "en")
+			if p.status != tt.status {
+				t.Errorf("status %d, want %d\n%s", p.status, tt.status, p.body)
+			}
+			if !strings.Contains(p.body, "<h1>") {
+				t.Errorf("no page:\n%s", p.body)
+			}
+		})
+	}
+	if got := bf.status("bf-caseworker", id); got != "delivered" {
+		t.Errorf("status after hostile posts = %s, want delivered", got)
+	}
+}
