@@ -17,6 +17,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/weblogin"
 	"github.com/corridor-org/corridor/services/casework/internal/api"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
+	"github.com/corridor-org/corridor/services/casework/internal/web"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
 )
 
@@ -115,22 +116,32 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
-	login, err := weblogin.New(cfg.Login.Config(weblogin.Provider{ID: string(cfg.Member), Issuer: cfg.OIDCIssuer}),
-		pool, verifier, logger)
+	// The login's failures are shown as the pages' error pages, and the
+	// pages sit behind the login: each needs the other.
+	var site *web.Site
+	loginCfg := cfg.Login.Config(weblogin.Provider{ID: string(cfg.Member), Issuer: cfg.OIDCIssuer})
+	loginCfg.ErrorPage = func(w http.ResponseWriter, r *http.Request, f weblogin.Failure) {
+		site.ErrorPage(w, r, f.Status())
+	}
+	login, err := weblogin.New(loginCfg, pool, verifier, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
-	return &App{cfg: cfg, logger: logger, pool: pool, svc: svc, handler: routes(handler, login)}, nil
+	site, err = web.New(web.Config{Service: svc, Logger: logger, Authenticate: login.Require,
+		CSRFToken: func(r *http.Request) string { return weblogin.CSRFToken(r.Context()) }})
+	if err != nil {
+		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	return &App{cfg: cfg, logger: logger, pool: pool, svc: svc, handler: routes(handler, login, site)}, nil
 }
 
 // routes is the service's top-level mux: the JSON API (bearer tokens) and
 // operational endpoints, and the pages people sign in to (sessions).
-func routes(api http.Handler, login *weblogin.Manager) http.Handler {
+func routes(api http.Handler, login *weblogin.Manager, site *web.Site) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	login.Routes(mux)
-	// A placeholder home page until the web UI serves GET /.
-	mux.Handle("GET /{$}", login.Require(login.SignedInPage()))
+	site.Register(mux)
 	return mux
 }
 

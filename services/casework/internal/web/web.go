@@ -144,6 +144,14 @@ func (s *Site) Register(mux httpapi.Router) {
 	}
 }
 
+// ErrorPage renders the error page of status in the person's language, for
+// the login's failures (weblogin.Config.ErrorPage).
+func (s *Site) ErrorPage(w http.ResponseWriter, r *http.Request, status int) {
+	s.ui.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ui.Error(w, r, status)
+	})).ServeHTTP(w, r)
+}
+
 // NotFound is the 404 page, for the paths no route serves.
 func (s *Site) NotFound() http.Handler { return s.ui.Middleware(s.ui.NotFound()) }
 
