@@ -2,11 +2,11 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/services/casework/internal/workflow"
 )
 
 // agencyView is an agency of the corridor directory as GET /api/v1/agencies
@@ -58,14 +58,8 @@ func (s *server) agencies(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items := []agencyView{}
-	for _, m := range d.Members {
-		if m.Code == corridor.Coordinator || (member != "" && m.Code != member) {
-			continue
-		}
+	for _, m := range workflow.Recipients(d, member, service) {
 		for _, a := range m.Agencies {
-			if service != "" && !slices.Contains(a.Services, service) {
-				continue
-			}
 			items = append(items, agencyView{
 				ID: a.ID, Member: string(m.Code), MemberName: m.Name, Name: a.Name,
 				Services: nonNil(a.Services), Areas: nonNil(a.Places),
