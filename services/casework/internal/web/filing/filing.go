@@ -37,12 +37,12 @@ import (
 // Paths the package serves. The service worker lives at Prefix+"sw.js", so
 // that its scope is Prefix and it never touches the rest of the UI.
 const (
-	Prefix     = "/filing/"
-	PathNew    = "/filing/new"
-	PathSent   = "/filing/sent"
-	PathStatus = "/filing/status"
-	PathSW     = "/filing/sw.js"
-	PathMan    = "/filing/manifest.webmanifest"
+	Prefix       = "/filing/"
+	PathNew      = "/filing/new"
+	PathSent     = "/filing/sent"
+	PathStatus   = "/filing/status"
+	PathSW       = "/filing/sw.js"
+	PathManifest = "/filing/manifest.webmanifest"
 )
 
 // Config is what the filing pages need from the wiring.
@@ -108,7 +108,7 @@ func (h *handler) routes() []struct {
 		{Route{http.MethodGet, PathSent + "/{id}"}, h.timeline, true},
 		{Route{http.MethodGet, PathStatus}, h.status, true},
 		{Route{http.MethodGet, PathSW}, h.serviceWorker, false},
-		{Route{http.MethodGet, PathMan}, h.manifest, false},
+		{Route{http.MethodGet, PathManifest}, h.manifest, false},
 	}
 }
 

@@ -587,7 +587,7 @@ func TestOfflineAppFiles(t *testing.T) {
 		want              []string
 	}{
 		{filing.PathSW, "text/javascript; charset=utf-8", []string{`var CACHE = "corridor-filing-`, script[1], style[1]}},
-		{filing.PathMan, "application/manifest+json", []string{`"scope":"/filing/"`, `"start_url":"/filing/new"`, `"display":"standalone"`, "icon-192"}},
+		{filing.PathManifest, "application/manifest+json", []string{`"scope":"/filing/"`, `"start_url":"/filing/new"`, `"display":"standalone"`, "icon-192"}},
 		{script[1], "text/javascript; charset=utf-8", []string{"AES-GCM", "Idempotency-Key", "corridorFiling", "extractable"}},
 		{style[1], "text/css; charset=utf-8", []string{".drafts"}},
 	}
