@@ -84,6 +84,12 @@ func TestOfflineFilingInABrowser(t *testing.T) {
 	if id := eval[string](t, ctx, `document.querySelector("fieldset.step:not([hidden])").id`); id != "step-child" {
 		t.Errorf("after Next the section shown is %s", id)
 	}
+	// The keyboard's Enter in a field goes on to the next step, and sends
+	// nothing.
+	run(t, ctx, chromedp.SendKeys("#f-child-name-given-names", "Awa\r"))
+	if id := eval[string](t, ctx, `document.querySelector("fieldset.step:not([hidden])").id`); id != "step-age" {
+		t.Errorf("after Enter the section shown is %s", id)
+	}
 	// The service worker takes the form's scope.
 	if scope := eval[string](t, ctx, `navigator.serviceWorker.ready.then(r => r.scope)`); scope != s.srv.URL+filing.Prefix {
 		t.Errorf("service worker scope %q", scope)

@@ -321,6 +321,15 @@
         clearTimeout(timer);
         timer = setTimeout(function () { save(current ? current.state === "waiting" ? "waiting" : "draft" : "draft"); }, 800);
       });
+      // The phone keyboard's Go key in a field moves to the next step; it
+      // sends the form only from the last one.
+      form.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" && e.target.tagName === "INPUT" && step < steps.length - 1) {
+          e.preventDefault();
+          show(step + 1);
+          focusStep();
+        }
+      });
       form.addEventListener("submit", function (e) {
         if (form.getAttribute("data-post")) return; // the server shows the errors
         e.preventDefault();
