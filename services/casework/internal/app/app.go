@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/corridor-org/corridor/services/casework/internal/api"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
 	"github.com/corridor-org/corridor/services/casework/internal/web"
+	"github.com/corridor-org/corridor/services/casework/internal/web/filing"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
 )
 
@@ -127,10 +129,21 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
-	site, err = web.New(web.Config{Service: svc, Logger: logger, Authenticate: login.Require,
-		CSRFToken: func(r *http.Request) string { return weblogin.CSRFToken(r.Context()) }})
+	csrf := func(r *http.Request) string { return weblogin.CSRFToken(r.Context()) }
+	site, err = web.New(web.Config{Service: svc, Logger: logger, Authenticate: login.Require, CSRFToken: csrf,
+		Nav: filing.Nav(), Assets: []fs.FS{filing.Assets()}})
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	// The inspector's filing pages check the session themselves: their
+	// service worker, manifest and files are fetched before anyone signs in.
+	filingPages, err := filing.New(filing.Config{UI: site.UI(), Service: svc, Directory: dir.src, Member: cfg.Member,
+		Authenticate: login.Require, CSRFToken: csrf, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("start casework: %w", err)
+	}
+	for _, rt := range filing.Routes() {
+		site.HandlePublic(rt.Method+" "+rt.Path, filingPages)
 	}
 	return &App{cfg: cfg, logger: logger, pool: pool, svc: svc, handler: routes(handler, login, site)}, nil
 }

@@ -288,6 +288,20 @@ func TestPeopleSignIn(t *testing.T) {
 		t.Fatalf("after login: %d at %s:\n%s", resp.StatusCode, resp.Request.URL, page)
 	}
 
+	// The filing pages are served behind the same login, their service
+	// worker to anyone.
+	for path, want := range map[string]string{"/filing/new": `id="referral-form"`, "/filing/sw.js": "corridor-filing-"} {
+		resp, err = browser.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
+			t.Errorf("GET %s: %d, lacks %q", path, resp.StatusCode, want)
+		}
+	}
+
 	// The session cookie is no credential for the API.
 	resp, err = browser.Get(base + "/api/v1/referrals")
 	if err != nil {
