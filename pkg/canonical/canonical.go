@@ -8,6 +8,7 @@ package canonical
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -30,4 +31,14 @@ func Check(data []byte, m proto.Message) error {
 		return fmt.Errorf("%d bytes differ from the %d-byte canonical encoding: %w", len(data), len(want), ErrNotCanonical)
 	}
 	return nil
+}
+
+// Digest returns the SHA-256 of m's canonical (deterministic) encoding: the
+// one digest of a message, whoever encodes it.
+func Digest(m proto.Message) ([sha256.Size]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return [sha256.Size]byte{}, fmt.Errorf("encode %s: %w", m.ProtoReflect().Descriptor().FullName(), err)
+	}
+	return sha256.Sum256(b), nil
 }

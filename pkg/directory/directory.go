@@ -48,6 +48,9 @@ type Directory struct {
 	// written before it existed stay valid.
 	Exchange ExchangeSettings `json:"exchange,omitzero"`
 	Members  []Member         `json:"members" validate:"min=2,dive"`
+	// Targets are the joint targets the members agreed (targets.go);
+	// absent in directories written before they existed.
+	Targets []Target `json:"targets,omitempty" validate:"dive"`
 	// Governance says who signs the next version (governance.go).
 	Governance *Governance `json:"governance,omitempty"`
 }

@@ -98,6 +98,7 @@ func (d *Directory) Validate() error {
 		}
 	}
 	d.validateGovernance(keyIDs, add)
+	d.validateTargets(add)
 	if len(fields) > 0 {
 		return corridor.Invalid("the corridor directory is not valid", fields...)
 	}

@@ -29,6 +29,9 @@ const (
 	// PurposeNotice is the coordinator's signature of an overdue notice
 	// it posts to an agency's webhook.
 	PurposeNotice Purpose = "corridor/v1 notice"
+	// PurposeIndicators is the coordinator's signature of a published
+	// indicator set.
+	PurposeIndicators Purpose = "corridor/v1 indicators"
 )
 
 // Sentinel errors. ErrUnknownKey is also what a PublicKeys implementation

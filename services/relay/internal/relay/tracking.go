@@ -15,86 +15,23 @@ import (
 	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/signing"
 	"github.com/corridor-org/corridor/pkg/streams"
+	"github.com/corridor-org/corridor/pkg/tracking"
 	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
 )
 
 // TrackingType is the message type token of tracking events on subjects.
 const TrackingType = "tracking"
 
-// trackingEventID is the id of the tracking event that member reports for
-// message messageID. It is derived, not random, so that publishing the
-// event again (after a failure, or a redelivery) is deduplicated by JetStream
-// and by the coordinator.
-func trackingEventID(domain, messageID string) string {
-	return domain + "-trk-" + messageID
-}
-
 // trackingEvent is the milestone an outbox message marks, for the
 // coordinator, or nil when its row carries none.
 func (r *Relay) trackingEvent(m exchange.OutboxMessage) *trackingv1.TrackingEvent {
-	if m.Tracking == nil || m.Tracking.Milestone == "" {
-		return nil
-	}
-	ev := &trackingv1.TrackingEvent{
-		EventId:    trackingEventID(r.domain, m.MessageID),
-		CaseRef:    m.CaseRef,
-		ReferralId: m.ReferralID,
-		Milestone:  m.Tracking.Milestone,
-		Member:     string(r.me),
-		At:         m.CreatedAt.UnixMicro(),
-		Sector:     m.Tracking.Sector,
-		AgeBand:    m.Tracking.AgeBand,
-		Sex:        m.Tracking.Sex,
-		// What joint monitoring measures: codes and one time, nothing that
-		// names or places the child.
-		ServiceType:        m.Tracking.ServiceType,
-		AtHome:             answer(m.Tracking.AtHome),
-		InSchool:           answer(m.Tracking.InSchool),
-		StillWorking:       answer(m.Tracking.StillWorking),
-		AtRisk:             answer(m.Tracking.AtRisk),
-		ClosureReason:      m.Tracking.ClosureReason,
-		PreviousReferralId: m.Tracking.PreviousReferralID,
-	}
-	if !m.Tracking.IdentifiedAt.IsZero() {
-		ev.IdentifiedAt = m.Tracking.IdentifiedAt.UnixMicro()
-	}
-	// Events name the referral's sender and recipient, whichever end
-	// reports them; the row says which end this is.
-	p := m.ReferralParties(r.me)
-	ev.SenderMember, ev.SenderAgency = string(p.SenderMember), p.SenderAgency
-	ev.RecipientMember, ev.RecipientAgency = string(p.RecipientMember), p.RecipientAgency
-	return ev
-}
-
-// answer maps a tracking row's "yes", "no" or "unknown" (pkg/exchange
-// validated it) to the event's enum; "" is unspecified.
-func answer(s string) trackingv1.Answer {
-	switch s {
-	case "yes":
-		return trackingv1.Answer_ANSWER_YES
-	case "no":
-		return trackingv1.Answer_ANSWER_NO
-	case "unknown":
-		return trackingv1.Answer_ANSWER_UNKNOWN
-	}
-	return trackingv1.Answer_ANSWER_UNSPECIFIED
+	return tracking.FromOutbox(r.me, m)
 }
 
 // deliveredEvent reports that a referral reached this member: the
 // recipient's end of referral_sent. at is when it was stored.
 func (r *Relay) deliveredEvent(in exchange.InboxMessage, at time.Time) *trackingv1.TrackingEvent {
-	return &trackingv1.TrackingEvent{
-		EventId:         trackingEventID(r.domain, in.MessageID),
-		CaseRef:         in.CaseRef,
-		ReferralId:      in.ReferralID,
-		Milestone:       string(cases.MilestoneReferralDelivered),
-		Member:          string(r.me),
-		SenderMember:    string(in.SenderMember),
-		SenderAgency:    in.SenderAgency,
-		RecipientMember: string(r.me),
-		RecipientAgency: in.RecipientAgency,
-		At:              at.UnixMicro(),
-	}
+	return tracking.Delivered(r.me, in, at)
 }
 
 // sendTrackingBatch signs the non-nil events and publishes them together to

@@ -1,8 +1,9 @@
-package relay
+package tracking_test
 
 import (
 	"testing"
 
+	"github.com/corridor-org/corridor/pkg/tracking"
 	trackingv1 "github.com/corridor-org/corridor/proto/corridor/tracking/v1"
 )
 
@@ -15,8 +16,8 @@ func TestAnswer(t *testing.T) {
 		"":        trackingv1.Answer_ANSWER_UNSPECIFIED,
 		"Yes":     trackingv1.Answer_ANSWER_UNSPECIFIED,
 	} {
-		if got := answer(in); got != want {
-			t.Errorf("answer(%q) = %v, want %v", in, got, want)
+		if got := tracking.Answer(in); got != want {
+			t.Errorf("Answer(%q) = %v, want %v", in, got, want)
 		}
 	}
 }
