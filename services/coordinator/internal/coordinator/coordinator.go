@@ -36,6 +36,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// Registry receives the coordinator's metrics and is served on /metrics.
 	Registry *prometheus.Registry
+	// SetSigner signs published indicator sets; without it none can be
+	// published (the indicators are still served).
+	SetSigner SetSigner
 	// Now is the clock events are checked against; time.Now when nil.
 	Now func() time.Time
 

@@ -34,6 +34,10 @@ func (c *Coordinator) Handler() (http.Handler, error) {
 	mux.Handle("GET /api/v1/overdue", c.coordinatorsOnly(c.handleListOverdue))
 	mux.Handle("GET /api/v1/members/freshness", c.coordinatorsOnly(c.handleFreshness))
 	mux.Handle("GET /api/v1/notifications", c.coordinatorsOnly(c.handleListNotices))
+	mux.Handle("GET /api/v1/indicators", c.coordinatorsOnly(c.handleIndicators))
+	mux.Handle("GET /api/v1/indicators/targets", c.coordinatorsOnly(c.handleTargets))
+	mux.Handle("POST /api/v1/indicators/sets", c.coordinatorsOnly(c.handlePublishSet))
+	mux.Handle("GET /api/v1/indicators/sets/{id}", c.coordinatorsOnly(c.handleGetSet))
 	return httpapi.Middleware(c.logger, httpMetrics, mux), nil
 }
 

@@ -158,20 +158,22 @@ CREATE FUNCTION indicator_ingest() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     st indicator_steps;
     prev indicator_steps;
+    had boolean;
     changed boolean := false;
 BEGIN
     -- One referral's events are aggregated one at a time.
     PERFORM pg_advisory_xact_lock(hashtextextended('indicators/' || NEW.referral_id, 0));
     FOR st IN SELECT * FROM indicator_event_steps(NEW) LOOP
         SELECT * INTO prev FROM indicator_steps WHERE referral_id = st.referral_id AND step = st.step;
-        IF FOUND AND (prev.at, prev.event_id) <= (st.at, st.event_id) THEN
+        had := FOUND; -- PERFORM below sets FOUND again
+        IF had AND (prev.at, prev.event_id) <= (st.at, st.event_id) THEN
             CONTINUE;
         END IF;
         IF NOT changed THEN
             changed := true;
             PERFORM indicator_add_durations(NEW.referral_id, -1);
         END IF;
-        IF FOUND THEN
+        IF had THEN
             PERFORM indicator_add_count(prev, -1);
             DELETE FROM indicator_steps WHERE referral_id = prev.referral_id AND step = prev.step;
         END IF;
