@@ -204,6 +204,7 @@ func (w *world) startCoordinator(t *testing.T, run bool, opts ...func(*coordinat
 	cfg := coordinator.Config{
 		Pool: n.pool, Conn: nc, JetStream: js, Directory: n.source, Verifier: verifier,
 		Logger: logger, Registry: n.registry,
+		SetSigner:   coordinator.SetSigner{KeyID: w.signers[coord].keyID, Private: w.signers[coord].priv},
 		Timeout:     15 * time.Second, // generous: a loaded machine running with -race
 		MaxDeliver:  maxDeliver,
 		AckWaits:    []time.Duration{20 * time.Second},

@@ -99,6 +99,9 @@ func TestOpenAPIListsTheAPI(t *testing.T) {
 			got = append(got, method+" "+path)
 			responses, _ := op.(map[string]any)["responses"].(map[string]any)
 			for _, status := range []string{"200", "401", "403"} {
+				if _, created := responses["201"]; created && status == "200" {
+					continue
+				}
 				if _, ok := responses[status]; !ok {
 					t.Errorf("%s %s: no %s response documented", method, path, status)
 				}
@@ -106,8 +109,9 @@ func TestOpenAPIListsTheAPI(t *testing.T) {
 		}
 	}
 	sort.Strings(got)
-	want := []string{"get /api/v1/cases", "get /api/v1/cases/{case_ref}", "get /api/v1/members/freshness",
-		"get /api/v1/notifications", "get /api/v1/overdue", "get /api/v1/quarantine"}
+	want := []string{"get /api/v1/cases", "get /api/v1/cases/{case_ref}", "get /api/v1/indicators",
+		"get /api/v1/indicators/sets/{id}", "get /api/v1/indicators/targets", "get /api/v1/members/freshness",
+		"get /api/v1/notifications", "get /api/v1/overdue", "get /api/v1/quarantine", "post /api/v1/indicators/sets"}
 	if !slices.Equal(got, want) {
 		t.Errorf("documented operations %v, want %v", got, want)
 	}
