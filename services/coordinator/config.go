@@ -24,7 +24,7 @@ type config struct {
 	LogLevel      slog.Level // LOG_LEVEL
 
 	// Overdue notices and freshness (docs/coordinator.md).
-	KeysPath          string        // COORDINATOR_KEYS_FILE (optional): signs webhook notices
+	KeysPath          string        // COORDINATOR_KEYS_FILE (optional): signs webhook notices and indicator sets
 	SMTPAddr          string        // COORDINATOR_SMTP_ADDR (optional, host:port)
 	SMTPFrom          string        // COORDINATOR_SMTP_FROM (with SMTPAddr)
 	SMTPUser          string        // COORDINATOR_SMTP_USER (optional)
@@ -42,7 +42,8 @@ type config struct {
 //
 // COORDINATOR_KEYS_FILE, when set, is read for the coordinator's signing
 // key alone (signingkey.go): the key file package links the envelope code
-// that the coordinator must never link.
+// that the coordinator must never link. The key signs webhook notices and
+// published indicator sets.
 func loadConfig(getenv func(string) string) (config, error) {
 	env := envconf.New(getenv)
 	c := config{

@@ -5,7 +5,8 @@
 // Configuration is read from the environment only: COORDINATOR_HTTP_ADDR,
 // DATABASE_URL, CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR,
 // CORRIDOR_DIRECTORY_CACHE, NATS_URL, NATS_NKEY_SEED_FILE, LOG_LEVEL;
-// for overdue notices and member freshness COORDINATOR_KEYS_FILE,
+// for overdue notices, member freshness and signed indicator sets
+// COORDINATOR_KEYS_FILE,
 // COORDINATOR_SMTP_ADDR, COORDINATOR_SMTP_FROM, COORDINATOR_SMTP_USER,
 // COORDINATOR_SMTP_PASSWORD, COORDINATOR_NOTIFY_INTERVAL and
 // COORDINATOR_OUT_OF_CONTACT_AFTER (docs/coordinator.md); for the login of
@@ -106,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 	} else {
-		logger.Warn("COORDINATOR_KEYS_FILE is not set: webhook notices cannot be signed and will fail")
+		logger.Warn("COORDINATOR_KEYS_FILE is not set: webhook notices cannot be signed and will fail, and no indicator set can be published")
 	}
 	if cfg.SMTPUser != "" {
 		host, _, _ := net.SplitHostPort(cfg.SMTPAddr)
@@ -124,6 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Verifier:          verifier,
 		Logger:            logger,
 		Registry:          reg,
+		SetSigner:         coordinator.SetSigner{KeyID: notify.SigningKeyID, Private: notify.SigningKey},
 	})
 	if err != nil {
 		return err
