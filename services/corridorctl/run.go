@@ -39,6 +39,7 @@ func commands() []command {
 		{"directory publish", "verify a signed directory and publish it: to the file the services watch, or to the NATS bucket", directoryPublish},
 		{"directory follow", "watch the NATS bucket and write each version verified to the file the services watch", directoryFollow},
 		{"directory bucket", "as a member's NATS operator: the coordinator's bucket with its mirror consumers, or a member's read-only mirror", directoryBucket},
+		{"indicators verify", "check a published indicator set against this member's own records (DATABASE_URL)", indicatorsVerify},
 		{"directory anchor", "write the anchor (corridor and governance) of a signed directory for new members", directoryAnchor},
 		{"nats render", "render every NATS server's configuration (hub, members) from a signed directory", natsRender},
 	}
