@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,12 +186,11 @@ type countRow struct {
 	n                               int64
 }
 
-// durationRow is a sum of indicator_durations over a period.
+// durationRow is a histogram of indicator_durations, with its period.
 type durationRow struct {
 	from, to, measure, dim, value string
 	period                        time.Time
-	bucket                        int
-	n                             int64
+	hist                          histogram
 }
 
 func loadCounts(ctx context.Context, db DB, p Period, from, to time.Time) ([]countRow, error) {
@@ -218,23 +218,39 @@ func loadCounts(ctx context.Context, db DB, p Period, from, to time.Time) ([]cou
 // ("" is the totals).
 func loadDurations(ctx context.Context, db DB, p Period, from, to time.Time, dims []string) ([]durationRow, error) {
 	rows, err := db.Query(ctx, `
-		SELECT from_member, to_member, measure, dim, value, date_trunc($3, month)::date, bucket, sum(n)::bigint
+		SELECT from_member, to_member, measure, dim, value, date_trunc($3, month)::date, hist
 		FROM indicator_durations
-		WHERE month >= $1 AND month < $2 AND dim = ANY($4)
-		GROUP BY 1, 2, 3, 4, 5, 6, 7
-		HAVING sum(n) <> 0`, from, to, string(p), dims)
+		WHERE month >= $1 AND month < $2 AND dim = ANY($4) AND hist <> '{}'`, from, to, string(p), dims)
 	if err != nil {
 		return nil, fmt.Errorf("read indicator durations: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (durationRow, error) {
 		var r durationRow
-		err := row.Scan(&r.from, &r.to, &r.measure, &r.dim, &r.value, &r.period, &r.bucket, &r.n)
-		return r, err
+		var hist map[string]int64
+		if err := row.Scan(&r.from, &r.to, &r.measure, &r.dim, &r.value, &r.period, &hist); err != nil {
+			return r, err
+		}
+		r.hist = make(histogram, len(hist))
+		for k, n := range hist {
+			b, err := strconv.Atoi(k)
+			if err != nil {
+				return r, fmt.Errorf("histogram bucket %q: %w", k, err)
+			}
+			r.hist[b] = n
+		}
+		return r, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read indicator durations: %w", err)
 	}
 	return out, nil
+}
+
+// add adds o to h.
+func (h histogram) add(o histogram) {
+	for b, n := range o {
+		h[b] += n
+	}
 }
 
 // ComputeIndicators computes the release q asks for. Disclosure control is
@@ -247,7 +263,13 @@ func ComputeIndicators(ctx context.Context, db DB, dir *directory.Directory, q I
 	if err != nil {
 		return Indicators{}, err
 	}
-	durations, err := loadDurations(ctx, db, q.Period, q.From, q.To, append([]string{""}, Breakdowns()...))
+	// Percentiles are suppressed cell by cell (too few durations), not by
+	// sums, so only the breakdown asked for is read.
+	dims := []string{"", q.By}
+	if q.By == EveryBreakdown {
+		dims = append([]string{""}, Breakdowns()...)
+	}
+	durations, err := loadDurations(ctx, db, q.Period, q.From, q.To, dims)
 	if err != nil {
 		return Indicators{}, err
 	}
@@ -460,17 +482,17 @@ type durationKey struct {
 // category and gives their percentiles.
 func durationCells(p Period, rows []durationRow) []DurationCell {
 	hists := map[durationKey]histogram{}
-	add := func(k durationKey, b int, n int64) {
+	add := func(k durationKey, h histogram) {
 		if hists[k] == nil {
 			hists[k] = histogram{}
 		}
-		hists[k][b] += n
+		hists[k].add(h)
 	}
 	for _, r := range rows {
 		k := durationKey{r.measure, r.period, direction(r.from, r.to), r.dim, r.value}
-		add(k, r.bucket, r.n)
+		add(k, r.hist)
 		k.direction = AllDirections
-		add(k, r.bucket, r.n)
+		add(k, r.hist)
 	}
 	keys := slices.SortedFunc(maps.Keys(hists), func(a, b durationKey) int {
 		return cmp.Or(cmp.Compare(slices.Index(Measures(), a.measure), slices.Index(Measures(), b.measure)),
@@ -537,7 +559,7 @@ func scorecard(p Period, limits directory.TimeLimits, rows []durationRow) []Scor
 		if hists[k] == nil {
 			hists[k] = histogram{}
 		}
-		hists[k][r.bucket] += r.n
+		hists[k].add(r.hist)
 	}
 	var out []ScoreCell
 	for _, k := range slices.SortedFunc(maps.Keys(hists), func(a, b key) int {

@@ -90,8 +90,8 @@ func aggregates(t *testing.T, pool *pgxpool.Pool) string {
 			FROM indicator_steps ORDER BY referral_id, step`,
 		`SELECT from_member, to_member, indicator, dim, month, value, n FROM indicator_counts WHERE n <> 0
 			ORDER BY from_member, to_member, indicator, dim, month, value`,
-		`SELECT from_member, to_member, measure, dim, month, value, bucket, n FROM indicator_durations WHERE n <> 0
-			ORDER BY from_member, to_member, measure, dim, month, value, bucket`,
+		`SELECT from_member, to_member, measure, dim, month, value, hist::text FROM indicator_durations WHERE hist <> '{}'
+			ORDER BY from_member, to_member, measure, dim, month, value`,
 	} {
 		rows, err := pool.Query(t.Context(), q)
 		if err != nil {

@@ -63,7 +63,7 @@ func ComputeTargets(ctx context.Context, db DB, dir *directory.Directory, from, 
 			if hists[r.period] == nil {
 				hists[r.period] = histogram{}
 			}
-			hists[r.period][r.bucket] += r.n
+			hists[r.period].add(r.hist)
 		}
 		for ps := start; ps.Before(end); ps = p.Next(ps) {
 			h := hists[ps]

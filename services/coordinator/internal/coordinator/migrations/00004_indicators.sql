@@ -40,8 +40,10 @@ CREATE TABLE indicator_counts (
 );
 
 -- Histograms of the time between two steps of a referral, attributed to
--- the month of the later step: bucket b (indicator_bucket) is a duration of
--- at most b hours up to a week, then of at most a whole number of days.
+-- the month of the later step: hist maps bucket b (indicator_bucket: a
+-- duration of at most b hours up to a week, then of at most a whole number
+-- of days) to how many durations fell in it. One row per breakdown cell
+-- keeps a year's figures to a few thousand rows however many events.
 CREATE TABLE indicator_durations (
     from_member text    NOT NULL,
     to_member   text    NOT NULL,
@@ -49,9 +51,8 @@ CREATE TABLE indicator_durations (
     dim         text    NOT NULL,
     month       date    NOT NULL,
     value       text    NOT NULL,
-    bucket      integer NOT NULL,
-    n           bigint  NOT NULL,
-    PRIMARY KEY (dim, month, from_member, to_member, measure, value, bucket)
+    hist        jsonb   NOT NULL CHECK (jsonb_typeof(hist) = 'object'),
+    PRIMARY KEY (dim, month, from_member, to_member, measure, value)
 );
 
 -- Published indicator sets: the canonical bytes the coordinator signed,
@@ -78,6 +79,16 @@ $$;
 -- +goose StatementBegin
 CREATE FUNCTION indicator_month(t timestamptz) RETURNS date LANGUAGE sql IMMUTABLE AS $$
     SELECT date_trunc('month', t AT TIME ZONE 'UTC')::date
+$$;
+-- +goose StatementEnd
+
+-- The sum of two histograms; empty buckets are dropped.
+-- +goose StatementBegin
+CREATE FUNCTION indicator_hist_add(a jsonb, b jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_object_agg(k, n) FILTER (WHERE n <> 0), '{}')
+    FROM (SELECT k, sum(v::bigint) AS n
+          FROM (SELECT * FROM jsonb_each_text(a) UNION ALL SELECT * FROM jsonb_each_text(b)) AS x(k, v)
+          GROUP BY k) AS y
 $$;
 -- +goose StatementEnd
 
@@ -133,13 +144,15 @@ CREATE VIEW indicator_duration_rows AS
 
 -- +goose StatementBegin
 CREATE FUNCTION indicator_add_durations(r text, delta bigint) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO indicator_durations (from_member, to_member, measure, dim, month, value, bucket, n)
-    SELECT d.from_member, d.to_member, d.measure, x.dim, d.month, x.value, d.bucket, count(*) * delta
-    FROM indicator_duration_rows d, indicator_dims(d.sector, d.age_band, d.sex, '') x
-    WHERE d.referral_id = r
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
-    ON CONFLICT (dim, month, from_member, to_member, measure, value, bucket)
-        DO UPDATE SET n = indicator_durations.n + EXCLUDED.n
+    INSERT INTO indicator_durations (from_member, to_member, measure, dim, month, value, hist)
+    SELECT from_member, to_member, measure, dim, month, value, jsonb_object_agg(bucket, n)
+    FROM (SELECT d.from_member, d.to_member, d.measure, x.dim, d.month, x.value, d.bucket, count(*) * delta AS n
+          FROM indicator_duration_rows d, indicator_dims(d.sector, d.age_band, d.sex, '') x
+          WHERE d.referral_id = r
+          GROUP BY 1, 2, 3, 4, 5, 6, 7) AS b
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (dim, month, from_member, to_member, measure, value)
+        DO UPDATE SET hist = indicator_hist_add(indicator_durations.hist, EXCLUDED.hist)
 $$;
 -- +goose StatementEnd
 
@@ -205,10 +218,12 @@ CREATE FUNCTION indicator_rebuild() RETURNS void LANGUAGE sql AS $$
     SELECT s.from_member, s.to_member, s.step, x.dim, indicator_month(s.at), x.value, count(*)
     FROM indicator_steps s, indicator_dims(s.sector, s.age_band, s.sex, s.closure_reason) x
     GROUP BY 1, 2, 3, 4, 5, 6;
-    INSERT INTO indicator_durations (from_member, to_member, measure, dim, month, value, bucket, n)
-    SELECT d.from_member, d.to_member, d.measure, x.dim, d.month, x.value, d.bucket, count(*)
-    FROM indicator_duration_rows d, indicator_dims(d.sector, d.age_band, d.sex, '') x
-    GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    INSERT INTO indicator_durations (from_member, to_member, measure, dim, month, value, hist)
+    SELECT from_member, to_member, measure, dim, month, value, jsonb_object_agg(bucket, n)
+    FROM (SELECT d.from_member, d.to_member, d.measure, x.dim, d.month, x.value, d.bucket, count(*) AS n
+          FROM indicator_duration_rows d, indicator_dims(d.sector, d.age_band, d.sex, '') x
+          GROUP BY 1, 2, 3, 4, 5, 6, 7) AS b
+    GROUP BY 1, 2, 3, 4, 5, 6;
 $$;
 -- +goose StatementEnd
 
@@ -224,6 +239,7 @@ DROP FUNCTION indicator_add_durations(text, bigint);
 DROP VIEW indicator_duration_rows;
 DROP FUNCTION indicator_event_steps(tracking_events);
 DROP FUNCTION indicator_dims(text, text, text, text);
+DROP FUNCTION indicator_hist_add(jsonb, jsonb);
 DROP FUNCTION indicator_month(timestamptz);
 DROP FUNCTION indicator_bucket(interval);
 DROP TABLE indicator_sets;
