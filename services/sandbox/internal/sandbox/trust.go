@@ -55,6 +55,7 @@ func (s *Sandbox) prepareTrust(ports map[string]int) (trustFiles, error) {
 		IssuedAt:   now.Add(-clockSlack),
 		ExpiresAt:  now.Add(directoryValidity),
 		TimeLimits: timeLimits(),
+		Targets:    targets(),
 	}
 	for _, m := range members() {
 		path := s.path("keys", m.domain()+".json")
@@ -156,6 +157,18 @@ func timeLimits() directory.TimeLimits {
 		InformationResponseWithinHours: 120,
 		HandoverWithinDays:             30,
 		FollowUpEveryDays:              180,
+	}
+}
+
+// targets are the sandbox corridor's joint targets: nine referrals in ten
+// decided within the time limit, each month; every child handed over
+// followed up within six months, each quarter.
+func targets() []directory.Target {
+	return []directory.Target{
+		{ID: "decisions-in-time", Indicator: "decided_within_limit", Percent: 90, Period: "month",
+			Description: "90 % of referrals decided within the time limit"},
+		{ID: "follow-up-six-months", Indicator: "followed_up_within_days", WithinDays: 183, Percent: 100, Period: "quarter",
+			Description: "every handed-over child followed up within six months"},
 	}
 }
 
