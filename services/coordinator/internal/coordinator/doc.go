@@ -10,7 +10,10 @@
 // the directory, a sector letter, an age band, a sex), stores it once by its
 // id, and serves per-case timelines to coordinators logged in with any
 // member's identity provider, with the events it refused (GET
-// /api/v1/quarantine), so that none is lost from sight.
+// /api/v1/quarantine), so that none is lost from sight. As events are
+// stored it keeps the joint indicators up to date (docs/indicators.md),
+// serves them with disclosure control, and publishes them as sets signed
+// with its key, which members check against their own records.
 //
 // Each case also has a row (cases.go) recomputed whenever one of its events
 // arrives: where it stands and the step due next by the directory's time

@@ -18,9 +18,9 @@ const (
 )
 
 // Handler returns the coordinator's HTTP API: the operational endpoints,
-// and GET /api/v1/cases, GET /api/v1/cases/{case_ref} and
-// GET /api/v1/quarantine for callers with the coordinator role from any
-// member's identity provider.
+// and GET /api/v1/cases, GET /api/v1/cases/{case_ref},
+// GET /api/v1/quarantine and the indicators (indicators_http.go) for
+// callers with the coordinator role from any member's identity provider.
 func (c *Coordinator) Handler() (http.Handler, error) {
 	httpMetrics, err := httpapi.NewMetrics(c.cfg.Registry)
 	if err != nil {
