@@ -23,8 +23,8 @@ type Principal struct {
 	Username string
 	// ClientID is the OAuth client the token was issued to.
 	ClientID string
-	// Roles are the corridor roles among the token's corridor_roles;
-	// unknown roles are dropped.
+	// Roles are the corridor roles the token's roles claim maps to
+	// (Issuer.Claims); values that map to none are dropped.
 	Roles []corridor.Role
 	// Country is the member the identity provider vouches for.
 	Country corridor.MemberCode
@@ -53,14 +53,4 @@ func NewContext(ctx context.Context, p Principal) context.Context {
 func FromContext(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
-}
-
-// knownRole reports whether r is a corridor role.
-func knownRole(r corridor.Role) bool {
-	switch r {
-	case corridor.RoleInspector, corridor.RoleCaseworker, corridor.RoleSupervisor,
-		corridor.RoleCoordinator, corridor.RoleService:
-		return true
-	}
-	return false
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,10 @@ type Issuer struct {
 	// Member, when set, is the only corridor_country this issuer may
 	// vouch for: CI's provider cannot log a BF user in.
 	Member corridor.MemberCode
+	// Claims says where this provider puts roles, country and agency and
+	// what its role values mean; the zero value reads corridor_roles,
+	// corridor_country and corridor_agency.
+	Claims Claims
 }
 
 // Defaults for Config's zero values.
@@ -125,6 +130,10 @@ func NewVerifier(cfg Config, logger *slog.Logger) (*Verifier, error) {
 		if _, dup := v.issuers[is.URL]; dup {
 			return nil, fmt.Errorf("new verifier: issuer %q listed twice", is.URL)
 		}
+		if err := is.Claims.validate(); err != nil {
+			return nil, fmt.Errorf("new verifier: issuer %q: %w", is.URL, err)
+		}
+		is.Claims = is.Claims.withDefaults()
 		v.issuers[is.URL] = &trustedIssuer{cfg: is}
 	}
 	return v, nil
@@ -196,22 +205,23 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	return principalFrom(tok, ti.cfg)
 }
 
-// tokenClaims are the claims a Principal is made of, plus those that betray
-// an ID token.
+// tokenClaims are the registered claims a Principal is made of, plus those
+// that betray an ID token; the rest sit where the issuer's Claims say.
 type tokenClaims struct {
-	Subject  string           `json:"sub"`
-	Username string           `json:"preferred_username"`
-	ClientID string           `json:"client_id"`
-	Roles    *[]corridor.Role `json:"corridor_roles"`
-	Country  string           `json:"corridor_country"`
-	Agency   string           `json:"corridor_agency"`
-	AtHash   string           `json:"at_hash"`
-	Nonce    string           `json:"nonce"`
+	Subject  string `json:"sub"`
+	Username string `json:"preferred_username"`
+	ClientID string `json:"client_id"`
+	AtHash   string `json:"at_hash"`
+	Nonce    string `json:"nonce"`
 }
 
 func principalFrom(tok *oidc.IDToken, is Issuer) (Principal, error) {
 	var c tokenClaims
+	var all map[string]any
 	if err := tok.Claims(&c); err != nil {
+		return Principal{}, unauthorized("The bearer token's claims are malformed.", err)
+	}
+	if err := tok.Claims(&all); err != nil {
 		return Principal{}, unauthorized("The bearer token's claims are malformed.", err)
 	}
 	// An ID token from the same provider can carry the API's audience too;
@@ -219,10 +229,25 @@ func principalFrom(tok *oidc.IDToken, is Issuer) (Principal, error) {
 	if c.AtHash != "" || c.Nonce != "" {
 		return Principal{}, unauthorized("An ID token is not an access token.", nil)
 	}
-	if c.Subject == "" || c.Roles == nil {
+	values, present, err := stringsAt(all, is.Claims.Roles)
+	if err != nil {
+		return Principal{}, unauthorized("The bearer token's claims are malformed.", err)
+	}
+	if c.Subject == "" || !present {
 		return Principal{}, unauthorized("The bearer token lacks the subject or corridor roles.", nil)
 	}
-	country := corridor.MemberCode(strings.ToUpper(c.Country))
+	countryClaim, err := stringAt(all, is.Claims.Country)
+	if err != nil {
+		return Principal{}, unauthorized("The bearer token's claims are malformed.", err)
+	}
+	agency, err := stringAt(all, is.Claims.Agency)
+	if err != nil {
+		return Principal{}, unauthorized("The bearer token's claims are malformed.", err)
+	}
+	country := corridor.MemberCode(strings.ToUpper(countryClaim))
+	if countryClaim == "" {
+		country = is.Member
+	}
 	if !country.Valid() {
 		return Principal{}, unauthorized("The bearer token lacks a valid corridor country.", nil)
 	}
@@ -234,11 +259,11 @@ func principalFrom(tok *oidc.IDToken, is Issuer) (Principal, error) {
 		Username: c.Username,
 		ClientID: c.ClientID,
 		Country:  country,
-		Agency:   c.Agency,
+		Agency:   agency,
 		Issuer:   tok.Issuer,
 	}
-	for _, r := range *c.Roles {
-		if knownRole(r) {
+	for _, v := range values {
+		if r, ok := is.Claims.role(v); ok && !slices.Contains(p.Roles, r) {
 			p.Roles = append(p.Roles, r)
 		}
 	}

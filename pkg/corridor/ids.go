@@ -3,6 +3,7 @@ package corridor
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"slices"
 	"strings"
 )
 
@@ -59,9 +60,19 @@ const (
 	RoleInspector   Role = "inspector"   // labour inspector: files referrals
 	RoleCaseworker  Role = "caseworker"  // child-protection caseworker: receives and handles referrals
 	RoleSupervisor  Role = "supervisor"  // caseworker's supervisor: may override consent in the child's best interests
+	RoleAdmin       Role = "admin"       // country administrator: directory, keys, failed messages; never case content
+	RoleAuditor     Role = "auditor"     // reads the audit trail, nothing else
 	RoleCoordinator Role = "coordinator" // regional coordinator: sees milestones, never identities
 	RoleService     Role = "service"     // a machine client (client-credentials grant)
 )
+
+// Roles returns every corridor role, people's first.
+func Roles() []Role {
+	return []Role{RoleInspector, RoleCaseworker, RoleSupervisor, RoleAdmin, RoleAuditor, RoleCoordinator, RoleService}
+}
+
+// Valid reports whether r is a corridor role.
+func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
