@@ -65,6 +65,11 @@ type User struct {
 	Country corridor.MemberCode
 	// Agency is the user's corridor_agency, an agency id from the directory.
 	Agency string
+	// Claims are added to the user's access tokens, replacing corridor
+	// claims of the same name: for tests of other providers' claim shapes
+	// (Keycloak's realm_access.roles, Entra ID's roles). Registered claims
+	// (iss, sub, aud, exp) cannot be replaced.
+	Claims map[string]any
 }
 
 // Client is an OAuth client: a web or native app using the browser flow
@@ -90,15 +95,8 @@ type Client struct {
 	Audience string
 }
 
-// validRoles are the roles a token may carry.
-func validRole(role string) bool {
-	switch corridor.Role(role) {
-	case corridor.RoleInspector, corridor.RoleCaseworker, corridor.RoleSupervisor,
-		corridor.RoleCoordinator, corridor.RoleService:
-		return true
-	}
-	return false
-}
+// validRole reports whether role is a role a token may carry.
+func validRole(role string) bool { return corridor.Role(role).Valid() }
 
 // withDefaults returns a copy of cfg with defaults applied and checks it.
 func (cfg Config) withDefaults() (Config, error) {
@@ -207,10 +205,12 @@ const DemoPassword = "corridor-demo"
 // DemoUsers returns one user per person-role for a member, for the sandbox:
 // a labour inspector of the labour directorate (agency "<CC>-DGT"), a
 // child-protection caseworker and a supervisor (who is a caseworker too) of the
-// child-protection directorate ("<CC>-DPE"), and a corridor focal point with
-// the coordinator role. Usernames are "<cc>-<role>" ("ci-inspector",
-// "ci-supervisor"); passwords are DemoPassword. The agency ids must match the
-// directory the sandbox publishes.
+// child-protection directorate ("<CC>-DPE"), the country's administrator and
+// auditor (at "<CC>-DPE", which runs the country's casework), and a
+// corridor focal point with the coordinator role. Usernames are
+// "<cc>-<role>" ("ci-inspector", "ci-supervisor", "ci-admin"); passwords are
+// DemoPassword. The agency ids must match the directory the sandbox
+// publishes.
 func DemoUsers(country corridor.MemberCode) []User {
 	cc := string(country)
 	lower := strings.ToLower(cc)
@@ -233,5 +233,7 @@ func DemoUsers(country corridor.MemberCode) []User {
 		// A supervisor also handles cases; the role adds the consent override.
 		user("Demo Supervisor ("+cc+")", cc+"-DPE", corridor.RoleCaseworker, corridor.RoleSupervisor),
 		user("Demo Focal Point ("+cc+")", cc+"-DPE", corridor.RoleCoordinator),
+		user("Demo Administrator ("+cc+")", cc+"-DPE", corridor.RoleAdmin),
+		user("Demo Auditor ("+cc+")", cc+"-DPE", corridor.RoleAuditor),
 	}
 }

@@ -686,7 +686,7 @@ func TestConfigValidation(t *testing.T) {
 		{"duplicate username", func(c *Config) { c.Users = append(c.Users, User{Username: "awa", Password: "x", Subject: "other"}) }},
 		{"duplicate subject", func(c *Config) { c.Users = append(c.Users, User{Username: "other", Password: "x", Subject: "awa"}) }},
 		{"user without password", func(c *Config) { c.Users[0].Password = "" }},
-		{"unknown role", func(c *Config) { c.Users[0].Roles = []string{"admin"} }},
+		{"unknown role", func(c *Config) { c.Users[0].Roles = []string{"root"} }},
 		{"public client with secret", func(c *Config) { c.Clients[0].Secret = "x" }},
 		{"confidential client without secret", func(c *Config) { c.Clients[1].Secret = "" }},
 		{"public client without redirects", func(c *Config) { c.Clients[0].RedirectURIs = nil }},
@@ -721,6 +721,8 @@ func TestDemoUsers(t *testing.T) {
 		"bf-caseworker":  {"caseworker"},
 		"bf-supervisor":  {"caseworker", "supervisor"},
 		"bf-coordinator": {"coordinator"},
+		"bf-admin":       {"admin"},
+		"bf-auditor":     {"auditor"},
 	}
 	if len(users) != len(wantRoles) {
 		t.Fatalf("DemoUsers returned %d users, want %d", len(users), len(wantRoles))
@@ -745,12 +747,53 @@ func TestDemoUsers(t *testing.T) {
 
 func TestValidRole(t *testing.T) {
 	t.Parallel()
-	for _, r := range []corridor.Role{corridor.RoleInspector, corridor.RoleCaseworker, corridor.RoleSupervisor, corridor.RoleCoordinator, corridor.RoleService} {
+	for _, r := range corridor.Roles() {
 		if !validRole(string(r)) {
 			t.Errorf("validRole(%q) = false", r)
 		}
 	}
-	if validRole("admin") || validRole("") {
+	if validRole("root") || validRole("") {
 		t.Error("validRole accepted an unknown role")
+	}
+}
+
+// TestUserClaims: a user's extra claims shape its access tokens like
+// another provider's, and cannot replace the registered ones.
+func TestUserClaims(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.Users = append(cfg.Users, User{
+		Username: "keycloak-user", Password: "pw", Agency: "CI-DPE",
+		Claims: map[string]any{
+			"realm_access": map[string]any{"roles": []string{"dpe-officer"}},
+			"sub":          "someone-else",
+			ClaimAgency:    "CI-ABRI",
+		},
+	})
+	s := start(t, cfg)
+	tok, err := PasswordLogin(t.Context(), nil, s.url, testWebClient, testRedirect, "keycloak-user", "pw")
+	if err != nil {
+		t.Fatalf("PasswordLogin: %v", err)
+	}
+	p, err := oidc.NewProvider(t.Context(), s.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: testAudience}).Verify(t.Context(), tok.AccessToken)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	var c struct {
+		Subject string `json:"sub"`
+		Realm   struct {
+			Roles []string `json:"roles"`
+		} `json:"realm_access"`
+		Agency string `json:"corridor_agency"`
+	}
+	if err := idt.Claims(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "keycloak-user" || !slices.Equal(c.Realm.Roles, []string{"dpe-officer"}) || c.Agency != "CI-ABRI" {
+		t.Errorf("claims = %+v", c)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"sync"
@@ -467,6 +468,7 @@ func userClaims(u *User) map[string]any {
 	if u.Agency != "" {
 		claims[ClaimAgency] = u.Agency
 	}
+	maps.Copy(claims, u.Claims)
 	return claims
 }
 

@@ -445,8 +445,8 @@ func checkDesignKeys(t *testing.T, raw []byte) {
 	for _, code := range []string{"CI", "BF"} {
 		need("members."+code, doc.Members[code], "casework", "relay", "idp", "database", "nats", "nats_operator", "nats_store", "pids")
 	}
-	if len(doc.Users) < 7 {
-		t.Errorf("endpoints.json lists %d users, want the 7 demo users", len(doc.Users))
+	if len(doc.Users) < 11 {
+		t.Errorf("endpoints.json lists %d users, want the 11 demo users", len(doc.Users))
 	}
 	for _, u := range doc.Users {
 		need("users[]", u, "username", "password", "role", "country", "agency", "access_token")

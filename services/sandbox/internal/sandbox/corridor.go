@@ -105,9 +105,13 @@ func demoUsers() []demoUser {
 		{"ci-inspector", "Demo Inspector (CI)", r(corridor.RoleInspector), "CI", "CI-DGT"},
 		{"ci-caseworker", "Demo Caseworker (CI)", r(corridor.RoleCaseworker), "CI", "CI-DPE"},
 		{"ci-supervisor", "Demo Supervisor (CI)", r(corridor.RoleCaseworker, corridor.RoleSupervisor), "CI", "CI-DPE"},
+		{"ci-admin", "Demo Administrator (CI)", r(corridor.RoleAdmin), "CI", "CI-DPE"},
+		{"ci-auditor", "Demo Auditor (CI)", r(corridor.RoleAuditor), "CI", "CI-DPE"},
 		{"bf-inspector", "Demo Inspector (BF)", r(corridor.RoleInspector), "BF", "BF-DGT"},
 		{"bf-caseworker", "Demo Caseworker (BF)", r(corridor.RoleCaseworker), "BF", "BF-DPE"},
 		{"bf-supervisor", "Demo Supervisor (BF)", r(corridor.RoleCaseworker, corridor.RoleSupervisor), "BF", "BF-DPE"},
+		{"bf-admin", "Demo Administrator (BF)", r(corridor.RoleAdmin), "BF", "BF-DPE"},
+		{"bf-auditor", "Demo Auditor (BF)", r(corridor.RoleAuditor), "BF", "BF-DPE"},
 		{"coordinator", "Demo Coordinator (ECOWAS)", r(corridor.RoleCoordinator), corridor.Coordinator, "ECOWAS-CLU"},
 	}
 }
