@@ -200,6 +200,15 @@ type NATSIdentity struct {
 type OIDC struct {
 	Issuer   string `json:"issuer" validate:"required,http_url"`
 	Audience string `json:"audience" validate:"required,max=256"`
+	// RolesClaim, RoleValues, CountryClaim and AgencyClaim say where the
+	// provider puts a person's roles, country and agency, and what its
+	// role values mean (auth.Claims): a claim path such as Keycloak's
+	// "realm_access.roles" and a map from the provider's values to
+	// corridor roles. Absent, Corridor's own claims are read.
+	RolesClaim   string            `json:"roles_claim,omitempty" validate:"omitempty,max=256"`
+	RoleValues   map[string]string `json:"role_values,omitempty" validate:"omitempty,dive,keys,required,max=256,endkeys,oneof=inspector caseworker supervisor admin auditor coordinator service"`
+	CountryClaim string            `json:"country_claim,omitempty" validate:"omitempty,max=256"`
+	AgencyClaim  string            `json:"agency_claim,omitempty" validate:"omitempty,max=256"`
 }
 
 // Key is a public key with its validity period. PublicKey is base64 in

@@ -56,7 +56,8 @@ func testDirectory(t *testing.T) *directory.Directory {
 		Members: []directory.Member{
 			{
 				Code: "CI", Name: "Côte d'Ivoire", JetStreamDomain: "ci",
-				OIDC: &directory.OIDC{Issuer: "https://id.ci.example/realms/corridor", Audience: "corridor-ci"},
+				OIDC: &directory.OIDC{Issuer: "https://id.ci.example/realms/corridor", Audience: "corridor-ci",
+					RolesClaim: "realm_access.roles", RoleValues: map[string]string{"dpe-officer": "caseworker", "focal-point": "coordinator"}},
 				EncryptionKeys: []directory.Key{
 					encKey(t, "ci-enc-2025", issued.AddDate(-1, 0, 0), issued.AddDate(0, 6, 15)),
 					encKey(t, "ci-enc-2026", issued.AddDate(0, 5, 0), expires),
@@ -140,6 +141,7 @@ func TestValidate(t *testing.T) {
 		{"issuer not a URL", func(d *directory.Directory) { d.Members[0].OIDC.Issuer = "id.ci" }, []string{"members[0].oidc.issuer"}},
 		{"shared issuer", func(d *directory.Directory) { d.Members[1].OIDC.Issuer = d.Members[0].OIDC.Issuer }, []string{"members[1].oidc.issuer"}},
 		{"no audience", func(d *directory.Directory) { d.Members[0].OIDC.Audience = "" }, []string{"members[0].oidc.audience"}},
+		{"role map to no corridor role", func(d *directory.Directory) { d.Members[0].OIDC.RoleValues["dpe-officer"] = "root" }, []string{"members[0].oidc.role_values[dpe-officer]"}},
 		{"country without encryption key", func(d *directory.Directory) { d.Members[1].EncryptionKeys = nil }, []string{"members[1].encryption_keys"}},
 		{"member without signing key", func(d *directory.Directory) { d.Members[2].SigningKeys = nil }, []string{"members[2].signing_keys"}},
 		{"country without agency", func(d *directory.Directory) { d.Members[1].Agencies = nil }, []string{"members[1].agencies"}},

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 )
 
@@ -43,6 +44,13 @@ const (
 	SessionCookieSecure    = "SESSION_COOKIE_SECURE"
 	SessionIdleTimeout     = "SESSION_IDLE_TIMEOUT"
 	SessionAbsoluteTimeout = "SESSION_ABSOLUTE_TIMEOUT"
+	// The identity provider's claims, for providers that do not use
+	// Corridor's own (auth.Claims): the dot paths of the roles, country
+	// and agency claims, and the role map ("value=role,value=role").
+	OIDCRolesClaim   = "OIDC_ROLES_CLAIM"
+	OIDCRoleMap      = "OIDC_ROLE_MAP"
+	OIDCCountryClaim = "OIDC_COUNTRY_CLAIM"
+	OIDCAgencyClaim  = "OIDC_AGENCY_CLAIM"
 )
 
 // Reader reads variables from one environment and remembers what was wrong
@@ -147,6 +155,23 @@ func (r *Reader) OneOf(name, def string, allowed ...string) string {
 		return def
 	}
 	return v
+}
+
+// Claims returns where the identity provider puts roles, country and
+// agency, and what its role values mean, from OIDC_ROLES_CLAIM,
+// OIDC_ROLE_MAP, OIDC_COUNTRY_CLAIM and OIDC_AGENCY_CLAIM; all unset reads
+// Corridor's own claims (corridor_roles, corridor_country, corridor_agency).
+func (r *Reader) Claims() auth.Claims {
+	values, err := auth.ParseRoleValues(r.getenv(OIDCRoleMap))
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s: %w", OIDCRoleMap, err))
+	}
+	return auth.Claims{
+		Roles:      strings.TrimSpace(r.getenv(OIDCRolesClaim)),
+		RoleValues: values,
+		Country:    strings.TrimSpace(r.getenv(OIDCCountryClaim)),
+		Agency:     strings.TrimSpace(r.getenv(OIDCAgencyClaim)),
+	}
 }
 
 // LogLevel returns LOG_LEVEL: debug, info (the default), warn or error.

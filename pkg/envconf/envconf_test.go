@@ -2,9 +2,13 @@ package envconf
 
 import (
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/corridor"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -144,6 +148,47 @@ func TestPublicURL(t *testing.T) {
 			}
 			if err != nil || got != tt.want {
 				t.Errorf("PublicURL = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestClaims(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		want    auth.Claims
+		wantErr string
+	}{
+		{name: "corridor's own claims", want: auth.Claims{}},
+		{
+			name: "Keycloak",
+			vars: map[string]string{OIDCRolesClaim: "realm_access.roles", OIDCRoleMap: "labour-inspector=inspector, dpe-officer=caseworker", OIDCAgencyClaim: "agency"},
+			want: auth.Claims{Roles: "realm_access.roles", Agency: "agency",
+				RoleValues: map[string]corridor.Role{"labour-inspector": corridor.RoleInspector, "dpe-officer": corridor.RoleCaseworker}},
+		},
+		{
+			name: "Entra ID",
+			vars: map[string]string{OIDCRolesClaim: "roles", OIDCRoleMap: "Corridor.Admin=admin", OIDCCountryClaim: "ctry"},
+			want: auth.Claims{Roles: "roles", Country: "ctry", RoleValues: map[string]corridor.Role{"Corridor.Admin": corridor.RoleAdmin}},
+		},
+		{name: "bad map", vars: map[string]string{OIDCRoleMap: "Corridor.Admin=root"}, wantErr: "OIDC_ROLE_MAP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := New(env(tt.vars))
+			got := r.Claims()
+			err := r.Err()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Err = %v, want it to name %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Claims() = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
 	}

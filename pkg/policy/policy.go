@@ -8,7 +8,8 @@
 //     filed or were assigned.
 //   - caseworker: files referrals; sees and acts on their agency's.
 //   - supervisor: what a caseworker may, and assigns their agency's cases,
-//     overrides consent (with a reason, when filing) and approves closures.
+//     overrides consent (with a reason, when filing), approves closures and
+//     sees the agency's overview.
 //   - admin (country administrator): the directory, keys, failed and
 //     quarantined messages; never a case's content.
 //   - auditor: reads the audit trail, nothing else.
@@ -39,6 +40,7 @@ const (
 	OverrideConsent     Action = "override_consent"      // file without consent, in the child's best interests
 	ApproveClosure      Action = "approve_closure"       // approve a caseworker's closing of a case
 	ListWork            Action = "list_work"             // list the agency's referrals and work queues
+	OverseeAgency       Action = "oversee_agency"        // the agency's overview: its referrals counted by status
 	ViewFailedMessages  Action = "view_failed_messages"  // list failed inbox and quarantined messages
 	RetryFailedMessages Action = "retry_failed_messages" // retry a failed message, release a quarantined one
 	AdministerDirectory Action = "administer_directory"  // the corridor directory and the country's keys
@@ -49,7 +51,7 @@ const (
 // Actions returns every action.
 func Actions() []Action {
 	return []Action{FileReferral, ViewCase, ActOnCase, AssignCase, OverrideConsent, ApproveClosure, ListWork,
-		ViewFailedMessages, RetryFailedMessages, AdministerDirectory, ReadAuditTrail, ViewCoordinator}
+		OverseeAgency, ViewFailedMessages, RetryFailedMessages, AdministerDirectory, ReadAuditTrail, ViewCoordinator}
 }
 
 // OnCase reports whether a is done to one case, so that whose case it is
@@ -141,6 +143,8 @@ func Decide(role corridor.Role, a Action, o Ownership) Decision {
 			return allow("supervisors list their agency's referrals")
 		case a == OverrideConsent:
 			return allow("supervisors may override consent in the child's best interests, with a reason")
+		case a == OverseeAgency:
+			return allow("supervisors see their agency's overview")
 		case (a == ViewCase || a == ActOnCase || a == AssignCase || a == ApproveClosure) && o.mine():
 			return allow("supervisors oversee their agency's cases")
 		}
@@ -151,7 +155,7 @@ func Decide(role corridor.Role, a Action, o Ownership) Decision {
 		case AdministerDirectory:
 			return allow("country administrators keep the directory and the keys")
 		}
-		if a.OnCase() || a == FileReferral || a == ListWork || a == OverrideConsent {
+		if a.OnCase() || a == FileReferral || a == ListWork || a == OverseeAgency || a == OverrideConsent {
 			return deny("a country administrator never sees a case's content")
 		}
 	case corridor.RoleAuditor:
@@ -227,6 +231,8 @@ func phrase(a Action) string {
 		return "approve closures"
 	case ListWork:
 		return "list referrals"
+	case OverseeAgency:
+		return "see the agency's overview"
 	case ViewFailedMessages:
 		return "see failed and quarantined messages"
 	case RetryFailedMessages:

@@ -21,6 +21,7 @@ inspector    assign_case            - - - - - -
 inspector    override_consent       - - - - - -
 inspector    approve_closure        - - - - - -
 inspector    list_work              Y - - - - -
+inspector    oversee_agency         - - - - - -
 inspector    view_failed_messages   - - - - - -
 inspector    retry_failed_messages  - - - - - -
 inspector    administer_directory   - - - - - -
@@ -33,6 +34,7 @@ caseworker   assign_case            - - - - - -
 caseworker   override_consent       - - - - - -
 caseworker   approve_closure        - - - - - -
 caseworker   list_work              Y - - - - -
+caseworker   oversee_agency         - - - - - -
 caseworker   view_failed_messages   - - - - - -
 caseworker   retry_failed_messages  - - - - - -
 caseworker   administer_directory   - - - - - -
@@ -45,6 +47,7 @@ supervisor   assign_case            - Y Y Y - -
 supervisor   override_consent       Y - - - - -
 supervisor   approve_closure        - Y Y Y - -
 supervisor   list_work              Y - - - - -
+supervisor   oversee_agency         Y - - - - -
 supervisor   view_failed_messages   - - - - - -
 supervisor   retry_failed_messages  - - - - - -
 supervisor   administer_directory   - - - - - -
@@ -57,6 +60,7 @@ admin        assign_case            - - - - - -
 admin        override_consent       - - - - - -
 admin        approve_closure        - - - - - -
 admin        list_work              - - - - - -
+admin        oversee_agency         - - - - - -
 admin        view_failed_messages   Y - - - - -
 admin        retry_failed_messages  Y - - - - -
 admin        administer_directory   Y - - - - -
@@ -69,6 +73,7 @@ auditor      assign_case            - - - - - -
 auditor      override_consent       - - - - - -
 auditor      approve_closure        - - - - - -
 auditor      list_work              - - - - - -
+auditor      oversee_agency         - - - - - -
 auditor      view_failed_messages   - - - - - -
 auditor      retry_failed_messages  - - - - - -
 auditor      administer_directory   - - - - - -
@@ -81,6 +86,7 @@ coordinator  assign_case            - - - - - -
 coordinator  override_consent       - - - - - -
 coordinator  approve_closure        - - - - - -
 coordinator  list_work              - - - - - -
+coordinator  oversee_agency         - - - - - -
 coordinator  view_failed_messages   - - - - - -
 coordinator  retry_failed_messages  - - - - - -
 coordinator  administer_directory   - - - - - -
@@ -93,6 +99,7 @@ service      assign_case            - - - - - -
 service      override_consent       - - - - - -
 service      approve_closure        - - - - - -
 service      list_work              - - - - - -
+service      oversee_agency         - - - - - -
 service      view_failed_messages   Y - - - - -
 service      retry_failed_messages  - - - - - -
 service      administer_directory   - - - - - -

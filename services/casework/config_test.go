@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/weblogin"
 	"github.com/corridor-org/corridor/services/casework/internal/app"
 )
@@ -26,6 +29,8 @@ func TestLoadConfig(t *testing.T) {
 		"CORRIDOR_DIRECTORY_ANCHOR": "/etc/corridor/anchor.json",
 		"OIDC_ISSUER":               "http://127.0.0.1:9001",
 		"OIDC_AUDIENCE":             "corridor-ci",
+		"OIDC_ROLES_CLAIM":          "realm_access.roles",
+		"OIDC_ROLE_MAP":             "dpe-officer=caseworker",
 		"LOG_LEVEL":                 "debug",
 		"CASEWORK_PUBLIC_URL":       "https://casework.ci.example",
 		"OIDC_CLIENT_ID":            "casework",
@@ -40,8 +45,9 @@ func TestLoadConfig(t *testing.T) {
 	want := app.Config{HTTPAddr: "127.0.0.1:9000", DatabaseURL: "postgres://localhost/ci", Member: "CI",
 		DirectoryPath: "/etc/corridor/directory.json", DirectoryAnchor: "/etc/corridor/anchor.json", OIDCIssuer: "http://127.0.0.1:9001", OIDCAudience: "corridor-ci",
 		Login: weblogin.Settings{PublicURL: "https://casework.ci.example", ClientID: "casework", CookieSecure: weblogin.CookieSecureAlways,
-			IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 8 * time.Hour}}
-	if cfg != want || level != slog.LevelDebug {
+			IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 8 * time.Hour},
+		OIDCClaims: auth.Claims{Roles: "realm_access.roles", RoleValues: map[string]corridor.Role{"dpe-officer": corridor.RoleCaseworker}}}
+	if !reflect.DeepEqual(cfg, want) || level != slog.LevelDebug {
 		t.Errorf("config = %+v level %v, want %+v debug", cfg, level, want)
 	}
 
@@ -58,11 +64,11 @@ func TestLoadConfig(t *testing.T) {
 	}
 
 	// Every problem is reported at once.
-	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud", "SESSION_COOKIE_SECURE": "yes", "SESSION_IDLE_TIMEOUT": "soon"}))
+	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud", "SESSION_COOKIE_SECURE": "yes", "SESSION_IDLE_TIMEOUT": "soon", "OIDC_ROLE_MAP": "x=root"}))
 	if err == nil {
 		t.Fatal("empty environment accepted")
 	}
-	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL", "SESSION_COOKIE_SECURE", "SESSION_IDLE_TIMEOUT"} {
+	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL", "SESSION_COOKIE_SECURE", "SESSION_IDLE_TIMEOUT", "OIDC_ROLE_MAP"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

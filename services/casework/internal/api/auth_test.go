@@ -66,7 +66,9 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
-func TestFailedInboxNeedsSupervisor(t *testing.T) {
+// TestFailedInboxNeedsAdministrator: failed messages are the country
+// administrator's (and a machine client may watch them), no case role's.
+func TestFailedInboxNeedsAdministrator(t *testing.T) {
 	t.Parallel()
 	ci := newMember(t, "CI", false)
 	tests := []struct {
@@ -77,7 +79,10 @@ func TestFailedInboxNeedsSupervisor(t *testing.T) {
 	}{
 		{"ci-inspector", 403, 403, 403},
 		{"ci-caseworker", 403, 403, 403},
-		{"ci-supervisor", 200, 404, 422},
+		{"ci-supervisor", 403, 403, 403},
+		{"ci-auditor", 403, 403, 403},
+		{"ci-coordinator", 403, 403, 403},
+		{"ci-admin", 200, 404, 422},
 	}
 	for _, tc := range tests {
 		if r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token(tc.user), nil); r.status != tc.list {

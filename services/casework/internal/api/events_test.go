@@ -149,9 +149,9 @@ func TestEventBodiesAreValidated(t *testing.T) {
 	}
 }
 
-// TestEventsAreAuthorized: each side may cause only its own events, and on
-// the sending side only the user who filed the referral and the agency's
-// supervisors may act.
+// TestEventsAreAuthorized: each side may cause only its own events, and
+// the policy decides who acts: on the sending side an inspector only on the
+// referrals they filed, the agency's supervisors on all of them.
 func TestEventsAreAuthorized(t *testing.T) {
 	t.Parallel()
 	p := newPair(t)
@@ -174,10 +174,12 @@ func TestEventsAreAuthorized(t *testing.T) {
 		user   string
 		status int
 	}{
-		{p.ci, "ci-colleague", http.StatusForbidden}, // same agency, did not file it
-		{p.ci, "ci-caseworker", http.StatusNotFound}, // another agency
+		{p.ci, "ci-colleague", http.StatusForbidden},  // same agency, did not file it
+		{p.ci, "ci-caseworker", http.StatusForbidden}, // another agency
 		{p.ci, "ci-coordinator", http.StatusForbidden},
-		{p.bf, "bf-inspector", http.StatusNotFound}, // not the recipient agency
+		{p.bf, "bf-inspector", http.StatusForbidden}, // not the recipient agency
+		{p.bf, "bf-admin", http.StatusForbidden},
+		{p.bf, "bf-auditor", http.StatusForbidden},
 		{p.bf, "bf-coordinator", http.StatusForbidden},
 	} {
 		ev := "withdraw"

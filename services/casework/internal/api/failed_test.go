@@ -28,11 +28,11 @@ type failedList struct {
 	NextBefore string       `json:"next_before"`
 }
 
-// failed lists the failed inbox messages as ci-supervisor with the given
+// failed lists the failed inbox messages as the country administrator with the given
 // query, checking every item against docs/api/openapi.yaml.
 func (m *member) failed(query string) failedList {
 	m.t.Helper()
-	r := m.do(http.MethodGet, "/api/v1/inbox/failed?"+query, m.token(m.code.Domain()+"-supervisor"), nil)
+	r := m.do(http.MethodGet, "/api/v1/inbox/failed?"+query, m.token(m.code.Domain()+"-admin"), nil)
 	var list failedList
 	if err := json.Unmarshal(r.body, &list); r.status != http.StatusOK || err != nil || list.Items == nil {
 		m.t.Fatalf("list failed (%s): %d %v %s", query, r.status, err, r.body)
@@ -172,7 +172,7 @@ func TestFailedInboxPages(t *testing.T) {
 			{"before=" + cursor("9000000000000000000:bf-new"), "before"},
 		}
 		for _, tc := range tests {
-			r := ci.do(http.MethodGet, "/api/v1/inbox/failed?"+tc.query, ci.token("ci-supervisor"), nil)
+			r := ci.do(http.MethodGet, "/api/v1/inbox/failed?"+tc.query, ci.token("ci-admin"), nil)
 			if r.status != http.StatusUnprocessableEntity {
 				t.Errorf("%s: status %d: %s", tc.query, r.status, r.body)
 				continue
@@ -229,10 +229,12 @@ func TestRetryFailedInboxMessage(t *testing.T) {
 	retry := func(user, messageID string) response {
 		return bf.do(http.MethodPost, "/api/v1/inbox/failed/"+messageID+"/retry", bf.token(user), nil)
 	}
-	if r := retry("bf-caseworker", withdrawal.MessageID); r.status != http.StatusForbidden {
-		t.Errorf("a caseworker retries: %d %s", r.status, r.body)
+	for _, user := range []string{"bf-caseworker", "bf-supervisor", "bf-auditor"} {
+		if r := retry(user, withdrawal.MessageID); r.status != http.StatusForbidden {
+			t.Errorf("%s retries: %d %s", user, r.status, r.body)
+		}
 	}
-	r := retry("bf-supervisor", withdrawal.MessageID)
+	r := retry("bf-admin", withdrawal.MessageID)
 	if r.status != http.StatusAccepted {
 		t.Fatalf("retry: %d %s", r.status, r.body)
 	}
@@ -256,7 +258,7 @@ func TestRetryFailedInboxMessage(t *testing.T) {
 
 	// Applied, unknown or not an id: nothing to retry.
 	for _, messageID := range []string{withdrawal.MessageID, "ci-unknown", "not%20an%20id", referralMsg.MessageID} {
-		r := retry("bf-supervisor", messageID)
+		r := retry("bf-admin", messageID)
 		if r.status != http.StatusNotFound {
 			t.Errorf("retry %s: %d %s", messageID, r.status, r.body)
 			continue
@@ -290,10 +292,10 @@ func TestRetryWakesTheApplier(t *testing.T) {
 	if !wake("the listener did not connect") {
 		return
 	}
-	if r := ci.do(http.MethodPost, "/api/v1/inbox/failed/bf-waiting/retry", ci.token("ci-supervisor"), nil); r.status != http.StatusNotFound {
+	if r := ci.do(http.MethodPost, "/api/v1/inbox/failed/bf-waiting/retry", ci.token("ci-admin"), nil); r.status != http.StatusNotFound {
 		t.Errorf("retry a message that never failed: %d %s", r.status, r.body)
 	}
-	if r := ci.do(http.MethodPost, "/api/v1/inbox/failed/bf-broken/retry", ci.token("ci-supervisor"), nil); r.status != http.StatusAccepted {
+	if r := ci.do(http.MethodPost, "/api/v1/inbox/failed/bf-broken/retry", ci.token("ci-admin"), nil); r.status != http.StatusAccepted {
 		t.Fatalf("retry: %d %s", r.status, r.body)
 	}
 	wake("the retry did not notify " + exchange.ChannelInbox)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/services/casework/internal/query"
 )
 
@@ -51,7 +52,7 @@ type failedList struct {
 	NextBefore string `json:"next_before,omitempty"`
 }
 
-// failedInbox answers GET /api/v1/inbox/failed?limit=&before= (supervisors):
+// failedInbox answers GET /api/v1/inbox/failed?limit=&before= (administrators):
 // the messages that could not be applied, newest first, a page at a time.
 func (s *server) failedInbox(w http.ResponseWriter, r *http.Request) {
 	c, err := caller(r)
@@ -61,7 +62,7 @@ func (s *server) failedInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	// The role first: a caller who may not list learns nothing of the
 	// parameters.
-	if err := s.svc.CheckSupervisor(c); err != nil {
+	if err := s.svc.Authorize(c, policy.ViewFailedMessages); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -86,7 +87,7 @@ func (s *server) failedInbox(w http.ResponseWriter, r *http.Request) {
 }
 
 // retryFailed answers POST /api/v1/inbox/failed/{message_id}/retry
-// (supervisors): the message is offered to the applier again, which
+// (administrators): the message is offered to the applier again, which
 // applies it shortly after; 202 with the message as re-offered.
 func (s *server) retryFailed(w http.ResponseWriter, r *http.Request) {
 	c, err := caller(r)

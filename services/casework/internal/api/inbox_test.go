@@ -94,7 +94,7 @@ func TestBadInboxMessagesAreQuarantined(t *testing.T) {
 
 	var items []any
 	waitFor(t, "every bad message in the quarantine", func() bool {
-		r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token("ci-supervisor"), nil)
+		r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token("ci-admin"), nil)
 		items = r.json(t)["items"].([]any)
 		return len(items) == len(bad)
 	})
@@ -139,7 +139,7 @@ func TestBadInboxMessagesAreQuarantined(t *testing.T) {
 	}
 	var gaveUp map[string]any
 	waitFor(t, "casework to give up on "+last, func() bool {
-		r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token("ci-supervisor"), nil)
+		r := ci.do(http.MethodGet, "/api/v1/inbox/failed", ci.token("ci-admin"), nil)
 		for _, it := range r.json(t)["items"].([]any) {
 			if item := it.(map[string]any); item["message_id"] == last && item["gave_up"] == true {
 				gaveUp = item

@@ -6,6 +6,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/services/casework/internal/query"
 )
 
@@ -28,7 +29,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	// The role first: a caller who may not list learns nothing of the
 	// parameters.
-	if err := s.svc.CheckFiler(c); err != nil {
+	if err := s.svc.Authorize(c, policy.ListWork); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -88,7 +89,7 @@ func (s *server) assign(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.CheckSupervisor(c); err != nil {
+	if err := s.svc.Authorize(c, policy.AssignCase); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -53,15 +53,18 @@ func TestListShowsOnlyTheCallersAgency(t *testing.T) {
 		}
 	}
 
-	// One referral: visible to its agency only; others get 404, as for a
-	// referral that does not exist.
+	// One referral: visible to its agency only; others are refused (403),
+	// and a referral that does not exist is 404.
 	for _, tc := range []struct {
 		user, id string
 		status   int
 	}{
 		{"ci-inspector", first, http.StatusOK},
-		{"ci-caseworker", first, http.StatusNotFound},
-		{"ci-inspector", fromDPE, http.StatusNotFound},
+		{"ci-caseworker", first, http.StatusForbidden},
+		{"ci-inspector", fromDPE, http.StatusForbidden},
+		{"ci-admin", first, http.StatusForbidden},
+		{"ci-auditor", first, http.StatusForbidden},
+		{"ci-admin", "ref-doesnotexist", http.StatusForbidden},
 		{"ci-inspector", "ref-doesnotexist", http.StatusNotFound},
 	} {
 		r := ci.do(http.MethodGet, "/api/v1/referrals/"+tc.id, ci.token(tc.user), nil)
@@ -72,8 +75,8 @@ func TestListShowsOnlyTheCallersAgency(t *testing.T) {
 			r.problem(t)
 		}
 	}
-	// Acting on another agency's referral is the same 404.
-	if r := ci.do(http.MethodPost, "/api/v1/referrals/"+first+"/withdraw", ci.token("ci-caseworker"), nil); r.status != http.StatusNotFound {
+	// Acting on another agency's referral is refused the same way.
+	if r := ci.do(http.MethodPost, "/api/v1/referrals/"+first+"/withdraw", ci.token("ci-caseworker"), nil); r.status != http.StatusForbidden {
 		t.Errorf("withdraw another agency's referral: %d %s", r.status, r.body)
 	}
 }

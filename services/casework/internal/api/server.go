@@ -13,6 +13,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/services/casework/internal/events"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
@@ -191,7 +192,7 @@ func (s *server) event(ev cases.Event) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		if err := s.svc.CheckFiler(c); err != nil {
+		if err := s.svc.Authorize(c, policy.ActOnCase); err != nil {
 			s.fail(w, r, err)
 			return
 		}

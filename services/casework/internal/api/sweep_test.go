@@ -206,7 +206,7 @@ func TestNoInputGivesA500(t *testing.T) {
 		}
 		for _, body := range []any{nil, "{", map[string]any{"zz": 1}} {
 			path := "/api/v1/inbox/failed/" + id + "/retry"
-			if r := p.bf.do(http.MethodPost, path, p.bf.token("bf-supervisor"), body); r.status < 400 || r.status >= 500 {
+			if r := p.bf.do(http.MethodPost, path, p.bf.token("bf-admin"), body); r.status < 400 || r.status >= 500 {
 				t.Errorf("POST %.80s %v: status %d: %.300s", path, body, r.status, r.body)
 			}
 		}

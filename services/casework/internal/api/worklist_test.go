@@ -320,7 +320,7 @@ func TestAssign(t *testing.T) {
 	}{
 		{"caseworker may not", ci, "ci-caseworker", outgoing, map[string]any{"assignee": "ci-caseworker"}, http.StatusForbidden, ""},
 		{"inspector may not", ci, "ci-inspector", fromDGT, map[string]any{"assignee": "ci-inspector"}, http.StatusForbidden, ""},
-		{"another agency's referral", ci, "ci-supervisor", fromDGT, map[string]any{"assignee": "ci-caseworker"}, http.StatusNotFound, ""},
+		{"another agency's referral", ci, "ci-supervisor", fromDGT, map[string]any{"assignee": "ci-caseworker"}, http.StatusForbidden, ""},
 		{"no such referral", ci, "ci-supervisor", "ref-doesnotexist", map[string]any{"assignee": "ci-caseworker"}, http.StatusNotFound, ""},
 		{"no assignee", ci, "ci-supervisor", outgoing, map[string]any{}, http.StatusUnprocessableEntity, "assignee"},
 		{"empty assignee", ci, "ci-supervisor", outgoing, map[string]any{"assignee": ""}, http.StatusUnprocessableEntity, "assignee"},

@@ -38,6 +38,10 @@ type Config struct {
 	// Login is how people sign in to the pages: the public URL, the
 	// client registered at the provider, the session cookie and timeouts.
 	Login weblogin.Settings
+	// OIDCClaims says where the provider puts roles, country and agency
+	// (OIDC_ROLES_CLAIM, OIDC_ROLE_MAP, OIDC_COUNTRY_CLAIM,
+	// OIDC_AGENCY_CLAIM); the zero value reads Corridor's own claims.
+	OIDCClaims auth.Claims
 	// PollInterval is how often the applier looks at the inbox without a
 	// notification; DefaultPollInterval when zero.
 	PollInterval time.Duration
@@ -87,7 +91,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
 	verifier, err := auth.NewVerifier(auth.Config{Issuers: []auth.Issuer{{
-		URL: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Member: cfg.Member,
+		URL: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Member: cfg.Member, Claims: cfg.OIDCClaims,
 	}}}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/codes"
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/pkg/validation"
 )
 
@@ -247,9 +248,10 @@ func caseConsent(c Consent, caller Caller) cases.Consent {
 }
 
 // consentRole is the role the caller acts in for consent: supervisor when
-// they hold it, since only that role's override counts.
+// the policy lets them override consent, since only that role's override
+// counts (pkg/cases checks the record, on both sides of the border).
 func consentRole(caller Caller) corridor.Role {
-	if slices.Contains(caller.Roles, corridor.RoleSupervisor) {
+	if policy.Allowed(caller.Roles, policy.OverrideConsent, policy.NoCase) {
 		return corridor.RoleSupervisor
 	}
 	if len(caller.Roles) > 0 {

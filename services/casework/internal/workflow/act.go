@@ -15,6 +15,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/services/casework/internal/codec"
 	"github.com/corridor-org/corridor/services/casework/internal/events"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
@@ -22,9 +23,9 @@ import (
 )
 
 // Act causes the event that body records on the referral id, on the
-// caller's behalf. The caller's agency must hold the referral; on the
-// sending side only the user who filed it and the agency's supervisors may
-// act; and the caller's side must be allowed the event in the referral's
+// caller's behalf. The policy must let the caller act on it (pkg/policy:
+// the caller's agency holds it, and an inspector filed it or was assigned
+// it), and the caller's side must be allowed the event in the referral's
 // status (pkg/cases decides). The new status, the event's record, the
 // history row and the outbox message that tells the other side commit
 // together.
@@ -33,7 +34,7 @@ import (
 // before with the same key and body changes nothing and returns the
 // referral as it now stands, with replayed set.
 func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body, key string) (ref Referral, replayed bool, err error) {
-	if err := s.authorize(c, caseRoles()...); err != nil {
+	if err := s.Authorize(c, policy.ActOnCase); err != nil {
 		return Referral{}, false, err
 	}
 	if err := s.events.Validate(body); err != nil {
@@ -46,8 +47,8 @@ func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body
 		if err != nil {
 			return err
 		}
-		if !visible(r, c) {
-			return corridor.Errorf(corridor.KindNotFound, "no such referral")
+		if err := s.authorizeCase(c, r, policy.ActOnCase); err != nil {
+			return err
 		}
 		if key != "" {
 			// Before the rules: a retry of a request that succeeded would
@@ -57,10 +58,6 @@ func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body
 				replayed = prior != ""
 				return err
 			}
-		}
-		if r.Side == cases.Sender && r.SenderUser != c.UserID && !slices.Contains(c.Roles, corridor.RoleSupervisor) {
-			return corridor.Errorf(corridor.KindForbidden,
-				"only the user who filed a referral and the supervisors of the agency may act on it")
 		}
 		next, err := cases.Transition(r.Status, ev, r.Side)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/policy"
 )
 
 // MaxFailedLimit bounds one page of failed inbox messages.
@@ -20,16 +21,12 @@ type FailedPage struct {
 	Next *exchange.FailedCursor
 }
 
-// CheckSupervisor returns a KindForbidden error unless the caller may see
-// and re-offer the failed inbox messages: a supervisor of this country.
-func (s *Service) CheckSupervisor(c Caller) error { return s.authorize(c, corridor.RoleSupervisor) }
-
 // FailedInbox lists up to limit received messages that could not be
 // applied, newest first, starting after before (nil: from the newest), for
-// a supervisor to look at. Newest first, so that messages given up on long
+// a country administrator to look at. Newest first, so that messages given up on long
 // ago cannot hide a failure that is happening now.
 func (s *Service) FailedInbox(ctx context.Context, c Caller, limit int, before *exchange.FailedCursor) (FailedPage, error) {
-	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
+	if err := s.Authorize(c, policy.ViewFailedMessages); err != nil {
 		return FailedPage{}, err
 	}
 	if limit < 1 || limit > MaxFailedLimit {
@@ -44,13 +41,14 @@ func (s *Service) FailedInbox(ctx context.Context, c Caller, limit int, before *
 }
 
 // RetryFailed offers the failed inbox message messageID to the applier
-// again at once, with a fresh count of attempts: what a supervisor does
+// again at once, with a fresh count of attempts: what an administrator does
 // after correcting the cause (the referral it depends on arrived, casework
 // was upgraded to a version that reads it). It returns the message as
 // re-offered; the applier is woken at commit, and finds the message on its
-// next poll should the wake-up be lost.
+// next poll should the wake-up be lost. The message's payload stays
+// unread by the caller: retrying needs no case content.
 func (s *Service) RetryFailed(ctx context.Context, c Caller, messageID string) (exchange.InboxMessage, error) {
-	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
+	if err := s.Authorize(c, policy.RetryFailedMessages); err != nil {
 		return exchange.InboxMessage{}, err
 	}
 	if !corridor.IsCode(messageID) {

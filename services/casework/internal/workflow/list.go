@@ -12,6 +12,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
 	"github.com/corridor-org/corridor/services/casework/internal/store"
 )
@@ -110,7 +111,7 @@ type ListPage struct {
 // received, with their documents (for the list's names and urgency) but
 // not their history.
 func (s *Service) List(ctx context.Context, c Caller, f ListFilter) (ListPage, error) {
-	if err := s.authorize(c, caseRoles()...); err != nil {
+	if err := s.Authorize(c, policy.ListWork); err != nil {
 		return ListPage{}, err
 	}
 	if f.Limit < 1 || f.Limit > MaxListLimit {
@@ -156,7 +157,7 @@ type assigneeField struct {
 // Assignment is this country's own business: it changes no status and
 // sends nothing across the border.
 func (s *Service) Assign(ctx context.Context, c Caller, id, assignee string) (Referral, error) {
-	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
+	if err := s.Authorize(c, policy.AssignCase); err != nil {
 		return Referral{}, err
 	}
 	if assignee != "" {
@@ -170,8 +171,8 @@ func (s *Service) Assign(ctx context.Context, c Caller, id, assignee string) (Re
 		if err != nil {
 			return err
 		}
-		if !visible(r, c) {
-			return corridor.Errorf(corridor.KindNotFound, "no such referral")
+		if err := s.authorizeCase(c, r, policy.AssignCase); err != nil {
+			return err
 		}
 		return store.Assign(ctx, tx, id, assignee, c.UserID, now)
 	})
@@ -190,7 +191,7 @@ func (s *Service) Assign(ctx context.Context, c Caller, id, assignee string) (Re
 // Overview counts the referrals the caller's agency holds, by side and
 // status, for its supervisor.
 func (s *Service) Overview(ctx context.Context, c Caller) ([]store.StatusCount, error) {
-	if err := s.authorize(c, corridor.RoleSupervisor); err != nil {
+	if err := s.Authorize(c, policy.OverseeAgency); err != nil {
 		return nil, err
 	}
 	return store.CountByStatus(ctx, s.pool, c.Agency, s.now().UTC())

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +16,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/services/casework/internal/codec"
 	"github.com/corridor-org/corridor/services/casework/internal/events"
 	"github.com/corridor-org/corridor/services/casework/internal/referral"
@@ -106,29 +106,87 @@ type Referral struct {
 	NextFollowUpDue string
 }
 
-// caseRoles may create referrals and act on them: the people who handle
-// cases. Coordinators and machine clients may not.
-func caseRoles() []corridor.Role {
-	return []corridor.Role{corridor.RoleInspector, corridor.RoleCaseworker, corridor.RoleSupervisor}
+// Authorize returns a KindForbidden error, with pkg/policy's reason, unless
+// the caller is a user of this country whom the policy lets do a: to no
+// case, or for an action done to a case (policy.Action.OnCase) to at least
+// some case. Callers check it before reading a request's body, so that a
+// caller who may not act learns nothing of what a valid request is; the
+// case's own check comes when it is loaded (authorizeCase).
+func (s *Service) Authorize(c Caller, a policy.Action) error {
+	if err := s.identified(c, a); err != nil {
+		return err
+	}
+	if !a.OnCase() {
+		return decided(policy.Check(c.Roles, a, policy.NoCase))
+	}
+	// The closest ownership is the most any role is allowed.
+	return decided(policy.Check(c.Roles, a, policy.FiledByMe))
 }
 
-// CheckFiler returns a KindForbidden error unless the caller may file and
-// handle referrals here: a user of this country with a case-handling role.
-func (s *Service) CheckFiler(c Caller) error { return s.authorize(c, caseRoles()...) }
+// CheckFiler returns a KindForbidden error unless the caller may file
+// referrals here: Authorize for policy.FileReferral.
+func (s *Service) CheckFiler(c Caller) error { return s.Authorize(c, policy.FileReferral) }
 
-func (s *Service) authorize(c Caller, allowed ...corridor.Role) error {
+// identified refuses callers of another country, and callers the action
+// needs to know better than the token says: every action needs the user,
+// and what touches cases needs the agency, since cases belong to agencies.
+func (s *Service) identified(c Caller, a policy.Action) error {
 	if c.Member != s.cfg.Member {
 		return corridor.Errorf(corridor.KindForbidden, "this service serves users of %s only", s.cfg.Member)
 	}
-	if c.Agency == "" || c.UserID == "" {
-		return corridor.Errorf(corridor.KindForbidden, "the token names no agency or user")
+	if c.UserID == "" {
+		return corridor.Errorf(corridor.KindForbidden, "the token names no user")
 	}
-	for _, r := range c.Roles {
-		if slices.Contains(allowed, r) {
-			return nil
+	switch {
+	case a.OnCase(), a == policy.FileReferral, a == policy.ListWork, a == policy.OverseeAgency, a == policy.OverrideConsent:
+		if c.Agency == "" {
+			return corridor.Errorf(corridor.KindForbidden, "the token names no agency")
 		}
 	}
-	return corridor.Errorf(corridor.KindForbidden, "this action needs one of the roles %v", allowed)
+	return nil
+}
+
+// authorizeCase returns a KindForbidden error unless the policy lets the
+// caller do a to r, as the caller stands to it.
+func (s *Service) authorizeCase(c Caller, r store.Referral, a policy.Action) error {
+	if err := s.identified(c, a); err != nil {
+		return err
+	}
+	return decided(policy.Check(c.Roles, a, ownership(r, c)))
+}
+
+// decided turns a denial into the caller's KindForbidden error.
+func decided(d policy.Decision) error {
+	if d.Allowed {
+		return nil
+	}
+	return &corridor.Error{Kind: corridor.KindForbidden, Message: "Not allowed: " + d.Reason + "."}
+}
+
+// ownership is how the caller stands to r: the agency holding it (the
+// sender on the sending side, the recipient on the receiving side), and
+// within that agency the user who filed it or to whom it is assigned.
+func ownership(r store.Referral, c Caller) policy.Ownership {
+	member, agency := r.SenderMember, r.SenderAgency
+	if r.Side == cases.Recipient {
+		member, agency = r.RecipientMember, r.RecipientAgency
+	}
+	switch {
+	case member != c.Member:
+		return policy.OtherCountry
+	case agency != c.Agency:
+		return policy.OtherAgency
+	case r.Side == cases.Sender && r.SenderUser == c.UserID:
+		return policy.FiledByMe
+	case r.Assignee != "" && r.Assignee == c.UserID:
+		return policy.AssignedToMe
+	}
+	return policy.OwnAgency
+}
+
+// visible reports whether the caller may see r.
+func visible(r store.Referral, c Caller) bool {
+	return policy.Allowed(c.Roles, policy.ViewCase, ownership(r, c))
 }
 
 // Create validates d, files it as a referral from the caller's agency and
@@ -141,7 +199,7 @@ func (s *Service) authorize(c Caller, allowed ...corridor.Role) error {
 // before with the same key and body files nothing and returns the referral
 // it filed, with replayed set.
 func (s *Service) Create(ctx context.Context, c Caller, d *referral.Document, previousID, key string) (ref Referral, replayed bool, err error) {
-	if err := s.authorize(c, caseRoles()...); err != nil {
+	if err := s.Authorize(c, policy.FileReferral); err != nil {
 		return Referral{}, false, err
 	}
 	if previousID != "" && !corridor.IsCode(previousID) {
@@ -316,28 +374,20 @@ func tracking(ev cases.Event, to cases.Status, d *referral.Document, now time.Ti
 	return tr
 }
 
-// visible reports whether the caller's agency holds r: as its sender on
-// the sending side, as its recipient on the receiving side.
-func visible(r store.Referral, c Caller) bool {
-	if r.Side == cases.Sender {
-		return r.SenderAgency == c.Agency && r.SenderMember == c.Member
-	}
-	return r.RecipientAgency == c.Agency && r.RecipientMember == c.Member
-}
-
 // Get returns the referral id with its document and history, if the
-// caller's agency holds it; otherwise a KindNotFound error, so that the
-// caller cannot tell others' referrals from missing ones.
+// policy lets the caller see it: KindNotFound when there is no such
+// referral, KindForbidden when another agency holds it. Ids are random, so
+// the difference tells a caller nothing they could not know from the id.
 func (s *Service) Get(ctx context.Context, c Caller, id string) (Referral, error) {
-	if err := s.authorize(c, caseRoles()...); err != nil {
+	if err := s.Authorize(c, policy.ViewCase); err != nil {
 		return Referral{}, err
 	}
 	r, err := store.Get(ctx, s.pool, id)
 	if err != nil {
 		return Referral{}, err
 	}
-	if !visible(r, c) {
-		return Referral{}, corridor.Errorf(corridor.KindNotFound, "no such referral")
+	if err := s.authorizeCase(c, r, policy.ViewCase); err != nil {
+		return Referral{}, err
 	}
 	var d referral.Document
 	if err := json.Unmarshal(r.Details, &d); err != nil {
