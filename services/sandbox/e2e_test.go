@@ -222,14 +222,14 @@ func TestEndToEnd(t *testing.T) {
 	// Referrals through every status, with crossing messages, and the
 	// lifecycle tour; both before the personal data scan, so that it
 	// covers every kind of message.
-	ciSupervisor, bfSupervisor := token(t, e, "ci-supervisor"), token(t, e, "bf-supervisor")
+	ciAdmin, bfAdmin := token(t, e, "ci-admin"), token(t, e, "bf-admin")
 	l := &lifecycle{
 		root: root, ci: ciInspector, bf: bfCaseworker, coordinator: coordinator,
-		ciSupervisor: sandbox.API{HTTP: hc, Base: ci.Casework, Token: ciSupervisor},
-		bfSupervisor: sandbox.API{HTTP: hc, Base: bf.Casework, Token: bfSupervisor},
-		ciRelay:      sandbox.API{HTTP: hc, Base: ci.Relay, Token: ciSupervisor},
-		bfRelay:      sandbox.API{HTTP: hc, Base: bf.Relay, Token: bfSupervisor},
-		relayBF:      relay, referral: doc, pii: map[string]string{},
+		ciAdmin: sandbox.API{HTTP: hc, Base: ci.Casework, Token: ciAdmin},
+		bfAdmin: sandbox.API{HTTP: hc, Base: bf.Casework, Token: bfAdmin},
+		ciRelay: sandbox.API{HTTP: hc, Base: ci.Relay, Token: ciAdmin},
+		bfRelay: sandbox.API{HTTP: hc, Base: bf.Relay, Token: bfAdmin},
+		relayBF: relay, referral: doc, pii: map[string]string{},
 	}
 	t.Run("lifecycle", func(t *testing.T) { runLifecycle(t, l) })
 	phase("lifecycle across the corridor")

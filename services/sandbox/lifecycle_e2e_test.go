@@ -27,12 +27,12 @@ type lifecycle struct {
 	root        string
 	ci, bf      sandbox.API // the sender's filer (CI) and the recipient's caseworker (BF)
 	coordinator sandbox.API
-	// The supervisors read casework's failed inboxes and the relays'
+	// The country administrators read casework's failed inboxes and the relays'
 	// quarantines.
-	ciSupervisor, bfSupervisor sandbox.API
-	ciRelay, bfRelay           sandbox.API
-	relayBF                    *supervise.Process
-	referral                   map[string]any // the referral document every case files
+	ciAdmin, bfAdmin sandbox.API
+	ciRelay, bfRelay sandbox.API
+	relayBF          *supervise.Process
+	referral         map[string]any // the referral document every case files
 	// pii are the free-text values the cases write (notes, answers,
 	// places, names of escorts), each unique to this run: the personal
 	// data scan looks for them beside the child's identity.
@@ -582,8 +582,8 @@ func runLifecycle(t *testing.T, l *lifecycle) {
 		name, path string
 		api        sandbox.API
 	}{
-		{"CI's casework", "/api/v1/inbox/failed", l.ciSupervisor},
-		{"BF's casework", "/api/v1/inbox/failed", l.bfSupervisor},
+		{"CI's casework", "/api/v1/inbox/failed", l.ciAdmin},
+		{"BF's casework", "/api/v1/inbox/failed", l.bfAdmin},
 		{"CI's relay", "/api/v1/quarantine", l.ciRelay},
 		{"BF's relay", "/api/v1/quarantine", l.bfRelay},
 	} {

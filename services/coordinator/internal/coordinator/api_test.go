@@ -106,6 +106,8 @@ func TestAPI(t *testing.T) {
 			{"a member country's focal point", login(ciIdP, "ci-coordinator"), http.StatusOK},
 			{"an inspector", login(ciIdP, "ci-inspector"), http.StatusForbidden},
 			{"a caseworker", login(ciIdP, "ci-caseworker"), http.StatusForbidden},
+			{"a country administrator", login(ciIdP, "ci-admin"), http.StatusForbidden},
+			{"an auditor", login(ciIdP, "ci-auditor"), http.StatusForbidden},
 			{"a provider not in the directory", login(bfIdP, "bf-coordinator"), http.StatusUnauthorized},
 		}
 		for _, tc := range tests {

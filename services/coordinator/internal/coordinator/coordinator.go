@@ -146,14 +146,25 @@ func New(cfg Config) (*Coordinator, error) {
 }
 
 // IssuersFrom returns an issuer for every member of dir with an identity
-// provider: coordinators log in with their own country's provider, and
-// each provider may vouch only for its own member.
+// provider, reading its claims where the directory says it puts them:
+// coordinators log in with their own country's provider, and each provider
+// may vouch only for its own member.
 func IssuersFrom(dir *directory.Directory) []auth.Issuer {
 	var out []auth.Issuer
 	for _, m := range dir.Members {
-		if m.OIDC != nil {
-			out = append(out, auth.Issuer{URL: m.OIDC.Issuer, Audience: m.OIDC.Audience, Member: m.Code})
+		if m.OIDC == nil {
+			continue
 		}
+		is := auth.Issuer{URL: m.OIDC.Issuer, Audience: m.OIDC.Audience, Member: m.Code, Claims: auth.Claims{
+			Roles: m.OIDC.RolesClaim, Country: m.OIDC.CountryClaim, Agency: m.OIDC.AgencyClaim,
+		}}
+		if m.OIDC.RoleValues != nil {
+			is.Claims.RoleValues = make(map[string]corridor.Role, len(m.OIDC.RoleValues))
+			for v, r := range m.OIDC.RoleValues {
+				is.Claims.RoleValues[v] = corridor.Role(r)
+			}
+		}
+		out = append(out, is)
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
 
@@ -44,8 +45,8 @@ func (c *Coordinator) Handler() (http.Handler, error) {
 func (c *Coordinator) coordinatorsOnly(next http.HandlerFunc) http.Handler {
 	return auth.RequireAuth(c.cfg.Verifier, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
-		if !p.Has(corridor.RoleCoordinator) {
-			httpapi.Error(w, r, c.logger, corridor.Errorf(corridor.KindForbidden, "The coordinator role is required."))
+		if d := policy.Check(p.Roles, policy.ViewCoordinator, policy.NoCase); !d.Allowed {
+			httpapi.Error(w, r, c.logger, corridor.Errorf(corridor.KindForbidden, "The coordinator role is required: %s.", d.Reason))
 			return
 		}
 		next(w, r)

@@ -9,6 +9,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
 
@@ -90,13 +91,14 @@ type quarantineList struct {
 	NextBefore int64 `json:"next_before,omitempty"`
 }
 
-// handleQuarantine lists quarantined messages, newest first, for
-// supervisors and services. Raw bytes are never served: only what a person
-// needs to find the message and ask its sender about it.
+// handleQuarantine lists quarantined messages, newest first, for those the
+// policy lets see them: the country's administrators and machine clients.
+// Raw bytes are never served: only what a person needs to find the message
+// and ask its sender about it.
 func (r *Relay) handleQuarantine(w http.ResponseWriter, req *http.Request) {
 	p, _ := auth.FromContext(req.Context())
-	if !p.HasAny(corridor.RoleSupervisor, corridor.RoleService) || p.Country != r.me {
-		httpapi.Error(w, req, r.logger, corridor.Errorf(corridor.KindForbidden, "Listing the quarantine needs the supervisor or service role of %s.", r.me))
+	if d := policy.Check(p.Roles, policy.ViewFailedMessages, policy.NoCase); !d.Allowed || p.Country != r.me {
+		httpapi.Error(w, req, r.logger, corridor.Errorf(corridor.KindForbidden, "Listing the quarantine needs the admin or service role of %s.", r.me))
 		return
 	}
 	limit, before, err := pageParams(req)

@@ -20,7 +20,7 @@ import (
 const redirectURI = "http://127.0.0.1/callback"
 
 // TestHTTP checks the relay's API: the quarantine list needs a BF token
-// with the supervisor or service role and never serves the raw bytes; the
+// with the admin or service role and never serves the raw bytes; the
 // status and operational endpoints answer without one.
 func TestHTTP(t *testing.T) {
 	t.Parallel()
@@ -86,7 +86,9 @@ func TestHTTP(t *testing.T) {
 		{"no token", "", http.StatusUnauthorized},
 		{"malformed token", "not-a-jwt", http.StatusUnauthorized},
 		{"service client", clientToken(idp.URL, "monitor", "monitor-secret"), http.StatusOK},
-		{"supervisor", userToken("bf-supervisor"), http.StatusOK},
+		{"country administrator", userToken("bf-admin"), http.StatusOK},
+		{"supervisor", userToken("bf-supervisor"), http.StatusForbidden},
+		{"auditor", userToken("bf-auditor"), http.StatusForbidden},
 		{"caseworker client", clientToken(idp.URL, "clerk", "clerk-secret"), http.StatusForbidden},
 		{"inspector", userToken("bf-inspector"), http.StatusForbidden},
 		{"another country's issuer", clientToken(otherIdP.URL, "monitor", "monitor-secret"), http.StatusUnauthorized},
