@@ -1,9 +1,15 @@
 package api_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/corridor-org/corridor/pkg/auth"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -32,11 +38,20 @@ func TestAuthentication(t *testing.T) {
 		{"token for another audience", func() string { return ci.tokenFor(otherClient, "ci-inspector") }, http.StatusUnauthorized},
 		{"token from another country's provider", func() string { return bf.token("bf-caseworker") }, http.StatusUnauthorized},
 		{"token claiming another country", func() string { return ci.token("foreigner") }, http.StatusUnauthorized},
+		{"unsigned (alg none)", func() string { return unsigned(ci.token("ci-supervisor")) }, http.StatusUnauthorized},
+		{"HMAC-signed with a key the attacker chose", func() string { return hmacSigned(ci.token("ci-supervisor")) }, http.StatusUnauthorized},
+		{"claims changed after signing", func() string { return promoted(ci.token("ci-inspector")) }, http.StatusUnauthorized},
+		{"no roles claim", func() string { return ci.token("roleless") }, http.StatusUnauthorized},
 		{"coordinator role", func() string { return ci.token("ci-coordinator") }, http.StatusForbidden},
+		{"country administrator", func() string { return ci.token("ci-admin") }, http.StatusForbidden},
+		{"auditor", func() string { return ci.token("ci-auditor") }, http.StatusForbidden},
 		{"user without agency", func() string { return ci.token("nobody") }, http.StatusForbidden},
 	}
 	for _, tok := range tokens {
 		for _, rt := range routes {
+			if tok.name == "country administrator" && strings.HasPrefix(rt.path, "/api/v1/inbox/failed") {
+				continue // the administrator's own (TestFailedInboxNeedsAdministrator)
+			}
 			t.Run(tok.name+"/"+rt.method+" "+rt.path, func(t *testing.T) {
 				var body any
 				if rt.method == http.MethodPost {
@@ -134,4 +149,35 @@ func TestUnknownRoutesAnswerProblems(t *testing.T) {
 			t.Errorf("%s %s: Allow = %q, want %q", tc.method, tc.path, r.header.Get("Allow"), tc.allow)
 		}
 	}
+}
+
+// segments of a compact JWS.
+func segments(raw string) []string { return strings.Split(raw, ".") }
+
+// unsigned is raw with "alg": "none" and no signature.
+func unsigned(raw string) string {
+	p := segments(raw)
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + p[1] + "."
+}
+
+// hmacSigned is raw's claims signed with HS256 under a secret of the
+// attacker's choosing, as if the provider's key were a shared secret.
+func hmacSigned(raw string) string {
+	p := segments(raw)
+	head := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	mac := hmac.New(sha256.New, []byte("the provider's public key, or any secret"))
+	mac.Write([]byte(head + "." + p[1]))
+	return head + "." + p[1] + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// promoted is raw with its roles claim rewritten to supervisor, keeping the
+// provider's signature.
+func promoted(raw string) string {
+	p := segments(raw)
+	b, _ := base64.RawURLEncoding.DecodeString(p[1])
+	var claims map[string]any
+	_ = json.Unmarshal(b, &claims)
+	claims[auth.ClaimRoles] = []string{"supervisor", "caseworker"}
+	b, _ = json.Marshal(claims)
+	return p[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + p[2]
 }

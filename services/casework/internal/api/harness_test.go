@@ -157,6 +157,9 @@ func newMember(t *testing.T, code corridor.MemberCode, withApplier bool) *member
 		Roles: []string{"inspector"}})
 	users = append(users, oidcdev.User{Username: "ghost", Password: oidcdev.DemoPassword,
 		Roles: []string{"inspector"}, Agency: string(code) + "-GHOST"})
+	// A user whose token has no roles claim at all.
+	users = append(users, oidcdev.User{Username: "roleless", Password: oidcdev.DemoPassword,
+		Agency: string(code) + "-DPE", Claims: map[string]any{auth.ClaimRoles: nil}})
 	// A colleague of the demo inspector who did not file its referrals,
 	// and the supervisor of their agency.
 	lower := strings.ToLower(string(code))
