@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 
+	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/envconf"
 )
@@ -20,6 +21,7 @@ type config struct {
 	NATSSeedFile  string              // NATS_NKEY_SEED_FILE
 	OIDCIssuer    string              // OIDC_ISSUER
 	OIDCAudience  string              // OIDC_AUDIENCE, by default corridor-<member>
+	OIDCClaims    auth.Claims         // OIDC_ROLES_CLAIM, OIDC_ROLE_MAP, OIDC_COUNTRY_CLAIM, OIDC_AGENCY_CLAIM
 	LogLevel      slog.Level          // LOG_LEVEL
 }
 
@@ -41,6 +43,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LogLevel:      env.LogLevel(),
 	}
 	c.OIDCAudience = env.Audience(c.Member)
+	c.OIDCClaims = env.Claims()
 	if err := env.Err(); err != nil {
 		return config{}, err
 	}

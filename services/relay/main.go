@@ -6,7 +6,8 @@
 // Configuration is read from the environment only: RELAY_HTTP_ADDR,
 // DATABASE_URL, CORRIDOR_MEMBER, CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR,
 // CORRIDOR_DIRECTORY_CACHE, RELAY_KEYS_FILE, NATS_URL, NATS_NKEY_SEED_FILE,
-// OIDC_ISSUER, OIDC_AUDIENCE, LOG_LEVEL.
+// OIDC_ISSUER, OIDC_AUDIENCE, OIDC_ROLES_CLAIM, OIDC_ROLE_MAP,
+// OIDC_COUNTRY_CLAIM, OIDC_AGENCY_CLAIM, LOG_LEVEL.
 package main
 
 import (
@@ -93,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	verifier, err := auth.NewVerifier(auth.Config{Issuers: []auth.Issuer{{
-		URL: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Member: cfg.Member,
+		URL: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Member: cfg.Member, Claims: cfg.OIDCClaims,
 	}}}, logger)
 	if err != nil {
 		return err

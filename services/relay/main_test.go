@@ -49,6 +49,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "missing", change: map[string]string{"DATABASE_URL": "", "NATS_URL": "", "CORRIDOR_DIRECTORY_ANCHOR": "", "NATS_NKEY_SEED_FILE": ""},
 			wantErr: []string{"DATABASE_URL is not set", "NATS_URL is not set", "CORRIDOR_DIRECTORY_ANCHOR is not set", "NATS_NKEY_SEED_FILE is not set"}},
 		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},
+		{name: "provider claims", change: map[string]string{"OIDC_ROLES_CLAIM": "roles", "OIDC_ROLE_MAP": "Corridor.Admin=admin"}},
+		{name: "bad role map", change: map[string]string{"OIDC_ROLE_MAP": "Corridor.Admin=root"}, wantErr: []string{"OIDC_ROLE_MAP"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
