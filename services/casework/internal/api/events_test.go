@@ -195,6 +195,15 @@ func TestEventsAreAuthorized(t *testing.T) {
 			t.Errorf("%s changed: %s, was %s", m.code, got, want)
 		}
 	}
+	// What the policy refuses is not offered: the colleague sees the
+	// referral with no action; the supervisor is offered the filer's.
+	if a := p.ci.get("ci-colleague", p.id)["actions"].([]any); len(a) != 0 {
+		t.Errorf("the colleague is offered %v", a)
+	}
+	filer, sup := fmt.Sprint(p.ci.get(p.ciUser, p.id)["actions"]), fmt.Sprint(p.ci.get("ci-dgt-supervisor", p.id)["actions"])
+	if filer == "[]" || sup != filer {
+		t.Errorf("actions: filer %s, supervisor %s", filer, sup)
+	}
 	// The filing agency's supervisor may act for the inspector.
 	p.ci.mustAct("ci-dgt-supervisor", p.id, "withdraw", eventExample(t, "withdraw"))
 	p.send(p.ci)

@@ -25,7 +25,8 @@ type referralView struct {
 	Direction string   `json:"direction"`
 	Sender    endpoint `json:"sender"`
 	// Actions are what the caller may do now: the events pkg/cases allows
-	// this side, among those the API offers.
+	// this side, among those the API offers, if pkg/policy lets the caller
+	// act on the referral at all.
 	Actions            []string `json:"actions"`
 	DecisionReasonCode string   `json:"decision_reason_code,omitempty"`
 	DecisionReason     string   `json:"decision_reason,omitempty"`
@@ -213,8 +214,10 @@ func newReferralView(r workflow.Referral) referralView {
 		CreatedAt:          r.CreatedAt,
 		UpdatedAt:          r.UpdatedAt,
 	}
-	for _, ev := range workflow.Actions(r.Referral) {
-		v.Actions = append(v.Actions, string(ev))
+	if r.MayAct {
+		for _, ev := range workflow.Actions(r.Referral) {
+			v.Actions = append(v.Actions, string(ev))
+		}
 	}
 	for _, l := range r.Chain {
 		v.Chain = append(v.Chain, chainLinkView{

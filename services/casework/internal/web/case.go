@@ -87,6 +87,9 @@ func (s *Site) caseView(r *http.Request, ref workflow.Referral, err error, form 
 	p, _ := auth.FromContext(r.Context())
 	supervisor := p.Has(corridor.RoleSupervisor)
 	actions := workflow.Actions(ref.Referral)
+	if !ref.MayAct {
+		actions = nil // pkg/policy lets this caller see the case, not act on it
+	}
 	for _, ev := range actions {
 		f := s.actionForm(v, ev, ref, supervisor)
 		f.Open = len(actions) == 1 || form == string(ev)

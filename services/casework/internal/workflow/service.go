@@ -104,6 +104,9 @@ type Referral struct {
 	Lifecycle       store.Lifecycle
 	Plan            *store.Record[events.PlanHandover]
 	NextFollowUpDue string
+	// MayAct is whether the policy lets the caller act on the referral
+	// (Get fills it): without it, the caller is offered no action.
+	MayAct bool
 }
 
 // Authorize returns a KindForbidden error, with pkg/policy's reason, unless
@@ -413,5 +416,6 @@ func (s *Service) Get(ctx context.Context, c Caller, id string) (Referral, error
 	}
 	due, _ := s.NextFollowUpDue(r.Status, l, h)
 	return Referral{Referral: r, Document: &d, History: h, Chain: chain, Lifecycle: l,
-		Plan: PlanInForce(r.Status, l.Plans, l.Confirmations), NextFollowUpDue: due}, nil
+		Plan: PlanInForce(r.Status, l.Plans, l.Confirmations), NextFollowUpDue: due,
+		MayAct: policy.Allowed(c.Roles, policy.ActOnCase, ownership(r, c))}, nil
 }
