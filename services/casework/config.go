@@ -27,6 +27,7 @@ func loadConfig(getenv func(string) string) (app.Config, slog.Level, error) {
 	cfg.OIDCAudience = env.Audience(cfg.Member)
 	cfg.Login = weblogin.ReadSettings(env, "CASEWORK_PUBLIC_URL", cfg.HTTPAddr)
 	cfg.OIDCClaims = env.Claims()
+	cfg.ClosureApproval = env.OneOf("CASEWORK_CLOSURE_APPROVAL", "none", "none", "supervisor") == "supervisor"
 	level := env.LogLevel()
 	if err := env.Err(); err != nil {
 		return app.Config{}, 0, err

@@ -31,6 +31,7 @@ func TestLoadConfig(t *testing.T) {
 		"OIDC_AUDIENCE":             "corridor-ci",
 		"OIDC_ROLES_CLAIM":          "realm_access.roles",
 		"OIDC_ROLE_MAP":             "dpe-officer=caseworker",
+		"CASEWORK_CLOSURE_APPROVAL": "supervisor",
 		"LOG_LEVEL":                 "debug",
 		"CASEWORK_PUBLIC_URL":       "https://casework.ci.example",
 		"OIDC_CLIENT_ID":            "casework",
@@ -46,7 +47,8 @@ func TestLoadConfig(t *testing.T) {
 		DirectoryPath: "/etc/corridor/directory.json", DirectoryAnchor: "/etc/corridor/anchor.json", OIDCIssuer: "http://127.0.0.1:9001", OIDCAudience: "corridor-ci",
 		Login: weblogin.Settings{PublicURL: "https://casework.ci.example", ClientID: "casework", CookieSecure: weblogin.CookieSecureAlways,
 			IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 8 * time.Hour},
-		OIDCClaims: auth.Claims{Roles: "realm_access.roles", RoleValues: map[string]corridor.Role{"dpe-officer": corridor.RoleCaseworker}}}
+		OIDCClaims:      auth.Claims{Roles: "realm_access.roles", RoleValues: map[string]corridor.Role{"dpe-officer": corridor.RoleCaseworker}},
+		ClosureApproval: true}
 	if !reflect.DeepEqual(cfg, want) || level != slog.LevelDebug {
 		t.Errorf("config = %+v level %v, want %+v debug", cfg, level, want)
 	}
@@ -64,11 +66,11 @@ func TestLoadConfig(t *testing.T) {
 	}
 
 	// Every problem is reported at once.
-	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud", "SESSION_COOKIE_SECURE": "yes", "SESSION_IDLE_TIMEOUT": "soon", "OIDC_ROLE_MAP": "x=root"}))
+	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud", "SESSION_COOKIE_SECURE": "yes", "SESSION_IDLE_TIMEOUT": "soon", "OIDC_ROLE_MAP": "x=root", "CASEWORK_CLOSURE_APPROVAL": "all"}))
 	if err == nil {
 		t.Fatal("empty environment accepted")
 	}
-	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL", "SESSION_COOKIE_SECURE", "SESSION_IDLE_TIMEOUT", "OIDC_ROLE_MAP"} {
+	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL", "SESSION_COOKIE_SECURE", "SESSION_IDLE_TIMEOUT", "OIDC_ROLE_MAP", "CASEWORK_CLOSURE_APPROVAL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

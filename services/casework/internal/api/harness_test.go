@@ -131,8 +131,9 @@ type member struct {
 }
 
 // newMember starts member code's casework, with its inbox applier running
-// until the test ends when withApplier is set.
-func newMember(t *testing.T, code corridor.MemberCode, withApplier bool) *member {
+// until the test ends when withApplier is set; opts change the workflow's
+// configuration.
+func newMember(t *testing.T, code corridor.MemberCode, withApplier bool, opts ...func(*workflow.Config)) *member {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -189,9 +190,12 @@ func newMember(t *testing.T, code corridor.MemberCode, withApplier bool) *member
 
 	pool := pg.NewPool(t, schema)
 	reg := httpapi.NewRegistry()
-	svc, err := workflow.New(pool, workflow.Config{Member: code, Corridor: "ci-bf", Registerer: reg,
-		FollowUpEvery: followUpEvery, InformationResponseWithin: infoResponseWithin, HandoverWithin: handoverWithin},
-		corridorDirectory(), time.Now, logger)
+	wcfg := workflow.Config{Member: code, Corridor: "ci-bf", Registerer: reg,
+		FollowUpEvery: followUpEvery, InformationResponseWithin: infoResponseWithin, HandoverWithin: handoverWithin}
+	for _, o := range opts {
+		o(&wcfg)
+	}
+	svc, err := workflow.New(pool, wcfg, corridorDirectory(), time.Now, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/exchange"
+	"github.com/corridor-org/corridor/services/casework/internal/workflow"
 )
 
 // eventExample is docs/examples/events/{event}.json as a generic JSON
@@ -56,9 +57,9 @@ type corridorPair struct {
 
 // newPair files the example referral in CI and brings it to BF, with its
 // receipt back: both sides hold it as delivered.
-func newPair(t *testing.T) *corridorPair {
+func newPair(t *testing.T, bfOpts ...func(*workflow.Config)) *corridorPair {
 	t.Helper()
-	p := &corridorPair{t: t, ci: newMember(t, "CI", true), bf: newMember(t, "BF", true),
+	p := &corridorPair{t: t, ci: newMember(t, "CI", true), bf: newMember(t, "BF", true, bfOpts...),
 		relayed: map[*member]int{}, ciUser: "ci-inspector", bfUser: "bf-caseworker"}
 	p.id = p.ci.create(p.ciUser)["id"].(string)
 	p.exchange()

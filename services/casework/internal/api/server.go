@@ -61,6 +61,8 @@ func (s *server) routes() []struct {
 		{Route{http.MethodGet, "/api/v1/agencies"}, s.agencies},
 		// Not a state event: this exact path wins over any /{id}/{event} pattern.
 		{Route{http.MethodPost, "/api/v1/referrals/{id}/assign"}, s.assign},
+		{Route{http.MethodPost, "/api/v1/referrals/{id}/approve_closure"}, s.decideClosure(true)},
+		{Route{http.MethodPost, "/api/v1/referrals/{id}/reject_closure"}, s.decideClosure(false)},
 		{Route{http.MethodGet, "/api/v1/inbox/failed"}, s.failedInbox},
 		{Route{http.MethodPost, "/api/v1/inbox/failed/{message_id}/retry"}, s.retryFailed},
 	}
@@ -217,7 +219,12 @@ func (s *server) event(ev cases.Event) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		s.write(w, r, http.StatusOK, newReferralView(ref))
+		status := http.StatusOK
+		if ev == cases.EventClose && ref.Status != cases.StatusClosed && ref.Closure != nil {
+			// Kept for a supervisor's approval: nothing happened yet.
+			status = http.StatusAccepted
+		}
+		s.write(w, r, status, newReferralView(ref))
 	}
 }
 
@@ -249,4 +256,40 @@ func idempotencyKey(r *http.Request) (string, error) {
 // hasBody reports whether the client sent a body at all.
 func hasBody(r *http.Request) bool {
 	return r.ContentLength > 0 || len(r.TransferEncoding) > 0
+}
+
+// decideClosure returns the handler of POST
+// /api/v1/referrals/{id}/approve_closure (approve true) and
+// .../reject_closure: a supervisor of the agency decides on the closing a
+// caseworker asked for. The body is empty, or an empty object.
+func (s *server) decideClosure(approve bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := caller(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := s.svc.Authorize(c, policy.ApproveClosure); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if hasBody(r) {
+			// None is needed; one given must be an empty object.
+			var none struct{}
+			if err := httpapi.DecodeJSON(r, &none); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		decide := s.svc.RejectClosure
+		if approve {
+			decide = s.svc.ApproveClosure
+		}
+		ref, err := decide(r.Context(), c, r.PathValue("id"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.write(w, r, http.StatusOK, newReferralView(ref))
+	}
 }

@@ -143,6 +143,8 @@ func TestNoInputGivesA500(t *testing.T) {
 	endpoints := []endpoint{
 		{p.ci, p.ciUser, "/api/v1/referrals", func() map[string]any { return exampleDoc(t) }, false},
 		{p.ci, "ci-supervisor", "/api/v1/referrals/" + p.id + "/assign", func() map[string]any { return map[string]any{"assignee": "ci-caseworker"} }, false},
+		{p.bf, "bf-supervisor", "/api/v1/referrals/" + p.id + "/approve_closure", func() map[string]any { return map[string]any{} }, true},
+		{p.bf, "bf-supervisor", "/api/v1/referrals/" + p.id + "/reject_closure", func() map[string]any { return map[string]any{} }, true},
 	}
 	senderEvents := map[string]bool{"withdraw": true, "respond_info": true, "mark_entered_in_error": true}
 	served := 0

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/cases"
@@ -53,9 +54,12 @@ type referralView struct {
 	FollowUps       []followUpView    `json:"follow_ups"`
 	NextFollowUpDue string            `json:"next_follow_up_due,omitempty"`
 	Closure         *closureView      `json:"closure,omitempty"`
-	History         []historyView     `json:"history"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
+	// ClosureRequest is a caseworker's closing that waits for a
+	// supervisor's approval (where the country requires it).
+	ClosureRequest *closureRequestView `json:"closure_request,omitempty"`
+	History        []historyView       `json:"history"`
+	CreatedAt      time.Time           `json:"created_at"`
+	UpdatedAt      time.Time           `json:"updated_at"`
 }
 
 // historyView is one step of the cross-border history.
@@ -179,6 +183,14 @@ type closureView struct {
 	Closed recorded `json:"closed"`
 }
 
+// closureRequestView is a closing waiting for approval: the close event's
+// body, and who asked when.
+type closureRequestView struct {
+	events.Close
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
 // offered reports whether this API lets users cause ev: every event with a
 // body, which is every event but sending (POST /api/v1/referrals) and
 // delivery (the relay's receipt).
@@ -259,6 +271,12 @@ func newReferralView(r workflow.Referral) referralView {
 	}
 	if c := l.Closure; c != nil {
 		v.Closure = &closureView{Close: c.Body, Closed: newRecorded(*c)}
+	}
+	if req := r.Closure; req != nil {
+		cr := &closureRequestView{RequestedBy: req.RequestedBy, RequestedAt: req.RequestedAt}
+		if err := json.Unmarshal(req.Body, &cr.Close); err == nil {
+			v.ClosureRequest = cr
+		}
 	}
 	v.NextFollowUpDue = r.NextFollowUpDue
 	for _, e := range r.History {

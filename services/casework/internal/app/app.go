@@ -42,6 +42,9 @@ type Config struct {
 	// (OIDC_ROLES_CLAIM, OIDC_ROLE_MAP, OIDC_COUNTRY_CLAIM,
 	// OIDC_AGENCY_CLAIM); the zero value reads Corridor's own claims.
 	OIDCClaims auth.Claims
+	// ClosureApproval makes a caseworker's close wait for a supervisor's
+	// approval (CASEWORK_CLOSURE_APPROVAL=supervisor).
+	ClosureApproval bool
 	// PollInterval is how often the applier looks at the inbox without a
 	// notification; DefaultPollInterval when zero.
 	PollInterval time.Duration
@@ -103,7 +106,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	}
 	svc, err := workflow.New(pool, workflow.Config{Member: cfg.Member, Corridor: corridorID, Registerer: reg,
 		FollowUpEvery: limits.FollowUpEvery(), InformationResponseWithin: limits.InformationResponseWithin(),
-		HandoverWithin: limits.HandoverWithin()}, dir, time.Now, logger)
+		HandoverWithin: limits.HandoverWithin(), ClosureApproval: cfg.ClosureApproval}, dir, time.Now, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}

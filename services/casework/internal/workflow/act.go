@@ -28,7 +28,8 @@ import (
 // it), and the caller's side must be allowed the event in the referral's
 // status (pkg/cases decides). The new status, the event's record, the
 // history row and the outbox message that tells the other side commit
-// together.
+// together. Where closures need approval, a caseworker's close is kept as
+// a request instead (closure.go).
 //
 // A non-empty key is the client's Idempotency-Key: a request the caller made
 // before with the same key and body changes nothing and returns the
@@ -59,51 +60,68 @@ func (s *Service) Act(ctx context.Context, c Caller, id string, body events.Body
 				return err
 			}
 		}
-		next, err := cases.Transition(r.Status, ev, r.Side)
-		if err != nil {
-			return err
-		}
-		if err := s.prepare(ctx, tx, r, body); err != nil {
-			return err
-		}
-		var d referral.Document
-		if err := json.Unmarshal(r.Details, &d); err != nil {
-			return fmt.Errorf("decode stored referral: %w", err)
-		}
-		if b, ok := body.(*events.RespondInfo); ok && len(b.Groups()) > 0 {
-			if err := s.correct(ctx, tx, r, &d, b, c, now); err != nil {
+		if ev == cases.EventClose {
+			if s.closureNeedsApproval(c, r) {
+				return s.requestClosure(ctx, tx, c, r, body, now)
+			}
+			// A closing that needs no approval settles any request waiting.
+			if _, err := store.TakeClosure(ctx, tx, r.ID); err != nil {
 				return err
 			}
 		}
-		m := events.Message{ReferralID: r.ID, Base: r.Status, At: now, By: c.UserID, Body: body}
-		t, payload, err := codec.Encode(m)
-		if err != nil {
-			return err
-		}
-		msg := s.outbox(r, t, payload, trackEvent(tracking(ev, next, &d, now), body))
-		if err := record(ctx, tx, r.ID, r.Side, m); err != nil {
-			return err
-		}
-		if err := store.SetStatus(ctx, tx, r.ID, next, decisionOf(body), now); err != nil {
-			return err
-		}
-		code, note := reasonOf(body)
-		if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
-			At: now, Event: ev, ActorSide: r.Side, ActorMember: s.cfg.Member, Actor: c.UserID,
-			FromStatus: r.Status, ToStatus: next, MessageID: msg.MessageID, ReasonCode: code, Note: note,
-		}); err != nil {
-			return err
-		}
-		if err := s.refreshDue(ctx, tx, r.ID); err != nil {
-			return err
-		}
-		return exchange.Enqueue(ctx, tx, msg)
+		return s.cause(ctx, tx, c, r, body, now)
 	})
 	if err != nil {
 		return Referral{}, false, fmt.Errorf("%s referral: %w", ev, err)
 	}
 	ref, err = s.Get(ctx, c, id)
 	return ref, replayed, err
+}
+
+// cause causes body's event on r, locked in tx, on the caller's behalf: the
+// new status, the event's record, the history row and the outbox message
+// that tells the other side.
+func (s *Service) cause(ctx context.Context, tx pgx.Tx, c Caller, r store.Referral, body events.Body, now time.Time) error {
+	ev := body.Event()
+	next, err := cases.Transition(r.Status, ev, r.Side)
+	if err != nil {
+		return err
+	}
+	if err := s.prepare(ctx, tx, r, body); err != nil {
+		return err
+	}
+	var d referral.Document
+	if err := json.Unmarshal(r.Details, &d); err != nil {
+		return fmt.Errorf("decode stored referral: %w", err)
+	}
+	if b, ok := body.(*events.RespondInfo); ok && len(b.Groups()) > 0 {
+		if err := s.correct(ctx, tx, r, &d, b, c, now); err != nil {
+			return err
+		}
+	}
+	m := events.Message{ReferralID: r.ID, Base: r.Status, At: now, By: c.UserID, Body: body}
+	t, payload, err := codec.Encode(m)
+	if err != nil {
+		return err
+	}
+	msg := s.outbox(r, t, payload, trackEvent(tracking(ev, next, &d, now), body))
+	if err := record(ctx, tx, r.ID, r.Side, m); err != nil {
+		return err
+	}
+	if err := store.SetStatus(ctx, tx, r.ID, next, decisionOf(body), now); err != nil {
+		return err
+	}
+	code, note := reasonOf(body)
+	if err := store.AppendEvent(ctx, tx, r.ID, store.Event{
+		At: now, Event: ev, ActorSide: r.Side, ActorMember: s.cfg.Member, Actor: c.UserID,
+		FromStatus: r.Status, ToStatus: next, MessageID: msg.MessageID, ReasonCode: code, Note: note,
+	}); err != nil {
+		return err
+	}
+	if err := s.refreshDue(ctx, tx, r.ID); err != nil {
+		return err
+	}
+	return exchange.Enqueue(ctx, tx, msg)
 }
 
 // fingerprint is what an Idempotency-Key stands for: the event, the

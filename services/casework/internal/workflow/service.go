@@ -38,6 +38,10 @@ type Config struct {
 	// directory's time limits.
 	InformationResponseWithin time.Duration
 	HandoverWithin            time.Duration
+	// ClosureApproval makes a caseworker's close a request that a
+	// supervisor of the agency approves (closure.go); off, anyone who may
+	// act on a case may close it.
+	ClosureApproval bool
 }
 
 // Service runs casework's use cases against one database.
@@ -107,6 +111,9 @@ type Referral struct {
 	// MayAct is whether the policy lets the caller act on the referral
 	// (Get fills it): without it, the caller is offered no action.
 	MayAct bool
+	// Closure is the caseworker's closing that waits for a supervisor's
+	// approval, if any (Get fills it).
+	Closure *store.ClosureRequest
 }
 
 // Authorize returns a KindForbidden error, with pkg/policy's reason, unless
@@ -415,7 +422,11 @@ func (s *Service) Get(ctx context.Context, c Caller, id string) (Referral, error
 		return Referral{}, err
 	}
 	due, _ := s.NextFollowUpDue(r.Status, l, h)
-	return Referral{Referral: r, Document: &d, History: h, Chain: chain, Lifecycle: l,
+	closure, err := store.PendingClosure(ctx, s.pool, id)
+	if err != nil {
+		return Referral{}, err
+	}
+	return Referral{Closure: closure, Referral: r, Document: &d, History: h, Chain: chain, Lifecycle: l,
 		Plan: PlanInForce(r.Status, l.Plans, l.Confirmations), NextFollowUpDue: due,
 		MayAct: policy.Allowed(c.Roles, policy.ActOnCase, ownership(r, c))}, nil
 }
