@@ -50,7 +50,7 @@ func TestPagesForEachRole(t *testing.T) {
 		{bf, "bf-coordinator", "/inbox", http.StatusForbidden, "Vous n&#39;avez pas accès"},
 		{bf, "bf-coordinator", caseBF, http.StatusForbidden, "Vous n&#39;avez pas accès"},
 		{bf, "bf-caseworker", "/nowhere", http.StatusNotFound, "Page introuvable"},
-		{bf, "bf-other-agency", caseBF, http.StatusNotFound, "Page introuvable"},
+		{bf, "bf-other-agency", caseBF, http.StatusForbidden, "Vous n&#39;avez pas accès"}, // another agency's case: pkg/policy refuses it
 		{bf, "bf-other-agency", "/inbox", http.StatusOK, "Aucun dossier ne correspond."},
 		{ci, "ci-inspector", "/cases/ref-unknown", http.StatusNotFound, "Page introuvable"},
 	}
