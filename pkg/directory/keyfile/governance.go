@@ -9,9 +9,7 @@ import (
 
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
-	"github.com/corridor-org/corridor/pkg/directory/internal/atomicfile"
 	"github.com/corridor-org/corridor/pkg/signing"
-	"github.com/corridor-org/corridor/pkg/validation"
 )
 
 // GovernanceFile is one governance officer's private key: it co-signs
@@ -71,28 +69,11 @@ func (g *GovernanceFile) Save(path string) error {
 	if err := g.validate(); err != nil {
 		return fmt.Errorf("save governance key: %w", err)
 	}
-	b, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save governance key: %w", err)
-	}
-	if err := atomicfile.Write(path, append(b, '\n'), Mode); err != nil {
-		return fmt.Errorf("save governance key: %w", err)
-	}
-	return nil
+	return saveJSON(path, g, Mode)
 }
 
 func (g *GovernanceFile) validate() error {
-	switch {
-	case !validation.IsIdent(string(g.Member)):
-		return fmt.Errorf("governance key: member %q is not a member code", g.Member)
-	case !validation.IsIdent(g.ID):
-		return fmt.Errorf("governance key: id %q is not an identifier", g.ID)
-	case g.Algorithm != directory.SigningAlgorithm:
-		return fmt.Errorf("governance key %s: algorithm must be %s", g.ID, directory.SigningAlgorithm)
-	case len(g.PrivateKey) != ed25519.SeedSize:
-		return fmt.Errorf("governance key %s: private key must be a %d-byte seed", g.ID, ed25519.SeedSize)
-	}
-	return nil
+	return checkSigningKey("governance key", g.Member, g.ID, g.Algorithm, g.PrivateKey, ed25519.SeedSize)
 }
 
 // PublicKey returns the key's entry for a directory's governance.
