@@ -1,6 +1,7 @@
 // Command corridorctl is the corridor operator's tool: it generates a
 // member's keys, proposes, co-signs, verifies and publishes corridor
-// directory versions, and rotates keys with an overlap. Run
+// directory versions, rotates keys with an overlap, and verifies and
+// exports a member's audit trail. Run
 // `corridorctl help` for the commands; docs/operations.md describes the
 // procedures.
 package main

@@ -30,6 +30,7 @@ func commands() []command {
 	return []command{
 		{"keys generate", "generate a member's relay keys (signing and encryption) into a new 0600 key file", keysGenerate},
 		{"keys governance", "generate a governance officer's key into a new 0600 file", keysGovernance},
+		{"keys audit", "generate a member's audit key (signs audit checkpoints) into a new 0600 file, and its public half", keysAudit},
 		{"keys public", "print the public directory entries of a key file or governance key file", keysPublic},
 		{"key rotate", "add new keys to a key file with an overlap, and list them in a draft directory", keyRotate},
 		{"directory show", "print the document of a signed directory: the draft of the next version", directoryShow},
@@ -42,6 +43,8 @@ func commands() []command {
 		{"indicators verify", "check a published indicator set against this member's own records (DATABASE_URL)", indicatorsVerify},
 		{"directory anchor", "write the anchor (corridor and governance) of a signed directory for new members", directoryAnchor},
 		{"nats render", "render every NATS server's configuration (hub, members) from a signed directory", natsRender},
+		{"audit verify", "check a member's audit trail (hash chain, head, signed checkpoints); names the first bad entry", auditVerify},
+		{"audit export", "write a range of a member's audit trail as JSON lines, for an inquiry", auditExport},
 	}
 }
 
