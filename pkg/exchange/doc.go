@@ -30,6 +30,13 @@
 // payload; Listen turns them into wake-ups. Every reader also polls, since
 // notifications sent while it is disconnected are lost.
 //
+// Every message queued (Enqueue), sent (MarkPublished), delivered
+// (RecordReceipt), received (InsertInbox) and retried by an operator
+// (RetryInbox) is recorded in the member's audit trail (package audit) in
+// the transaction of the change, under the actor of the context
+// (audit.WithActor). Functions given a pool begin that transaction
+// themselves.
+//
 // Payloads are plaintext (serialized protobuf) and contain personal data:
 // they never leave the member's database unencrypted. Every other column is
 // an identifier or a code, and error texts must not contain personal data,

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/pgdb"
 )
 
@@ -31,9 +32,14 @@ const (
 // maxErrorLen bounds the error texts stored in last_error and apply_error.
 const maxErrorLen = 1000
 
-// Migrate creates or upgrades the exchange tables in the database at dsn.
-// Both casework and relay call it at start-up; concurrent calls are safe.
+// Migrate creates or upgrades the exchange tables in the database at dsn,
+// and first the audit trail's (package audit), in which every change to a
+// message is recorded. Both casework and relay call it at start-up;
+// concurrent calls are safe.
 func Migrate(ctx context.Context, dsn string) error {
+	if err := audit.Migrate(ctx, dsn); err != nil {
+		return fmt.Errorf("migrate exchange: %w", err)
+	}
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate exchange: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/corridor"
 )
 
@@ -116,9 +117,32 @@ func InsertInbox(ctx context.Context, db DB, m InboxMessage) (bool, error) {
 	if err := checkInbox(m); err != nil {
 		return false, err
 	}
-	q, args := insertInboxQuery(m)
-	res := scanInboxInsert(db.QueryRow(ctx, q, args...))
+	var res InboxInsert
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		res = insertInboxRow(ctx, tx, m)
+		return res.Err
+	})
+	if err != nil && res.Err == nil {
+		res = InboxInsert{Err: fmt.Errorf("insert inbox message: %w", err)}
+	}
 	return res.Inserted, res.Err
+}
+
+// insertInboxRow inserts m in tx and, if it is new, records it in the
+// audit trail.
+func insertInboxRow(ctx context.Context, tx pgx.Tx, m InboxMessage) InboxInsert {
+	q, args := insertInboxQuery(m)
+	res := scanInboxInsert(tx.QueryRow(ctx, q, args...))
+	if res.Err == nil && res.Inserted {
+		if err := appendAudit(ctx, tx, receivedRecord(ctx, m)); err != nil {
+			return InboxInsert{Err: fmt.Errorf("insert inbox message: %w", err)}
+		}
+	}
+	return res
+}
+
+func receivedRecord(ctx context.Context, m InboxMessage) audit.Record {
+	return auditRecord(ctx, ActionReceived, m.MessageID, m.MessageType, m.ReferralID, string(m.SenderMember))
 }
 
 // InboxInsert is what InsertInboxBatch did with one message.
@@ -164,9 +188,12 @@ func InsertInboxBatch(ctx context.Context, db Beginner, msgs []InboxMessage) []I
 			results[i] = InboxInsert{Err: fmt.Errorf("insert inbox message: %w", err)}
 			continue
 		}
-		q, args := insertInboxQuery(msgs[i])
-		results[i] = scanInboxInsert(tx.QueryRow(ctx, q, args...))
-		if err := tx.Commit(ctx); err != nil && results[i].Err == nil {
+		results[i] = insertInboxRow(ctx, tx, msgs[i])
+		if results[i].Err != nil {
+			_ = tx.Rollback(ctx)
+			continue
+		}
+		if err := tx.Commit(ctx); err != nil {
 			results[i] = InboxInsert{Err: fmt.Errorf("insert inbox message: %w", err)}
 		}
 	}
@@ -206,6 +233,15 @@ func insertInboxTx(ctx context.Context, db Beginner, msgs []InboxMessage, valid 
 	}
 	if failed != nil {
 		return failed
+	}
+	var recs []audit.Record
+	for k, i := range valid {
+		if batch[k].Err == nil && batch[k].Inserted {
+			recs = append(recs, receivedRecord(ctx, msgs[i]))
+		}
+	}
+	if err := appendAudit(ctx, tx, recs...); err != nil {
+		return fmt.Errorf("insert inbox messages: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("insert inbox messages: %w", err)
@@ -349,7 +385,23 @@ const MaxApplyAttempts = 16
 // KindNotFound error when no failed, unapplied message has that id. The
 // last apply_error stays until the message applies.
 func RetryInbox(ctx context.Context, db DB, messageID string) (InboxMessage, error) {
-	rows, err := db.Query(ctx, `
+	var m InboxMessage
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		var err error
+		if m, err = retryInbox(ctx, tx, messageID); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, auditRecord(ctx, ActionRetried, m.MessageID, m.MessageType, m.ReferralID, string(m.SenderMember)))
+	})
+	if err != nil {
+		return InboxMessage{}, err
+	}
+	return m, nil
+}
+
+// retryInbox is RetryInbox's change, in tx.
+func retryInbox(ctx context.Context, tx pgx.Tx, messageID string) (InboxMessage, error) {
+	rows, err := tx.Query(ctx, `
 		WITH retried AS (
 			UPDATE exchange_inbox SET apply_attempts = 0, next_apply_at = now()
 			WHERE message_id = $1 AND `+failedWhere+`

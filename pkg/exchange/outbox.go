@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/corridor"
 )
 
@@ -126,6 +127,12 @@ func Enqueue(ctx context.Context, tx pgx.Tx, m OutboxMessage) error {
 	if err != nil {
 		return fmt.Errorf("enqueue message: %w", err)
 	}
+	if m.MessageType == TypeMilestone {
+		return nil // not a message: nothing leaves the member
+	}
+	if err := appendAudit(ctx, tx, auditRecord(ctx, ActionQueued, m.MessageID, m.MessageType, m.ReferralID, string(m.RecipientMember))); err != nil {
+		return fmt.Errorf("enqueue message: %w", err)
+	}
 	return nil
 }
 
@@ -175,33 +182,52 @@ func ClaimUnpublished(ctx context.Context, db DB, limit int, lease time.Duration
 // That is not delivery: the message is re-sent (see DueForResend) until its
 // receipt is recorded.
 func MarkPublished(ctx context.Context, db DB, messageID string) error {
-	tag, err := db.Exec(ctx, `
-		UPDATE exchange_outbox SET published_at = now(), last_error = NULL
-		WHERE message_id = $1`, messageID)
+	n, err := MarkPublishedBatch(ctx, db, []string{messageID})
 	if err != nil {
-		return fmt.Errorf("mark message published: %w", err)
+		return err
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return notInOutbox()
 	}
 	return nil
 }
 
 // MarkPublishedBatch is MarkPublished for several messages in one
-// statement: a relay publishes a claimed batch together and records it
-// with one commit. It returns how many rows it marked; ids not in the
-// outbox are skipped.
+// transaction (db's, if it is one): a relay publishes a claimed batch
+// together and records it with one commit, the audit entries included. It
+// returns how many rows it marked; ids not in the outbox are skipped.
 func MarkPublishedBatch(ctx context.Context, db DB, messageIDs []string) (int64, error) {
 	if len(messageIDs) == 0 {
 		return 0, nil
 	}
-	tag, err := db.Exec(ctx, `
-		UPDATE exchange_outbox SET published_at = now(), last_error = NULL
-		WHERE message_id = ANY($1::text[])`, messageIDs)
+	var n int64
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			UPDATE exchange_outbox SET published_at = now(), last_error = NULL
+			WHERE message_id = ANY($1::text[])
+			RETURNING message_id, message_type, referral_id, recipient_member, publish_attempts`, messageIDs)
+		if err != nil {
+			return err
+		}
+		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (audit.Record, error) {
+			var id, referral, member string
+			var typ MessageType
+			var attempts int
+			err := row.Scan(&id, &typ, &referral, &member, &attempts)
+			return auditRecord(ctx, ActionSent, id, typ, referral, member, "attempt", itoa(attempts)), err
+		})
+		if err != nil {
+			return err
+		}
+		// UPDATE … RETURNING keeps no order: entries go in message id order.
+		sort.SliceStable(recs, func(i, j int) bool { return recs[i].Object.ID < recs[j].Object.ID })
+		n = int64(len(recs))
+		return appendAudit(ctx, tx, recs...)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("mark messages published: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
 
 // MarkPublishFailed records why publishing failed and when to try again.
@@ -262,15 +288,25 @@ func RecordReceipt(ctx context.Context, db DB, messageID string, at time.Time, r
 		return false, corridor.Invalid("empty receipt", corridor.FieldError{Field: "receipt", Message: "must not be empty"})
 	}
 	var recorded, exists bool
-	err := db.QueryRow(ctx, `
-		WITH updated AS (
-			UPDATE exchange_outbox
-			SET receipt_at = $2, receipt = $3, published_at = coalesce(published_at, $2)
-			WHERE message_id = $1 AND receipt_at IS NULL
-			RETURNING 1)
-		SELECT EXISTS (SELECT 1 FROM updated),
-			EXISTS (SELECT 1 FROM exchange_outbox WHERE message_id = $1)`,
-		messageID, at, receipt).Scan(&recorded, &exists)
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		var typ *MessageType
+		var referral, member *string
+		err := tx.QueryRow(ctx, `
+			WITH updated AS (
+				UPDATE exchange_outbox
+				SET receipt_at = $2, receipt = $3, published_at = coalesce(published_at, $2)
+				WHERE message_id = $1 AND receipt_at IS NULL
+				RETURNING message_type, referral_id, recipient_member)
+			SELECT EXISTS (SELECT 1 FROM updated),
+				EXISTS (SELECT 1 FROM exchange_outbox WHERE message_id = $1),
+				(SELECT message_type FROM updated), (SELECT referral_id FROM updated),
+				(SELECT recipient_member FROM updated)`,
+			messageID, at, receipt).Scan(&recorded, &exists, &typ, &referral, &member)
+		if err != nil || !recorded {
+			return err
+		}
+		return appendAudit(ctx, tx, auditRecord(ctx, ActionDelivered, messageID, *typ, *referral, *member))
+	})
 	if err != nil {
 		return false, fmt.Errorf("record receipt: %w", err)
 	}
