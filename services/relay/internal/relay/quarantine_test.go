@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/envelope"
@@ -169,8 +171,8 @@ func newestQuarantined(t *testing.T, pool *pgxpool.Pool) (relay.Quarantined, int
 		return q, 0
 	}
 	err := pool.QueryRow(t.Context(), `
-		SELECT reason, subject, message_id, sender_member, error, raw, stream_seq
-		FROM relay_quarantine ORDER BY id DESC LIMIT 1`).Scan(&q.Reason, &q.Subject, &q.MessageID,
+		SELECT id, reason, subject, message_id, sender_member, error, raw, stream_seq
+		FROM relay_quarantine ORDER BY id DESC LIMIT 1`).Scan(&q.ID, &q.Reason, &q.Subject, &q.MessageID,
 		&q.SenderMember, &q.Error, &q.Raw, &seq)
 	if err != nil {
 		t.Fatalf("read quarantine: %v", err)
@@ -382,6 +384,7 @@ func TestQuarantine(t *testing.T) {
 			if q.Error == "" || q.StreamSeq == 0 {
 				t.Errorf("error = %q, stream_seq = %d", q.Error, q.StreamSeq)
 			}
+			wantQuarantineAudited(t, target.pool, q)
 		})
 	}
 
@@ -530,5 +533,26 @@ func TestDuplicates(t *testing.T) {
 	stored := inboxRow(t, bfNode.pool, h.MessageID)
 	if stored == nil || !bytes.Equal(stored.Payload, payload) {
 		t.Errorf("stored message = %+v, want the first payload", stored)
+	}
+}
+
+// wantQuarantineAudited fails the test unless the audit trail records q's
+// quarantine, by the relay, with its reason and nothing the message
+// claimed.
+func wantQuarantineAudited(t *testing.T, pool *pgxpool.Pool, q relay.Quarantined) {
+	t.Helper()
+	var found []audit.Entry
+	err := audit.Entries(context.Background(), pool, audit.Range{}, func(e audit.Entry) error {
+		if e.Action == relay.ActionQuarantined && e.Object.ID == strconv.FormatInt(q.ID, 10) {
+			found = append(found, e)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].Actor != "relay" || found[0].Outcome != audit.Denied ||
+		found[0].Detail["reason"] != string(q.Reason) || len(found[0].Detail) != 2 {
+		t.Errorf("audit entries of quarantine %d = %+v", q.ID, found)
 	}
 }

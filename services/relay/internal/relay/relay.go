@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
@@ -220,6 +221,8 @@ func (r *Relay) EnsureStreams(ctx context.Context) (jetstream.Consumer, error) {
 // must not run on (streams.ErrServerUnsuitable) it returns the error, and
 // the service stops.
 func (r *Relay) Run(ctx context.Context) error {
+	// What the relay does is recorded in the audit trail under its name.
+	ctx = audit.WithActor(ctx, auditActor)
 	inbox := streams.InboxReader{
 		SetUp:          r.EnsureStreams,
 		Handler:        inboxHandler{r},

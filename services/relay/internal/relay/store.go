@@ -3,13 +3,16 @@ package relay
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/pgdb"
 )
@@ -101,26 +104,53 @@ type Quarantined struct {
 // maxErrorLen bounds stored error texts.
 const maxErrorLen = 1000
 
+// auditActor is the relay in the audit trail.
+var auditActor = audit.Service("relay")
+
 // insertQuarantine stores q and reports whether it was new: a message
-// quarantined before (same INBOX sequence) keeps its first row.
-func insertQuarantine(ctx context.Context, db exchange.DB, q Quarantined) (bool, error) {
+// quarantined before (same INBOX sequence) keeps its first row. A new one
+// is recorded in the audit trail in the same transaction, by its
+// quarantine id and reason: what the message claims in clear is hostile
+// input, kept out of the trail.
+func insertQuarantine(ctx context.Context, db exchange.Beginner, q Quarantined) (bool, error) {
 	raw := q.Raw
 	if raw == nil {
 		raw = []byte{}
 	}
-	tag, err := db.Exec(ctx, `
-		INSERT INTO relay_quarantine (stream_seq, subject, reason, error, message_id, message_type,
-			sender_member, sender_agency, recipient_member, recipient_agency, raw)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (stream_seq) DO NOTHING`,
-		int64(q.StreamSeq), text(q.Subject, maxErrorLen), string(q.Reason), text(q.Error, maxErrorLen),
-		text(q.MessageID, maxErrorLen), text(q.MessageType, maxErrorLen), text(q.SenderMember, maxErrorLen),
-		text(q.SenderAgency, maxErrorLen), text(q.RecipientMember, maxErrorLen), text(q.RecipientAgency, maxErrorLen), raw)
+	var inserted bool
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `
+			INSERT INTO relay_quarantine (stream_seq, subject, reason, error, message_id, message_type,
+				sender_member, sender_agency, recipient_member, recipient_agency, raw)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (stream_seq) DO NOTHING
+			RETURNING id`,
+			int64(q.StreamSeq), text(q.Subject, maxErrorLen), string(q.Reason), text(q.Error, maxErrorLen),
+			text(q.MessageID, maxErrorLen), text(q.MessageType, maxErrorLen), text(q.SenderMember, maxErrorLen),
+			text(q.SenderAgency, maxErrorLen), text(q.RecipientMember, maxErrorLen), text(q.RecipientAgency, maxErrorLen), raw).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // quarantined before
+		}
+		if err != nil {
+			return err
+		}
+		inserted = true
+		_, err = audit.AppendTx(ctx, tx, audit.Record{
+			Actor: auditActor, Action: ActionQuarantined, Outcome: audit.Denied,
+			Object: audit.Object{Type: "quarantine", ID: strconv.FormatInt(id, 10)},
+			Detail: map[string]string{"reason": string(q.Reason), "stream_seq": strconv.FormatUint(q.StreamSeq, 10)},
+		})
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("insert quarantined message: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return inserted, nil
 }
+
+// ActionQuarantined is the audit action of a message quarantined.
+const ActionQuarantined = "message.quarantined"
 
 // listQuarantine returns up to limit quarantined messages with ids below
 // before (0: from the newest), newest first.
