@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,6 +121,21 @@ func (r *Reader) Duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// Count returns the variable name as a positive whole number, or def when
+// it is unset, and records an error for anything else.
+func (r *Reader) Count(name string, def int64) int64 {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		r.errs = append(r.errs, fmt.Errorf("%s: must be a positive whole number", name))
+		return def
+	}
+	return n
 }
 
 // PublicURL returns the variable name: where browsers reach a service, an

@@ -89,15 +89,17 @@ func TestDurationAndOneOf(t *testing.T) {
 		vars     map[string]string
 		duration time.Duration
 		choice   string
+		count    int64
 		wantErrs []string
 	}{
-		{name: "defaults", duration: time.Hour, choice: "auto"},
-		{name: "set", vars: map[string]string{"D": "30m", "C": "true"}, duration: 30 * time.Minute, choice: "true"},
+		{name: "defaults", duration: time.Hour, choice: "auto", count: 7},
+		{name: "set", vars: map[string]string{"D": "30m", "C": "true", "N": "500"}, duration: 30 * time.Minute, choice: "true", count: 500},
 		{
-			name: "bad", vars: map[string]string{"D": "soon", "C": "maybe"}, duration: time.Hour, choice: "auto",
-			wantErrs: []string{"D: must be a positive duration", "C: must be one of auto, true, false"},
+			name: "bad", vars: map[string]string{"D": "soon", "C": "maybe", "N": "many"}, duration: time.Hour, choice: "auto", count: 7,
+			wantErrs: []string{"D: must be a positive duration", "C: must be one of auto, true, false", "N: must be a positive whole number"},
 		},
-		{name: "negative", vars: map[string]string{"D": "-5m"}, duration: time.Hour, choice: "auto", wantErrs: []string{"D: must be a positive duration"}},
+		{name: "negative", vars: map[string]string{"D": "-5m", "N": "-1"}, duration: time.Hour, choice: "auto", count: 7,
+			wantErrs: []string{"D: must be a positive duration", "N: must be a positive whole number"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,8 +107,9 @@ func TestDurationAndOneOf(t *testing.T) {
 			r := New(env(tt.vars))
 			d := r.Duration("D", time.Hour)
 			c := r.OneOf("C", "auto", "auto", "true", "false")
-			if d != tt.duration || c != tt.choice {
-				t.Errorf("Duration, OneOf = %v, %q, want %v, %q", d, c, tt.duration, tt.choice)
+			n := r.Count("N", 7)
+			if d != tt.duration || c != tt.choice || n != tt.count {
+				t.Errorf("Duration, OneOf, Count = %v, %q, %d, want %v, %q, %d", d, c, n, tt.duration, tt.choice, tt.count)
 			}
 			err := r.Err()
 			if (err != nil) != (len(tt.wantErrs) > 0) {

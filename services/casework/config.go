@@ -28,6 +28,9 @@ func loadConfig(getenv func(string) string) (app.Config, slog.Level, error) {
 	cfg.Login = weblogin.ReadSettings(env, "CASEWORK_PUBLIC_URL", cfg.HTTPAddr)
 	cfg.OIDCClaims = env.Claims()
 	cfg.ClosureApproval = env.OneOf("CASEWORK_CLOSURE_APPROVAL", "none", "none", "supervisor") == "supervisor"
+	cfg.AuditKey = env.Optional("CASEWORK_AUDIT_KEY", "")
+	cfg.AuditCheckpointEvery = env.Count("CASEWORK_AUDIT_CHECKPOINT_EVERY", 0)
+	cfg.AuditCheckpointInterval = env.Duration("CASEWORK_AUDIT_CHECKPOINT_INTERVAL", 0)
 	level := env.LogLevel()
 	if err := env.Err(); err != nil {
 		return app.Config{}, 0, err

@@ -204,7 +204,7 @@ func newMember(t *testing.T, code corridor.MemberCode, withApplier bool, opts ..
 		t.Fatal(err)
 	}
 	handler, err := api.New(api.Config{Service: svc, Verifier: verifier, Directory: corridorDirectory(), Logger: logger, Registry: reg,
-		Ready: []httpapi.Check{{Name: "database", Check: pool.Ping}}})
+		Ready: []httpapi.Check{{Name: "database", Check: pool.Ping}}, Audit: pool})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/corridor-org/corridor/pkg/audit"
+	"github.com/corridor-org/corridor/pkg/audit/audithttp"
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/cases"
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -30,6 +32,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Ready are the readiness checks of /readyz.
 	Ready []httpapi.Check
+	// Audit is the database of the audit trail, in which every request
+	// to the API is recorded (package audithttp).
+	Audit audit.Beginner
 }
 
 // Route is one operation of the API, as the OpenAPI document lists it.
@@ -91,8 +96,8 @@ func Routes() []Route {
 // New returns the service's HTTP handler: the API behind bearer-token
 // authentication, the operational endpoints, and the shared middleware.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Service == nil || cfg.Verifier == nil || cfg.Directory == nil || cfg.Logger == nil || cfg.Registry == nil {
-		return nil, errors.New("new api: service, verifier, directory, logger and registry are required")
+	if cfg.Service == nil || cfg.Verifier == nil || cfg.Directory == nil || cfg.Logger == nil || cfg.Registry == nil || cfg.Audit == nil {
+		return nil, errors.New("new api: service, verifier, directory, logger, registry and audit are required")
 	}
 	metrics, err := httpapi.NewMetrics(cfg.Registry)
 	if err != nil {
@@ -101,8 +106,11 @@ func New(cfg Config) (http.Handler, error) {
 	s := &server{svc: cfg.Service, dir: cfg.Directory, logger: cfg.Logger}
 	mux := httpapi.NewMux(cfg.Logger)
 	httpapi.HandleOps(mux, cfg.Logger, cfg.Registry, cfg.Ready...)
+	// Every request to the API is in the audit trail, the refused ones
+	// (401 included) too; Identify names the caller once authenticated.
+	audited := audithttp.Middleware(audithttp.Config{DB: cfg.Audit, Logger: cfg.Logger})
 	for _, rt := range s.routes() {
-		mux.Handle(rt.Method+" "+rt.Path, auth.RequireAuth(cfg.Verifier, rt.handler))
+		mux.Handle(rt.Method+" "+rt.Path, audited(auth.RequireAuth(cfg.Verifier, audithttp.Identify(rt.handler))))
 	}
 	return httpapi.Middleware(cfg.Logger, metrics, mux), nil
 }

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/pkg/pgdb"
 	"github.com/corridor-org/corridor/pkg/weblogin"
@@ -48,7 +51,17 @@ type Config struct {
 	// PollInterval is how often the applier looks at the inbox without a
 	// notification; DefaultPollInterval when zero.
 	PollInterval time.Duration
+	// AuditKey is the audit key file (keyfile.AuditFile) that signs the
+	// audit trail's checkpoints, every AuditCheckpointEvery entries or
+	// AuditCheckpointInterval (audit's defaults when zero). Without it,
+	// no checkpoints are signed.
+	AuditKey                string        // CASEWORK_AUDIT_KEY
+	AuditCheckpointEvery    int64         // CASEWORK_AUDIT_CHECKPOINT_EVERY
+	AuditCheckpointInterval time.Duration // CASEWORK_AUDIT_CHECKPOINT_INTERVAL
 }
+
+// auditActor is casework acting on its own account in the audit trail.
+var auditActor = audit.Service("casework")
 
 // Timeouts of the service's life cycle.
 const (
@@ -58,11 +71,12 @@ const (
 
 // App is a configured casework, ready to serve.
 type App struct {
-	cfg     Config
-	logger  *slog.Logger
-	pool    *pgxpool.Pool
-	svc     *workflow.Service
-	handler http.Handler
+	cfg         Config
+	logger      *slog.Logger
+	pool        *pgxpool.Pool
+	svc         *workflow.Service
+	handler     http.Handler
+	checkpoints *audit.Checkpointer // nil without an audit key
 }
 
 // New connects to the database, migrates it, loads the directory and
@@ -93,6 +107,17 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
+	var checkpoints *audit.Checkpointer
+	if cfg.AuditKey != "" {
+		k, err := keyfile.LoadAudit(cfg.AuditKey)
+		if err != nil {
+			return nil, fmt.Errorf("start casework: %w", err)
+		}
+		checkpoints = &audit.Checkpointer{DB: pool, Signer: audit.Signer{ID: k.ID, Key: k.SigningKey()},
+			Every: cfg.AuditCheckpointEvery, Interval: cfg.AuditCheckpointInterval, Logger: logger}
+	} else {
+		logger.Warn("no audit key (CASEWORK_AUDIT_KEY): the audit trail's checkpoints are not signed")
+	}
 	verifier, err := auth.NewVerifier(auth.Config{Issuers: []auth.Issuer{{
 		URL: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Member: cfg.Member, Claims: cfg.OIDCClaims,
 	}}}, logger)
@@ -121,6 +146,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 			{Name: "identity_provider", Check: verifier.Ready},
 			{Name: "directory", Check: dir.ready},
 		},
+		Audit: pool,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
@@ -152,7 +178,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	for _, rt := range filing.Routes() {
 		site.HandlePublic(rt.Method+" "+rt.Path, filingPages)
 	}
-	return &App{cfg: cfg, logger: logger, pool: pool, svc: svc, handler: routes(handler, login, site)}, nil
+	return &App{cfg: cfg, logger: logger, pool: pool, svc: svc, handler: routes(handler, login, site), checkpoints: checkpoints}, nil
 }
 
 // routes is the service's top-level mux: the JSON API (bearer tokens) and
@@ -176,7 +202,13 @@ func (a *App) Close() { a.pool.Close() }
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.logger.Info("casework serving", "addr", ln.Addr().String(), "member", string(a.cfg.Member))
 	err := httpapi.Serve(ctx, httpapi.NewServer(a.handler, a.logger), ln, func(ctx context.Context) error {
-		a.svc.RunApplier(ctx, a.cfg.PollInterval)
+		var wg sync.WaitGroup
+		if a.checkpoints != nil {
+			wg.Go(func() { a.checkpoints.Run(ctx) })
+		}
+		// What the applier does is recorded in the audit trail as casework's.
+		a.svc.RunApplier(audit.WithActor(ctx, auditActor), a.cfg.PollInterval)
+		wg.Wait()
 		return nil
 	})
 	a.logger.Info("casework stopped")
