@@ -529,7 +529,8 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 				"NATS_NKEY_SEED_FILE="+s.natsSeedFile(d, natsconf.UserRelay)), ports["relay-"+d]},
 			service{"casework-" + d, "casework", slicesConcat(common,
 				"CASEWORK_HTTP_ADDR="+hostPort(ports["casework-"+d]),
-				"CASEWORK_PUBLIC_URL="+httpURL(ports["casework-"+d])), ports["casework-"+d]},
+				"CASEWORK_PUBLIC_URL="+httpURL(ports["casework-"+d]),
+				"CASEWORK_AUDIT_KEY="+trust.AuditKeys[m.Code]), ports["casework-"+d]},
 		)
 	}
 	coord := natsEnv[coordinatorMember().domain()]

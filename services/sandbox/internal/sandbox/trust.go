@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
@@ -29,6 +30,10 @@ type trustFiles struct {
 	Directory string
 	Anchor    string
 	Keys      map[corridor.MemberCode]string
+	// AuditKeys are each country's audit key file (casework signs its
+	// audit trail's checkpoints with it); the public half is beside it,
+	// named by auditPublicKey.
+	AuditKeys map[corridor.MemberCode]string
 }
 
 // leafNkeyName is the state's name for the seed of member server d's leaf
@@ -103,6 +108,11 @@ func (s *Sandbox) prepareTrust(ports map[string]int) (trustFiles, error) {
 	if err := s.signDirectory(d, tf); err != nil {
 		return trustFiles{}, fmt.Errorf("issue corridor directory: %w", err)
 	}
+	auditKeys, err := s.prepareAuditKeys()
+	if err != nil {
+		return trustFiles{}, err
+	}
+	tf.AuditKeys = auditKeys
 	return tf, nil
 }
 
@@ -208,3 +218,31 @@ func leafNkeysOf(d *directory.Directory) (map[string]string, error) {
 	}
 	return keys, nil
 }
+
+// prepareAuditKeys creates each country's audit key on first start, with
+// its public half for corridorctl audit verify -public-key.
+func (s *Sandbox) prepareAuditKeys() (map[corridor.MemberCode]string, error) {
+	keys := map[corridor.MemberCode]string{}
+	for _, m := range countries() {
+		path := s.path("keys", "audit-"+m.domain()+".json")
+		a, err := keyfile.LoadAudit(path)
+		if errors.Is(err, os.ErrNotExist) {
+			a, err = keyfile.GenerateAudit(m.Code)
+			if err == nil {
+				err = a.Save(path)
+			}
+			if err == nil {
+				err = a.Public().Save(auditPublicKey(path))
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("prepare audit key of %s: %w", m.Code, err)
+		}
+		keys[m.Code] = path
+	}
+	return keys, nil
+}
+
+// auditPublicKey is where the public half of the audit key file at path
+// is: audit-ci.json's in audit-ci.pub.json.
+func auditPublicKey(path string) string { return strings.TrimSuffix(path, ".json") + ".pub.json" }
