@@ -246,7 +246,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	maps.Copy(needles, l.pii)
 	checkPersonalData(t, cfg.Dir, e, needles)
-	phase("personal data checked")
+	checkAuditTrails(t, cfg.Dir, e, needles)
+	phase("personal data and audit trails checked")
 
 	before, err := ciInspector.Referrals(ctx, "outgoing")
 	if err != nil {
