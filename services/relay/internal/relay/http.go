@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/corridor-org/corridor/pkg/audit/audithttp"
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
@@ -31,7 +32,9 @@ func (r *Relay) Handler() (http.Handler, error) {
 	// Counts carry no data, so the status needs no token: monitoring can
 	// read it as it reads /metrics.
 	mux.HandleFunc("GET /api/v1/status", r.handleStatus)
-	mux.Handle("GET /api/v1/quarantine", auth.RequireAuth(r.cfg.Verifier, http.HandlerFunc(r.handleQuarantine)))
+	// Who looked at the quarantine, or tried to, is in the audit trail.
+	audited := audithttp.Middleware(audithttp.Config{DB: r.cfg.Pool, Logger: r.logger})
+	mux.Handle("GET /api/v1/quarantine", audited(auth.RequireAuth(r.cfg.Verifier, audithttp.Identify(http.HandlerFunc(r.handleQuarantine)))))
 	return httpapi.Middleware(r.logger, httpMetrics, mux), nil
 }
 

@@ -6,9 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/httpapi/httpapitest"
 	"github.com/corridor-org/corridor/pkg/natsconf"
@@ -99,6 +103,11 @@ func TestHTTP(t *testing.T) {
 			if status != tc.status {
 				t.Fatalf("status = %d, want %d: %s", status, tc.status, body)
 			}
+			// The look, or the attempt, is the newest audit entry.
+			if e := newestAuditEntry(t, bfNode.pool); e.Action != "GET /api/v1/quarantine" ||
+				e.Detail["status"] != strconv.Itoa(tc.status) || (e.Actor == "") != (tc.status == http.StatusUnauthorized) {
+				t.Errorf("newest audit entry = %+v", e)
+			}
 			if status != http.StatusOK {
 				if !strings.Contains(body, `"status":`) {
 					t.Errorf("error body is not a problem document: %s", body)
@@ -183,4 +192,17 @@ func get(t *testing.T, url, token string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+func newestAuditEntry(t *testing.T, pool *pgxpool.Pool) audit.Entry {
+	t.Helper()
+	seq, _, err := audit.Head(t.Context(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e audit.Entry
+	if err := audit.Entries(t.Context(), pool, audit.Range{FromSeq: seq}, func(x audit.Entry) error { e = x; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
