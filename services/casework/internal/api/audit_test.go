@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/corridor-org/corridor/pkg/audit"
@@ -79,4 +80,55 @@ func messageOf(t *testing.T, m *member, referralID string) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestDenialsAudited: each attack the API refuses is in the audit trail as
+// a denial of that request, naming the caller when it is authenticated.
+func TestDenialsAudited(t *testing.T) {
+	t.Parallel()
+	ci := newMember(t, "CI", false)
+	bf := newMember(t, "BF", false)
+	id := ci.create("ci-inspector")["id"].(string)
+	attacks := []struct {
+		name   string
+		token  func() string
+		status int
+	}{
+		{"no token", func() string { return "" }, http.StatusUnauthorized},
+		{"garbage token", func() string { return "not.a.jwt" }, http.StatusUnauthorized},
+		{"token for another audience", func() string { return ci.tokenFor(otherClient, "ci-inspector") }, http.StatusUnauthorized},
+		{"token from another country's provider", func() string { return bf.token("bf-caseworker") }, http.StatusUnauthorized},
+		{"token claiming another country", func() string { return ci.token("foreigner") }, http.StatusUnauthorized},
+		{"coordinator reaching casework", func() string { return ci.token("ci-coordinator") }, http.StatusForbidden},
+		{"user without agency", func() string { return ci.token("nobody") }, http.StatusForbidden},
+	}
+	for _, a := range attacks {
+		for _, rq := range []struct{ method, path, action string }{
+			{http.MethodGet, "/api/v1/referrals/" + id, "GET /api/v1/referrals/{id}"},
+			{http.MethodPost, "/api/v1/referrals/" + id + "/withdraw", "POST /api/v1/referrals/{id}/withdraw"},
+		} {
+			r := ci.do(rq.method, rq.path, a.token(), nil)
+			if r.status != a.status {
+				t.Fatalf("%s: %s %s = %d, want %d: %s", a.name, rq.method, rq.path, r.status, a.status, r.body)
+			}
+			e := newestEntry(t, ci)
+			if e.Action != rq.action || e.Outcome != audit.Denied || e.Object.ID != id ||
+				e.Detail["status"] != strconv.Itoa(a.status) || (e.Actor == "") != (a.status == http.StatusUnauthorized) {
+				t.Errorf("%s: %s %s: newest audit entry %+v", a.name, rq.method, rq.path, e)
+			}
+		}
+	}
+}
+
+func newestEntry(t *testing.T, m *member) audit.Entry {
+	t.Helper()
+	seq, _, err := audit.Head(context.Background(), m.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e audit.Entry
+	if err := audit.Entries(context.Background(), m.pool, audit.Range{FromSeq: seq}, func(x audit.Entry) error { e = x; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
