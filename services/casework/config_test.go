@@ -22,22 +22,25 @@ func env(vars map[string]string) func(string) string {
 func TestLoadConfig(t *testing.T) {
 	t.Parallel()
 	full := map[string]string{
-		"CASEWORK_HTTP_ADDR":        "127.0.0.1:9000",
-		"DATABASE_URL":              "postgres://localhost/ci",
-		"CORRIDOR_MEMBER":           " ci ",
-		"CORRIDOR_DIRECTORY":        "/etc/corridor/directory.json",
-		"CORRIDOR_DIRECTORY_ANCHOR": "/etc/corridor/anchor.json",
-		"OIDC_ISSUER":               "http://127.0.0.1:9001",
-		"OIDC_AUDIENCE":             "corridor-ci",
-		"OIDC_ROLES_CLAIM":          "realm_access.roles",
-		"OIDC_ROLE_MAP":             "dpe-officer=caseworker",
-		"CASEWORK_CLOSURE_APPROVAL": "supervisor",
-		"LOG_LEVEL":                 "debug",
-		"CASEWORK_PUBLIC_URL":       "https://casework.ci.example",
-		"OIDC_CLIENT_ID":            "casework",
-		"SESSION_COOKIE_SECURE":     "true",
-		"SESSION_IDLE_TIMEOUT":      "15m",
-		"SESSION_ABSOLUTE_TIMEOUT":  "8h",
+		"CASEWORK_HTTP_ADDR":                 "127.0.0.1:9000",
+		"DATABASE_URL":                       "postgres://localhost/ci",
+		"CORRIDOR_MEMBER":                    " ci ",
+		"CORRIDOR_DIRECTORY":                 "/etc/corridor/directory.json",
+		"CORRIDOR_DIRECTORY_ANCHOR":          "/etc/corridor/anchor.json",
+		"OIDC_ISSUER":                        "http://127.0.0.1:9001",
+		"OIDC_AUDIENCE":                      "corridor-ci",
+		"OIDC_ROLES_CLAIM":                   "realm_access.roles",
+		"OIDC_ROLE_MAP":                      "dpe-officer=caseworker",
+		"CASEWORK_CLOSURE_APPROVAL":          "supervisor",
+		"LOG_LEVEL":                          "debug",
+		"CASEWORK_PUBLIC_URL":                "https://casework.ci.example",
+		"OIDC_CLIENT_ID":                     "casework",
+		"SESSION_COOKIE_SECURE":              "true",
+		"SESSION_IDLE_TIMEOUT":               "15m",
+		"SESSION_ABSOLUTE_TIMEOUT":           "8h",
+		"CASEWORK_AUDIT_KEY":                 "/etc/corridor/ci-audit.json",
+		"CASEWORK_AUDIT_CHECKPOINT_EVERY":    "500",
+		"CASEWORK_AUDIT_CHECKPOINT_INTERVAL": "5m",
 	}
 	cfg, level, err := loadConfig(env(full))
 	if err != nil {
@@ -48,7 +51,8 @@ func TestLoadConfig(t *testing.T) {
 		Login: weblogin.Settings{PublicURL: "https://casework.ci.example", ClientID: "casework", CookieSecure: weblogin.CookieSecureAlways,
 			IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 8 * time.Hour},
 		OIDCClaims:      auth.Claims{Roles: "realm_access.roles", RoleValues: map[string]corridor.Role{"dpe-officer": corridor.RoleCaseworker}},
-		ClosureApproval: true}
+		ClosureApproval: true,
+		AuditKey:        "/etc/corridor/ci-audit.json", AuditCheckpointEvery: 500, AuditCheckpointInterval: 5 * time.Minute}
 	if !reflect.DeepEqual(cfg, want) || level != slog.LevelDebug {
 		t.Errorf("config = %+v level %v, want %+v debug", cfg, level, want)
 	}
@@ -66,11 +70,13 @@ func TestLoadConfig(t *testing.T) {
 	}
 
 	// Every problem is reported at once.
-	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud", "SESSION_COOKIE_SECURE": "yes", "SESSION_IDLE_TIMEOUT": "soon", "OIDC_ROLE_MAP": "x=root", "CASEWORK_CLOSURE_APPROVAL": "all"}))
+	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud", "SESSION_COOKIE_SECURE": "yes", "SESSION_IDLE_TIMEOUT": "soon",
+		"CASEWORK_AUDIT_CHECKPOINT_EVERY": "-1", "CASEWORK_AUDIT_CHECKPOINT_INTERVAL": "often"}))
 	if err == nil {
 		t.Fatal("empty environment accepted")
 	}
-	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL", "SESSION_COOKIE_SECURE", "SESSION_IDLE_TIMEOUT", "OIDC_ROLE_MAP", "CASEWORK_CLOSURE_APPROVAL"} {
+	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL", "SESSION_COOKIE_SECURE", "SESSION_IDLE_TIMEOUT",
+		"CASEWORK_AUDIT_CHECKPOINT_EVERY", "CASEWORK_AUDIT_CHECKPOINT_INTERVAL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

@@ -18,9 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/corridor-org/corridor/pkg/audit"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/directorytest"
+	"github.com/corridor-org/corridor/pkg/directory/keyfile"
 	"github.com/corridor-org/corridor/pkg/oidcdev"
 	"github.com/corridor-org/corridor/pkg/pgtest"
 	"github.com/corridor-org/corridor/pkg/signing"
@@ -123,6 +127,7 @@ func TestServeFilesAReferralAndShutsDown(t *testing.T) {
 		OIDCAudience:    "corridor-ci",
 		Login:           weblogin.Settings{PublicURL: "http://127.0.0.1:8080"},
 		PollInterval:    50 * time.Millisecond,
+		AuditKey:        auditKey(t),
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -194,6 +199,40 @@ func TestServeFilesAReferralAndShutsDown(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Serve did not return after its context ended")
 	}
+
+	// The filing is in the audit trail, which a checkpoint signed with the
+	// audit key covers to its end once casework has stopped.
+	k, err := keyfile.LoadAudit(cfg.AuditKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	rep, err := audit.Verify(context.Background(), conn, &audit.PublicKey{ID: k.ID, Key: k.Public().PublicKey})
+	if err != nil || rep.Problem != nil || rep.Entries < 2 || rep.Checkpoints == 0 {
+		t.Fatalf("audit trail: %+v, %v", rep, err)
+	}
+	cps, err := audit.Checkpoints(context.Background(), conn)
+	if err != nil || cps[len(cps)-1].Seq != rep.Head {
+		t.Errorf("last checkpoint %+v, head %d, %v", cps, rep.Head, err)
+	}
+}
+
+// auditKey writes a new audit key file and returns its path.
+func auditKey(t *testing.T) string {
+	t.Helper()
+	k, err := keyfile.GenerateAudit("CI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ci-audit.json")
+	if err := k.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestNewRefusesBadStarts(t *testing.T) {
@@ -219,6 +258,12 @@ func TestNewRefusesBadStarts(t *testing.T) {
 		{"unparsable database URL", func(c *app.Config) { c.DatabaseURL = "postgres://%zz" }, "database"},
 		{"bad issuer", func(c *app.Config) { c.OIDCIssuer = "not a url" }, "issuer"},
 		{"bad public URL", func(c *app.Config) { c.Login.PublicURL = "casework" }, "public URL"},
+		{"audit key others may read", func(c *app.Config) {
+			c.AuditKey = auditKey(t)
+			if err := os.Chmod(c.AuditKey, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "audit key"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
