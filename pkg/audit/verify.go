@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Problem is the first thing wrong with a trail: the entry (or checkpoint)
@@ -39,7 +41,24 @@ type Report struct {
 // removed one leaves a gap, entries swapped fail their hashes (the
 // sequence number is hashed), and entries removed from the end no longer
 // match the head or the last checkpoint. A nil key checks no signatures.
-func Verify(ctx context.Context, db DB, key *PublicKey) (Report, error) {
+// It reads in one read-only snapshot, so appends meanwhile do not count.
+func Verify(ctx context.Context, db SnapshotBeginner, key *PublicKey) (Report, error) {
+	var rep Report
+	err := pgx.BeginTxFunc(ctx, db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		rep, err = verify(ctx, tx, key)
+		return err
+	})
+	return rep, err
+}
+
+// SnapshotBeginner starts transactions with options: a *pgxpool.Pool or a
+// *pgx.Conn.
+type SnapshotBeginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+func verify(ctx context.Context, db DB, key *PublicKey) (Report, error) {
 	var rep Report
 	note := func(seq int64, format string, args ...any) {
 		if rep.Problem == nil || seq < rep.Problem.Seq {
