@@ -215,34 +215,46 @@ func AppendTx(ctx context.Context, tx pgx.Tx, recs ...Record) ([]Entry, error) {
 	// Taken once the lock is held: times follow the sequence on one host.
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	entries := make([]Entry, len(recs))
-	b := &pgx.Batch{}
+	// One statement for the whole batch: columns as arrays, rows unnested.
+	var (
+		seqs                                          = make([]int64, len(recs))
+		actors, roles, actions, outcomes, otypes, ids = make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs))
+		details                                       = make([]map[string]string, len(recs))
+		prevs, hashes                                 = make([][]byte, len(recs)), make([][]byte, len(recs))
+	)
 	for i, r := range recs {
 		actor := r.Actor
 		if actor.ID == "" {
 			actor = ctxActor
 		}
-		roles := make([]string, 0, len(actor.Roles))
+		rs := make([]string, 0, len(actor.Roles))
 		for _, role := range actor.Roles {
-			roles = append(roles, clean(strings.ReplaceAll(role, " ", "_")))
+			// A role is one word: the roles column is a space-separated list.
+			rs = append(rs, clean(strings.ReplaceAll(role, " ", "_")))
 		}
-		slices.Sort(roles)
+		slices.Sort(rs)
 		detail := make(map[string]string, len(r.Detail))
 		for k, v := range r.Detail {
 			detail[k] = clean(v)
 		}
 		seq++
 		e := Entry{
-			Seq: seq, Time: now, Actor: clean(actor.ID), Roles: roles, Action: clean(r.Action),
+			Seq: seq, Time: now, Actor: clean(actor.ID), Roles: rs, Action: clean(r.Action),
 			Outcome: r.Outcome, Object: Object{Type: clean(r.Object.Type), ID: clean(r.Object.ID)},
 			Detail: detail, PrevHash: prev,
 		}
 		e.Hash = e.ComputeHash()
 		prev = e.Hash
 		entries[i] = e
-		b.Queue(`INSERT INTO audit_entries (seq, at, actor, roles, action, outcome, object_type, object_id, detail, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			e.Seq, e.Time, e.Actor, e.Roles, e.Action, string(e.Outcome), e.Object.Type, e.Object.ID, e.Detail, e.PrevHash, e.Hash)
+		seqs[i], actors[i], roles[i], actions[i], outcomes[i] = e.Seq, e.Actor, strings.Join(e.Roles, " "), e.Action, string(e.Outcome)
+		otypes[i], ids[i], details[i], prevs[i], hashes[i] = e.Object.Type, e.Object.ID, e.Detail, e.PrevHash, e.Hash
 	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO audit_entries (seq, at, actor, roles, action, outcome, object_type, object_id, detail, prev_hash, hash)
+		SELECT seq, $1, actor, string_to_array(roles, ' '), action, outcome, object_type, object_id, detail, prev_hash, hash
+		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::bytea[], $11::bytea[])
+			AS e(seq, actor, roles, action, outcome, object_type, object_id, detail, prev_hash, hash)`,
+		now, seqs, actors, roles, actions, outcomes, otypes, ids, details, prevs, hashes)
 	b.Queue(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("append audit entries: %w", err)
