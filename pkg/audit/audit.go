@@ -215,13 +215,7 @@ func AppendTx(ctx context.Context, tx pgx.Tx, recs ...Record) ([]Entry, error) {
 	// Taken once the lock is held: times follow the sequence on one host.
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	entries := make([]Entry, len(recs))
-	// One statement for the whole batch: columns as arrays, rows unnested.
-	var (
-		seqs                                          = make([]int64, len(recs))
-		actors, roles, actions, outcomes, otypes, ids = make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs))
-		details                                       = make([]map[string]string, len(recs))
-		prevs, hashes                                 = make([][]byte, len(recs)), make([][]byte, len(recs))
-	)
+	var cols entryArrays
 	for i, r := range recs {
 		actor := r.Actor
 		if actor.ID == "" {
@@ -229,8 +223,10 @@ func AppendTx(ctx context.Context, tx pgx.Tx, recs ...Record) ([]Entry, error) {
 		}
 		rs := make([]string, 0, len(actor.Roles))
 		for _, role := range actor.Roles {
-			// A role is one word: the roles column is a space-separated list.
-			rs = append(rs, clean(strings.ReplaceAll(role, " ", "_")))
+			// A role is one word: the insert passes roles space-separated.
+			if role = clean(strings.ReplaceAll(role, " ", "_")); role != "" {
+				rs = append(rs, role)
+			}
 		}
 		slices.Sort(rs)
 		detail := make(map[string]string, len(r.Detail))
@@ -246,20 +242,42 @@ func AppendTx(ctx context.Context, tx pgx.Tx, recs ...Record) ([]Entry, error) {
 		e.Hash = e.ComputeHash()
 		prev = e.Hash
 		entries[i] = e
-		seqs[i], actors[i], roles[i], actions[i], outcomes[i] = e.Seq, e.Actor, strings.Join(e.Roles, " "), e.Action, string(e.Outcome)
-		otypes[i], ids[i], details[i], prevs[i], hashes[i] = e.Object.Type, e.Object.ID, e.Detail, e.PrevHash, e.Hash
+		cols.add(e)
 	}
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO audit_entries (seq, at, actor, roles, action, outcome, object_type, object_id, detail, prev_hash, hash)
 		SELECT seq, $1, actor, string_to_array(roles, ' '), action, outcome, object_type, object_id, detail, prev_hash, hash
 		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::bytea[], $11::bytea[])
 			AS e(seq, actor, roles, action, outcome, object_type, object_id, detail, prev_hash, hash)`,
-		now, seqs, actors, roles, actions, outcomes, otypes, ids, details, prevs, hashes)
+		now, cols.seqs, cols.actors, cols.roles, cols.actions, cols.outcomes, cols.objectTypes, cols.objectIDs,
+		cols.details, cols.prevs, cols.hashes)
 	b.Queue(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("append audit entries: %w", err)
 	}
 	return entries, nil
+}
+
+// entryArrays are entries as column arrays: a batch is one INSERT of the
+// arrays unnested.
+type entryArrays struct {
+	seqs                                                     []int64
+	actors, roles, actions, outcomes, objectTypes, objectIDs []string
+	details                                                  []map[string]string
+	prevs, hashes                                            [][]byte
+}
+
+func (c *entryArrays) add(e Entry) {
+	c.seqs = append(c.seqs, e.Seq)
+	c.actors = append(c.actors, e.Actor)
+	c.roles = append(c.roles, strings.Join(e.Roles, " "))
+	c.actions = append(c.actions, e.Action)
+	c.outcomes = append(c.outcomes, string(e.Outcome))
+	c.objectTypes = append(c.objectTypes, e.Object.Type)
+	c.objectIDs = append(c.objectIDs, e.Object.ID)
+	c.details = append(c.details, e.Detail)
+	c.prevs = append(c.prevs, e.PrevHash)
+	c.hashes = append(c.hashes, e.Hash)
 }
 
 func checkRecord(r Record) error {
