@@ -88,6 +88,13 @@ type Object struct {
 	ID   string
 }
 
+// The object types.
+const (
+	ObjectReferral   = "referral"   // by referral id
+	ObjectMessage    = "message"    // by message id
+	ObjectQuarantine = "quarantine" // a relay's quarantined message, by quarantine row id
+)
+
 // Record is what a caller asks to append.
 type Record struct {
 	// Actor is who acted; when its ID is empty, the actor of the context

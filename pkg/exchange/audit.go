@@ -21,10 +21,6 @@ const (
 	ActionRetried   = "inbox.retry"       // an operator offered a failed inbox message again
 )
 
-// ObjectMessage is the audit object type of a message; its id is the
-// message id.
-const ObjectMessage = "message"
-
 // serviceActor names exchange changes made outside any actor's context.
 var serviceActor = audit.Service("exchange")
 
@@ -40,7 +36,7 @@ func auditRecord(ctx context.Context, action, messageID string, typ MessageType,
 		detail[extra[i]] = extra[i+1]
 	}
 	return audit.Record{Actor: actor, Action: action, Outcome: audit.Allowed,
-		Object: audit.Object{Type: ObjectMessage, ID: messageID}, Detail: detail}
+		Object: audit.Object{Type: audit.ObjectMessage, ID: messageID}, Detail: detail}
 }
 
 // inTx runs fn in db if it is a transaction, and otherwise in a new one:

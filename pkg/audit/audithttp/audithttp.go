@@ -40,13 +40,13 @@ type Config struct {
 // {message_id}.
 func DefaultObject(r *http.Request, h http.Header) audit.Object {
 	if id := r.PathValue("id"); id != "" {
-		return audit.Object{Type: "referral", ID: id}
+		return audit.Object{Type: audit.ObjectReferral, ID: id}
 	}
 	if id := r.PathValue("message_id"); id != "" {
-		return audit.Object{Type: "message", ID: id}
+		return audit.Object{Type: audit.ObjectMessage, ID: id}
 	}
 	if loc := h.Get("Location"); strings.Contains(loc, "/referrals/") {
-		return audit.Object{Type: "referral", ID: path.Base(loc)}
+		return audit.Object{Type: audit.ObjectReferral, ID: path.Base(loc)}
 	}
 	return audit.Object{}
 }

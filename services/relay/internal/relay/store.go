@@ -138,7 +138,7 @@ func insertQuarantine(ctx context.Context, db exchange.Beginner, q Quarantined) 
 		inserted = true
 		_, err = audit.AppendTx(ctx, tx, audit.Record{
 			Actor: auditActor, Action: ActionQuarantined, Outcome: audit.Denied,
-			Object: audit.Object{Type: "quarantine", ID: strconv.FormatInt(id, 10)},
+			Object: audit.Object{Type: audit.ObjectQuarantine, ID: strconv.FormatInt(id, 10)},
 			Detail: map[string]string{"reason": string(q.Reason), "stream_seq": strconv.FormatUint(q.StreamSeq, 10)},
 		})
 		return err
