@@ -138,9 +138,9 @@ const (
 	pollEvery = 10 * time.Second
 )
 
-// Due signs the head if a checkpoint is due, and reports whether it did.
-func (c *Checkpointer) Due(ctx context.Context) (bool, error) {
-	every, interval, now := c.Every, c.Interval, c.Now
+// settings returns c's settings with the defaults filled in.
+func (c *Checkpointer) settings() (every int64, interval time.Duration, now func() time.Time) {
+	every, interval, now = c.Every, c.Interval, c.Now
 	if every <= 0 {
 		every = DefaultEvery
 	}
@@ -150,6 +150,12 @@ func (c *Checkpointer) Due(ctx context.Context) (bool, error) {
 	if now == nil {
 		now = time.Now
 	}
+	return every, interval, now
+}
+
+// Due signs the head if a checkpoint is due, and reports whether it did.
+func (c *Checkpointer) Due(ctx context.Context) (bool, error) {
+	every, interval, now := c.settings()
 	var headSeq, lastSeq int64
 	var lastAt *time.Time
 	err := c.DB.QueryRow(ctx, `
@@ -173,7 +179,8 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	tick := time.NewTicker(min(pollEvery, max(c.Interval, time.Second)))
+	_, interval, now := c.settings()
+	tick := time.NewTicker(min(pollEvery, interval))
 	defer tick.Stop()
 	for {
 		if _, err := c.Due(ctx); err != nil && ctx.Err() == nil {
@@ -184,10 +191,6 @@ func (c *Checkpointer) Run(ctx context.Context) {
 			// The entries since the last checkpoint are covered at shutdown.
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			now := time.Now
-			if c.Now != nil {
-				now = c.Now
-			}
 			if _, _, err := SignHead(final, c.DB, c.Signer, now()); err != nil {
 				logger.Warn("final audit checkpoint failed", "error", err)
 			}
