@@ -60,9 +60,6 @@ type Config struct {
 	AuditCheckpointInterval time.Duration // CASEWORK_AUDIT_CHECKPOINT_INTERVAL
 }
 
-// auditActor is casework acting on its own account in the audit trail.
-var auditActor = audit.Service("casework")
-
 // Timeouts of the service's life cycle.
 const (
 	DefaultPollInterval = 2 * time.Second
@@ -158,6 +155,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	loginCfg.ErrorPage = func(w http.ResponseWriter, r *http.Request, f weblogin.Failure) {
 		site.ErrorPage(w, r, f.Status())
 	}
+	loginCfg.OnEvent = auditSessions(pool, logger)
 	login, err := weblogin.New(loginCfg, pool, verifier, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)

@@ -296,8 +296,9 @@ func TestPeopleSignIn(t *testing.T) {
 	published := writeDirectory(t, issuer, time.Now().Add(24*time.Hour))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	dsn := pg.NewDatabase(t, empty)
 	a, err := app.New(ctx, app.Config{
-		DatabaseURL: pg.NewDatabase(t, empty), Member: "CI",
+		DatabaseURL: dsn, Member: "CI",
 		DirectoryPath: published.Directory, DirectoryAnchor: published.Anchor,
 		OIDCIssuer: issuer, OIDCAudience: "corridor-ci", Login: weblogin.Settings{PublicURL: base},
 	}, slog.New(slog.DiscardHandler))
@@ -355,5 +356,24 @@ func TestPeopleSignIn(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("API with a session cookie only: %d, want 401", resp.StatusCode)
+	}
+
+	// The login, and the refused API call, are in the audit trail.
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	var got []string
+	err = audit.Entries(context.Background(), conn, audit.Range{}, func(e audit.Entry) error {
+		got = append(got, e.Action+" "+string(e.Outcome)+" "+strings.TrimSuffix(e.Actor, "@"+issuer))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], "session.login allowed ") || got[0] == "session.login allowed " ||
+		got[1] != "GET /api/v1/referrals denied " {
+		t.Errorf("audit trail = %q, want the login by the caseworker and the refused API call", got)
 	}
 }
