@@ -81,10 +81,16 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 			s := &slot{}
 			r = r.WithContext(context.WithValue(r.Context(), slotKey{}, s))
 			rw := &recorder{ResponseWriter: w, requestID: httpapi.RequestIDFromContext(r.Context()), record: func(status int, h http.Header) error {
+				outcome := Outcome(status)
+				if s.actor.ID == "" && outcome == audit.Allowed {
+					// Nobody signed in (a page's redirect to the login):
+					// nothing was shown or done.
+					outcome = audit.Denied
+				}
 				rec := audit.Record{
 					Actor:   s.actor,
 					Action:  r.Pattern,
-					Outcome: Outcome(status),
+					Outcome: outcome,
 					Object:  object(r, h),
 					Detail:  map[string]string{"status": strconv.Itoa(status)},
 				}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/corridor-org/corridor/pkg/audit"
+	"github.com/corridor-org/corridor/pkg/audit/audithttp"
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
@@ -161,7 +162,11 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 		return nil, fmt.Errorf("start casework: %w", err)
 	}
 	csrf := func(r *http.Request) string { return weblogin.CSRFToken(r.Context()) }
-	site, err = web.New(web.Config{Service: svc, Logger: logger, Authenticate: login.Require, CSRFToken: csrf,
+	// Every page a person opens or posts, or is refused, is in the audit
+	// trail, as the API's requests are.
+	audited := audithttp.Middleware(audithttp.Config{DB: pool, Logger: logger})
+	authenticate := func(h http.Handler) http.Handler { return audited(login.Require(audithttp.Identify(h))) }
+	site, err = web.New(web.Config{Service: svc, Logger: logger, Authenticate: authenticate, CSRFToken: csrf,
 		Nav: filing.Nav(), Assets: []fs.FS{filing.Assets()}})
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
@@ -169,7 +174,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	// The inspector's filing pages check the session themselves: their
 	// service worker, manifest and files are fetched before anyone signs in.
 	filingPages, err := filing.New(filing.Config{UI: site.UI(), Service: svc, Directory: dir.src, Member: cfg.Member,
-		Authenticate: login.Require, CSRFToken: csrf, Logger: logger})
+		Authenticate: authenticate, CSRFToken: csrf, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)
 	}

@@ -358,7 +358,8 @@ func TestPeopleSignIn(t *testing.T) {
 		t.Errorf("API with a session cookie only: %d, want 401", resp.StatusCode)
 	}
 
-	// The login, and the refused API call, are in the audit trail.
+	// The page refused before the login, the login, the page after it and
+	// the refused API call are in the audit trail.
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -372,8 +373,9 @@ func TestPeopleSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || !strings.HasPrefix(got[0], "session.login allowed ") || got[0] == "session.login allowed " ||
-		got[1] != "GET /api/v1/referrals denied " {
-		t.Errorf("audit trail = %q, want the login by the caseworker and the refused API call", got)
+	if len(got) != 4 || got[0] != "GET /{$} denied " || !strings.HasPrefix(got[1], "session.login allowed ") ||
+		got[1] == "session.login allowed " || got[2] != "GET /{$} allowed "+strings.TrimPrefix(got[1], "session.login allowed ") ||
+		got[3] != "GET /api/v1/referrals denied " {
+		t.Errorf("audit trail = %q, want the page refused before the login, the login by the caseworker, the page, and the refused API call", got)
 	}
 }
