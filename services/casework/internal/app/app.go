@@ -188,7 +188,12 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 // operational endpoints, and the pages people sign in to (sessions).
 func routes(api http.Handler, login *weblogin.Manager, site *web.Site) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", api)
+	for _, prefix := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(prefix, api)
+	}
+	// Any other path is a page nobody serves: people get the 404 page, in
+	// their language, not the API's problem document.
+	mux.Handle("/", site.NotFound())
 	login.Routes(mux)
 	site.Register(mux)
 	return mux

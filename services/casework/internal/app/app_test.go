@@ -310,6 +310,22 @@ func TestPeopleSignIn(t *testing.T) {
 	go func() { served <- a.Serve(ctx, ln) }()
 	defer func() { cancel(); <-served }()
 
+	// A path nobody serves is the 404 page for people, a problem document
+	// under the API.
+	for _, c := range []struct{ path, contentType string }{
+		{"/no-such-page", "text/html"},
+		{"/api/v1/no-such-call", "application/problem+json"},
+	} {
+		resp, err := http.Get(base + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(ct, c.contentType) {
+			t.Errorf("GET %s: %d %s, want 404 %s", c.path, resp.StatusCode, ct, c.contentType)
+		}
+	}
+
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	resp, err := browser.Get(base + "/")
