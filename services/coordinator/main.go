@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	handler, err := withLogin(cfg, api, dir, pool, verifier, logger)
+	handler, err := withLogin(cfg, api, dir, src, pool, verifier, logger)
 	if err != nil {
 		return err
 	}

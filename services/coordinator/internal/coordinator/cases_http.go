@@ -23,7 +23,7 @@ type caseList struct {
 // handleListCases answers GET /api/v1/cases: the cross-border cases, most
 // recently active first, filtered and a page at a time.
 func (c *Coordinator) handleListCases(w http.ResponseWriter, r *http.Request) {
-	f, err := caseFilterOf(r.URL.Query())
+	f, err := ParseCaseFilter(r.URL.Query(), defaultListLimit)
 	if err != nil {
 		httpapi.Error(w, r, c.logger, err)
 		return
@@ -38,15 +38,15 @@ func (c *Coordinator) handleListCases(w http.ResponseWriter, r *http.Request) {
 		out.Items = []CaseSummary{}
 	}
 	if page.Next != nil {
-		out.NextBefore = httpapi.PackCursor("cases", httpapi.FormatMicros(page.Next.LastStepAt), page.Next.CaseRef)
+		out.NextBefore = page.Next.String()
 	}
 	_ = httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
-// caseFilterOf reads the case list's query parameters, naming each one at
-// fault.
-func caseFilterOf(q url.Values) (CaseFilter, error) {
-	limit, fields := httpapi.LimitParam(q, defaultListLimit, maxListLimit)
+// ParseCaseFilter reads the case list's query parameters (the API's and
+// the pages'), naming each one at fault; a missing limit is defaultLimit.
+func ParseCaseFilter(q url.Values, defaultLimit int) (CaseFilter, error) {
+	limit, fields := httpapi.LimitParam(q, defaultLimit, maxListLimit)
 	bad := func(field, msg string) { fields = append(fields, corridor.FieldError{Field: field, Message: msg}) }
 	f := CaseFilter{
 		Limit: limit, Milestone: q.Get("milestone"), SenderMember: q.Get("sender_member"),
@@ -96,8 +96,31 @@ func caseFilterOf(q url.Values) (CaseFilter, error) {
 // handleListOverdue answers GET /api/v1/overdue: the cases whose due step
 // is past its limit, most overdue first, a page at a time.
 func (c *Coordinator) handleListOverdue(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit, fields := httpapi.LimitParam(q, defaultListLimit, maxListLimit)
+	f, err := ParseOverdueFilter(r.URL.Query(), defaultListLimit)
+	if err != nil {
+		httpapi.Error(w, r, c.logger, err)
+		return
+	}
+	page, err := ListOverdue(r.Context(), c.cfg.Pool, f, c.cfg.Now())
+	if err != nil {
+		httpapi.Error(w, r, c.logger, unavailable(err))
+		return
+	}
+	out := caseList{Items: page.Items}
+	if out.Items == nil {
+		out.Items = []CaseSummary{}
+	}
+	if page.Next != nil {
+		out.NextBefore = page.Next.String()
+	}
+	_ = httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+// ParseOverdueFilter reads the overdue list's query parameters (the API's
+// and the pages'), naming each one at fault; a missing limit is
+// defaultLimit.
+func ParseOverdueFilter(q url.Values, defaultLimit int) (OverdueFilter, error) {
+	limit, fields := httpapi.LimitParam(q, defaultLimit, maxListLimit)
 	f := OverdueFilter{Limit: limit, Step: cases.DueStep(q.Get("step"))}
 	if f.Step != "" && !slices.Contains(cases.DueSteps(), f.Step) {
 		fields = append(fields, corridor.FieldError{Field: "step", Message: "must be decision, information_response, handover or follow_up"})
@@ -115,22 +138,19 @@ func (c *Coordinator) handleListOverdue(w http.ResponseWriter, r *http.Request) 
 		}
 	}
 	if len(fields) > 0 {
-		httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.", fields...))
-		return
+		return OverdueFilter{}, corridor.Invalid("Invalid query parameters.", fields...)
 	}
-	page, err := ListOverdue(r.Context(), c.cfg.Pool, f, c.cfg.Now())
-	if err != nil {
-		httpapi.Error(w, r, c.logger, unavailable(err))
-		return
-	}
-	out := caseList{Items: page.Items}
-	if out.Items == nil {
-		out.Items = []CaseSummary{}
-	}
-	if page.Next != nil {
-		out.NextBefore = httpapi.PackCursor("overdue", httpapi.FormatMicros(page.Next.DueAt), page.Next.CaseRef)
-	}
-	_ = httpapi.WriteJSON(w, http.StatusOK, out)
+	return f, nil
+}
+
+// String is the cursor as the before= parameter of the next page.
+func (c CaseCursor) String() string {
+	return httpapi.PackCursor("cases", httpapi.FormatMicros(c.LastStepAt), c.CaseRef)
+}
+
+// String is the cursor as the before= parameter of the next page.
+func (c OverdueCursor) String() string {
+	return httpapi.PackCursor("overdue", httpapi.FormatMicros(c.DueAt), c.CaseRef)
 }
 
 func (c *Coordinator) handleGetCase(w http.ResponseWriter, r *http.Request) {

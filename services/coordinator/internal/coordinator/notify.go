@@ -521,6 +521,9 @@ type NoticeFilter struct {
 	// Before is the id of the last notice of an earlier page (0: from the
 	// newest).
 	Before int64
+	// CaseRefs, when set, keeps the notices of these cases (the overdue
+	// page's).
+	CaseRefs []string
 }
 
 // ListNotices returns notices of the outbox, newest first, so that a
@@ -534,9 +537,9 @@ func ListNotices(ctx context.Context, db DB, f NoticeFilter) ([]Notification, er
 		SELECT id, case_ref, step, due_at, sender_member, recipient_member, referral_id, member, agency, channel,
 			target, status, attempts, next_attempt_at, last_error, created_at, delivered_at
 		FROM coordinator_notifications
-		WHERE id < $1 AND ($2 = '' OR status = $2)
+		WHERE id < $1 AND ($2 = '' OR status = $2) AND ($4::text[] IS NULL OR case_ref = ANY($4))
 		ORDER BY id DESC
-		LIMIT $3`, before, f.Status, f.Limit)
+		LIMIT $3`, before, f.Status, f.Limit, f.CaseRefs)
 	if err != nil {
 		return nil, fmt.Errorf("list notices: %w", err)
 	}

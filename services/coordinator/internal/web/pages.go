@@ -1,0 +1,431 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/corridor-org/corridor/pkg/cases"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/webui"
+	"github.com/corridor-org/corridor/services/coordinator/internal/coordinator"
+)
+
+// pageSize is how many cases a page of a list shows: a phone's screenful or
+// two on a slow link. The limit parameter asks for another.
+const pageSize = 50
+
+// caseRow is a case in a list, in words.
+type caseRow struct {
+	CaseRef, Milestone, Pair, Sender, Recipient, AgeBand, Sector, Due string
+	DaysSinceLastStep                                                 int
+	Overdue                                                           bool
+	DaysOverdue                                                       int
+	Referrals                                                         int
+}
+
+// newCaseRow words c for a list.
+func newCaseRow(v *webui.View, c coordinator.CaseSummary) caseRow {
+	row := caseRow{
+		CaseRef: c.CaseRef, Milestone: milestoneLabel(v, c.LatestMilestone),
+		Pair:   v.T("coord.pair", "From", v.Country(c.SenderMember), "To", v.Country(c.RecipientMember)),
+		Sender: c.SenderAgency, Recipient: c.RecipientAgency,
+		AgeBand: ageBandLabel(v, c.AgeBand), Sector: sectorLabel(v, c.Sector),
+		DaysSinceLastStep: c.DaysSinceLastStep, Overdue: c.Overdue, DaysOverdue: c.DaysOverdue, Referrals: c.Referrals,
+	}
+	if c.DueStep != "" {
+		row.Due = v.T("due."+string(c.DueStep), "Date", v.Date(c.DueAt))
+	}
+	return row
+}
+
+func milestoneLabel(v *webui.View, m string) string { return v.T("coord.milestone." + m) }
+
+func ageBandLabel(v *webui.View, band string) string {
+	if band == "" {
+		band = cases.AgeBandUnknown
+	}
+	return v.T("coord.age_band." + band)
+}
+
+func sectorLabel(v *webui.View, section string) string {
+	if section == "" {
+		return v.T("coord.not_reported")
+	}
+	return section + " – " + v.Code("isic_section", section)
+}
+
+// listData is what the case list shows.
+type listData struct {
+	Filters []webui.Field
+	Items   []caseRow
+	// Next is the link to the next page, First the link back to the first;
+	// empty when there is none.
+	Next, First string
+	// CSV is the link to the whole filtered list as CSV.
+	CSV string
+}
+
+// serveCases is the case list: the cross-border cases, most recently
+// active first, filtered and paged by the API's query parameters.
+func (s *Site) serveCases(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v := s.ui.NewView(r, "coord.cases.title", nil)
+	v.Form = q
+	data := listData{CSV: pathCases + ".csv?" + withoutPaging(q).Encode()}
+	f, err := coordinator.ParseCaseFilter(q, pageSize)
+	if err != nil {
+		v.SetError(err)
+		data.Filters = s.caseFilters(r, v)
+		v.Data = data
+		s.ui.Render(w, r, http.StatusBadRequest, s.cases, v)
+		return
+	}
+	page, err := coordinator.ListCases(r.Context(), s.cfg.DB, f, s.cfg.Now())
+	if err != nil {
+		s.ui.Fail(w, r, unavailable(err))
+		return
+	}
+	data.Filters = s.caseFilters(r, v)
+	for _, c := range page.Items {
+		data.Items = append(data.Items, newCaseRow(v, c))
+	}
+	data.Next, data.First = pageLinks(pathCases, q, page.Next)
+	v.Data = data
+	s.ui.Render(w, r, http.StatusOK, s.cases, v)
+}
+
+// caseFilters are the case list's filter fields, with the values of
+// v.Form.
+func (s *Site) caseFilters(r *http.Request, v *webui.View) []webui.Field {
+	milestones := make([]webui.Option, 0, len(cases.Milestones()))
+	for _, m := range cases.Milestones() {
+		milestones = append(milestones, webui.Option{Code: string(m), Label: milestoneLabel(v, string(m))})
+	}
+	var bands []webui.Option
+	for _, b := range cases.AgeBands() {
+		bands = append(bands, webui.Option{Code: b, Label: ageBandLabel(v, b)})
+	}
+	members := s.memberOptions(r, v)
+	sectors := v.Options("isic_section")
+	for i := range sectors {
+		sectors[i].Label = sectors[i].Code + " – " + sectors[i].Label
+	}
+	return []webui.Field{
+		v.Field("milestone").WithOptions(milestones),
+		v.Field("sender_member").WithOptions(members),
+		v.Field("recipient_member").WithOptions(members),
+		v.Field("age_band").WithOptions(bands),
+		v.Field("sector").WithOptions(sectors),
+		v.Field("overdue").WithOptions([]webui.Option{
+			{Code: "true", Label: v.T("coord.overdue.true")}, {Code: "false", Label: v.T("coord.overdue.false")}}),
+	}
+}
+
+// memberOptions are the corridor's country members, by name; none when the
+// directory cannot be read (the filters still work by code).
+func (s *Site) memberOptions(r *http.Request, v *webui.View) []webui.Option {
+	var out []webui.Option
+	for _, m := range s.countryMembers(r) {
+		out = append(out, webui.Option{Code: string(m), Label: v.Country(string(m))})
+	}
+	return out
+}
+
+// countryMembers are the directory's members but the coordinator.
+func (s *Site) countryMembers(r *http.Request) []corridor.MemberCode {
+	dir, err := s.cfg.Directory.Current(r.Context())
+	if err != nil {
+		s.cfg.Logger.WarnContext(r.Context(), "read directory for the pages", "err", err)
+		return nil
+	}
+	var out []corridor.MemberCode
+	for _, m := range dir.Members {
+		if m.Code != corridor.Coordinator {
+			out = append(out, m.Code)
+		}
+	}
+	return out
+}
+
+// pageLinks returns the links to the page after the one shown (when next
+// is set) and back to the first (when the one shown is not).
+func pageLinks[C interface{ String() string }](path string, q url.Values, next *C) (nextLink, firstLink string) {
+	if next != nil {
+		nq := withoutPaging(q)
+		if q.Has("limit") {
+			nq.Set("limit", q.Get("limit"))
+		}
+		nq.Set("before", (*next).String())
+		nextLink = path + "?" + nq.Encode()
+	}
+	if q.Get("before") != "" {
+		firstLink = path
+		if fq := withoutPaging(q); len(fq) > 0 {
+			firstLink += "?" + fq.Encode()
+		}
+	}
+	return nextLink, firstLink
+}
+
+// withoutPaging is q without the page's position and size.
+func withoutPaging(q url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range q {
+		if k != "before" && k != "limit" {
+			out[k] = vs
+		}
+	}
+	return out
+}
+
+// caseData is what a case's page shows.
+type caseData struct {
+	Case     caseRow
+	Sex      string
+	Opened   string
+	Identify string
+	Chain    []referralRow
+	Timeline []timelineRow
+}
+
+type referralRow struct {
+	ReferralID, Previous, Recipient, Milestone, Opened string
+}
+
+type timelineRow struct {
+	Milestone, Member, At, ISOAt, ReferralID string
+	Details                                  []string
+}
+
+// serveCase is a case's cross-border timeline, every referral under its
+// reference included.
+func (s *Site) serveCase(w http.ResponseWriter, r *http.Request) {
+	ref := r.PathValue("case_ref")
+	if !corridor.IsCode(ref) {
+		s.ui.Error(w, r, http.StatusNotFound)
+		return
+	}
+	c, err := coordinator.GetCase(r.Context(), s.cfg.DB, ref, s.cfg.Now())
+	if corridor.KindOf(err) == corridor.KindNotFound {
+		s.ui.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.ui.Fail(w, r, unavailable(err))
+		return
+	}
+	v := s.ui.NewView(r, "coord.case.title", nil)
+	v.TitleArgs = []any{"CaseRef", c.CaseRef}
+	d := caseData{Case: newCaseRow(v, c.CaseSummary), Sex: v.T("coord.sex." + orUnknown(c.Sex)), Opened: v.Date(c.OpenedAt)}
+	if !c.IdentifiedAt.IsZero() {
+		d.Identify = v.Date(c.IdentifiedAt)
+	}
+	for _, l := range c.ReferralChain {
+		d.Chain = append(d.Chain, referralRow{
+			ReferralID: l.ReferralID, Previous: l.PreviousReferralID, Milestone: milestoneLabel(v, l.LatestMilestone),
+			Recipient: l.RecipientAgency + ", " + v.Country(l.RecipientMember), Opened: v.Date(l.OpenedAt),
+		})
+	}
+	for _, e := range c.Timeline {
+		d.Timeline = append(d.Timeline, timelineRow{
+			Milestone: milestoneLabel(v, e.Milestone), Member: v.Country(e.Member), At: v.DateTime(e.At),
+			ISOAt: e.At.Format(time.RFC3339), ReferralID: e.ReferralID, Details: timelineDetails(v, e),
+		})
+	}
+	v.Data = d
+	s.ui.Render(w, r, http.StatusOK, s.casePage, v)
+}
+
+// timelineDetails words what a milestone reported besides its name: a
+// service's type, a follow-up's answers, a closure's reason, the referral
+// a re-referral follows.
+func timelineDetails(v *webui.View, e coordinator.TimelineEntry) []string {
+	var out []string
+	if e.PreviousReferralID != "" {
+		out = append(out, v.T("coord.timeline.follows", "Referral", e.PreviousReferralID))
+	}
+	if e.ServiceType != "" {
+		out = append(out, v.T("coord.timeline.service", "Service", v.Code("service_type", e.ServiceType)))
+	}
+	for _, a := range []struct{ field, answer string }{
+		{"at_home", e.AtHome}, {"in_school", e.InSchool}, {"still_working", e.StillWorking}, {"at_risk", e.AtRisk},
+	} {
+		if a.answer != "" {
+			out = append(out, v.T("errors.entry", "Label", v.FieldLabel(a.field), "Message", v.T("coord.answer."+a.answer)))
+		}
+	}
+	if e.ClosureReason != "" {
+		out = append(out, v.T("coord.timeline.closed", "Reason", v.Code("closure_reason", e.ClosureReason)))
+	}
+	return out
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// overdueRow is an overdue case with what its responsible agencies were
+// told.
+type overdueRow struct {
+	caseRow
+	Step, DueDate, Responsible string
+	Notices                    []string
+}
+
+// overdueData is what the overdue list shows.
+type overdueData struct {
+	Filters     []webui.Field
+	Items       []overdueRow
+	Next, First string
+	CSV         string
+}
+
+// serveOverdue is the overdue list: the cases past a time limit, most
+// overdue first, each with the notices sent to the responsible agencies.
+func (s *Site) serveOverdue(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v := s.ui.NewView(r, "coord.overdue.title", nil)
+	v.Form = q
+	data := overdueData{CSV: pathOverdue + ".csv?" + withoutPaging(q).Encode(), Filters: overdueFilters(v)}
+	f, err := coordinator.ParseOverdueFilter(q, pageSize)
+	if err != nil {
+		v.SetError(err)
+		v.Data = data
+		s.ui.Render(w, r, http.StatusBadRequest, s.overdue, v)
+		return
+	}
+	page, err := coordinator.ListOverdue(r.Context(), s.cfg.DB, f, s.cfg.Now())
+	if err != nil {
+		s.ui.Fail(w, r, unavailable(err))
+		return
+	}
+	notices, err := s.noticesOf(r, page.Items)
+	if err != nil {
+		s.ui.Fail(w, r, unavailable(err))
+		return
+	}
+	for _, c := range page.Items {
+		row := overdueRow{caseRow: newCaseRow(v, c), Step: v.T("coord.step." + string(c.DueStep)), DueDate: v.Date(c.DueAt)}
+		row.Responsible = responsible(v, c)
+		for _, n := range notices[noticeKey{c.CaseRef, c.DueStep, c.DueAt.UnixMicro()}] {
+			row.Notices = append(row.Notices, noticeText(v, n))
+		}
+		data.Items = append(data.Items, row)
+	}
+	data.Next, data.First = pageLinks(pathOverdue, q, page.Next)
+	v.Data = data
+	s.ui.Render(w, r, http.StatusOK, s.overdue, v)
+}
+
+func overdueFilters(v *webui.View) []webui.Field {
+	var steps []webui.Option
+	for _, st := range cases.DueSteps() {
+		steps = append(steps, webui.Option{Code: string(st), Label: v.T("coord.step." + string(st))})
+	}
+	return []webui.Field{v.Field("step").WithOptions(steps)}
+}
+
+// responsible names the agencies that must take c's overdue step.
+func responsible(v *webui.View, c coordinator.CaseSummary) string {
+	out := ""
+	for _, side := range c.DueStep.Responsible() {
+		agency, member := c.RecipientAgency, c.RecipientMember
+		if side == cases.Sender {
+			agency, member = c.SenderAgency, c.SenderMember
+		}
+		if out != "" {
+			out += "; "
+		}
+		out += agency + ", " + v.Country(member)
+	}
+	return out
+}
+
+// noticeKey is the overdue step a notice is about.
+type noticeKey struct {
+	caseRef string
+	step    cases.DueStep
+	dueAt   int64
+}
+
+// noticesOf returns the notices sent about the current overdue step of
+// each of items.
+func (s *Site) noticesOf(r *http.Request, items []coordinator.CaseSummary) (map[noticeKey][]coordinator.Notification, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	refs := make([]string, len(items))
+	for i, c := range items {
+		refs[i] = c.CaseRef
+	}
+	// A case has a notice per channel and agency of each step it was
+	// overdue on; a few steps per case is plenty for the current one.
+	all, err := coordinator.ListNotices(r.Context(), s.cfg.DB, coordinator.NoticeFilter{CaseRefs: refs, Limit: 16 * len(refs)})
+	if err != nil {
+		return nil, err
+	}
+	out := map[noticeKey][]coordinator.Notification{}
+	for _, n := range all {
+		k := noticeKey{n.CaseRef, n.Step, n.DueAt.UnixMicro()}
+		out[k] = append(out[k], n)
+	}
+	return out, nil
+}
+
+// noticeText words a notice: its channel, agency and where it stands.
+func noticeText(v *webui.View, n coordinator.Notification) string {
+	status := v.T("coord.notice."+n.Status, "Count", n.Attempts)
+	if n.Status == coordinator.NoticeDelivered {
+		status = v.T("coord.notice.delivered", "Date", v.Date(n.DeliveredAt))
+	}
+	return v.T("coord.notice.line", "Channel", v.T("coord.channel."+n.Channel), "Agency", n.Agency, "Status", status)
+}
+
+// memberRow is a member's freshness in words.
+type memberRow struct {
+	Member, LastReceived, Since string
+	OutOfContact                bool
+}
+
+type membersData struct {
+	Items     []memberRow
+	Threshold string
+}
+
+// serveMembers is each member's freshness: when its last event arrived,
+// and whether it is out of contact.
+func (s *Site) serveMembers(w http.ResponseWriter, r *http.Request) {
+	v := s.ui.NewView(r, "coord.members.title", nil)
+	dir, err := s.cfg.Directory.Current(r.Context())
+	if err != nil {
+		s.ui.Fail(w, r, &corridor.Error{Kind: corridor.KindUnavailable, Message: "The corridor directory cannot be read.", Err: err})
+		return
+	}
+	var members []corridor.MemberCode
+	for _, m := range dir.Members {
+		if m.Code != corridor.Coordinator {
+			members = append(members, m.Code)
+		}
+	}
+	items, err := coordinator.Freshness(r.Context(), s.cfg.DB, members, s.cfg.Now(), s.cfg.OutOfContactAfter)
+	if err != nil {
+		s.ui.Fail(w, r, unavailable(err))
+		return
+	}
+	data := membersData{Threshold: v.T("coord.members.threshold", "Hours", strconv.Itoa(int(s.cfg.OutOfContactAfter/time.Hour)))}
+	for _, f := range items {
+		row := memberRow{Member: v.Country(string(f.Member)), OutOfContact: f.OutOfContact, LastReceived: v.T("coord.members.never")}
+		if !f.LastReceivedAt.IsZero() {
+			row.LastReceived = v.DateTime(f.LastReceivedAt)
+			row.Since = v.T("coord.members.hours", "Count", *f.HoursSinceLast)
+		}
+		data.Items = append(data.Items, row)
+	}
+	v.Data = data
+	s.ui.Render(w, r, http.StatusOK, s.members, v)
+}
