@@ -79,8 +79,7 @@ func timeCell(t time.Time) string {
 // exportCases answers GET /cases.csv: every case the list's filters select,
 // read a batch at a time.
 func (s *Site) exportCases(w http.ResponseWriter, r *http.Request) {
-	q := withoutPaging(r.URL.Query())
-	f, err := coordinator.ParseCaseFilter(q, exportBatch)
+	f, err := coordinator.ParseCaseFilter(filtersOf(r.URL.Query(), caseFilterKeys), exportBatch)
 	if err != nil {
 		s.ui.Error(w, r, http.StatusBadRequest)
 		return
@@ -116,7 +115,7 @@ func (s *Site) exportCases(w http.ResponseWriter, r *http.Request) {
 // exportOverdue answers GET /overdue.csv: every overdue case, most overdue
 // first.
 func (s *Site) exportOverdue(w http.ResponseWriter, r *http.Request) {
-	f, err := coordinator.ParseOverdueFilter(withoutPaging(r.URL.Query()), exportBatch)
+	f, err := coordinator.ParseOverdueFilter(filtersOf(r.URL.Query(), overdueFilterKeys), exportBatch)
 	if err != nil {
 		s.ui.Error(w, r, http.StatusBadRequest)
 		return

@@ -73,7 +73,7 @@ func (s *Site) serveCases(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	v := s.ui.NewView(r, "coord.cases.title", nil)
 	v.Form = q
-	data := listData{CSV: pathCases + ".csv?" + withoutPaging(q).Encode()}
+	var data listData
 	f, err := coordinator.ParseCaseFilter(q, pageSize)
 	if err != nil {
 		v.SetError(err)
@@ -91,7 +91,8 @@ func (s *Site) serveCases(w http.ResponseWriter, r *http.Request) {
 	for _, c := range page.Items {
 		data.Items = append(data.Items, newCaseRow(v, c))
 	}
-	data.Next, data.First = pageLinks(pathCases, q, page.Next)
+	data.Next, data.First = pageLinks(pathCases, q, caseFilterKeys, page.Next)
+	data.CSV = pathCases + ".csv?" + filtersOf(q, caseFilterKeys).Encode()
 	v.Data = data
 	s.ui.Render(w, r, http.StatusOK, s.cases, v)
 }
@@ -126,19 +127,22 @@ func (s *Site) caseFilters(r *http.Request, v *webui.View) []webui.Field {
 // memberOptions are the corridor's country members, by name; none when the
 // directory cannot be read (the filters still work by code).
 func (s *Site) memberOptions(r *http.Request, v *webui.View) []webui.Option {
+	members, err := s.countryMembers(r)
+	if err != nil {
+		s.cfg.Logger.WarnContext(r.Context(), "read directory for the filters", "err", err)
+	}
 	var out []webui.Option
-	for _, m := range s.countryMembers(r) {
+	for _, m := range members {
 		out = append(out, webui.Option{Code: string(m), Label: v.Country(string(m))})
 	}
 	return out
 }
 
 // countryMembers are the directory's members but the coordinator.
-func (s *Site) countryMembers(r *http.Request) []corridor.MemberCode {
+func (s *Site) countryMembers(r *http.Request) ([]corridor.MemberCode, error) {
 	dir, err := s.cfg.Directory.Current(r.Context())
 	if err != nil {
-		s.cfg.Logger.WarnContext(r.Context(), "read directory for the pages", "err", err)
-		return nil
+		return nil, &corridor.Error{Kind: corridor.KindUnavailable, Message: "The corridor directory cannot be read.", Err: err}
 	}
 	var out []corridor.MemberCode
 	for _, m := range dir.Members {
@@ -146,14 +150,14 @@ func (s *Site) countryMembers(r *http.Request) []corridor.MemberCode {
 			out = append(out, m.Code)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // pageLinks returns the links to the page after the one shown (when next
 // is set) and back to the first (when the one shown is not).
-func pageLinks[C interface{ String() string }](path string, q url.Values, next *C) (nextLink, firstLink string) {
+func pageLinks[C interface{ String() string }](path string, q url.Values, keys []string, next *C) (nextLink, firstLink string) {
 	if next != nil {
-		nq := withoutPaging(q)
+		nq := filtersOf(q, keys)
 		if q.Has("limit") {
 			nq.Set("limit", q.Get("limit"))
 		}
@@ -162,19 +166,27 @@ func pageLinks[C interface{ String() string }](path string, q url.Values, next *
 	}
 	if q.Get("before") != "" {
 		firstLink = path
-		if fq := withoutPaging(q); len(fq) > 0 {
+		if fq := filtersOf(q, keys); len(fq) > 0 {
 			firstLink += "?" + fq.Encode()
 		}
 	}
 	return nextLink, firstLink
 }
 
-// withoutPaging is q without the page's position and size.
-func withoutPaging(q url.Values) url.Values {
+// The filters of each list: what its links carry from one page to the
+// next and to its export. Anything else a request carries is left behind.
+var (
+	caseFilterKeys    = []string{"milestone", "sender_member", "recipient_member", "age_band", "sector", "overdue"}
+	overdueFilterKeys = []string{"step"}
+)
+
+// filtersOf is q's values of keys: the list's filters without the page's
+// position and size.
+func filtersOf(q url.Values, keys []string) url.Values {
 	out := url.Values{}
-	for k, vs := range q {
-		if k != "before" && k != "limit" {
-			out[k] = vs
+	for _, k := range keys {
+		if q.Has(k) {
+			out[k] = q[k]
 		}
 	}
 	return out
@@ -291,7 +303,7 @@ func (s *Site) serveOverdue(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	v := s.ui.NewView(r, "coord.overdue.title", nil)
 	v.Form = q
-	data := overdueData{CSV: pathOverdue + ".csv?" + withoutPaging(q).Encode(), Filters: overdueFilters(v)}
+	data := overdueData{Filters: overdueFilters(v)}
 	f, err := coordinator.ParseOverdueFilter(q, pageSize)
 	if err != nil {
 		v.SetError(err)
@@ -317,7 +329,8 @@ func (s *Site) serveOverdue(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Items = append(data.Items, row)
 	}
-	data.Next, data.First = pageLinks(pathOverdue, q, page.Next)
+	data.Next, data.First = pageLinks(pathOverdue, q, overdueFilterKeys, page.Next)
+	data.CSV = pathOverdue + ".csv?" + filtersOf(q, overdueFilterKeys).Encode()
 	v.Data = data
 	s.ui.Render(w, r, http.StatusOK, s.overdue, v)
 }
@@ -401,16 +414,10 @@ type membersData struct {
 // and whether it is out of contact.
 func (s *Site) serveMembers(w http.ResponseWriter, r *http.Request) {
 	v := s.ui.NewView(r, "coord.members.title", nil)
-	dir, err := s.cfg.Directory.Current(r.Context())
+	members, err := s.countryMembers(r)
 	if err != nil {
-		s.ui.Fail(w, r, &corridor.Error{Kind: corridor.KindUnavailable, Message: "The corridor directory cannot be read.", Err: err})
+		s.ui.Fail(w, r, err)
 		return
-	}
-	var members []corridor.MemberCode
-	for _, m := range dir.Members {
-		if m.Code != corridor.Coordinator {
-			members = append(members, m.Code)
-		}
 	}
 	items, err := coordinator.Freshness(r.Context(), s.cfg.DB, members, s.cfg.Now(), s.cfg.OutOfContactAfter)
 	if err != nil {

@@ -1,0 +1,171 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/corridor-org/corridor/pkg/auth"
+	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
+	"github.com/corridor-org/corridor/pkg/pgtest"
+	"github.com/corridor-org/corridor/services/coordinator/internal/coordinator"
+	"github.com/corridor-org/corridor/services/coordinator/internal/web"
+)
+
+var pg pgtest.Server
+
+func TestMain(m *testing.M) { pg.Main(m) }
+
+var schema = pgtest.Template{Name: "coordinator", Migrate: coordinator.Migrate}
+
+// userHeader names the test user a request comes from: the test
+// authenticator's stand-in for a session.
+const userHeader = "X-Test-User"
+
+// people are the test users, by name.
+var people = map[string]auth.Principal{
+	"coordinator": {Subject: "coord-1", Username: "coordinator", Country: "ECOWAS", Agency: "ECOWAS-CLU",
+		Roles: []corridor.Role{corridor.RoleCoordinator}},
+	// A coordinator's focal point in a member country signs in with that
+	// country's provider.
+	"ci-coordinator": {Subject: "ci-coord", Username: "ci-coordinator", Country: "CI", Agency: "CI-DGT",
+		Roles: []corridor.Role{corridor.RoleCoordinator}},
+	"bf-caseworker": {Subject: "bf-cw", Username: "bf-caseworker", Country: "BF", Agency: "BF-DPE",
+		Roles: []corridor.Role{corridor.RoleCaseworker, corridor.RoleSupervisor}},
+}
+
+func authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := people[r.Header.Get(userHeader)]
+		if !ok {
+			http.Error(w, "log in", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), p)))
+	})
+}
+
+// staticDir is a directory source that always gives its directory.
+type staticDir struct{ d *directory.Directory }
+
+func (s staticDir) Current(context.Context) (*directory.Directory, error) { return s.d, nil }
+
+// testDir is the corridor: Côte d'Ivoire, Burkina Faso, and Ghana, which
+// has never reported an event.
+var testDir = &directory.Directory{
+	Corridor: "ci-bf",
+	Members:  []directory.Member{{Code: corridor.Coordinator}, {Code: "CI"}, {Code: "BF"}, {Code: "GH"}},
+}
+
+// limits are the corridor's time limits in the tests.
+var limits = coordinator.DueLimits(directory.TimeLimits{RespondWithinHours: 72, InformationResponseWithinHours: 72,
+	HandoverWithinDays: 30, FollowUpEveryDays: 180})
+
+// site is the pages over their own database.
+type site struct {
+	t    *testing.T
+	pool *pgxpool.Pool
+	h    http.Handler
+	now  time.Time
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	pool := pg.NewPool(t, schema)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	pages, err := web.New(web.Config{
+		DB: pool, Directory: staticDir{testDir}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Authenticate: authenticate, CSRFToken: func(*http.Request) string { return "test-csrf" },
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	pages.Register(mux)
+	return &site{t: t, pool: pool, h: mux, now: now}
+}
+
+// store stores events as the consumer does, bringing their cases' rows up
+// to date.
+func (s *site) store(events ...coordinator.Event) {
+	s.t.Helper()
+	for _, ev := range events {
+		err := pgx.BeginFunc(s.t.Context(), s.pool, func(tx pgx.Tx) error {
+			_, err := coordinator.StoreEvent(s.t.Context(), tx, ev, limits)
+			return err
+		})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// response is a page's answer.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// get requests path as user (none: not signed in) in language lang.
+func (s *site) get(user, lang, path string) response {
+	s.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if user != "" {
+		req.Header.Set(userHeader, user)
+	}
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.String()}
+}
+
+// mustGet is get expecting status.
+func (s *site) mustGet(user, lang, path string, status int) response {
+	s.t.Helper()
+	r := s.get(user, lang, path)
+	if r.status != status {
+		s.t.Fatalf("GET %s as %q: status %d, want %d\n%s", path, user, r.status, status, r.body)
+	}
+	return r
+}
+
+// ev is a referral_sent event of a new case from CI to BF at at; change it
+// with the fields' values.
+func ev(caseRef, referralID, milestone, member string, at time.Time) coordinator.Event {
+	return coordinator.Event{
+		EventID: corridor.NewID("trk-"), Corridor: "ci-bf", CaseRef: caseRef, ReferralID: referralID,
+		Milestone: milestone, Member: corridor.MemberCode(member), SenderMember: "CI", SenderAgency: "CI-DGT",
+		RecipientMember: "BF", RecipientAgency: "BF-DPE", At: at, Sector: "A", AgeBand: "12-14", Sex: "female",
+	}
+}
+
+func contains(t *testing.T, what, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
+}
+
+func lacks(t *testing.T, what, body string, unwanted ...string) {
+	t.Helper()
+	for _, u := range unwanted {
+		if strings.Contains(body, u) {
+			t.Errorf("%s has %q", what, u)
+		}
+	}
+}
