@@ -82,15 +82,13 @@ func (c *Coordinator) directoryFor(w http.ResponseWriter, r *http.Request) (*dir
 	return dir, true
 }
 
-func (c *Coordinator) handleIndicators(w http.ResponseWriter, r *http.Request) {
-	v := r.URL.Query()
+// ParseIndicatorQuery reads the indicators' query parameters (the API's
+// and the pages'), naming each one at fault; the direction is checked
+// against dir.
+func ParseIndicatorQuery(v url.Values, dir *directory.Directory, now time.Time) (IndicatorQuery, error) {
 	fields := checkParams(v, "period", "from", "to", "direction", "breakdown")
-	p, from, to, more := rangeQuery(v, c.cfg.Now(), PeriodQuarter)
+	p, from, to, more := rangeQuery(v, now, PeriodQuarter)
 	fields = append(fields, more...)
-	dir, ok := c.directoryFor(w, r)
-	if !ok {
-		return
-	}
 	q := IndicatorQuery{Period: p, From: from, To: to, By: v.Get("breakdown")}
 	if q.By != "" && !slices.Contains(Breakdowns(), q.By) {
 		fields = append(fields, corridor.FieldError{Field: "breakdown", Message: "must be sector, age_band, sex or closure_reason"})
@@ -102,7 +100,31 @@ func (c *Coordinator) handleIndicators(w http.ResponseWriter, r *http.Request) {
 		q.Direction = s
 	}
 	if len(fields) > 0 {
-		httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.", fields...))
+		return IndicatorQuery{}, corridor.Invalid("Invalid query parameters.", fields...)
+	}
+	return q, nil
+}
+
+// ParseTargetRange reads the targets' query parameters: the months of the
+// first and last period, both included, by default the last twelve months.
+func ParseTargetRange(v url.Values, now time.Time) (from, to time.Time, err error) {
+	fields := checkParams(v, "from", "to")
+	_, from, to, more := rangeQuery(v, now, PeriodMonth)
+	fields = append(fields, more...)
+	if len(fields) > 0 {
+		return time.Time{}, time.Time{}, corridor.Invalid("Invalid query parameters.", fields...)
+	}
+	return from, to, nil
+}
+
+func (c *Coordinator) handleIndicators(w http.ResponseWriter, r *http.Request) {
+	dir, ok := c.directoryFor(w, r)
+	if !ok {
+		return
+	}
+	q, err := ParseIndicatorQuery(r.URL.Query(), dir, c.cfg.Now())
+	if err != nil {
+		httpapi.Error(w, r, c.logger, err)
 		return
 	}
 	out, err := ComputeIndicators(r.Context(), c.cfg.Pool, dir, q)
@@ -120,12 +142,9 @@ type targetList struct {
 }
 
 func (c *Coordinator) handleTargets(w http.ResponseWriter, r *http.Request) {
-	v := r.URL.Query()
-	fields := checkParams(v, "from", "to")
-	_, from, to, more := rangeQuery(v, c.cfg.Now(), PeriodMonth)
-	fields = append(fields, more...)
-	if len(fields) > 0 {
-		httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.", fields...))
+	from, to, err := ParseTargetRange(r.URL.Query(), c.cfg.Now())
+	if err != nil {
+		httpapi.Error(w, r, c.logger, err)
 		return
 	}
 	dir, ok := c.directoryFor(w, r)

@@ -62,13 +62,22 @@ func (s staticDir) Current(context.Context) (*directory.Directory, error) { retu
 // testDir is the corridor: Côte d'Ivoire, Burkina Faso, and Ghana, which
 // has never reported an event.
 var testDir = &directory.Directory{
-	Corridor: "ci-bf",
-	Members:  []directory.Member{{Code: corridor.Coordinator}, {Code: "CI"}, {Code: "BF"}, {Code: "GH"}},
+	Corridor:   "ci-bf",
+	Members:    []directory.Member{{Code: corridor.Coordinator}, {Code: "CI"}, {Code: "BF"}, {Code: "GH"}},
+	TimeLimits: testLimits,
+	Targets: []directory.Target{{ID: "decisions-in-time", Indicator: "decided_within_limit", Percent: 90, Period: "quarter",
+		Description: "Nine referrals in ten decided within the limit"}},
 }
 
+var testLimits = directory.TimeLimits{RespondWithinHours: 72, InformationResponseWithinHours: 72,
+	HandoverWithinDays: 30, FollowUpEveryDays: 180}
+
 // limits are the corridor's time limits in the tests.
-var limits = coordinator.DueLimits(directory.TimeLimits{RespondWithinHours: 72, InformationResponseWithinHours: 72,
-	HandoverWithinDays: 30, FollowUpEveryDays: 180})
+var limits = coordinator.DueLimits(testLimits)
+
+// testNow is the pages' clock: the middle of a quarter, so that every
+// seeded event falls in it.
+var testNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 // site is the pages over their own database.
 type site struct {
@@ -81,7 +90,7 @@ type site struct {
 func newSite(t *testing.T) *site {
 	t.Helper()
 	pool := pg.NewPool(t, schema)
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := testNow
 	pages, err := web.New(web.Config{
 		DB: pool, Directory: staticDir{testDir}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Authenticate: authenticate, CSRFToken: func(*http.Request) string { return "test-csrf" },

@@ -291,6 +291,7 @@ type overdueRow struct {
 
 // overdueData is what the overdue list shows.
 type overdueData struct {
+	*webui.Locale
 	Filters     []webui.Field
 	Items       []overdueRow
 	Next, First string
@@ -303,7 +304,7 @@ func (s *Site) serveOverdue(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	v := s.ui.NewView(r, "coord.overdue.title", nil)
 	v.Form = q
-	data := overdueData{Filters: overdueFilters(v)}
+	data := overdueData{Locale: v.Locale, Filters: overdueFilters(v)}
 	f, err := coordinator.ParseOverdueFilter(q, pageSize)
 	if err != nil {
 		v.SetError(err)
@@ -316,23 +317,32 @@ func (s *Site) serveOverdue(w http.ResponseWriter, r *http.Request) {
 		s.ui.Fail(w, r, unavailable(err))
 		return
 	}
-	notices, err := s.noticesOf(r, page.Items)
-	if err != nil {
-		s.ui.Fail(w, r, unavailable(err))
+	if data.Items, err = s.overdueRows(r, v, page.Items); err != nil {
+		s.ui.Fail(w, r, err)
 		return
-	}
-	for _, c := range page.Items {
-		row := overdueRow{caseRow: newCaseRow(v, c), Step: v.T("coord.step." + string(c.DueStep)), DueDate: v.Date(c.DueAt)}
-		row.Responsible = responsible(v, c)
-		for _, n := range notices[noticeKey{c.CaseRef, c.DueStep, c.DueAt.UnixMicro()}] {
-			row.Notices = append(row.Notices, noticeText(v, n))
-		}
-		data.Items = append(data.Items, row)
 	}
 	data.Next, data.First = pageLinks(pathOverdue, q, overdueFilterKeys, page.Next)
 	data.CSV = pathOverdue + ".csv?" + filtersOf(q, overdueFilterKeys).Encode()
 	v.Data = data
 	s.ui.Render(w, r, http.StatusOK, s.overdue, v)
+}
+
+// overdueRows words overdue cases with the notices sent about them.
+func (s *Site) overdueRows(r *http.Request, v *webui.View, items []coordinator.CaseSummary) ([]overdueRow, error) {
+	notices, err := s.noticesOf(r, items)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	var out []overdueRow
+	for _, c := range items {
+		row := overdueRow{caseRow: newCaseRow(v, c), Step: v.T("coord.step." + string(c.DueStep)), DueDate: v.Date(c.DueAt)}
+		row.Responsible = responsible(v, c)
+		for _, n := range notices[noticeKey{c.CaseRef, c.DueStep, c.DueAt.UnixMicro()}] {
+			row.Notices = append(row.Notices, noticeText(v, n))
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 func overdueFilters(v *webui.View) []webui.Field {
@@ -406,6 +416,7 @@ type memberRow struct {
 }
 
 type membersData struct {
+	*webui.Locale
 	Items     []memberRow
 	Threshold string
 }
@@ -414,17 +425,26 @@ type membersData struct {
 // and whether it is out of contact.
 func (s *Site) serveMembers(w http.ResponseWriter, r *http.Request) {
 	v := s.ui.NewView(r, "coord.members.title", nil)
-	members, err := s.countryMembers(r)
+	data, err := s.loadMembers(r, v)
 	if err != nil {
 		s.ui.Fail(w, r, err)
 		return
 	}
+	v.Data = data
+	s.ui.Render(w, r, http.StatusOK, s.members, v)
+}
+
+// loadMembers words each member's freshness.
+func (s *Site) loadMembers(r *http.Request, v *webui.View) (membersData, error) {
+	members, err := s.countryMembers(r)
+	if err != nil {
+		return membersData{}, err
+	}
 	items, err := coordinator.Freshness(r.Context(), s.cfg.DB, members, s.cfg.Now(), s.cfg.OutOfContactAfter)
 	if err != nil {
-		s.ui.Fail(w, r, unavailable(err))
-		return
+		return membersData{}, unavailable(err)
 	}
-	data := membersData{Threshold: v.T("coord.members.threshold", "Hours", strconv.Itoa(int(s.cfg.OutOfContactAfter/time.Hour)))}
+	data := membersData{Locale: v.Locale, Threshold: v.T("coord.members.threshold", "Hours", strconv.Itoa(int(s.cfg.OutOfContactAfter/time.Hour)))}
 	for _, f := range items {
 		row := memberRow{Member: v.Country(string(f.Member)), OutOfContact: f.OutOfContact, LastReceived: v.T("coord.members.never")}
 		if !f.LastReceivedAt.IsZero() {
@@ -433,6 +453,5 @@ func (s *Site) serveMembers(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Items = append(data.Items, row)
 	}
-	v.Data = data
-	s.ui.Render(w, r, http.StatusOK, s.members, v)
+	return data, nil
 }

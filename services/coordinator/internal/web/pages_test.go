@@ -126,7 +126,7 @@ func TestCoordinatorPages(t *testing.T) {
 	})
 }
 
-var languageLinks = regexp.MustCompile(`href="/lang\?[^"]*"`)
+var ownInput = regexp.MustCompile(`href="/lang\?[^"]*"|<input id="f-(from|to)" name="(from|to)" type="text" value="[^"]*"`)
 
 func htmlUnescape(s string) string { return strings.ReplaceAll(s, "&amp;", "&") }
 
@@ -136,7 +136,8 @@ func TestPagesRefuseOthers(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	seed(t, s)
-	for _, path := range []string{"/", "/cases", "/cases/case-late", "/overdue", "/members", "/cases.csv", "/overdue.csv"} {
+	for _, path := range []string{"/", "/cases", "/cases/case-late", "/overdue", "/members", "/cases.csv", "/overdue.csv",
+		"/indicators", "/indicators.csv", "/targets", "/report"} {
 		r := s.mustGet("bf-caseworker", "en", path, http.StatusForbidden)
 		contains(t, path, r.body, "You do not have access")
 		lacks(t, path, r.body, "Referral sent", "Burkina Faso", "BF-DPE")
@@ -186,6 +187,12 @@ func TestBadQueriesGetAPage(t *testing.T) {
 		{"/cases.csv?sector=%00", http.StatusBadRequest, "The request was not understood"},
 		{"/cases/no-such-case", http.StatusNotFound, "Page not found"},
 		{"/cases/" + url.PathEscape("<script>"), http.StatusNotFound, "Page not found"},
+		{"/indicators?period=week", http.StatusBadRequest, `href="#f-period"`},
+		{"/indicators?direction=CI-XX&from=2026-13", http.StatusBadRequest, `href="#f-direction"`},
+		{"/indicators?breakdown=name", http.StatusBadRequest, `href="#f-breakdown"`},
+		{"/indicators.csv?period=week", http.StatusBadRequest, "The request was not understood"},
+		{"/targets?from=2026-12&to=2026-01", http.StatusBadRequest, `href="#f-from"`},
+		{"/report?from=1999-01", http.StatusBadRequest, `href="#f-from"`},
 	} {
 		r := s.mustGet("coordinator", "en", tc.path, tc.status)
 		contains(t, tc.path, r.body, tc.want)
@@ -264,14 +271,17 @@ func TestNoPersonalDataReachesThePages(t *testing.T) {
 		"/cases?milestone=" + q, "/cases?sender_member=" + q, "/cases?sector=" + q + "&age_band=" + q,
 		"/cases?before=" + q, "/cases?limit=" + q, "/cases/" + q, "/overdue?step=" + q, "/overdue?before=" + q,
 		"/members?q=" + q, "/cases.csv?milestone=" + q, "/overdue.csv?step=" + q, "/cases.csv", "/overdue.csv",
+		"/indicators?direction=" + q + "&breakdown=" + q, "/indicators.csv", "/indicators.csv?from=" + q,
+		"/targets?from=" + q, "/report", "/report?period=" + q,
 	} {
 		r := s.get("coordinator", marker, path)
 		if r.status >= 500 {
 			t.Errorf("%s: status %d", path, r.status)
 		}
-		// The language switcher links back to the page's own address,
-		// which is the person's to see.
-		body := languageLinks.ReplaceAllString(r.body, "")
+		// The language switcher links back to the page's own address, and
+		// a form shows what was typed in it again: the person's own input,
+		// theirs to see.
+		body := ownInput.ReplaceAllString(r.body, "")
 		// Its first word, so that an escaped copy (AMINATA+MARKER…) counts.
 		if strings.Contains(strings.ToUpper(body), "AMINATA") {
 			t.Errorf("%s shows the marker", path)

@@ -42,9 +42,12 @@ type Config struct {
 
 // The paths of the pages.
 const (
-	pathCases   = "/cases"
-	pathOverdue = "/overdue"
-	pathMembers = "/members"
+	pathCases      = "/cases"
+	pathOverdue    = "/overdue"
+	pathMembers    = "/members"
+	pathIndicators = "/indicators"
+	pathTargets    = "/targets"
+	pathReport     = "/report"
 )
 
 // nav is the coordinator's navigation; every entry is the coordinator's.
@@ -52,6 +55,9 @@ var nav = []webui.NavItem{
 	{Href: pathCases, Label: "coord.nav.cases", Roles: []corridor.Role{corridor.RoleCoordinator}},
 	{Href: pathOverdue, Label: "coord.nav.overdue", Roles: []corridor.Role{corridor.RoleCoordinator}},
 	{Href: pathMembers, Label: "coord.nav.members", Roles: []corridor.Role{corridor.RoleCoordinator}},
+	{Href: pathIndicators, Label: "coord.nav.indicators", Roles: []corridor.Role{corridor.RoleCoordinator}},
+	{Href: pathTargets, Label: "coord.nav.targets", Roles: []corridor.Role{corridor.RoleCoordinator}},
+	{Href: pathReport, Label: "coord.nav.report", Roles: []corridor.Role{corridor.RoleCoordinator}},
 }
 
 //go:embed templates/*.html
@@ -66,7 +72,7 @@ type Site struct {
 	ui     *webui.UI
 	routes []route
 
-	cases, casePage, overdue, members *webui.Page
+	cases, casePage, overdue, members, indicators, targets, report *webui.Page
 }
 
 type route struct {
@@ -103,6 +109,8 @@ func New(cfg Config) (*Site, error) {
 	}{
 		{&s.cases, "templates/cases.html"}, {&s.casePage, "templates/case.html"},
 		{&s.overdue, "templates/overdue.html"}, {&s.members, "templates/members.html"},
+		{&s.indicators, "templates/indicators.html"}, {&s.targets, "templates/targets.html"},
+		{&s.report, "templates/report.html"},
 	} {
 		if *p.page, err = ui.ParsePage(templates, p.file, "templates/parts.html"); err != nil {
 			return nil, fmt.Errorf("new coordinator pages: %w", err)
@@ -115,6 +123,10 @@ func New(cfg Config) (*Site, error) {
 	s.handle("GET "+pathOverdue, http.HandlerFunc(s.serveOverdue))
 	s.handle("GET "+pathOverdue+".csv", http.HandlerFunc(s.exportOverdue))
 	s.handle("GET "+pathMembers, http.HandlerFunc(s.serveMembers))
+	s.handle("GET "+pathIndicators, http.HandlerFunc(s.serveIndicators))
+	s.handle("GET "+pathIndicators+".csv", http.HandlerFunc(s.exportIndicators))
+	s.handle("GET "+pathTargets, http.HandlerFunc(s.serveTargets))
+	s.handle("GET "+pathReport, http.HandlerFunc(s.serveReport))
 	s.routes = append(s.routes,
 		route{"GET " + webui.StaticPrefix, ui.Middleware(ui.Static())},
 		route{"GET " + webui.LanguagePath, ui.Middleware(ui.LanguageHandler())})
