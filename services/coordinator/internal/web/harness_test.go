@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -177,4 +179,47 @@ func lacks(t *testing.T, what, body string, unwanted ...string) {
 			t.Errorf("%s has %q", what, u)
 		}
 	}
+}
+
+var (
+	headingTag = regexp.MustCompile(`<h([1-6])[\s>]`)
+	controlID  = regexp.MustCompile(`<(?:input|select|textarea) id="([^"]+)"`)
+	tableTag   = regexp.MustCompile(`<table[\s>]`)
+)
+
+// accessible checks what a page's structure owes assistive technology.
+func accessible(t *testing.T, what, body string) {
+	t.Helper()
+	for _, p := range accessibilityProblems(body) {
+		t.Errorf("%s: %s", what, p)
+	}
+}
+
+// accessibilityProblems lists what body lacks: one h1, no heading level
+// skipped, a label for every control, a caption for every table.
+func accessibilityProblems(body string) []string {
+	var out []string
+	level, h1 := 0, 0
+	for _, m := range headingTag.FindAllStringSubmatch(body, -1) {
+		l := int(m[1][0] - '0')
+		if l == 1 {
+			h1++
+		}
+		if l > level+1 {
+			out = append(out, fmt.Sprintf("heading h%d follows h%d", l, level))
+		}
+		level = l
+	}
+	if h1 != 1 {
+		out = append(out, fmt.Sprintf("%d h1 headings, want 1", h1))
+	}
+	for _, m := range controlID.FindAllStringSubmatch(body, -1) {
+		if !strings.Contains(body, `<label for="`+m[1]+`"`) {
+			out = append(out, "control "+m[1]+" has no label")
+		}
+	}
+	if tables, captions := len(tableTag.FindAllString(body, -1)), strings.Count(body, "<caption>"); tables != captions {
+		out = append(out, fmt.Sprintf("%d tables, %d captions", tables, captions))
+	}
+	return out
 }

@@ -46,6 +46,7 @@ func TestIndicatorsPage(t *testing.T) {
 	s := newSite(t)
 	seedIndicators(t, s)
 	r := s.mustGet("coordinator", "en", "/indicators", http.StatusOK)
+	accessible(t, "indicators", r.body)
 	contains(t, "indicators", r.body, "<h1>Joint indicators</h1>", `<svg class="chart" id="chart-referred"`, `role="img"`,
 		`aria-labelledby="chart-referred-title chart-referred-desc"`, "<title id=\"chart-referred-title\">Referrals sent</title>",
 		"Every direction", "2026-Q4", "suppressed", "Median", "90th percentile", "Download as CSV")
@@ -67,6 +68,7 @@ func TestIndicatorsPage(t *testing.T) {
 	}
 
 	r = s.mustGet("coordinator", "en", "/indicators?breakdown=sector&period=month&from=2026-10&to=2026-11&direction=CI-BF", http.StatusOK)
+	accessible(t, "indicators by sector", r.body)
 	contains(t, "by sector", r.body, "Referrals sent by Sector (ISIC) and period", "2026-10", "2026-11", "Côte d’Ivoire → Burkina Faso")
 	lacks(t, "by sector", r.body, "2026-09", "2026-12")
 
@@ -128,6 +130,7 @@ func TestTargetsPage(t *testing.T) {
 	s := newSite(t)
 	seedIndicators(t, s)
 	r := s.mustGet("coordinator", "en", "/targets", http.StatusOK)
+	accessible(t, "targets", r.body)
 	contains(t, "targets", r.body, "<h1>Joint targets</h1>", "90 % of referrals decided within the limit",
 		"Nine referrals in ten decided within the limit", `<svg class="chart" id="chart-target-1"`, `class="target"`,
 		"target 90 %", "<caption>Progress by period: ", "2026-Q4", "2026-Q1")
@@ -144,6 +147,7 @@ func TestReportPage(t *testing.T) {
 	s := newSite(t)
 	seedIndicators(t, s)
 	r := s.mustGet("coordinator", "en", "/report?period=quarter&from=2026-01&to=2026-12", http.StatusOK)
+	accessible(t, "report", r.body)
 	contains(t, "report", r.body, "<h1>Joint review report</h1>", "Corridor ci-bf", "Quarters from 2026-Q1 to 2026-Q4",
 		"Drawn up on 20 November 2026", `id="r-indicators"`, `id="r-targets"`, `id="r-overdue"`, `id="r-members"`,
 		`id="chart-referred"`, `id="chart-target-1"`, "case-late", "Webhook to BF-DPE", "Ghana")

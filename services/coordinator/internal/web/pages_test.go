@@ -58,6 +58,7 @@ func TestCoordinatorPages(t *testing.T) {
 	})
 	t.Run("case list", func(t *testing.T) {
 		r := s.mustGet(who, en, "/cases", http.StatusOK)
+		accessible(t, "case list", r.body)
 		contains(t, "case list", r.body, "<h1>Cross-border cases</h1>", "<caption>3 cases", "case-late", "case-again",
 			"case-recent", `href="/cases/case-late"`, "Côte d’Ivoire → Burkina Faso", "12–14 years", "A – ",
 			"7 days overdue", "2 referrals", `<label for="f-milestone">`, "Download as CSV")
@@ -97,6 +98,7 @@ func TestCoordinatorPages(t *testing.T) {
 	})
 	t.Run("timeline with a re-referral", func(t *testing.T) {
 		r := s.mustGet(who, en, "/cases/case-again", http.StatusOK)
+		accessible(t, "case page", r.body)
 		contains(t, "case page", r.body, "<h1>Case case-again</h1>", "ref-first", "ref-second", "BF-REFUGE",
 			"Referral declined", "Referral accepted", "Re-referral after ref-first", "Referrals under this case",
 			"Cross-border timeline", `<time datetime="`)
@@ -109,6 +111,7 @@ func TestCoordinatorPages(t *testing.T) {
 	})
 	t.Run("overdue list with notices", func(t *testing.T) {
 		r := s.mustGet(who, en, "/overdue", http.StatusOK)
+		accessible(t, "overdue list", r.body)
 		contains(t, "overdue list", r.body, "<h1>Overdue steps</h1>", "<caption>1 overdue step", "case-late",
 			"Decision", "BF-DPE, Burkina Faso", "Webhook to BF-DPE: delivered on", "E-mail to BF-DPE: failed after 8 attempts")
 		lacks(t, "overdue list", r.body, "case-recent", "case-again", "bf.example")
@@ -117,6 +120,7 @@ func TestCoordinatorPages(t *testing.T) {
 	})
 	t.Run("members' freshness", func(t *testing.T) {
 		r := s.mustGet(who, en, "/members", http.StatusOK)
+		accessible(t, "members", r.body)
 		contains(t, "members", r.body, "<caption>Last event received from each member", "Côte d’Ivoire", "Burkina Faso",
 			"Ghana", "Never", "Out of contact", "In contact", "72 hours")
 		lacks(t, "members", r.body, "Economic Community") // the coordinator is not a reporting member
@@ -297,5 +301,25 @@ func TestNoPersonalDataReachesThePages(t *testing.T) {
 	var n int
 	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM coordinator_cases`).Scan(&n); err != nil || n != 3 {
 		t.Fatalf("cases = %d, %v", n, err)
+	}
+}
+
+// The structure check catches each fault it looks for.
+func TestAccessibilityProblems(t *testing.T) {
+	t.Parallel()
+	good := `<h1>A</h1><h2>B</h2><h3>C</h3><h2>D</h2><label for="f-x">X</label><select id="f-x"></select><table><caption>T</caption></table>`
+	if p := accessibilityProblems(good); len(p) > 0 {
+		t.Errorf("good page: %v", p)
+	}
+	for _, bad := range []string{
+		`<h1>A</h1><h3>C</h3>`,
+		`<h2>B</h2>`,
+		`<h1>A</h1><h1>B</h1>`,
+		`<h1>A</h1><input id="f-y" name="y">`,
+		`<h1>A</h1><table><tr><td>1</td></tr></table>`,
+	} {
+		if len(accessibilityProblems(bad)) == 0 {
+			t.Errorf("no problem found in %s", bad)
+		}
 	}
 }
