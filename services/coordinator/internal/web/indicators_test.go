@@ -4,9 +4,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/corridor-org/corridor/pkg/webui/webuitest"
 )
 
 // seedIndicators adds to seed six referrals from CI to BF sent two days
@@ -163,4 +166,23 @@ func TestReportPage(t *testing.T) {
 	contains(t, "coordinator.css", css.body, "@media print", "break-before: page", ".report section")
 	r = s.mustGet("coordinator", "fr", "/report", http.StatusOK)
 	contains(t, "report in French", r.body, "Rapport de revue conjointe", "Établi le 20 novembre 2026")
+}
+
+// Every page, the report with all its charts included, stays within the
+// kit's budget for a slow link: its HTML, style sheets and scripts, as
+// compressed on the wire.
+func TestPagesWithinBudget(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	seedIndicators(t, s)
+	for _, path := range []string{"/cases", "/cases/case-again", "/overdue", "/members",
+		"/indicators?period=month&breakdown=sector", "/targets", "/report?period=month"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set(userHeader, "coordinator")
+		n := webuitest.Weight(t, s.h, req)
+		t.Logf("%s: %d bytes", path, n)
+		if n > webuitest.Budget {
+			t.Errorf("%s weighs %d bytes compressed, over the budget of %d", path, n, webuitest.Budget)
+		}
+	}
 }
