@@ -96,7 +96,10 @@ func TestRun(t *testing.T) {
 	// The pages send a person to sign in; the only provider is offered
 	// at once.
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for path, want := range map[string]string{"/": "/login?return=%2F", "/login": "code_challenge_method=S256"} {
+	for path, want := range map[string]string{
+		"/": "/login?return=%2F", "/login": "code_challenge_method=S256",
+		"/overdue": "/login?return=%2Foverdue", "/report": "/login?return=%2Freport",
+	} {
 		resp, err := noFollow.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)
