@@ -43,6 +43,8 @@ var people = map[string]auth.Principal{
 		Roles: []corridor.Role{corridor.RoleCoordinator}},
 	"bf-caseworker": {Subject: "bf-cw", Username: "bf-caseworker", Country: "BF", Agency: "BF-DPE",
 		Roles: []corridor.Role{corridor.RoleCaseworker, corridor.RoleSupervisor}},
+	"bf-admin": {Subject: "bf-admin", Username: "bf-admin", Country: "BF", Agency: "BF-DPE",
+		Roles: []corridor.Role{corridor.RoleAdmin, corridor.RoleAuditor}},
 }
 
 func authenticate(next http.Handler) http.Handler {

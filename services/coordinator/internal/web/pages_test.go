@@ -61,7 +61,8 @@ func TestCoordinatorPages(t *testing.T) {
 		accessible(t, "case list", r.body)
 		contains(t, "case list", r.body, "<h1>Cross-border cases</h1>", "<caption>3 cases", "case-late", "case-again",
 			"case-recent", `href="/cases/case-late"`, "Côte d’Ivoire → Burkina Faso", "12–14 years", "A – ",
-			"7 days overdue", "2 referrals", `<label for="f-milestone">`, "Download as CSV")
+			"7 days overdue", "2 referrals", `<label for="f-milestone">`, "Download as CSV",
+			`<a href="/cases" aria-current="page">Cases</a>`, `<a href="/indicators">Indicators</a>`, `<a href="/report">Review report</a>`)
 		// The most recently active first.
 		if a, b := strings.Index(r.body, "case-recent"), strings.Index(r.body, "case-late"); a > b {
 			t.Error("case-recent is not listed before case-late")
@@ -134,19 +135,23 @@ var ownInput = regexp.MustCompile(`href="/lang\?[^"]*"|<input id="f-(from|to)" n
 
 func htmlUnescape(s string) string { return strings.ReplaceAll(s, "&amp;", "&") }
 
-// Anyone without the coordinator role gets the 403 page, which shows no
-// case; anyone not signed in is sent to sign in.
+// Anyone the policy does not let see the coordinator's views (a case
+// worker, a country administrator or auditor) gets the 403 page, which
+// shows no case and no coordinator navigation; anyone not signed in is
+// sent to sign in.
 func TestPagesRefuseOthers(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	seed(t, s)
 	for _, path := range []string{"/", "/cases", "/cases/case-late", "/overdue", "/members", "/cases.csv", "/overdue.csv",
 		"/indicators", "/indicators.csv", "/targets", "/report"} {
-		r := s.mustGet("bf-caseworker", "en", path, http.StatusForbidden)
-		contains(t, path, r.body, "You do not have access")
-		lacks(t, path, r.body, "Referral sent", "Burkina Faso", "BF-DPE")
-		if r.header.Get("Content-Security-Policy") == "" {
-			t.Errorf("%s: the 403 page has no security headers", path)
+		for _, who := range []string{"bf-caseworker", "bf-admin"} {
+			r := s.mustGet(who, "en", path, http.StatusForbidden)
+			contains(t, path, r.body, "You do not have access")
+			lacks(t, path, r.body, "Referral sent", "Burkina Faso", "BF-DPE", `href="/cases"`)
+			if r.header.Get("Content-Security-Policy") == "" {
+				t.Errorf("%s: the 403 page has no security headers", path)
+			}
 		}
 		s.mustGet("", "en", path, http.StatusUnauthorized)
 	}

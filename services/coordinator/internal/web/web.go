@@ -13,6 +13,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/pkg/webui"
 	"github.com/corridor-org/corridor/services/coordinator/internal/coordinator"
 )
@@ -50,14 +51,21 @@ const (
 	pathReport     = "/report"
 )
 
-// nav is the coordinator's navigation; every entry is the coordinator's.
+// mayView is the policy's answer to whether p may see the coordinator's
+// views: the pages ask it as the API does.
+func mayView(p auth.Principal) bool {
+	return policy.Allowed(p.Roles, policy.ViewCoordinator, policy.NoCase)
+}
+
+// nav is the coordinator's navigation; every entry is for those who may
+// see the coordinator's views.
 var nav = []webui.NavItem{
-	{Href: pathCases, Label: "coord.nav.cases", Roles: []corridor.Role{corridor.RoleCoordinator}},
-	{Href: pathOverdue, Label: "coord.nav.overdue", Roles: []corridor.Role{corridor.RoleCoordinator}},
-	{Href: pathMembers, Label: "coord.nav.members", Roles: []corridor.Role{corridor.RoleCoordinator}},
-	{Href: pathIndicators, Label: "coord.nav.indicators", Roles: []corridor.Role{corridor.RoleCoordinator}},
-	{Href: pathTargets, Label: "coord.nav.targets", Roles: []corridor.Role{corridor.RoleCoordinator}},
-	{Href: pathReport, Label: "coord.nav.report", Roles: []corridor.Role{corridor.RoleCoordinator}},
+	{Href: pathCases, Label: "coord.nav.cases", Allow: mayView},
+	{Href: pathOverdue, Label: "coord.nav.overdue", Allow: mayView},
+	{Href: pathMembers, Label: "coord.nav.members", Allow: mayView},
+	{Href: pathIndicators, Label: "coord.nav.indicators", Allow: mayView},
+	{Href: pathTargets, Label: "coord.nav.targets", Allow: mayView},
+	{Href: pathReport, Label: "coord.nav.report", Allow: mayView},
 }
 
 //go:embed templates/*.html
@@ -134,8 +142,8 @@ func New(cfg Config) (*Site, error) {
 }
 
 // handle adds a page for coordinators at pattern: behind the kit's
-// middleware, Authenticate, and the coordinator role, which anyone else is
-// refused with the 403 page.
+// middleware, Authenticate, and the policy's ViewCoordinator (the
+// coordinator role), which anyone else is refused with the 403 page.
 func (s *Site) handle(pattern string, h http.Handler) {
 	s.routes = append(s.routes, route{pattern, s.ui.Middleware(s.cfg.Authenticate(s.coordinatorsOnly(h)))})
 }
@@ -147,7 +155,7 @@ func (s *Site) coordinatorsOnly(next http.Handler) http.Handler {
 			s.ui.Error(w, r, http.StatusUnauthorized)
 			return
 		}
-		if !p.Has(corridor.RoleCoordinator) {
+		if !mayView(p) {
 			s.ui.Error(w, r, http.StatusForbidden)
 			return
 		}
