@@ -109,6 +109,21 @@ func TestRun(t *testing.T) {
 			t.Errorf("GET %s: %d to %q, want 303 to %s", path, resp.StatusCode, loc, want)
 		}
 	}
+	// A path nobody serves is the 404 page for people, a problem document
+	// under the API.
+	for _, c := range []struct{ path, contentType string }{
+		{"/no-such-page", "text/html"},
+		{"/api/v1/no-such-call", "application/problem+json"},
+	} {
+		resp, err := http.Get("http://" + addr + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(ct, c.contentType) {
+			t.Errorf("GET %s: %d %s, want 404 %s", c.path, resp.StatusCode, ct, c.contentType)
+		}
+	}
 	log, err := svc.Stop()
 	if err != nil {
 		t.Fatalf("coordinator: %v\n%s", err, log)

@@ -44,7 +44,12 @@ func withLogin(cfg config, api http.Handler, dir *directory.Directory, src direc
 		return nil, fmt.Errorf("start coordinator: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", api)
+	for _, prefix := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(prefix, api)
+	}
+	// Any other path is a page nobody serves: people get the 404 page, in
+	// their language, not the API's problem document.
+	mux.Handle("/", site.NotFound())
 	login.Routes(mux)
 	site.Register(mux)
 	return mux, nil

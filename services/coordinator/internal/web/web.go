@@ -178,6 +178,9 @@ func (s *Site) ErrorPage(w http.ResponseWriter, r *http.Request, status int) {
 	})).ServeHTTP(w, r)
 }
 
+// NotFound is the 404 page, for the paths no route serves.
+func (s *Site) NotFound() http.Handler { return s.ui.Middleware(s.ui.NotFound()) }
+
 // unavailable is a database failure as the pages show it: the 503 page.
 func unavailable(err error) error {
 	return &corridor.Error{Kind: corridor.KindUnavailable, Message: "The coordinator's database cannot be read.", Err: err}
