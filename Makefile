@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.8.2
 # Tests run with the race detector; -p bounds parallel packages on small machines.
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build test test-faults bench bench-e2e lint generate check-generated demo demo-reset postgres-check fuzz clean help
+.PHONY: all build test browser-deps test-faults bench bench-e2e lint generate check-generated demo demo-reset postgres-check fuzz clean help
 
 all: build
 
@@ -36,11 +36,25 @@ postgres-check:
 	  echo "Install them: Debian/Ubuntu: sudo apt-get install postgresql   (or set DATABASE_URL to a server you own)"; \
 	  exit 1; }
 
-test: postgres-check
+test: postgres-check browser-deps
 	@for m in $(MODULES); do \
 	  echo "== go test $$m"; \
 	  (cd $$m && $(GO) test $(TEST_FLAGS) ./...) || exit 1; \
 	done
+
+# browser-deps installs axe-core for the browser tests (services/sandbox),
+# pinned by its package-lock.json, with npm ci; Chromium is Debian's
+# chromium package (.ci/run installs it). Without either, the browser tests
+# skip with a message, except in CI (CI set), where they fail.
+AXE_DIR := services/sandbox/internal/browsertest/testdata
+browser-deps: $(AXE_DIR)/node_modules/.installed
+	@command -v chromium >/dev/null || \
+	  echo "Chromium not found: the browser tests need Debian's chromium package (sudo apt-get install chromium)"
+
+$(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  (cd $(AXE_DIR) && npm ci --no-audit --no-fund --ignore-scripts) && touch $@; \
+	else echo "npm not found: the browser tests need axe-core (install Node.js and npm, then make browser-deps)"; fi
 
 # test-faults runs the fault-injection tests (build tag "faults"), which
 # start the whole corridor and break it under traffic; docs/reliability.md
