@@ -115,6 +115,9 @@ func TestHarness(t *testing.T) {
 	t.Run("weight", func(t *testing.T) {
 		phone := phone.In(t)
 		phone.Navigate(srv.URL + "/clean")
+		if got := phone.Status(); got != http.StatusOK {
+			t.Errorf("the clean page's status is %d", got)
+		}
 		total, list := phone.Weight()
 		if len(list) != 3 || total < 300 || total > 3000 {
 			t.Errorf("the clean page weighs %d bytes in %+v, want its HTML, style sheet and script, about 1 KB", total, list)
@@ -123,6 +126,10 @@ func TestHarness(t *testing.T) {
 		phone.Navigate(srv.URL + "/clean")
 		if again, _ := phone.Weight(); again < total-100 {
 			t.Errorf("the second visit weighs %d bytes, the first %d: the cache is on", again, total)
+		}
+		phone.Navigate(srv.URL + "/missing")
+		if got := phone.Status(); got != http.StatusNotFound {
+			t.Errorf("a missing page's status is %d, want 404", got)
 		}
 		phone.Navigate(srv.URL + "/heavy")
 		if total, _ := phone.Weight(); total <= browsertest.Budget {

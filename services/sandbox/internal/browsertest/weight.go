@@ -19,6 +19,7 @@ type request struct {
 	loader   cdp.LoaderID
 	url      string
 	kind     network.ResourceType
+	status   int64
 	bytes    float64
 	finished bool
 }
@@ -42,7 +43,7 @@ func (r *requests) record(ev any) {
 		r.byID[ev.RequestID] = &request{loader: ev.LoaderID, url: ev.Request.URL, kind: ev.Type}
 	case *network.EventResponseReceived:
 		if q := r.byID[ev.RequestID]; q != nil {
-			q.kind = ev.Type
+			q.kind, q.status = ev.Type, ev.Response.Status
 		}
 	case *network.EventLoadingFinished:
 		if q := r.byID[ev.RequestID]; q != nil {
@@ -72,11 +73,9 @@ type Resource struct {
 	Bytes int
 }
 
-// Weight is the bytes over the wire (compressed bodies and headers, as
-// the network events' encodedDataLength counts them) of the critical
-// resources of the page the phone shows now: the requests of its
-// document's loader, once each has finished.
-func (p *Phone) Weight() (int, []Resource) {
+// currentLoader is the loader of the page the phone shows now, and its
+// address.
+func (p *Phone) currentLoader() (cdp.LoaderID, string) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, wait)
 	defer cancel()
@@ -84,7 +83,31 @@ func (p *Phone) Weight() (int, []Resource) {
 	if err != nil {
 		p.t.Fatalf("read the page's frame: %v", err)
 	}
-	loader := tree.FrameTree.Frame.LoaderID
+	return tree.FrameTree.Frame.LoaderID, tree.FrameTree.Frame.URL
+}
+
+// Status is the HTTP status of the page the phone shows now (0 if it came
+// from no response the phone saw).
+func (p *Phone) Status() int {
+	p.t.Helper()
+	loader, _ := p.currentLoader()
+	p.network.mu.Lock()
+	defer p.network.mu.Unlock()
+	for _, q := range p.network.byID {
+		if q.loader == loader && q.kind == network.ResourceTypeDocument {
+			return int(q.status)
+		}
+	}
+	return 0
+}
+
+// Weight is the bytes over the wire (compressed bodies and headers, as
+// the network events' encodedDataLength counts them) of the critical
+// resources of the page the phone shows now: the requests of its
+// document's loader, once each has finished.
+func (p *Phone) Weight() (int, []Resource) {
+	p.t.Helper()
+	loader, url := p.currentLoader()
 	deadline := time.Now().Add(wait)
 	for {
 		total, list, pending := p.network.weigh(loader)
@@ -92,7 +115,7 @@ func (p *Phone) Weight() (int, []Resource) {
 			return total, list
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("weigh %s: still loading %s after %s (%d requests seen)", tree.FrameTree.Frame.URL, pending, wait, len(list))
+			p.t.Fatalf("weigh %s: still loading %s after %s (%d requests seen)", url, pending, wait, len(list))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
