@@ -236,7 +236,16 @@ func (m *Manager) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	m.logger.LogAttrs(ctx, slog.LevelInfo, "logout", slog.String("provider", sess.Provider))
 	m.event(ctx, Event{Kind: EventLogout, Provider: sess.Provider, Principal: sess.Principal})
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	if target == LoggedOutPath {
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	// The sign-out form's page allows forms to post to its own origin only
+	// (CSP form-action 'self'), and browsers hold a form's redirects to that
+	// too: a 303 to the provider would be blocked. A page of this origin
+	// that moves on by itself (no script needed) is a new navigation.
+	m.render(w, r, http.StatusOK, page{Title: "Signing out", Message: "You are signed out of Corridor. Your identity provider ends its session next.",
+		Link: target, LinkText: "Continue", Refresh: target})
 }
 
 func (m *Manager) loggedOut(w http.ResponseWriter, r *http.Request) {

@@ -18,6 +18,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · Corridor</title>
+{{with .Refresh}}<meta http-equiv="refresh" content="0; url={{.}}">{{end}}
 </head>
 <body>
 <main>
@@ -42,6 +43,8 @@ type page struct {
 	Choices   []choice
 	SignedIn  bool
 	CSRFToken string
+	// Refresh is where the page sends the browser at once.
+	Refresh string
 }
 
 type choice struct {
