@@ -100,8 +100,18 @@ func (p *Phone) Screenshot(name string) string {
 func (p *Phone) CheckPage(name, shot string) {
 	p.t.Helper()
 	p.CheckAccessibility(name)
-	total := p.CheckBudget(name)
-	p.t.Logf("%s: %d bytes over the wire", name, total)
+	total, list := p.CheckBudget(name)
+	worker := 0
+	for _, r := range list {
+		if r.FromServiceWorker {
+			worker++
+		}
+	}
+	if worker > 0 {
+		p.t.Logf("%s: %d bytes over the wire; %d of its %d critical resources from the service worker", name, total, worker, len(list))
+	} else {
+		p.t.Logf("%s: %d bytes over the wire", name, total)
+	}
 	if shot != "" {
 		p.Screenshot(shot)
 	}

@@ -249,10 +249,14 @@ func (p *Phone) URL() string {
 	return u
 }
 
-// Navigate opens url and waits for the page to load.
+// Navigate opens url and waits for the page to load. With no signal, the
+// page is told so once loaded (Chromium forgets it on a navigation).
 func (p *Phone) Navigate(url string) {
 	p.t.Helper()
 	p.Do(chromedp.Navigate(url))
+	if !p.online() {
+		p.setPageSignal(false)
+	}
 }
 
 // SignIn fills the identity provider's sign-in page the phone is on

@@ -47,7 +47,8 @@ func site(t *testing.T) *httptest.Server {
 		fmt.Fprint(w, heavy)
 	})
 	// A service worker that takes every request of its scope and fetches
-	// it itself, as an offline web app's does.
+	// it itself, and answers a page from its cache with no signal, as an
+	// offline web app's does.
 	mux.HandleFunc("GET /app/", page("fr", `<p>App</p><script src="/app/register.js"></script>`))
 	mux.HandleFunc("GET /app/register.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
@@ -57,7 +58,10 @@ func site(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "text/javascript")
 		fmt.Fprint(w, `self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", e => e.waitUntil(self.clients.claim()));
-self.addEventListener("fetch", e => e.respondWith(fetch(e.request)));`)
+self.addEventListener("fetch", e => e.respondWith(e.request.mode !== "navigate" ? fetch(e.request) : fetch(e.request).then(r => {
+	const copy = r.clone();
+	return caches.open("app").then(c => c.put(e.request, copy)).then(() => r);
+}, () => caches.match(e.request).then(hit => hit || Response.error()))));`)
 	})
 	mux.HandleFunc("GET /app/lang", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, r.Header.Get("Accept-Language"))
@@ -148,14 +152,17 @@ func TestHarness(t *testing.T) {
 		if browsertest.Eval[bool](phone, fetchLang) {
 			t.Error("a request went through with the signal cut")
 		}
+		browsertest.Eval[bool](phone, `(window.addEventListener("online", () => window.cameOnline = true), true)`)
 		phone.SetSignal(true)
 		if !browsertest.Eval[bool](phone, `navigator.onLine`) || !browsertest.Eval[bool](phone, fetchLang) {
 			t.Error("no signal after restoring it")
 		}
+		phone.WaitFor("the online event", `window.cameOnline`)
 
 		// Through a service worker, which fetches for the page.
 		phone.Navigate(srv.URL + "/app/")
 		phone.WaitFor("the service worker to control the page", `navigator.serviceWorker.controller`)
+		phone.Navigate(srv.URL + "/app/") // now through the worker, which keeps it
 		fetchApp := `fetch("/app/lang").then(r => r.ok, () => false)`
 		if !browsertest.Eval[bool](phone, fetchApp) {
 			t.Fatal("the service worker's fetch fails with the signal on")
@@ -164,7 +171,15 @@ func TestHarness(t *testing.T) {
 		if browsertest.Eval[bool](phone, fetchApp) {
 			t.Error("the service worker's request went through with the signal cut")
 		}
+		// A page loaded with no signal (from the service worker) hears the
+		// signal come back too.
+		phone.Navigate(srv.URL + "/app/")
+		if browsertest.Eval[bool](phone, `navigator.onLine`) {
+			t.Error("a page loaded with no signal says it is online")
+		}
+		browsertest.Eval[bool](phone, `(window.addEventListener("online", () => window.cameOnline = true), true)`)
 		phone.SetSignal(true)
+		phone.WaitFor("the online event after a load with no signal", `window.cameOnline`)
 		if !browsertest.Eval[bool](phone, fetchApp) {
 			t.Error("the service worker's request fails after the signal is restored")
 		}

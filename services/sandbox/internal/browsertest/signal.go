@@ -114,10 +114,22 @@ func (l *link) set(on bool) {
 // and finding its signal.
 func (p *Phone) SetSignal(on bool) {
 	p.t.Helper()
+	if on {
+		// Chromium forgets the page's offline state on a navigation:
+		// saying it again first makes the page see the signal come back
+		// (the online event), whatever it was told since.
+		p.setPageSignal(false)
+	}
 	p.link.set(on)
-	// What the page sees. Network.emulateNetworkConditionsByRule takes
-	// other parameters in each Chromium release, so they are written out
-	// here as Debian's Chromium takes them.
+	p.setPageSignal(on)
+}
+
+// setPageSignal tells the page whether it has signal.
+// Network.emulateNetworkConditionsByRule takes other parameters in each
+// Chromium release, so they are written out here as Debian's Chromium
+// takes them.
+func (p *Phone) setPageSignal(on bool) {
+	p.t.Helper()
 	rule := map[string]any{"offline": !on, "matchedNetworkConditions": []any{map[string]any{
 		"urlPattern": "", "offline": !on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}}}
 	state := map[string]any{"offline": !on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
@@ -131,3 +143,6 @@ func (p *Phone) SetSignal(on bool) {
 		return nil
 	}))
 }
+
+// online says whether the phone has signal.
+func (p *Phone) online() bool { return !p.link.down.Load() }

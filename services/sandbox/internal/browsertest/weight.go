@@ -20,6 +20,7 @@ type request struct {
 	url      string
 	kind     network.ResourceType
 	status   int64
+	worker   bool // answered by a service worker: nothing crossed the network
 	bytes    float64
 	finished bool
 }
@@ -43,7 +44,7 @@ func (r *requests) record(ev any) {
 		r.byID[ev.RequestID] = &request{loader: ev.LoaderID, url: ev.Request.URL, kind: ev.Type}
 	case *network.EventResponseReceived:
 		if q := r.byID[ev.RequestID]; q != nil {
-			q.kind, q.status = ev.Type, ev.Response.Status
+			q.kind, q.status, q.worker = ev.Type, ev.Response.Status, ev.Response.FromServiceWorker
 		}
 	case *network.EventLoadingFinished:
 		if q := r.byID[ev.RequestID]; q != nil {
@@ -71,6 +72,9 @@ type Resource struct {
 	URL   string
 	Kind  string
 	Bytes int
+	// FromServiceWorker says a service worker answered it: its bytes, if
+	// any, are the worker's fetch, not counted here.
+	FromServiceWorker bool
 }
 
 // currentLoader is the loader of the page the phone shows now, and its
@@ -132,7 +136,7 @@ func (r *requests) weigh(loader cdp.LoaderID) (total int, list []Resource, pendi
 			pending = q.url
 			continue
 		}
-		list = append(list, Resource{URL: q.url, Kind: string(q.kind), Bytes: int(q.bytes)})
+		list = append(list, Resource{URL: q.url, Kind: string(q.kind), Bytes: int(q.bytes), FromServiceWorker: q.worker})
 		total += int(q.bytes)
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].URL < list[j].URL })
@@ -141,7 +145,7 @@ func (r *requests) weigh(loader cdp.LoaderID) (total int, list []Resource, pendi
 
 // CheckBudget fails the test when the page the phone shows weighs more
 // than Budget, listing what it loaded; name says which page it is.
-func (p *Phone) CheckBudget(name string) int {
+func (p *Phone) CheckBudget(name string) (int, []Resource) {
 	p.t.Helper()
 	total, list := p.Weight()
 	if total > Budget {
@@ -151,5 +155,5 @@ func (p *Phone) CheckBudget(name string) int {
 		}
 		p.t.Errorf("%s weighs %d bytes over the wire, over the budget of %d:%s", name, total, Budget, b.String())
 	}
-	return total
+	return total, list
 }
