@@ -28,6 +28,12 @@ const (
 	// publish timing out). The message is delivered again after a delay;
 	// on its last allowed delivery it is quarantined as given up instead.
 	Retry
+	// Wait: the service can handle no message now, for a reason that is
+	// not the message's own and that its readiness reports (the corridor
+	// directory in force has expired). The message is delivered again
+	// after a delay and never given up on for it: giving up would
+	// quarantine every message that arrives while the reason lasts.
+	Wait
 )
 
 // Delivery is one delivery of an INBOX message.
@@ -95,7 +101,8 @@ func (e *GaveUpError) Unwrap() error { return e.Err }
 
 // settle hands msg to the handler and settles it by the outcome: acknowledged
 // once done, terminated once quarantined, handed back with a delay after a
-// transient failure, and quarantined as given up on the delivery MaxDeliver.
+// transient failure, and quarantined as given up on the delivery MaxDeliver
+// (unless the service waits: then it is only handed back).
 // A settlement that fails leaves the message to be redelivered after the
 // ack wait, so handlers and quarantines must be idempotent.
 func (in InboxReader) settle(ctx context.Context, msg jetstream.Msg) {
@@ -184,6 +191,9 @@ func (in InboxReader) settleOutcome(ctx context.Context, d Delivery, outcome Out
 		in.quarantine(ctx, d, err)
 	case ctx.Err() != nil:
 		// Shutting down: the message is redelivered after the ack wait.
+	case outcome == Wait:
+		d.Log.WarnContext(ctx, "an inbox message waits: the service can handle none now", "error", err)
+		in.settled(ctx, d, msg.NakWithDelay(in.retryDelay(meta)))
 	case meta.NumDelivered >= uint64(in.MaxDeliver):
 		d.Log.ErrorContext(ctx, "giving up on an inbox message", "error", err)
 		in.quarantine(ctx, d, &GaveUpError{Err: err})

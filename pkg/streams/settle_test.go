@@ -23,8 +23,10 @@ type refusal struct{ why string }
 func (r *refusal) Error() string { return "refused: " + r.why }
 
 // scripted handles a message by what its body says: "done", "refuse",
-// "fail" (always a transient failure), "panic", or "refuse-late" (refused,
-// and its first quarantine cannot be stored).
+// "fail" (always a transient failure), "panic", "refuse-late" (refused,
+// and its first quarantine cannot be stored), or "wait" (the service
+// cannot handle anything for its first waitDeliveries deliveries, then
+// handles it).
 type scripted struct {
 	mu          sync.Mutex
 	deliveries  map[string]int
@@ -36,8 +38,14 @@ func (s *scripted) Handle(_ context.Context, d streams.Delivery) (streams.Outcom
 	body := string(d.Msg.Data())
 	s.mu.Lock()
 	s.deliveries[body]++
+	n := s.deliveries[body]
 	s.mu.Unlock()
 	switch body {
+	case "wait":
+		if n <= waitDeliveries {
+			return streams.Wait, errors.New("corridor directory expired")
+		}
+		return streams.OutcomeOf[*refusal](nil)
 	case "done", "done-too":
 		return streams.OutcomeOf[*refusal](nil)
 	case "refuse", "refuse-late":
@@ -102,10 +110,19 @@ func (s *scripted) snapshot() (map[string]int, map[string]error, map[string]int)
 	return copyInts(s.deliveries), q, copyInts(s.qAttempts)
 }
 
+// waitDeliveries is how many deliveries of "wait" find the service unable
+// to handle anything: more than MaxDeliver.
+const waitDeliveries = 2 * maxDeliver
+
+// maxDeliver is the reader's MaxDeliver in the settling test.
+const maxDeliver = 3
+
 // TestInboxReaderSettles runs the reader on a real JetStream consumer and
 // checks every way a message is settled: acknowledged, quarantined when
 // refused, quarantined as given up after MaxDeliver transient failures (a
-// panic among them), and redelivered while its quarantine cannot be stored.
+// panic among them), redelivered while its quarantine cannot be stored,
+// and redelivered past MaxDeliver, never given up on, while the service
+// waits.
 func TestInboxReaderSettles(t *testing.T) {
 	t.Parallel()
 	for _, batchSize := range []int{1, 8} {
@@ -118,7 +135,6 @@ func TestInboxReaderSettles(t *testing.T) {
 
 // testInboxReaderSettles: a batch size above 1 reads with a BatchHandler.
 func testInboxReaderSettles(t *testing.T, batchSize int) {
-	const maxDeliver = 3
 	js := natstest.StartMember(t, natstest.StartHub(t), "ci").JetStream(t, natsconf.UserOperator)
 	ctx := testCtx(t)
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SETTLE", Subjects: []string{"settle.>"}, Storage: jetstream.MemoryStorage}); err != nil {
@@ -130,7 +146,7 @@ func testInboxReaderSettles(t *testing.T, batchSize int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bodies := []string{"done", "refuse", "fail", "panic", "refuse-late"}
+	bodies := []string{"done", "refuse", "fail", "panic", "refuse-late", "wait"}
 	// Enough handled messages behind them that batches fill.
 	for range 20 {
 		bodies = append(bodies, "done-too")
@@ -172,7 +188,8 @@ func testInboxReaderSettles(t *testing.T, batchSize int) {
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && len(q) == 4
 	})
 	deliveries, quarantined, attempts := h.snapshot()
-	want := map[string]int{"done": 1, "done-too": 20, "refuse": 1, "fail": maxDeliver, "panic": maxDeliver, "refuse-late": 2}
+	want := map[string]int{"done": 1, "done-too": 20, "refuse": 1, "fail": maxDeliver, "panic": maxDeliver, "refuse-late": 2,
+		"wait": waitDeliveries + 1}
 	for body, n := range want {
 		if deliveries[body] != n {
 			t.Errorf("%s: delivered %d times, want %d", body, deliveries[body], n)
@@ -184,8 +201,10 @@ func testInboxReaderSettles(t *testing.T, batchSize int) {
 	if batchSize > 1 && largest < 2 {
 		t.Errorf("largest batch held %d messages, want several", largest)
 	}
-	if _, ok := quarantined["done"]; ok || attempts["done"] != 0 || attempts["done-too"] != 0 {
-		t.Error("a handled message was quarantined")
+	for _, body := range []string{"done", "done-too", "wait"} {
+		if _, ok := quarantined[body]; ok || attempts[body] != 0 {
+			t.Errorf("%s, handled in the end, was quarantined", body)
+		}
 	}
 	var r *refusal
 	if err := quarantined["refuse"]; !errors.As(err, &r) || r.why != "refuse" {

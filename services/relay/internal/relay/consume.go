@@ -46,7 +46,9 @@ func reject(reason Reason, err error) error { return &rejection{reason: reason, 
 type inboxHandler struct{ r *Relay }
 
 // Handle processes one delivery: done once stored and answered, refused for
-// a *rejection, retried on any other error.
+// a *rejection, waiting while the directory in force has expired (nothing
+// can be verified, opened or answered; /readyz says so, and the message is
+// not given up on for it), retried on any other error.
 func (h inboxHandler) Handle(ctx context.Context, d streams.Delivery) (streams.Outcome, error) {
 	res := h.HandleBatch(ctx, []streams.Delivery{d})[0]
 	return res.Outcome, res.Err
@@ -58,6 +60,9 @@ func (h inboxHandler) HandleBatch(ctx context.Context, ds []streams.Delivery) []
 	results := make([]streams.Result, len(ds))
 	for i, err := range h.r.processBatch(ctx, ds) {
 		results[i].Outcome, results[i].Err = streams.OutcomeOf[*rejection](err)
+		if results[i].Outcome == streams.Retry && errors.Is(err, directory.ErrExpired) {
+			results[i].Outcome = streams.Wait
+		}
 	}
 	return results
 }

@@ -193,6 +193,48 @@ func TestPublishFailureIsScheduled(t *testing.T) {
 	}
 }
 
+// TestExpiredDirectoryWaits: while BF's directory in force has expired,
+// a referral from CI is delivered again and again, past MaxDeliver, and
+// neither stored nor quarantined (giving up would quarantine every message
+// that arrives during the expiry); once a current directory is in force it
+// is stored and receipted.
+func TestExpiredDirectoryWaits(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ciNode := w.startRelay(t, ci, nil)
+	bfNode := w.startRelay(t, bf, nil)
+	// A first referral, delivered while the directory is current, shows
+	// BF's streams are set up (which needs the directory too).
+	first := newReferral(t)
+	enqueue(t, ciNode.pool, first.msg)
+	waitFor(t, "a first referral receipted", func() (bool, error) {
+		out, err := exchange.GetOutbox(t.Context(), ciNode.pool, first.msg.MessageID)
+		return out.ReceiptAt != nil, err
+	})
+	bfNode.source.expired.Store(true)
+	const waiting = "an inbox message waits"
+	ref := newReferral(t)
+	enqueue(t, ciNode.pool, ref.msg)
+	// MaxDeliver is 4 in these tests: twice as many deliveries.
+	waitFor(t, "BF to hold the referral back on 8 deliveries", func() (bool, error) {
+		return strings.Count(bfNode.logs.String(), waiting) >= 8, nil
+	})
+	if row := inboxRow(t, bfNode.pool, ref.msg.MessageID); row != nil {
+		t.Errorf("BF stored the referral under an expired directory")
+	}
+	bfNode.source.expired.Store(false)
+	waitFor(t, "the referral receipted", func() (bool, error) {
+		out, err := exchange.GetOutbox(t.Context(), ciNode.pool, ref.msg.MessageID)
+		return out.ReceiptAt != nil, err
+	})
+	if n := count(t, bfNode.pool, `SELECT count(*) FROM relay_quarantine`); n != 0 {
+		t.Errorf("BF quarantined %d messages", n)
+	}
+	if row := inboxRow(t, bfNode.pool, ref.msg.MessageID); row == nil {
+		t.Errorf("the referral is not in BF's inbox")
+	}
+}
+
 // TestMilestoneRowIsReportedOnly: a milestone row (the recipient's
 // handed_over after two crossing confirmations) reaches the coordinator as
 // a tracking event from BF, and nothing reaches CI.

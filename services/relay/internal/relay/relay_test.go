@@ -129,6 +129,9 @@ type switchSource struct {
 	inner  directory.Source
 	fail   atomic.Bool
 	panics atomic.Bool
+	// expired makes it fail as a source whose directory in force has
+	// expired does.
+	expired atomic.Bool
 }
 
 func (s *switchSource) Current(ctx context.Context) (*directory.Directory, error) {
@@ -137,6 +140,9 @@ func (s *switchSource) Current(ctx context.Context) (*directory.Directory, error
 	}
 	if s.fail.Load() {
 		return nil, errors.New("directory unavailable (test)")
+	}
+	if s.expired.Load() {
+		return nil, fmt.Errorf("get current corridor directory (test): %w", directory.ErrExpired)
 	}
 	return s.inner.Current(ctx)
 }
