@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,8 +44,10 @@ import (
 var (
 	faultStall = flag.Duration("faults.stall", durationEnv("FAULTS_STALL", 20*time.Second),
 		"how long the hub is frozen in the link-stall fault (FAULTS_STALL)")
-	faultCut = flag.Duration("faults.cut", durationEnv("FAULTS_CUT", 20*time.Second),
+	faultCut = flag.Duration("faults.cut", durationEnv("FAULTS_CUT", 2*time.Minute),
 		"how long a leaf link stays cut (FAULTS_CUT)")
+	faultExpired = flag.Duration("faults.expired", durationEnv("FAULTS_EXPIRED", 30*time.Second),
+		"how long the corridor runs on an expired directory (FAULTS_EXPIRED)")
 	faultConverge = flag.Duration("faults.converge", durationEnv("FAULTS_CONVERGE", 4*time.Minute),
 		"how long each fault may take to converge (FAULTS_CONVERGE)")
 )
@@ -97,7 +101,7 @@ func TestFaults(t *testing.T) {
 	}
 	sb := startSandbox(t, cfg)
 	t.Logf("[%5.1fs] sandbox up", time.Since(began).Seconds())
-	h := newFaultHarness(t, sb, cfg.Dir, root)
+	h := newFaultHarness(t, sb, cfg.Dir, root, bin)
 
 	faults := []struct {
 		name   string
@@ -170,6 +174,9 @@ func TestFaults(t *testing.T) {
 			h.injected = h.republish("CI", "bf", h.conflicting("CI", "BF"))
 			h.expectQuarantined = h.injected
 		}},
+		{fmt.Sprintf("the directory expires: a 45 s version co-signed and published, run expired for %s, then a new version", *faultExpired), func(h *faultHarness) {
+			h.expireDirectory(45*time.Second, *faultExpired)
+		}},
 	}
 
 	var rows []string
@@ -192,6 +199,7 @@ type faultHarness struct {
 	t    *testing.T
 	sb   *sandbox.Sandbox
 	root string
+	bin  string // the services' binaries, corridorctl among them
 	e    sandbox.Endpoints
 	db   map[string]*pgxpool.Pool // by member code
 	// filers file referrals from a country; deciders accept or decline
@@ -204,10 +212,10 @@ type faultHarness struct {
 	expectQuarantined, injected int
 }
 
-func newFaultHarness(t *testing.T, sb *sandbox.Sandbox, dir, root string) *faultHarness {
+func newFaultHarness(t *testing.T, sb *sandbox.Sandbox, dir, root, bin string) *faultHarness {
 	e, _ := readEndpoints(t, dir)
 	hc := &http.Client{Timeout: 10 * time.Second}
-	h := &faultHarness{t: t, sb: sb, root: root, e: e, db: map[string]*pgxpool.Pool{},
+	h := &faultHarness{t: t, sb: sb, root: root, bin: bin, e: e, db: map[string]*pgxpool.Pool{},
 		filers: map[string]sandbox.API{
 			"CI": {HTTP: hc, Base: e.Members["CI"].Casework, Token: token(t, e, "ci-inspector")},
 			"BF": {HTTP: hc, Base: e.Members["BF"].Casework, Token: token(t, e, "bf-inspector")},
@@ -775,6 +783,167 @@ func (h *faultHarness) rotateKeys(code corridor.MemberCode, relay string, peer c
 			return err
 		})
 	}
+}
+
+// expireDirectory lets the directory in force lapse while traffic flows.
+// It goes the operators' way (docs/operations.md): corridorctl directory
+// show, propose, sign with two of the three governance keys, publish to
+// the file the services watch. A version valid for validFor is published;
+// once both relays have taken it, it expires, and for expiredFor the
+// corridor runs on it expired. The relays must fail closed: /readyz fails
+// its directory check, the status says expired, and nothing is sealed,
+// published, received or applied from the expiry on (the test checks
+// both countries' tables). Then a new version, valid 30 days, is co-signed
+// and published, and the backlog must drain.
+func (h *faultHarness) expireDirectory(validFor, expiredFor time.Duration) {
+	work := h.t.TempDir()
+	published := filepath.Join(h.e.Dir, "directory.json")
+	short := h.publishDirectory(published, filepath.Join(work, "short.json"), validFor)
+	h.t.Logf("directory version %d published, expiring at %s", short.Version, short.ExpiresAt.Format(time.TimeOnly))
+	for _, code := range []string{"CI", "BF"} {
+		h.poll(fmt.Sprintf("%s's relay to take directory version %d", code, short.Version), validFor/2, func() error {
+			st, err := h.relayDirectory(code)
+			if err == nil && st.Version != short.Version {
+				err = fmt.Errorf("version %d in force", st.Version)
+			}
+			return err
+		})
+	}
+	h.pause(time.Until(short.ExpiresAt))
+	for _, code := range []string{"CI", "BF"} {
+		h.poll(code+"'s relay to fail closed on the expired directory", 30*time.Second, func() error {
+			status, checks, err := h.relayReadiness(code)
+			if err != nil {
+				return err
+			}
+			if status != http.StatusServiceUnavailable || checks["directory"] != "failed" {
+				return fmt.Errorf("/readyz %d %v", status, checks)
+			}
+			st, err := h.relayDirectory(code)
+			if err == nil && (!st.Expired || st.Version != short.Version) {
+				err = fmt.Errorf("status: version %d, expired %t", st.Version, st.Expired)
+			}
+			return err
+		})
+	}
+	h.pause(time.Until(short.ExpiresAt.Add(expiredFor)))
+	for _, code := range []string{"CI", "BF"} {
+		h.checkNothingSince(code, short.ExpiresAt)
+	}
+	renewed := h.publishDirectory(published, filepath.Join(work, "renewed.json"), 30*24*time.Hour)
+	h.t.Logf("directory version %d published after %s expired", renewed.Version, time.Since(short.ExpiresAt).Round(time.Second))
+}
+
+// expiryGrace is how long after the expiry a relay may still finish what
+// it started under the directory in force: a batch that found the
+// directory valid commits its rows an instant later.
+const expiryGrace = 5 * time.Second
+
+// checkNothingSince fails the test if code's relay sealed, published or
+// received a message, or casework applied one, after the directory
+// expired at expired (plus expiryGrace), or if code's inbox holds an
+// envelope sealed after it.
+func (h *faultHarness) checkNothingSince(code string, expired time.Time) {
+	var sealed, published, received, applied int
+	err := h.db[code].QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM relay_sent_envelopes WHERE sealed_at >= $1),
+		(SELECT count(*) FROM exchange_outbox WHERE published_at >= $1),
+		(SELECT count(*) FROM exchange_inbox WHERE received_at >= $1 OR sent_at >= $2),
+		(SELECT count(*) FROM exchange_inbox WHERE applied_at >= $1)`,
+		expired.Add(expiryGrace), expired).Scan(&sealed, &published, &received, &applied)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if sealed+published+received+applied > 0 {
+		h.t.Errorf("%s under the expired directory: %d envelopes sealed, %d published, %d received, %d applied",
+			code, sealed, published, received, applied)
+	}
+}
+
+// publishDirectory makes the next version of the directory published at
+// published, valid for validFor, and publishes it as the corridor's
+// operators do, with corridorctl: the version in force as the draft, a
+// proposal written to proposal, the two countries' governance signatures
+// (the threshold), and the publish, which verifies it against the version
+// in force. It returns the version published.
+func (h *faultHarness) publishDirectory(published, proposal string, validFor time.Duration) *directory.Directory {
+	draft := filepath.Join(filepath.Dir(proposal), "draft-"+filepath.Base(proposal))
+	if err := os.WriteFile(draft, h.corridorctl("directory", "show", "-in", published), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	h.corridorctl("directory", "propose", "-draft", draft, "-in-force", published,
+		"-valid-for", validFor.String(), "-out", proposal)
+	for _, member := range []string{"ci", "bf"} {
+		h.corridorctl("directory", "sign", "-in", proposal,
+			"-key", filepath.Join(h.e.Dir, "keys", "governance-"+member+".json"))
+	}
+	h.corridorctl("directory", "publish", "-in", proposal, "-to", published)
+	signed, err := directory.LoadSigned(proposal)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	d, err := signed.Directory()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d
+}
+
+// corridorctl runs the operator's CLI and returns what it printed.
+func (h *faultHarness) corridorctl(args ...string) []byte {
+	out, err := exec.Command(filepath.Join(h.bin, "corridorctl"), args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+			stderr = ee.Stderr
+		}
+		h.t.Fatalf("corridorctl %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return out
+}
+
+// relayReadiness returns the status and checks of code's relay's /readyz.
+func (h *faultHarness) relayReadiness(code string) (int, map[string]string, error) {
+	var body struct {
+		Checks map[string]string `json:"checks"`
+	}
+	status, err := h.getJSON(h.e.Members[code].Relay+"/readyz", &body)
+	return status, body.Checks, err
+}
+
+// relayDirectory returns the directory in force at code's relay, from its
+// status.
+func (h *faultHarness) relayDirectory(code string) (directory.SourceStatus, error) {
+	var body struct {
+		Directory *directory.SourceStatus `json:"directory"`
+	}
+	status, err := h.getJSON(h.e.Members[code].Relay+"/api/v1/status", &body)
+	switch {
+	case err != nil:
+		return directory.SourceStatus{}, err
+	case status != http.StatusOK || body.Directory == nil:
+		return directory.SourceStatus{}, fmt.Errorf("status %d without the directory", status)
+	}
+	return *body.Directory, nil
+}
+
+// getJSON gets url and decodes its JSON body into v, whatever the status.
+func (h *faultHarness) getJSON(url string, v any) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return resp.StatusCode, fmt.Errorf("GET %s: %d: %w", url, resp.StatusCode, err)
+	}
+	return resp.StatusCode, nil
 }
 
 // directory reads the sandbox's corridor directory.
