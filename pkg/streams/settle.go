@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/corridor-org/corridor/pkg/corridor"
+	"github.com/corridor-org/corridor/pkg/directory"
 )
 
 // Outcome is what became of one delivery of an INBOX message, and so how
@@ -79,7 +80,9 @@ type Result struct {
 
 // OutcomeOf is the outcome of a handler that returned err: Done for nil,
 // Refused when err is or wraps a Refusal (the service's own type of refusal,
-// such as *Rejection), Retry for any other error.
+// such as *Rejection), Wait when it wraps directory.ErrExpired (while the
+// directory in force has expired nothing can be verified, and every
+// service's readiness says so), Retry for any other error.
 func OutcomeOf[Refusal error](err error) (Outcome, error) {
 	var refusal Refusal
 	switch {
@@ -87,6 +90,8 @@ func OutcomeOf[Refusal error](err error) (Outcome, error) {
 		return Done, nil
 	case errors.As(err, &refusal):
 		return Refused, err
+	case errors.Is(err, directory.ErrExpired):
+		return Wait, err
 	default:
 		return Retry, err
 	}

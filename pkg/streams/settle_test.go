@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/natsconf"
 	"github.com/corridor-org/corridor/pkg/natstest"
 	"github.com/corridor-org/corridor/pkg/streams"
@@ -24,9 +25,9 @@ func (r *refusal) Error() string { return "refused: " + r.why }
 
 // scripted handles a message by what its body says: "done", "refuse",
 // "fail" (always a transient failure), "panic", "refuse-late" (refused,
-// and its first quarantine cannot be stored), or "wait" (the service
-// cannot handle anything for its first waitDeliveries deliveries, then
-// handles it).
+// and its first quarantine cannot be stored), or "wait" (the directory in
+// force has expired for its first waitDeliveries deliveries, then it is
+// handled).
 type scripted struct {
 	mu          sync.Mutex
 	deliveries  map[string]int
@@ -43,7 +44,7 @@ func (s *scripted) Handle(_ context.Context, d streams.Delivery) (streams.Outcom
 	switch body {
 	case "wait":
 		if n <= waitDeliveries {
-			return streams.Wait, errors.New("corridor directory expired")
+			return streams.OutcomeOf[*refusal](fmt.Errorf("get current corridor directory: %w", directory.ErrExpired))
 		}
 		return streams.OutcomeOf[*refusal](nil)
 	case "done", "done-too":

@@ -52,7 +52,8 @@ func (c *Coordinator) Ingest(ctx context.Context, from string, data []byte) (boo
 type inboxHandler struct{ c *Coordinator }
 
 // Handle processes one delivery: done once stored, refused for a
-// *Rejection, retried on any other error.
+// *Rejection, waiting while the directory in force has expired, retried on
+// any other error.
 func (h inboxHandler) Handle(ctx context.Context, d streams.Delivery) (streams.Outcome, error) {
 	return streams.OutcomeOf[*Rejection](h.c.process(ctx, d.Msg))
 }

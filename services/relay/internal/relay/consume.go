@@ -60,9 +60,6 @@ func (h inboxHandler) HandleBatch(ctx context.Context, ds []streams.Delivery) []
 	results := make([]streams.Result, len(ds))
 	for i, err := range h.r.processBatch(ctx, ds) {
 		results[i].Outcome, results[i].Err = streams.OutcomeOf[*rejection](err)
-		if results[i].Outcome == streams.Retry && errors.Is(err, directory.ErrExpired) {
-			results[i].Outcome = streams.Wait
-		}
 	}
 	return results
 }
