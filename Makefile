@@ -58,8 +58,9 @@ $(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package.json $(AXE_DIR)/package-l
 
 # test-faults runs the fault-injection tests (build tag "faults"), which
 # start the whole corridor and break it under traffic; docs/reliability.md
-# holds their table. FAULTS_CUT and FAULTS_STALL set how long a leaf link
-# is cut and the hub frozen (20s each); FAULTS_CONVERGE bounds each recovery (4m).
+# holds their table. FAULTS_CUT, FAULTS_STALL and FAULTS_EXPIRED set how long
+# a leaf link is cut (2m), the hub frozen (20s) and the corridor left on an
+# expired directory (30s); FAULTS_CONVERGE bounds each recovery (4m).
 test-faults: postgres-check
 	cd services/sandbox && $(GO) test -tags faults -race -count=1 -timeout 20m -run '^TestFaults$$' -v .
 
