@@ -284,36 +284,117 @@ func DueForResend(ctx context.Context, db DB, base, max time.Duration, limit int
 // A receipt also marks an unmarked message published: the relay may have
 // stopped between publishing and recording it.
 func RecordReceipt(ctx context.Context, db DB, messageID string, at time.Time, receipt []byte) (bool, error) {
-	if len(receipt) == 0 {
-		return false, corridor.Invalid("empty receipt", corridor.FieldError{Field: "receipt", Message: "must not be empty"})
+	results, err := RecordReceiptBatch(ctx, db, []Receipt{{MessageID: messageID, At: at, Receipt: receipt}})
+	if err != nil {
+		return false, err
 	}
-	var recorded, exists bool
+	return results[0].Recorded, results[0].Err
+}
+
+// Receipt is a recipient's signed receipt for one outbox message, received
+// at At.
+type Receipt struct {
+	MessageID string
+	At        time.Time
+	Receipt   []byte
+}
+
+// ReceiptResult is what RecordReceiptBatch did with one receipt: Recorded
+// as RecordReceipt reports it, or Err, that receipt's own error (an empty
+// receipt, a message not in the outbox).
+type ReceiptResult struct {
+	Recorded bool
+	Err      error
+}
+
+// RecordReceiptBatch is RecordReceipt for several receipts, in one
+// statement: one commit where a relay that reads receipts in batches would
+// make one per receipt. It returns one result per receipt, in order; the
+// error is the statement's, and then nothing is recorded. Two copies of
+// one message's receipt in a batch record the first: the second is
+// reported as not recorded, as it would be a moment later.
+func RecordReceiptBatch(ctx context.Context, db DB, receipts []Receipt) ([]ReceiptResult, error) {
+	results := make([]ReceiptResult, len(receipts))
+	var ids []string
+	var ats []time.Time
+	var bodies [][]byte
+	var index []int // of each row sent, in receipts
+	for i, rc := range receipts {
+		if len(rc.Receipt) == 0 {
+			results[i].Err = corridor.Invalid("empty receipt", corridor.FieldError{Field: "receipt", Message: "must not be empty"})
+			continue
+		}
+		ids, ats, bodies, index = append(ids, rc.MessageID), append(ats, rc.At), append(bodies, rc.Receipt), append(index, i)
+	}
+	if len(ids) == 0 {
+		return results, nil
+	}
+	// The first copy of each message's receipt updates its row; every
+	// receipt learns whether its own row was updated and whether its
+	// message exists (read from the snapshot before the update, which
+	// the update does not change). Each receipt recorded is in the audit
+	// trail, in the same transaction.
 	err := inTx(ctx, db, func(tx pgx.Tx) error {
-		var typ *MessageType
-		var referral, member *string
-		err := tx.QueryRow(ctx, `
-			WITH updated AS (
-				UPDATE exchange_outbox
-				SET receipt_at = $2, receipt = $3, published_at = coalesce(published_at, $2)
-				WHERE message_id = $1 AND receipt_at IS NULL
-				RETURNING message_type, referral_id, recipient_member)
-			SELECT EXISTS (SELECT 1 FROM updated),
-				EXISTS (SELECT 1 FROM exchange_outbox WHERE message_id = $1),
-				(SELECT message_type FROM updated), (SELECT referral_id FROM updated),
-				(SELECT recipient_member FROM updated)`,
-			messageID, at, receipt).Scan(&recorded, &exists, &typ, &referral, &member)
-		if err != nil || !recorded {
+		rows, err := tx.Query(ctx, `
+			WITH input AS (
+				SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bytea[])
+					WITH ORDINALITY AS r(message_id, at, receipt, ord)),
+			firsts AS (
+				SELECT DISTINCT ON (message_id) message_id, at, receipt, ord
+				FROM input ORDER BY message_id, ord),
+			updated AS (
+				UPDATE exchange_outbox o
+				SET receipt_at = f.at, receipt = f.receipt, published_at = coalesce(o.published_at, f.at)
+				FROM firsts f
+				WHERE o.message_id = f.message_id AND o.receipt_at IS NULL
+				RETURNING f.ord, o.message_type, o.referral_id, o.recipient_member)
+			SELECT i.ord, u.ord IS NOT NULL,
+				EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.message_id = i.message_id),
+				u.message_type, u.referral_id, u.recipient_member
+			FROM input i LEFT JOIN updated u ON u.ord = i.ord
+			ORDER BY i.ord`, ids, ats, bodies)
+		if err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, auditRecord(ctx, ActionDelivered, messageID, *typ, *referral, *member))
+		defer rows.Close()
+		var recs []audit.Record
+		seen := 0
+		for rows.Next() {
+			var ord int64
+			var recorded, exists bool
+			var typ *MessageType
+			var referral, member *string
+			if err := rows.Scan(&ord, &recorded, &exists, &typ, &referral, &member); err != nil {
+				return err
+			}
+			if ord < 1 || int(ord) > len(index) {
+				return fmt.Errorf("row %d of %d", ord, len(index))
+			}
+			i := index[ord-1]
+			results[i] = ReceiptResult{Recorded: recorded}
+			if !exists {
+				results[i].Err = notInOutbox()
+			}
+			if recorded {
+				recs = append(recs, auditRecord(ctx, ActionDelivered, receipts[i].MessageID, *typ, *referral, *member))
+			}
+			seen++
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if seen != len(index) {
+			return fmt.Errorf("%d results for %d receipts", seen, len(index))
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		return appendAudit(ctx, tx, recs...)
 	})
 	if err != nil {
-		return false, fmt.Errorf("record receipt: %w", err)
+		return nil, fmt.Errorf("record receipts: %w", err)
 	}
-	if !exists {
-		return false, notInOutbox()
-	}
-	return recorded, nil
+	return results, nil
 }
 
 // ClaimReceipts is how the case system learns of deliveries: it returns up

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,6 +133,77 @@ func TestOutboxUnknownMessage(t *testing.T) {
 		if kind := corridor.KindOf(call()); kind != corridor.KindNotFound {
 			t.Errorf("%s of an unknown message: kind %s, want not_found", name, kind)
 		}
+	}
+}
+
+// TestRecordReceiptBatch records, in one statement, receipts for a new
+// message (two copies), a message already receipted, a message not in the
+// outbox and an empty receipt: each gets its own result, and the first
+// copy is the one stored.
+func TestRecordReceiptBatch(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := pg.NewPool(t, schema)
+	fresh, done := outboxMessage(TypeReferral), outboxMessage(TypeReferral)
+	enqueue(ctx, t, pool, fresh)
+	enqueue(ctx, t, pool, done)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := RecordReceipt(ctx, pool, done.MessageID, at, []byte("earlier")); err != nil {
+		t.Fatal(err)
+	}
+	batch := []Receipt{
+		{MessageID: fresh.MessageID, At: at, Receipt: []byte("first copy")},
+		{MessageID: done.MessageID, At: at.Add(time.Hour), Receipt: []byte("again")},
+		{MessageID: "ci-none", At: at, Receipt: []byte("r")},
+		{MessageID: fresh.MessageID, At: at.Add(time.Minute), Receipt: []byte("second copy")},
+		{MessageID: fresh.MessageID, At: at, Receipt: nil},
+	}
+	results, err := RecordReceiptBatch(ctx, pool, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		recorded bool
+		kind     corridor.ErrorKind
+	}{{true, ""}, {false, ""}, {false, corridor.KindNotFound}, {false, ""}, {false, corridor.KindInvalid}}
+	if len(results) != len(want) {
+		t.Fatalf("%d results, want %d", len(results), len(want))
+	}
+	for i, w := range want {
+		kindOK := results[i].Err == nil
+		if w.kind != "" {
+			kindOK = corridor.KindOf(results[i].Err) == w.kind
+		}
+		if results[i].Recorded != w.recorded || !kindOK {
+			t.Errorf("receipt %d (%s): recorded %t, error %v; want %t, kind %q",
+				i, batch[i].MessageID, results[i].Recorded, results[i].Err, w.recorded, w.kind)
+		}
+	}
+	for id, receipt := range map[string]string{fresh.MessageID: "first copy", done.MessageID: "earlier"} {
+		stored, err := GetOutbox(ctx, pool, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.ReceiptAt == nil || !stored.ReceiptAt.Equal(at) || string(stored.Receipt) != receipt || stored.PublishedAt == nil {
+			t.Errorf("%s: receipt %v %q, published %v; want %s %q and published", id, stored.ReceiptAt, stored.Receipt, stored.PublishedAt, at, receipt)
+		}
+	}
+	// Each message delivered is in the audit trail once: the batch added
+	// the fresh one's, and nothing for the copy or the one receipted
+	// before.
+	for _, id := range []string{fresh.MessageID, done.MessageID} {
+		n := 0
+		for _, e := range trail(t, pool, 0) {
+			if strings.HasPrefix(e, ActionDelivered+" "+id+" ") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d %s entries in the audit trail, want 1", id, n, ActionDelivered)
+		}
+	}
+	if results, err := RecordReceiptBatch(ctx, pool, nil); err != nil || len(results) != 0 {
+		t.Errorf("empty batch = %v, %v", results, err)
 	}
 }
 

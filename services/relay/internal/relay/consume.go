@@ -144,10 +144,7 @@ func (r *Relay) processBatch(ctx context.Context, ds []streams.Delivery) []error
 		}
 		return errs
 	}
-	parallel(len(receipts), func(k int) {
-		i := receipts[k]
-		errs[i] = r.processReceipt(ctx, dir, routes[i], ds[i].Msg.Data(), ds[i].Log)
-	})
+	r.processReceipts(ctx, dir, ds, routes, receipts, errs)
 	r.processEnvelopes(ctx, dir, ds, routes, envelopes, errs)
 	return errs
 }
@@ -360,55 +357,84 @@ func (r *Relay) receipt(dir *directory.Directory, h envelope.Header, digest [sha
 	return &outgoing{subject: subject, msgID: msgID, data: receipt}, nil
 }
 
-// processReceipt checks a peer's receipt for one of our messages, records
-// it on the outbox row and tells the case system through the inbox, both
-// in one transaction.
-func (r *Relay) processReceipt(ctx context.Context, dir *directory.Directory, route streams.Route, data []byte, log *slog.Logger) error {
+// processReceipts checks, in parallel, the peers' receipts at indexes of
+// ds for our messages, then records those that pass on their outbox rows in
+// one statement, which tells the case system (exchange_receipt). Each
+// receipt's error goes to errs at its index: a check's refusal is its own;
+// a failure of the statement is every recorded receipt's, and retried.
+func (r *Relay) processReceipts(ctx context.Context, dir *directory.Directory, ds []streams.Delivery, routes []streams.Route, indexes []int, errs []error) {
+	checked := make([]envelope.Receipt, len(indexes))
+	parallel(len(indexes), func(k int) {
+		i := indexes[k]
+		checked[k], errs[i] = r.checkReceipt(ctx, dir, routes[i], ds[i].Msg.Data())
+	})
+	var batch []exchange.Receipt
+	var from []corridor.MemberCode // who signed each receipt of batch
+	var at []int                   // where each receipt of batch is in ds
+	for k, i := range indexes {
+		if errs[i] == nil {
+			rc := checked[k]
+			batch = append(batch, exchange.Receipt{MessageID: rc.MessageID, At: rc.ReceivedAt, Receipt: ds[i].Msg.Data()})
+			from, at = append(from, rc.ReceiverMember), append(at, i)
+		}
+	}
+	if len(batch) == 0 {
+		return
+	}
+	results, err := exchange.RecordReceiptBatch(ctx, r.cfg.Pool, batch)
+	for k, i := range at {
+		if err != nil {
+			errs[i] = fmt.Errorf("record receipt: %w", err)
+			continue
+		}
+		if errs[i] = results[k].Err; errs[i] != nil {
+			errs[i] = fmt.Errorf("record receipt: %w", errs[i])
+			continue
+		}
+		if results[k].Recorded {
+			r.metrics.receipts.WithLabelValues("received").Inc()
+			ds[i].Log.InfoContext(ctx, "message delivered", "message_id", batch[k].MessageID,
+				"receiver_member", string(from[k]))
+		}
+	}
+}
+
+// checkReceipt opens a peer's receipt for one of our messages and checks
+// it against the outbox row and the envelope this relay sealed.
+func (r *Relay) checkReceipt(ctx context.Context, dir *directory.Directory, route streams.Route, data []byte) (envelope.Receipt, error) {
 	rc, err := envelope.OpenReceipt(data, dir)
 	if err != nil {
-		return classify(err, dir, peekReceipt(data))
+		return envelope.Receipt{}, classify(err, dir, peekReceipt(data))
 	}
 	hdr := receiptHeader(rc)
 	bad := func(reason Reason, format string, args ...any) error {
 		return &rejection{reason: reason, err: fmt.Errorf(format, args...), header: hdr}
 	}
 	if rc.ReceiverMember.Domain() != route.From {
-		return bad(ReasonRouteMismatch, "receipt for %s signed by %s arrived from %s", rc.MessageID, rc.ReceiverMember, route.From)
+		return rc, bad(ReasonRouteMismatch, "receipt for %s signed by %s arrived from %s", rc.MessageID, rc.ReceiverMember, route.From)
 	}
 	if rc.SenderMember != r.me {
-		return bad(ReasonRouteMismatch, "receipt for %s names sender %s", rc.MessageID, rc.SenderMember)
+		return rc, bad(ReasonRouteMismatch, "receipt for %s names sender %s", rc.MessageID, rc.SenderMember)
 	}
 	out, err := exchange.GetOutbox(ctx, r.cfg.Pool, rc.MessageID)
 	if corridor.KindOf(err) == corridor.KindNotFound {
-		return bad(ReasonUnknownMessage, "receipt for %s, which is not in the outbox", rc.MessageID)
+		return rc, bad(ReasonUnknownMessage, "receipt for %s, which is not in the outbox", rc.MessageID)
 	}
 	if err != nil {
-		return err
+		return rc, err
 	}
 	if out.RecipientMember != rc.ReceiverMember || out.RecipientAgency != rc.ReceiverAgency {
-		return bad(ReasonReceiptMismatch, "receipt for %s from %s/%s, sent to %s/%s",
+		return rc, bad(ReasonReceiptMismatch, "receipt for %s from %s/%s, sent to %s/%s",
 			rc.MessageID, rc.ReceiverMember, rc.ReceiverAgency, out.RecipientMember, out.RecipientAgency)
 	}
 	sent, err := wasSent(ctx, r.cfg.Pool, rc.MessageID, rc.EnvelopeSHA256)
 	if err != nil {
-		return err
+		return rc, err
 	}
 	if !sent {
-		return bad(ReasonReceiptMismatch, "receipt for %s names an envelope digest this relay never sealed", rc.MessageID)
+		return rc, bad(ReasonReceiptMismatch, "receipt for %s names an envelope digest this relay never sealed", rc.MessageID)
 	}
-
-	// Recording the receipt notifies exchange_receipt: that is how the case
-	// system learns the message was delivered.
-	recorded, err := exchange.RecordReceipt(ctx, r.cfg.Pool, rc.MessageID, rc.ReceivedAt, data)
-	if err != nil {
-		return fmt.Errorf("record receipt: %w", err)
-	}
-	if recorded {
-		r.metrics.receipts.WithLabelValues("received").Inc()
-		log.InfoContext(ctx, "message delivered", "message_id", rc.MessageID,
-			"receiver_member", string(rc.ReceiverMember))
-	}
-	return nil
+	return rc, nil
 }
 
 // receiptHeader describes a receipt in the quarantine's header columns: it
