@@ -1,6 +1,7 @@
 package relay_test
 
 import (
+	"crypto/sha256"
 	"slices"
 	"strings"
 	"testing"
@@ -86,6 +87,87 @@ func TestBatchIsolatesBadMessages(t *testing.T) {
 	want := []string{string(relay.ReasonBadSignature), string(relay.ReasonConflictingDuplicate), string(relay.ReasonMalformed)}
 	if !slices.Equal(reasons, want) {
 		t.Errorf("quarantined %v, want %v", reasons, want)
+	}
+}
+
+// TestReceiptsRecordedByBatch hands CI's relay, in one batch, BF's receipts
+// for four of its messages, a second copy of one of them, and a receipt
+// naming an envelope CI never sealed: the four are recorded (in one
+// statement, exchange.RecordReceiptBatch), the copy changes nothing and
+// the odd one alone is quarantined.
+func TestReceiptsRecordedByBatch(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s := sealer{t: t, w: w, now: time.Now()}
+	pool := pg.NewPool(t, schema)
+	bfJS := w.nats.Members["bf"].JetStream(t, natsconf.UserOperator)
+	bfKey := s.signingKey(w.keys[bf])
+	receipt := func(messageID string, digest [32]byte) []byte {
+		data, err := envelope.SignReceipt(envelope.Receipt{
+			MessageID: messageID, ReceiverMember: bf, ReceiverAgency: "BF-DPE", SenderMember: ci,
+			ReceivedAt: s.now, EnvelopeSHA256: digest,
+		}, bfKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	// CI's messages, published as if by its relay: the envelopes' digests
+	// recorded, the rows marked published.
+	var ids []string
+	var receipts [][]byte
+	for i := range 5 {
+		ref := newReferral(t)
+		enqueue(t, pool, ref.msg)
+		digest := sha256.Sum256([]byte("envelope of " + ref.msg.MessageID))
+		if i < 4 {
+			if _, err := pool.Exec(t.Context(), `INSERT INTO relay_sent_envelopes (message_id, envelope_sha256) VALUES ($1, $2)`,
+				ref.msg.MessageID, digest[:]); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, ref.msg.MessageID)
+		}
+		receipts = append(receipts, receipt(ref.msg.MessageID, digest))
+	}
+	exec(t, pool, `UPDATE exchange_outbox SET published_at = now(), publish_attempts = 1`)
+	receipts = append(receipts, receipts[1]) // a copy
+	for _, data := range receipts {
+		publish(t, bfJS, "corr.bf.out.ci.receipt", data)
+	}
+	waitFor(t, "CI's INBOX holds every receipt", func() (bool, error) {
+		return w.subjectCount(t, "ci", "INBOX", "corr.ci.in.bf.receipt") == len(receipts), nil
+	})
+	ciNode := w.startRelay(t, ci, func(c *relay.Config) { c.Pool, c.BatchSize = pool, 16 })
+	waitFor(t, "CI's relay settled every receipt", func() (bool, error) {
+		return w.consumerCaughtUp(t, "ci"), nil
+	})
+	for _, id := range ids {
+		out, err := exchange.GetOutbox(t.Context(), pool, id)
+		if err != nil || out.ReceiptAt == nil {
+			t.Errorf("%s: receipt %v, %v; want recorded", id, out.ReceiptAt, err)
+		}
+	}
+	if n := count(t, pool, `SELECT count(*) FROM exchange_outbox WHERE receipt_at IS NOT NULL`); n != len(ids) {
+		t.Errorf("%d messages receipted, want %d", n, len(ids))
+	}
+	if n := strings.Count(ciNode.logs.String(), `"msg":"message delivered"`); n != len(ids) {
+		t.Errorf("%d deliveries logged, want %d (the copy records nothing)", n, len(ids))
+	}
+	var reasons []string
+	rows, err := pool.Query(t.Context(), `SELECT reason FROM relay_quarantine`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		reasons = append(reasons, r)
+	}
+	rows.Close()
+	if !slices.Equal(reasons, []string{string(relay.ReasonReceiptMismatch)}) {
+		t.Errorf("quarantined %v, want one %s", reasons, relay.ReasonReceiptMismatch)
 	}
 }
 
