@@ -308,8 +308,8 @@ type ReceiptResult struct {
 }
 
 // RecordReceiptBatch is RecordReceipt for several receipts, in one
-// statement: one commit where a relay that reads receipts in batches would
-// make one per receipt. It returns one result per receipt, in order; the
+// statement and one transaction with their audit entries: one commit where
+// a relay that reads receipts in batches would make one per receipt. It returns one result per receipt, in order; the
 // error is the statement's, and then nothing is recorded. Two copies of
 // one message's receipt in a batch record the first: the second is
 // reported as not recorded, as it would be a moment later.
