@@ -12,6 +12,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/httpapi"
+	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/pkg/webui"
 	"github.com/corridor-org/corridor/services/casework/internal/workflow"
 )
@@ -38,10 +39,6 @@ type Config struct {
 	Now func() time.Time
 }
 
-// roleAdmin is the country administrator's role. It is spelled here until
-// pkg/corridor names it.
-const roleAdmin corridor.Role = "admin"
-
 // The paths of the pages.
 const (
 	pathHome     = "/"
@@ -51,12 +48,18 @@ const (
 	pathMessages = "/admin/messages"
 )
 
-// nav is the casework pages' navigation, by the roles that use each page.
-// The workflow service decides what each person may actually see and do.
+// nav is the casework pages' navigation: an entry shows when the policy
+// lets the person do what its page is for. The workflow service still
+// decides, on each request, what they may actually see and do.
 var nav = []webui.NavItem{
 	{Href: pathInbox, Label: "nav.inbox", Roles: []corridor.Role{corridor.RoleCaseworker, corridor.RoleSupervisor}},
-	{Href: pathOverview, Label: "nav.overview", Roles: []corridor.Role{corridor.RoleSupervisor}},
-	{Href: pathMessages, Label: "nav.messages", Roles: []corridor.Role{corridor.RoleSupervisor, roleAdmin}},
+	{Href: pathOverview, Label: "nav.overview", Allow: allowedTo(policy.OverseeAgency)},
+	{Href: pathMessages, Label: "nav.messages", Allow: allowedTo(policy.ViewFailedMessages)},
+}
+
+// allowedTo is a nav entry's test: may the person do a, which is done to no case.
+func allowedTo(a policy.Action) func(auth.Principal) bool {
+	return func(p auth.Principal) bool { return policy.Allowed(p.Roles, a, policy.NoCase) }
 }
 
 //go:embed templates/*.html

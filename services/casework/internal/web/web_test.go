@@ -54,6 +54,16 @@ func TestPagesForEachRole(t *testing.T) {
 		{bf, "bf-other-agency", "/inbox", http.StatusOK, "Aucun dossier ne correspond."},
 		{ci, "ci-inspector", "/cases/ref-unknown", http.StatusNotFound, "Page introuvable"},
 	}
+	// The navigation offers a page only to those the policy lets use it.
+	for _, hidden := range []struct{ user, href string }{
+		{"bf-supervisor", `href="/admin/messages"`},
+		{"bf-caseworker", `href="/overview"`},
+		{"bf-admin", `href="/overview"`},
+	} {
+		if p := bf.get(hidden.user, "/", "fr"); strings.Contains(p.body, hidden.href) {
+			t.Errorf("%s's home page offers %s", hidden.user, hidden.href)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.user+tt.path, func(t *testing.T) {
 			for _, lang := range []string{"fr", "en", "es", "pt"} {
