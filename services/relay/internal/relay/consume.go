@@ -111,17 +111,38 @@ func (r *Relay) quarantine(ctx context.Context, log *slog.Logger, msg jetstream.
 	return true
 }
 
+// inbound is one message to check and store: read off INBOX, or released
+// from the quarantine by a person, which runs it through the same checks.
+type inbound struct {
+	subject string
+	data    []byte
+	// seq is the message's INBOX stream sequence: its receipt's
+	// Nats-Msg-Id names it.
+	seq uint64
+	log *slog.Logger
+}
+
 // processBatch handles the messages of a batch and returns each one's
-// error: nil once the message is stored and answered, a *rejection for a
-// message to quarantine, and any other error for a transient failure. Case
-// messages are opened in parallel, stored with one commit and answered
-// together; receipts are recorded each on its own, concurrently.
+// error, as processInbound does.
 func (r *Relay) processBatch(ctx context.Context, ds []streams.Delivery) []error {
+	ins := make([]inbound, len(ds))
+	for i, d := range ds {
+		ins[i] = inbound{subject: d.Msg.Subject(), data: d.Msg.Data(), seq: d.Meta.Sequence.Stream, log: d.Log}
+	}
+	return r.processInbound(ctx, ins)
+}
+
+// processInbound handles messages and returns each one's error: nil once
+// the message is stored and answered, a *rejection for a message to
+// quarantine, and any other error for a transient failure. Case messages
+// are opened in parallel, stored with one commit and answered together;
+// receipts are recorded each on its own, concurrently.
+func (r *Relay) processInbound(ctx context.Context, ds []inbound) []error {
 	errs := make([]error, len(ds))
 	routes := make([]streams.Route, len(ds))
 	var envelopes, receipts []int
 	for i, d := range ds {
-		route, err := streams.ParseInSubject(d.Msg.Subject())
+		route, err := streams.ParseInSubject(d.subject)
 		switch {
 		case err != nil || route.To != r.domain:
 			errs[i] = reject(ReasonRouteMismatch, fmt.Errorf("subject is not one of %s's inbox subjects", r.domain))
@@ -180,7 +201,7 @@ func classify(err error, dir *directory.Directory, h envelope.Header) error {
 // processEnvelopes opens the case messages ds[i] for i in which, in
 // parallel, stores them with one commit, answers each with a receipt and,
 // for referrals, tells the coordinator; it sets errs[i] for each.
-func (r *Relay) processEnvelopes(ctx context.Context, dir *directory.Directory, ds []streams.Delivery, routes []streams.Route, which []int, errs []error) {
+func (r *Relay) processEnvelopes(ctx context.Context, dir *directory.Directory, ds []inbound, routes []streams.Route, which []int, errs []error) {
 	if len(which) == 0 {
 		return
 	}
@@ -188,7 +209,7 @@ func (r *Relay) processEnvelopes(ctx context.Context, dir *directory.Directory, 
 	msgs := make([]exchange.InboxMessage, len(which))
 	parallel(len(which), func(k int) {
 		i := which[k]
-		headers[k], msgs[k], errs[i] = r.openEnvelope(dir, routes[i], ds[i].Msg.Data())
+		headers[k], msgs[k], errs[i] = r.openEnvelope(dir, routes[i], ds[i].data)
 	})
 	var opened []int // into which
 	var toStore []exchange.InboxMessage
@@ -211,11 +232,11 @@ func (r *Relay) processEnvelopes(ctx context.Context, dir *directory.Directory, 
 		}
 		if res.Inserted {
 			r.metrics.received.WithLabelValues(h.MessageType).Inc()
-			ds[i].Log.InfoContext(ctx, "message received", "message_id", h.MessageID, "message_type", h.MessageType,
+			ds[i].log.InfoContext(ctx, "message received", "message_id", h.MessageID, "message_type", h.MessageType,
 				"sender_member", string(h.SenderMember))
 		} else {
 			r.metrics.duplicates.Inc()
-			ds[i].Log.InfoContext(ctx, "duplicate message answered again", "message_id", h.MessageID)
+			ds[i].log.InfoContext(ctx, "duplicate message answered again", "message_id", h.MessageID)
 		}
 		// A receipt for every copy: the sender re-sends until one gets
 		// through. Every copy gets the same receipt: it names the first
@@ -226,7 +247,7 @@ func (r *Relay) processEnvelopes(ctx context.Context, dir *directory.Directory, 
 		if len(res.EnvelopeSHA256) == sha256.Size {
 			copy(digest[:], res.EnvelopeSHA256)
 		}
-		if receipts[j], errs[i] = r.receipt(dir, h, digest, res.ReceivedAt, ds[i].Meta.Sequence.Stream); errs[i] != nil {
+		if receipts[j], errs[i] = r.receipt(dir, h, digest, res.ReceivedAt, ds[i].seq); errs[i] != nil {
 			continue
 		}
 		if h.MessageType == string(exchange.TypeReferral) {
@@ -362,11 +383,11 @@ func (r *Relay) receipt(dir *directory.Directory, h envelope.Header, digest [sha
 // one statement, which tells the case system (exchange_receipt). Each
 // receipt's error goes to errs at its index: a check's refusal is its own;
 // a failure of the statement is every recorded receipt's, and retried.
-func (r *Relay) processReceipts(ctx context.Context, dir *directory.Directory, ds []streams.Delivery, routes []streams.Route, indexes []int, errs []error) {
+func (r *Relay) processReceipts(ctx context.Context, dir *directory.Directory, ds []inbound, routes []streams.Route, indexes []int, errs []error) {
 	checked := make([]envelope.Receipt, len(indexes))
 	parallel(len(indexes), func(k int) {
 		i := indexes[k]
-		checked[k], errs[i] = r.checkReceipt(ctx, dir, routes[i], ds[i].Msg.Data())
+		checked[k], errs[i] = r.checkReceipt(ctx, dir, routes[i], ds[i].data)
 	})
 	var batch []exchange.Receipt
 	var from []corridor.MemberCode // who signed each receipt of batch
@@ -374,7 +395,7 @@ func (r *Relay) processReceipts(ctx context.Context, dir *directory.Directory, d
 	for k, i := range indexes {
 		if errs[i] == nil {
 			rc := checked[k]
-			batch = append(batch, exchange.Receipt{MessageID: rc.MessageID, At: rc.ReceivedAt, Receipt: ds[i].Msg.Data()})
+			batch = append(batch, exchange.Receipt{MessageID: rc.MessageID, At: rc.ReceivedAt, Receipt: ds[i].data})
 			from, at = append(from, rc.ReceiverMember), append(at, i)
 		}
 	}
@@ -393,7 +414,7 @@ func (r *Relay) processReceipts(ctx context.Context, dir *directory.Directory, d
 		}
 		if results[k].Recorded {
 			r.metrics.receipts.WithLabelValues("received").Inc()
-			ds[i].Log.InfoContext(ctx, "message delivered", "message_id", batch[k].MessageID,
+			ds[i].log.InfoContext(ctx, "message delivered", "message_id", batch[k].MessageID,
 				"receiver_member", string(from[k]))
 		}
 	}

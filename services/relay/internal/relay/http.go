@@ -10,7 +10,6 @@ import (
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/httpapi"
-	"github.com/corridor-org/corridor/pkg/policy"
 	"github.com/corridor-org/corridor/pkg/streams"
 )
 
@@ -35,6 +34,7 @@ func (r *Relay) Handler() (http.Handler, error) {
 	// Who looked at the quarantine, or tried to, is in the audit trail.
 	audited := audithttp.Middleware(audithttp.Config{DB: r.cfg.Pool, Logger: r.logger})
 	mux.Handle("GET /api/v1/quarantine", audited(auth.RequireAuth(r.cfg.Verifier, audithttp.Identify(http.HandlerFunc(r.handleQuarantine)))))
+	r.quarantineRoutes(mux, audited)
 	return httpapi.Middleware(r.logger, httpMetrics, mux), nil
 }
 
@@ -94,24 +94,24 @@ type quarantineList struct {
 	NextBefore int64 `json:"next_before,omitempty"`
 }
 
-// handleQuarantine lists quarantined messages, newest first, for those the
-// policy lets see them: the country's administrators and machine clients.
-// Raw bytes are never served: only what a person needs to find the message
-// and ask its sender about it.
+// handleQuarantine lists quarantined messages, newest first, for the
+// country's administrators and machine clients. Raw bytes are never
+// served: only what a person needs to find the message and ask its sender
+// about it.
 func (r *Relay) handleQuarantine(w http.ResponseWriter, req *http.Request) {
 	p, _ := auth.FromContext(req.Context())
-	if d := policy.Check(p.Roles, policy.ViewFailedMessages, policy.NoCase); !d.Allowed || p.Country != r.me {
-		httpapi.Error(w, req, r.logger, corridor.Errorf(corridor.KindForbidden, "Listing the quarantine needs the admin or service role of %s.", r.me))
+	if !r.MayView(p) {
+		httpapi.Error(w, req, r.logger, r.forbiddenView())
 		return
 	}
-	limit, before, err := pageParams(req)
+	limit, before, state, err := listParams(req)
 	if err != nil {
 		httpapi.Error(w, req, r.logger, err)
 		return
 	}
-	items, err := listQuarantine(req.Context(), r.cfg.Pool, before, limit)
+	items, err := r.ListQuarantine(req.Context(), state, before, limit)
 	if err != nil {
-		httpapi.Error(w, req, r.logger, &corridor.Error{Kind: corridor.KindUnavailable, Message: "The relay's database cannot be read.", Err: err})
+		httpapi.Error(w, req, r.logger, err)
 		return
 	}
 	out := quarantineList{Items: items}
@@ -122,14 +122,4 @@ func (r *Relay) handleQuarantine(w http.ResponseWriter, req *http.Request) {
 		out.NextBefore = items[len(items)-1].ID
 	}
 	_ = httpapi.WriteJSON(w, http.StatusOK, out)
-}
-
-func pageParams(req *http.Request) (limit int, before int64, err error) {
-	q := req.URL.Query()
-	limit, fields := httpapi.LimitParam(q, defaultListLimit, maxListLimit)
-	before, bad := httpapi.BeforeIDParam(q)
-	if fields = append(fields, bad...); len(fields) > 0 {
-		return 0, 0, corridor.Invalid("Invalid query parameters.", fields...)
-	}
-	return limit, before, nil
 }

@@ -21,6 +21,7 @@ type metrics struct {
 	received        *prometheus.CounterVec
 	duplicates      prometheus.Counter
 	quarantined     *prometheus.CounterVec
+	settled         *prometheus.CounterVec
 	receipts        *prometheus.CounterVec
 	tracking        *prometheus.CounterVec
 	unpublished     prometheus.Gauge
@@ -54,6 +55,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "relay_quarantined_total",
 			Help: "Inbox messages quarantined, by reason.",
 		}, []string{"reason"}),
+		settled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relay_quarantine_settled_total",
+			Help: "Actions people took on quarantined messages, by action and the state they left the message in.",
+		}, []string{"action", "state"}),
 		receipts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relay_receipts_total",
 			Help: "Signed receipts sent for received messages and recorded for sent ones, by direction.",
@@ -76,7 +81,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.published, m.publishFailures, m.resent, m.received,
-		m.duplicates, m.quarantined, m.receipts, m.tracking, m.unpublished, m.awaiting, m.oldest} {
+		m.duplicates, m.quarantined, m.settled, m.receipts, m.tracking, m.unpublished, m.awaiting, m.oldest} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register relay metrics: %w", err)
 		}
@@ -89,6 +94,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range Reasons() {
 		m.quarantined.WithLabelValues(string(r))
 	}
+	m.settled.WithLabelValues(string(ActionRelease), string(StateReleased))
+	m.settled.WithLabelValues(string(ActionRelease), string(StateQuarantined))
+	m.settled.WithLabelValues(string(ActionDismiss), string(StateDismissed))
 	for _, d := range []string{"sent", "received"} {
 		m.receipts.WithLabelValues(d)
 	}

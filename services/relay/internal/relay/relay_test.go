@@ -132,6 +132,9 @@ type switchSource struct {
 	// expired makes it fail as a source whose directory in force has
 	// expired does.
 	expired atomic.Bool
+	// replaced, when set, is served instead of inner: a new directory
+	// published while the relay runs.
+	replaced atomic.Pointer[directory.Directory]
 }
 
 func (s *switchSource) Current(ctx context.Context) (*directory.Directory, error) {
@@ -143,6 +146,9 @@ func (s *switchSource) Current(ctx context.Context) (*directory.Directory, error
 	}
 	if s.expired.Load() {
 		return nil, fmt.Errorf("get current corridor directory (test): %w", directory.ErrExpired)
+	}
+	if d := s.replaced.Load(); d != nil {
+		return d, nil
 	}
 	return s.inner.Current(ctx)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/corridor-org/corridor/pkg/audit"
+	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/exchange"
 	"github.com/corridor-org/corridor/pkg/pgdb"
 )
@@ -83,7 +84,8 @@ func Reasons() []Reason {
 
 // Quarantined is a row of relay_quarantine. The header fields are what the
 // message claimed in clear, unauthenticated; the raw bytes are never served
-// by the API, since garbage may be anything.
+// by the API, since garbage may be anything. Reason and Error are those of
+// the last check; the Last* fields say what a person last did about it.
 type Quarantined struct {
 	ID              int64     `json:"id"`
 	ReceivedAt      time.Time `json:"received_at"`
@@ -98,8 +100,39 @@ type Quarantined struct {
 	RecipientMember string    `json:"recipient_member,omitempty"`
 	RecipientAgency string    `json:"recipient_agency,omitempty"`
 	Size            int       `json:"size"`
-	Raw             []byte    `json:"-"`
+	State           State     `json:"state"`
+	// Attempts counts the times the checks ran: 1 on arrival, one more
+	// per release that failed.
+	Attempts       int        `json:"attempts"`
+	LastAction     Action     `json:"last_action,omitempty"`
+	LastActionAt   *time.Time `json:"last_action_at,omitempty"`
+	LastActionBy   string     `json:"last_action_by,omitempty"`
+	LastActionNote string     `json:"last_action_note,omitempty"`
+	ResolvedAt     *time.Time `json:"resolved_at,omitempty"`
+	Raw            []byte     `json:"-"`
 }
+
+// State is where a quarantined message stands.
+type State string
+
+// The states.
+const (
+	StateQuarantined State = "quarantined" // waits for a person
+	StateReleased    State = "released"    // passed the checks again and is in the inbox
+	StateDismissed   State = "dismissed"   // closed by a person without applying it
+)
+
+// States returns every state.
+func States() []State { return []State{StateQuarantined, StateReleased, StateDismissed} }
+
+// Action is what a person did about a quarantined message.
+type Action string
+
+// The actions.
+const (
+	ActionRelease Action = "release"
+	ActionDismiss Action = "dismiss"
+)
 
 // maxErrorLen bounds stored error texts.
 const maxErrorLen = 1000
@@ -152,36 +185,102 @@ func insertQuarantine(ctx context.Context, db exchange.Beginner, q Quarantined) 
 // ActionQuarantined is the audit action of a message quarantined.
 const ActionQuarantined = "message.quarantined"
 
+// quarantineColumns are the columns scanQuarantined reads, in order.
+const quarantineColumns = `id, received_at, stream_seq, subject, reason, error, message_id, message_type,
+	sender_member, sender_agency, recipient_member, recipient_agency, length(raw), raw,
+	state, attempts, last_action, last_action_at, last_action_by, last_action_note, resolved_at`
+
+func scanQuarantined(row pgx.Row) (Quarantined, error) {
+	var q Quarantined
+	var seq int64
+	err := row.Scan(&q.ID, &q.ReceivedAt, &seq, &q.Subject, &q.Reason, &q.Error, &q.MessageID,
+		&q.MessageType, &q.SenderMember, &q.SenderAgency, &q.RecipientMember, &q.RecipientAgency,
+		&q.Size, &q.Raw, &q.State, &q.Attempts, &q.LastAction, &q.LastActionAt, &q.LastActionBy,
+		&q.LastActionNote, &q.ResolvedAt)
+	q.StreamSeq = uint64(seq)
+	q.ReceivedAt = q.ReceivedAt.UTC()
+	for _, t := range []*time.Time{q.LastActionAt, q.ResolvedAt} {
+		if t != nil {
+			*t = t.UTC()
+		}
+	}
+	return q, err
+}
+
 // listQuarantine returns up to limit quarantined messages with ids below
-// before (0: from the newest), newest first.
-func listQuarantine(ctx context.Context, db exchange.DB, before int64, limit int) ([]Quarantined, error) {
+// before (0: from the newest), newest first; only those in state when it
+// is set.
+func listQuarantine(ctx context.Context, db exchange.DB, state State, before int64, limit int) ([]Quarantined, error) {
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
 	rows, err := db.Query(ctx, `
-		SELECT id, received_at, stream_seq, subject, reason, error, message_id, message_type,
-			sender_member, sender_agency, recipient_member, recipient_agency, length(raw), raw
+		SELECT `+quarantineColumns+`
 		FROM relay_quarantine
-		WHERE id < $1
+		WHERE id < $1 AND ($3 = '' OR state = $3)
 		ORDER BY id DESC
-		LIMIT $2`, before, limit)
+		LIMIT $2`, before, limit, string(state))
 	if err != nil {
 		return nil, fmt.Errorf("list quarantined messages: %w", err)
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Quarantined, error) {
-		var q Quarantined
-		var seq int64
-		err := row.Scan(&q.ID, &q.ReceivedAt, &seq, &q.Subject, &q.Reason, &q.Error, &q.MessageID,
-			&q.MessageType, &q.SenderMember, &q.SenderAgency, &q.RecipientMember, &q.RecipientAgency,
-			&q.Size, &q.Raw)
-		q.StreamSeq = uint64(seq)
-		q.ReceivedAt = q.ReceivedAt.UTC()
-		return q, err
+		return scanQuarantined(row)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list quarantined messages: %w", err)
 	}
 	return items, nil
+}
+
+// getQuarantined returns the quarantined message id; with forUpdate, it
+// locks the row until db's transaction ends, so that two people settling
+// it at once take turns.
+func getQuarantined(ctx context.Context, db exchange.DB, id int64, forUpdate bool) (Quarantined, error) {
+	lock := ""
+	if forUpdate {
+		lock = " FOR UPDATE"
+	}
+	q, err := scanQuarantined(db.QueryRow(ctx, `SELECT `+quarantineColumns+` FROM relay_quarantine WHERE id = $1`+lock, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Quarantined{}, corridor.Errorf(corridor.KindNotFound, "There is no quarantined message %d.", id)
+	}
+	if err != nil {
+		return Quarantined{}, fmt.Errorf("read quarantined message: %w", err)
+	}
+	return q, nil
+}
+
+// settlement is what a person's action did to a quarantined message.
+type settlement struct {
+	id     int64
+	action Action
+	by     string
+	note   string
+	// state is the message's new state; for a release that failed,
+	// StateQuarantined with the new reason and error.
+	state  State
+	reason Reason
+	err    string
+}
+
+// settleQuarantined records a settlement on its row: a failed release
+// counts one more attempt and keeps the message quarantined.
+func settleQuarantined(ctx context.Context, db exchange.DB, s settlement) error {
+	_, err := db.Exec(ctx, `
+		UPDATE relay_quarantine SET
+			state = $2,
+			last_action = $3, last_action_at = now(), last_action_by = $4, last_action_note = $5,
+			resolved_at = CASE WHEN $2 = 'quarantined' THEN NULL ELSE now() END,
+			attempts = attempts + CASE WHEN $2 = 'quarantined' THEN 1 ELSE 0 END,
+			reason = CASE WHEN $6 = '' THEN reason ELSE $6 END,
+			error = CASE WHEN $7 = '' THEN error ELSE $7 END
+		WHERE id = $1`,
+		s.id, string(s.state), string(s.action), text(s.by, maxErrorLen), text(s.note, maxErrorLen),
+		string(s.reason), text(s.err, maxErrorLen))
+	if err != nil {
+		return fmt.Errorf("settle quarantined message: %w", err)
+	}
+	return nil
 }
 
 // recordSent remembers the digests of envelopes about to be published, the
@@ -217,6 +316,7 @@ func wasSent(ctx context.Context, db exchange.DB, messageID string, digest [32]b
 type Status struct {
 	Unpublished              int64   `json:"unpublished"`
 	AwaitingReceipt          int64   `json:"awaiting_receipt"`
+	// Quarantined counts the messages still waiting for a person.
 	Quarantined              int64   `json:"quarantined"`
 	InboxUnapplied           int64   `json:"inbox_unapplied"`
 	OldestUnpublishedSeconds float64 `json:"oldest_unpublished_seconds"`
@@ -233,7 +333,7 @@ func readStatus(ctx context.Context, db exchange.DB) (Status, error) {
 		InboxUnapplied:           st.InboxUnapplied,
 		OldestUnpublishedSeconds: st.OldestUnpublished.Seconds(),
 	}
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM relay_quarantine`).Scan(&s.Quarantined); err != nil {
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM relay_quarantine WHERE state = 'quarantined'`).Scan(&s.Quarantined); err != nil {
 		return Status{}, fmt.Errorf("read relay status: %w", err)
 	}
 	return s, nil
