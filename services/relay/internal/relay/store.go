@@ -312,11 +312,11 @@ func wasSent(ctx context.Context, db exchange.DB, messageID string, digest [32]b
 	return ok, nil
 }
 
-// Status counts what the relay has in hand. Counts carry no data.
+// Status counts what the relay has in hand. Counts carry no data;
+// Quarantined counts the messages still waiting for a person.
 type Status struct {
 	Unpublished              int64   `json:"unpublished"`
 	AwaitingReceipt          int64   `json:"awaiting_receipt"`
-	// Quarantined counts the messages still waiting for a person.
 	Quarantined              int64   `json:"quarantined"`
 	InboxUnapplied           int64   `json:"inbox_unapplied"`
 	OldestUnpublishedSeconds float64 `json:"oldest_unpublished_seconds"`
