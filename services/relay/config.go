@@ -6,6 +6,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/envconf"
+	"github.com/corridor-org/corridor/pkg/weblogin"
 )
 
 // config is the relay's configuration, read from the environment only.
@@ -23,6 +24,10 @@ type config struct {
 	OIDCAudience  string              // OIDC_AUDIENCE, by default corridor-<member>
 	OIDCClaims    auth.Claims         // OIDC_ROLES_CLAIM, OIDC_ROLE_MAP, OIDC_COUNTRY_CLAIM, OIDC_AGENCY_CLAIM
 	LogLevel      slog.Level          // LOG_LEVEL
+	// Login is the country administrator's login to the pages:
+	// RELAY_PUBLIC_URL, OIDC_CLIENT_ID, SESSION_COOKIE_SECURE,
+	// SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT.
+	Login weblogin.Settings
 }
 
 // loadConfig reads the configuration and reports every missing or bad
@@ -44,6 +49,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.OIDCAudience = env.Audience(c.Member)
 	c.OIDCClaims = env.Claims()
+	c.Login = weblogin.ReadSettings(env, "RELAY_PUBLIC_URL", c.HTTPAddr)
 	if err := env.Err(); err != nil {
 		return config{}, err
 	}

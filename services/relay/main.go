@@ -7,7 +7,9 @@
 // DATABASE_URL, CORRIDOR_MEMBER, CORRIDOR_DIRECTORY, CORRIDOR_DIRECTORY_ANCHOR,
 // CORRIDOR_DIRECTORY_CACHE, RELAY_KEYS_FILE, NATS_URL, NATS_NKEY_SEED_FILE,
 // OIDC_ISSUER, OIDC_AUDIENCE, OIDC_ROLES_CLAIM, OIDC_ROLE_MAP,
-// OIDC_COUNTRY_CLAIM, OIDC_AGENCY_CLAIM, LOG_LEVEL.
+// OIDC_COUNTRY_CLAIM, OIDC_AGENCY_CLAIM, LOG_LEVEL, and for the country
+// administrator's pages RELAY_PUBLIC_URL, OIDC_CLIENT_ID,
+// SESSION_COOKIE_SECURE, SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT.
 package main
 
 import (
@@ -17,11 +19,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/corridor-org/corridor/pkg/auth"
@@ -30,6 +34,8 @@ import (
 	"github.com/corridor-org/corridor/pkg/httpapi"
 	"github.com/corridor-org/corridor/pkg/pgdb"
 	"github.com/corridor-org/corridor/pkg/streams"
+	"github.com/corridor-org/corridor/pkg/weblogin"
+	"github.com/corridor-org/corridor/services/relay/internal/pages"
 	"github.com/corridor-org/corridor/services/relay/internal/relay"
 )
 
@@ -73,6 +79,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := relay.Migrate(startCtx, cfg.DatabaseURL); err != nil {
 		return err
 	}
+	// The sessions' tables are casework's too (same database); whichever
+	// service starts first creates them.
+	if err := weblogin.Migrate(startCtx, cfg.DatabaseURL); err != nil {
+		return err
+	}
 
 	dir, err := directory.OpenFileSource(cfg.DirectoryPath, cfg.AnchorPath, cfg.CachePath, logger)
 	if err != nil {
@@ -114,7 +125,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	handler, err := r.Handler()
+	api, err := r.Handler()
+	if err != nil {
+		return err
+	}
+	handler, err := withPages(cfg, r, api, pool, verifier, logger)
 	if err != nil {
 		return err
 	}
@@ -126,6 +141,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	runErr := httpapi.Serve(ctx, httpapi.NewServer(handler, logger), ln, r.Run)
 	logger.Info("relay stopped")
 	return runErr
+}
+
+// withPages puts the country administrator's pages, behind the login to
+// the member's identity provider, beside the API: the API keeps taking
+// bearer tokens, the pages take sessions.
+func withPages(cfg config, r *relay.Relay, api http.Handler, pool *pgxpool.Pool, verifier *auth.Verifier, logger *slog.Logger) (http.Handler, error) {
+	// The login's failures are shown as the pages' error pages, and the
+	// pages sit behind the login: each needs the other.
+	var site *pages.Site
+	loginCfg := cfg.Login.Config(weblogin.Provider{ID: string(cfg.Member), Issuer: cfg.OIDCIssuer})
+	loginCfg.ErrorPage = func(w http.ResponseWriter, req *http.Request, f weblogin.Failure) {
+		site.ErrorPage(w, req, f.Status())
+	}
+	login, err := weblogin.New(loginCfg, pool, verifier, logger)
+	if err != nil {
+		return nil, err
+	}
+	site, err = pages.New(pages.Config{Quarantine: r, Logger: logger, Authenticate: login.Require,
+		CSRFToken: func(req *http.Request) string { return weblogin.CSRFToken(req.Context()) }})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	login.Routes(mux)
+	site.Register(mux)
+	return mux, nil
 }
 
 // loadKeys reads the key file and checks it against the directory: a relay

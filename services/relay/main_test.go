@@ -51,6 +51,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad log level", change: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},
 		{name: "provider claims", change: map[string]string{"OIDC_ROLES_CLAIM": "roles", "OIDC_ROLE_MAP": "Corridor.Admin=admin"}},
 		{name: "bad role map", change: map[string]string{"OIDC_ROLE_MAP": "Corridor.Admin=root"}, wantErr: []string{"OIDC_ROLE_MAP"}},
+		{name: "bad public URL", change: map[string]string{"RELAY_PUBLIC_URL": "relay"}, wantErr: []string{"RELAY_PUBLIC_URL"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
