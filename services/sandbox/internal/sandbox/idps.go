@@ -33,11 +33,12 @@ func (s *Sandbox) idpConfig(m member, ports map[string]int) idp.Config {
 	redirects := []string{toolRedirectURI}
 	var postLogout []string
 	// The web pages' login callbacks and where logout comes back to: the
-	// member's casework, and the coordinator, whose people sign in with
-	// their own country's provider.
+	// member's casework and relay (its administrator's quarantine pages),
+	// and the coordinator, whose people sign in with their own country's
+	// provider.
 	var apps []int
 	if m.Country {
-		apps = append(apps, ports["casework-"+d])
+		apps = append(apps, ports["casework-"+d], ports["relay-"+d])
 	}
 	apps = append(apps, ports["coordinator"])
 	for _, port := range apps {

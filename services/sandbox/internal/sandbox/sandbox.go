@@ -524,13 +524,15 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 		services = append(services,
 			service{"relay-" + d, "relay", slicesConcat(common,
 				"RELAY_HTTP_ADDR="+hostPort(ports["relay-"+d]),
+				"RELAY_PUBLIC_URL="+httpURL(ports["relay-"+d]),
 				"RELAY_KEYS_FILE="+trust.Keys[m.Code],
 				"NATS_URL="+natsURL(nats.Port),
 				"NATS_NKEY_SEED_FILE="+s.natsSeedFile(d, natsconf.UserRelay)), ports["relay-"+d]},
 			service{"casework-" + d, "casework", slicesConcat(common,
 				"CASEWORK_HTTP_ADDR="+hostPort(ports["casework-"+d]),
 				"CASEWORK_PUBLIC_URL="+httpURL(ports["casework-"+d]),
-				"CASEWORK_AUDIT_KEY="+trust.AuditKeys[m.Code]), ports["casework-"+d]},
+				"CASEWORK_AUDIT_KEY="+trust.AuditKeys[m.Code],
+				"CASEWORK_RELAY_URL="+httpURL(ports["relay-"+d])), ports["casework-"+d]},
 		)
 	}
 	coord := natsEnv[coordinatorMember().domain()]
