@@ -31,6 +31,9 @@ func loadConfig(getenv func(string) string) (app.Config, slog.Level, error) {
 	cfg.AuditKey = env.Optional("CASEWORK_AUDIT_KEY", "")
 	cfg.AuditCheckpointEvery = env.Count("CASEWORK_AUDIT_CHECKPOINT_EVERY", 0)
 	cfg.AuditCheckpointInterval = env.Duration("CASEWORK_AUDIT_CHECKPOINT_INTERVAL", 0)
+	if getenv("CASEWORK_RELAY_URL") != "" {
+		cfg.RelayURL = env.PublicURL("CASEWORK_RELAY_URL", "")
+	}
 	level := env.LogLevel()
 	if err := env.Err(); err != nil {
 		return app.Config{}, 0, err

@@ -41,6 +41,7 @@ func TestLoadConfig(t *testing.T) {
 		"CASEWORK_AUDIT_KEY":                 "/etc/corridor/ci-audit.json",
 		"CASEWORK_AUDIT_CHECKPOINT_EVERY":    "500",
 		"CASEWORK_AUDIT_CHECKPOINT_INTERVAL": "5m",
+		"CASEWORK_RELAY_URL":                 "https://relay.ci.example/",
 	}
 	cfg, level, err := loadConfig(env(full))
 	if err != nil {
@@ -52,7 +53,8 @@ func TestLoadConfig(t *testing.T) {
 			IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 8 * time.Hour},
 		OIDCClaims:      auth.Claims{Roles: "realm_access.roles", RoleValues: map[string]corridor.Role{"dpe-officer": corridor.RoleCaseworker}},
 		ClosureApproval: true,
-		AuditKey:        "/etc/corridor/ci-audit.json", AuditCheckpointEvery: 500, AuditCheckpointInterval: 5 * time.Minute}
+		AuditKey:        "/etc/corridor/ci-audit.json", AuditCheckpointEvery: 500, AuditCheckpointInterval: 5 * time.Minute,
+		RelayURL: "https://relay.ci.example"}
 	if !reflect.DeepEqual(cfg, want) || level != slog.LevelDebug {
 		t.Errorf("config = %+v level %v, want %+v debug", cfg, level, want)
 	}
@@ -71,12 +73,12 @@ func TestLoadConfig(t *testing.T) {
 
 	// Every problem is reported at once.
 	_, _, err = loadConfig(env(map[string]string{"LOG_LEVEL": "loud", "SESSION_COOKIE_SECURE": "yes", "SESSION_IDLE_TIMEOUT": "soon",
-		"CASEWORK_AUDIT_CHECKPOINT_EVERY": "-1", "CASEWORK_AUDIT_CHECKPOINT_INTERVAL": "often"}))
+		"CASEWORK_AUDIT_CHECKPOINT_EVERY": "-1", "CASEWORK_AUDIT_CHECKPOINT_INTERVAL": "often", "CASEWORK_RELAY_URL": "relay"}))
 	if err == nil {
 		t.Fatal("empty environment accepted")
 	}
 	for _, name := range []string{"DATABASE_URL", "CORRIDOR_MEMBER", "CORRIDOR_DIRECTORY", "CORRIDOR_DIRECTORY_ANCHOR", "OIDC_ISSUER", "LOG_LEVEL", "SESSION_COOKIE_SECURE", "SESSION_IDLE_TIMEOUT",
-		"CASEWORK_AUDIT_CHECKPOINT_EVERY", "CASEWORK_AUDIT_CHECKPOINT_INTERVAL"} {
+		"CASEWORK_AUDIT_CHECKPOINT_EVERY", "CASEWORK_AUDIT_CHECKPOINT_INTERVAL", "CASEWORK_RELAY_URL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

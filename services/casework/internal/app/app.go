@@ -49,6 +49,10 @@ type Config struct {
 	// ClosureApproval makes a caseworker's close wait for a supervisor's
 	// approval (CASEWORK_CLOSURE_APPROVAL=supervisor).
 	ClosureApproval bool
+	// RelayURL is where browsers reach the member's relay (its
+	// quarantine pages), for a link on the administrator's page only;
+	// optional.
+	RelayURL string // CASEWORK_RELAY_URL
 	// PollInterval is how often the applier looks at the inbox without a
 	// notification; DefaultPollInterval when zero.
 	PollInterval time.Duration
@@ -166,7 +170,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	// trail, as the API's requests are.
 	audited := audithttp.Middleware(audithttp.Config{DB: pool, Logger: logger})
 	authenticate := func(h http.Handler) http.Handler { return audited(login.Require(audithttp.Identify(h))) }
-	site, err = web.New(web.Config{Service: svc, Logger: logger, Authenticate: authenticate, CSRFToken: csrf,
+	site, err = web.New(web.Config{Service: svc, Logger: logger, Authenticate: authenticate, CSRFToken: csrf, RelayURL: cfg.RelayURL,
 		Nav: filing.Nav(), Assets: []fs.FS{filing.Assets()}})
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)

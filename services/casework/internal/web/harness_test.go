@@ -87,6 +87,7 @@ func newMember(t *testing.T, code corridor.MemberCode) *member {
 		t.Fatal(err)
 	}
 	site, err := web.New(web.Config{Service: svc, Logger: logger, Authenticate: authenticate, DefaultLanguage: "fr",
+		RelayURL:  "https://relay." + code.Domain() + ".example",
 		CSRFToken: func(*http.Request) string { return csrfToken }})
 	if err != nil {
 		t.Fatal(err)

@@ -79,6 +79,8 @@ func (s *Site) serveOverview(w http.ResponseWriter, r *http.Request) {
 type messagesData struct {
 	Messages []exchange.InboxMessage
 	Next     string
+	// RelayQuarantine is the relay's quarantine page, when configured.
+	RelayQuarantine string
 }
 
 // serveMessages lists the received messages that could not be applied,
@@ -91,6 +93,9 @@ func (s *Site) serveMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := &messagesData{}
+	if s.relay != "" {
+		data.RelayQuarantine = s.relay + "/admin/quarantine"
+	}
 	v := s.ui.NewView(r, "messages.title", data)
 	if r.URL.Query().Get("done") != "" {
 		v.Notice = "notice.retried"

@@ -37,6 +37,9 @@ type Config struct {
 	Assets []fs.FS
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RelayURL, when set, is the member's relay, whose quarantine page the
+	// failed-messages page links to.
+	RelayURL string
 }
 
 // The paths of the pages.
@@ -72,6 +75,7 @@ type Site struct {
 	ui     *webui.UI
 	authn  func(http.Handler) http.Handler
 	now    func() time.Time
+	relay  string
 	routes []route
 
 	home, inbox, casePage, overview, messages *webui.Page
@@ -94,7 +98,7 @@ func New(cfg Config) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new web pages: %w", err)
 	}
-	s := &Site{svc: cfg.Service, logger: cfg.Logger, ui: ui, authn: cfg.Authenticate, now: cfg.Now}
+	s := &Site{svc: cfg.Service, logger: cfg.Logger, ui: ui, authn: cfg.Authenticate, now: cfg.Now, relay: cfg.RelayURL}
 	if s.now == nil {
 		s.now = time.Now
 	}

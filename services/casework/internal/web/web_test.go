@@ -45,6 +45,7 @@ func TestPagesForEachRole(t *testing.T) {
 		{bf, "bf-supervisor", caseBF, http.StatusOK, `id="assign"`},
 		{bf, "bf-supervisor", "/overview", http.StatusOK, "Reçu"},
 		{bf, "bf-operator", "/admin/messages", http.StatusOK, "Aucun message"},
+		{bf, "bf-operator", "/admin/messages", http.StatusOK, `href="https://relay.bf.example/admin/quarantine"`},
 		{bf, "bf-admin", "/", http.StatusOK, `href="/admin/messages"`},
 		{bf, "bf-coordinator", "/", http.StatusOK, "Aucune page"},
 		{bf, "bf-coordinator", "/inbox", http.StatusForbidden, "Vous n&#39;avez pas accès"},
