@@ -130,6 +130,53 @@ func TestHTTP(t *testing.T) {
 		})
 	}
 
+	t.Run("release and dismiss", func(t *testing.T) {
+		id := quarantineID(t, bfNode.pool, "")
+		path := srv.URL + "/api/v1/quarantine/" + strconv.FormatInt(id, 10)
+		admin, supervisor, service := userToken("bf-admin"), userToken("bf-supervisor"), clientToken(idp.URL, "monitor", "monitor-secret")
+		tests := []struct {
+			name, path, token, body string
+			status                  int
+			want                    string // in the body
+		}{
+			{"read by the service", path, service, "", http.StatusOK, `"state":"quarantined"`},
+			{"read by a supervisor", path, supervisor, "", http.StatusForbidden, ""},
+			{"read of no message", srv.URL + "/api/v1/quarantine/999999", admin, "", http.StatusNotFound, ""},
+			{"not an id", srv.URL + "/api/v1/quarantine/x", admin, "", http.StatusUnprocessableEntity, `"field":"id"`},
+			{"release without a token", path + "/release", "", `{"reason":"x"}`, http.StatusUnauthorized, ""},
+			{"release by a supervisor", path + "/release", supervisor, `{"reason":"x"}`, http.StatusForbidden, ""},
+			{"release by the service", path + "/release", service, `{"reason":"x"}`, http.StatusForbidden, ""},
+			{"dismiss by an auditor", path + "/dismiss", userToken("bf-auditor"), `{"reason":"x"}`, http.StatusForbidden, ""},
+			{"release without a reason", path + "/release", admin, `{"reason":"  "}`, http.StatusUnprocessableEntity, `"field":"reason"`},
+			{"release with an unknown field", path + "/release", admin, `{"reason":"x","force":true}`, http.StatusUnprocessableEntity, ""},
+			{"release of garbage", path + "/release", admin, `{"reason":"asked CI"}`, http.StatusOK, `"attempts":2`},
+			{"dismissal", path + "/dismiss", admin, `{"reason":"CI sent it by mistake"}`, http.StatusOK, `"last_action_note":"CI sent it by mistake"`},
+			{"second dismissal", path + "/dismiss", admin, `{"reason":"again"}`, http.StatusConflict, ""},
+			{"listed as dismissed", srv.URL + "/api/v1/quarantine?state=dismissed", service, "", http.StatusOK, `"last_action_by":"bf-admin"`},
+			{"bad state filter", srv.URL + "/api/v1/quarantine?state=gone", service, "", http.StatusUnprocessableEntity, `"field":"state"`},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				var status int
+				var body string
+				if tc.body == "" {
+					status, body = get(t, tc.path, tc.token)
+				} else {
+					status, body = post(t, tc.path, tc.token, tc.body)
+				}
+				if status != tc.status || !strings.Contains(body, tc.want) {
+					t.Errorf("status %d (want %d), body lacks %q: %s", status, tc.status, tc.want, body)
+				}
+				if strings.Contains(body, `"raw"`) {
+					t.Errorf("the raw bytes are served: %s", body)
+				}
+			})
+		}
+		if n := count(t, bfNode.pool, `SELECT count(*) FROM relay_quarantine`); n != 1 {
+			t.Errorf("the quarantine holds %d rows, want 1: a dismissal keeps the row", n)
+		}
+	})
+
 	t.Run("bad page parameters", func(t *testing.T) {
 		status, body := get(t, srv.URL+"/api/v1/quarantine?limit=0&before=x", clientToken(idp.URL, "monitor", "monitor-secret"))
 		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `"field":"limit"`) || !strings.Contains(body, `"field":"before"`) {
@@ -143,7 +190,8 @@ func TestHTTP(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &s); status != http.StatusOK || err != nil {
 			t.Fatalf("status %d: %s", status, body)
 		}
-		if s.Quarantined != 1 || s.Unpublished != 0 || s.InboxUnapplied != 0 {
+		// The one quarantined message was dismissed above: none waits.
+		if s.Quarantined != 0 || s.Unpublished != 0 || s.InboxUnapplied != 0 {
 			t.Errorf("status = %+v", s)
 		}
 	})
@@ -171,6 +219,28 @@ func TestHTTP(t *testing.T) {
 			{Method: http.MethodPost, Path: "/healthz", Status: http.StatusMethodNotAllowed, Allow: "GET"},
 		})
 	})
+}
+
+func post(t *testing.T, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 func get(t *testing.T, url, token string) (int, string) {

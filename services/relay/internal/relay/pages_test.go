@@ -27,10 +27,10 @@ const pageUser = "X-Test-User"
 const pageCSRF = "test-csrf-token"
 
 var pagePeople = map[string]auth.Principal{
-	"bf-admin":      {Subject: "s-bf-admin", Username: "bf-admin", Country: bf, Roles: []corridor.Role{"admin"}},
+	"bf-admin":      {Subject: "s-bf-admin", Username: "bf-admin", Country: bf, Roles: []corridor.Role{corridor.RoleAdmin}},
 	"bf-supervisor": {Subject: "s-bf-supervisor", Username: "bf-supervisor", Country: bf, Agency: "BF-DPE", Roles: []corridor.Role{corridor.RoleCaseworker, corridor.RoleSupervisor}},
-	"ci-admin":      {Subject: "s-ci-admin", Username: "ci-admin", Country: ci, Roles: []corridor.Role{"admin"}},
-	"bf-auditor":    {Subject: "s-bf-auditor", Username: "bf-auditor", Country: bf, Roles: []corridor.Role{"auditor"}},
+	"ci-admin":      {Subject: "s-ci-admin", Username: "ci-admin", Country: ci, Roles: []corridor.Role{corridor.RoleAdmin}},
+	"bf-auditor":    {Subject: "s-bf-auditor", Username: "bf-auditor", Country: bf, Roles: []corridor.Role{corridor.RoleAuditor}},
 }
 
 func pageAuthenticate(next http.Handler) http.Handler {
