@@ -69,6 +69,18 @@ func (r *Relay) Dismiss(ctx context.Context, id int64, by, note string) (Quarant
 // decide says (nothing when decide leaves the state empty: a transient
 // failure) and returns the row as it now is.
 func (r *Relay) settle(ctx context.Context, id int64, decide func(Quarantined) settlement) (Quarantined, error) {
+	// One settlement at a time in this process: each holds a connection
+	// for its row lock while a release needs more to store the message,
+	// so parallel ones could take the whole pool and wait for each other.
+	// Settling is a person's occasional act; the row lock orders relays.
+	select {
+	case r.settling <- struct{}{}:
+		defer func() { <-r.settling }()
+	case <-ctx.Done():
+		return Quarantined{}, unavailable(fmt.Errorf("settle quarantined message: %w", ctx.Err()))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*r.cfg.PublishTimeout)
+	defer cancel()
 	tx, err := r.cfg.Pool.Begin(ctx)
 	if err != nil {
 		return Quarantined{}, unavailable(fmt.Errorf("settle quarantined message: %w", err))

@@ -173,6 +173,8 @@ type Relay struct {
 	metrics *metrics
 	// running is set once the streams and the consumer are set up.
 	running atomic.Bool
+	// settling admits one release or dismissal at a time.
+	settling chan struct{}
 }
 
 // New checks cfg and returns a Relay; it contacts nothing.
@@ -186,11 +188,12 @@ func New(cfg Config) (*Relay, error) {
 		return nil, fmt.Errorf("new relay: %w", err)
 	}
 	return &Relay{
-		cfg:     cfg,
-		me:      cfg.Member,
-		domain:  cfg.Member.Domain(),
-		logger:  cfg.Logger.With("member", string(cfg.Member)),
-		metrics: m,
+		cfg:      cfg,
+		me:       cfg.Member,
+		domain:   cfg.Member.Domain(),
+		logger:   cfg.Logger.With("member", string(cfg.Member)),
+		metrics:  m,
+		settling: make(chan struct{}, 1),
 	}, nil
 }
 

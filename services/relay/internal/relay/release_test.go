@@ -188,6 +188,8 @@ func TestRelease(t *testing.T) {
 		})
 	}
 
+	// Within one relay, settlements take turns; across relays on one
+	// database, the row lock orders them.
 	t.Run("two administrators release at once", func(t *testing.T) {
 		h, q := concurrentH, concurrentQ
 		var wg sync.WaitGroup
