@@ -112,6 +112,25 @@ func TestRun(t *testing.T) {
 	if err != nil || status.Directory.Corridor != "ci-bf" || status.Directory.Version != 1 || status.Directory.Expired {
 		t.Errorf("status directory = %+v, %v", status.Directory, err)
 	}
+	// The quarantine pages sit behind the login; the API beside them
+	// keeps answering with problems.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for path, want := range map[string]string{
+		"/admin/quarantine": "/login?return=%2Fadmin%2Fquarantine",
+		"/":                 "/login?return=%2F",
+	} {
+		resp, err := noRedirect.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("GET %s: %d to %q, want 303 to %q", path, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	}
+	httpapitest.CheckProblems(t, "http://"+addr, []httpapitest.ProblemCase{
+		{Method: http.MethodGet, Path: "/api/v1/nothing", Status: http.StatusNotFound},
+	})
 	log, err := svc.Stop()
 	if err != nil {
 		t.Fatalf("relay: %v\n%s", err, log)
