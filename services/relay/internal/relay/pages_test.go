@@ -14,6 +14,7 @@ import (
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/corridor"
 	"github.com/corridor-org/corridor/pkg/natsconf"
+	"github.com/corridor-org/corridor/pkg/webui/webuitest"
 	corridorv1 "github.com/corridor-org/corridor/proto/corridor/v1"
 	"github.com/corridor-org/corridor/services/relay/internal/pages"
 	"github.com/corridor-org/corridor/services/relay/internal/relay"
@@ -160,6 +161,19 @@ func TestPages(t *testing.T) {
 			}
 		})
 	}
+	t.Run("within budget, with the security headers", func(t *testing.T) {
+		for _, path := range []string{pages.PathQuarantine, msgPath} {
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
+			req.Header.Set(pageUser, "bf-admin")
+			if n := webuitest.Weight(t, mux, req); n > webuitest.Budget {
+				t.Errorf("%s weighs %d bytes compressed, over the budget of %d", path, n, webuitest.Budget)
+			}
+			_, _, header := do(t, http.MethodGet, path, "bf-admin", nil)
+			if csp := header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+				t.Errorf("%s: Content-Security-Policy %q", path, csp)
+			}
+		}
+	})
 	q, err := bfNode.relay.Quarantined(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
