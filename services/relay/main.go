@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/corridor-org/corridor/pkg/audit/audithttp"
 	"github.com/corridor-org/corridor/pkg/auth"
 	"github.com/corridor-org/corridor/pkg/directory"
 	"github.com/corridor-org/corridor/pkg/directory/keyfile"
@@ -158,7 +159,11 @@ func withPages(cfg config, r *relay.Relay, api http.Handler, pool *pgxpool.Pool,
 	if err != nil {
 		return nil, err
 	}
-	site, err = pages.New(pages.Config{Quarantine: r, Logger: logger, Authenticate: login.Require,
+	// Every page a person opens or posts, or is refused, is in the audit
+	// trail, as the API's requests are.
+	audited := audithttp.Middleware(audithttp.Config{DB: pool, Logger: logger})
+	authenticate := func(h http.Handler) http.Handler { return audited(login.Require(audithttp.Identify(h))) }
+	site, err = pages.New(pages.Config{Quarantine: r, Logger: logger, Authenticate: authenticate,
 		CSRFToken: func(req *http.Request) string { return weblogin.CSRFToken(req.Context()) }})
 	if err != nil {
 		return nil, err

@@ -263,6 +263,20 @@ func TestRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("in the audit trail", func(t *testing.T) {
+		// Released once each (three, one at once, one after the
+		// directory came back), dismissed once; a release that could
+		// not check and refused ones leave no settlement entry.
+		for action, want := range map[string]int{"quarantine.release": 5, "quarantine.dismiss": 1} {
+			if n := count(t, bfNode.pool, `SELECT count(*) FROM audit_entries WHERE action = $1 AND object_type = 'quarantine'`, action); n != want {
+				t.Errorf("%d audit entries %s, want %d", n, action, want)
+			}
+		}
+		if n := count(t, bfNode.pool, `SELECT count(*) FROM audit_entries WHERE detail::text LIKE '%garbage from a test tool%'`); n != 0 {
+			t.Errorf("the dismissal's free-text note is in the audit trail")
+		}
+	})
+
 	t.Run("unknown id", func(t *testing.T) {
 		if _, err := bfNode.relay.Release(t.Context(), 1<<40, "bf-admin", "x"); corridor.KindOf(err) != corridor.KindNotFound {
 			t.Errorf("release of no row: %v", err)
