@@ -20,7 +20,8 @@ const (
 )
 
 // Handler returns the relay's HTTP API: the operational endpoints,
-// GET /api/v1/status and GET /api/v1/quarantine.
+// GET /api/v1/status, and the quarantine: GET /api/v1/quarantine, one
+// message, its release and its dismissal.
 func (r *Relay) Handler() (http.Handler, error) {
 	httpMetrics, err := httpapi.NewMetrics(r.cfg.Registry)
 	if err != nil {
