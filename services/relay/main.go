@@ -155,6 +155,8 @@ func withPages(cfg config, r *relay.Relay, api http.Handler, pool *pgxpool.Pool,
 	loginCfg.ErrorPage = func(w http.ResponseWriter, req *http.Request, f weblogin.Failure) {
 		site.ErrorPage(w, req, f.Status())
 	}
+	// Logins, logouts and refusals are in the audit trail, as casework's are.
+	loginCfg.OnEvent = audithttp.Sessions(pool, logger)
 	login, err := weblogin.New(loginCfg, pool, verifier, logger)
 	if err != nil {
 		return nil, err

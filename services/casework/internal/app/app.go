@@ -160,7 +160,7 @@ func build(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.P
 	loginCfg.ErrorPage = func(w http.ResponseWriter, r *http.Request, f weblogin.Failure) {
 		site.ErrorPage(w, r, f.Status())
 	}
-	loginCfg.OnEvent = auditSessions(pool, logger)
+	loginCfg.OnEvent = audithttp.Sessions(pool, logger)
 	login, err := weblogin.New(loginCfg, pool, verifier, logger)
 	if err != nil {
 		return nil, fmt.Errorf("start casework: %w", err)

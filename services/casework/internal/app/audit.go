@@ -1,32 +1,6 @@
 package app
 
-import (
-	"context"
-	"log/slog"
-
-	"github.com/corridor-org/corridor/pkg/audit"
-	"github.com/corridor-org/corridor/pkg/audit/audithttp"
-	"github.com/corridor-org/corridor/pkg/weblogin"
-)
+import "github.com/corridor-org/corridor/pkg/audit"
 
 // auditActor is casework acting on its own account in the audit trail.
 var auditActor = audit.Service("casework")
-
-// auditSessions returns weblogin's OnEvent: every login, logout and refusal
-// is in the audit trail as "session.<kind>", by the person when known. The
-// refusal's reason is left out: part of it is what the caller sent.
-func auditSessions(db audit.Beginner, logger *slog.Logger) func(context.Context, weblogin.Event) {
-	return func(ctx context.Context, e weblogin.Event) {
-		rec := audit.Record{Action: "session." + string(e.Kind), Outcome: audit.Allowed,
-			Detail: map[string]string{"provider": e.Provider}}
-		if e.Principal.Subject != "" {
-			rec.Actor = audithttp.Actor(e.Principal)
-		}
-		if e.Kind == weblogin.EventLoginRefused || e.Kind == weblogin.EventCSRFRefused {
-			rec.Outcome = audit.Denied
-		}
-		if _, err := audit.Append(context.WithoutCancel(ctx), db, rec); err != nil {
-			logger.ErrorContext(ctx, "audit entry not written", "action", rec.Action, "error", err)
-		}
-	}
-}
