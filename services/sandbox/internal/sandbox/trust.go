@@ -231,9 +231,10 @@ func (s *Sandbox) prepareAuditKeys() (map[corridor.MemberCode]string, error) {
 			if err == nil {
 				err = a.Save(path)
 			}
-			if err == nil {
-				err = a.Public().Save(auditPublicKey(path))
-			}
+		}
+		if err == nil {
+			// Written on every start, so a lost public half comes back.
+			err = a.Public().Save(auditPublicKey(path))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("prepare audit key of %s: %w", m.Code, err)
