@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"slices"
 	"time"
 
 	"github.com/corridor-org/corridor/pkg/envconf"
@@ -31,6 +32,10 @@ type config struct {
 	SMTPPassword      string        // COORDINATOR_SMTP_PASSWORD (optional)
 	NotifyInterval    time.Duration // COORDINATOR_NOTIFY_INTERVAL (1m)
 	OutOfContactAfter time.Duration // COORDINATOR_OUT_OF_CONTACT_AFTER (72h)
+
+	// Published indicator sets (docs/indicators.md), with KeysPath.
+	PublishPeriod   string        // COORDINATOR_PUBLISH_PERIOD (quarter): month, quarter or year
+	PublishInterval time.Duration // COORDINATOR_PUBLISH_INTERVAL (1h)
 
 	// Login is how people sign in to the pages: COORDINATOR_PUBLIC_URL,
 	// OIDC_CLIENT_ID, SESSION_COOKIE_SECURE, SESSION_*_TIMEOUT.
@@ -60,6 +65,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SMTPFrom:      env.Optional("COORDINATOR_SMTP_FROM", ""),
 		SMTPUser:      env.Optional("COORDINATOR_SMTP_USER", ""),
 		SMTPPassword:  env.Optional("COORDINATOR_SMTP_PASSWORD", ""),
+		PublishPeriod: env.Optional("COORDINATOR_PUBLISH_PERIOD", "quarter"),
 	}
 	c.Login = weblogin.ReadSettings(env, "COORDINATOR_PUBLIC_URL", c.HTTPAddr)
 	var errs []error
@@ -77,6 +83,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.NotifyInterval = duration("COORDINATOR_NOTIFY_INTERVAL", time.Minute)
 	c.OutOfContactAfter = duration("COORDINATOR_OUT_OF_CONTACT_AFTER", 72*time.Hour)
+	c.PublishInterval = duration("COORDINATOR_PUBLISH_INTERVAL", time.Hour)
+	if !slices.Contains([]string{"month", "quarter", "year"}, c.PublishPeriod) {
+		errs = append(errs, errors.New("COORDINATOR_PUBLISH_PERIOD: must be month, quarter or year"))
+	}
 	if c.SMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
 			errs = append(errs, errors.New("COORDINATOR_SMTP_ADDR: must be host:port"))

@@ -9,7 +9,9 @@
 // COORDINATOR_KEYS_FILE,
 // COORDINATOR_SMTP_ADDR, COORDINATOR_SMTP_FROM, COORDINATOR_SMTP_USER,
 // COORDINATOR_SMTP_PASSWORD, COORDINATOR_NOTIFY_INTERVAL and
-// COORDINATOR_OUT_OF_CONTACT_AFTER (docs/coordinator.md); for the login of
+// COORDINATOR_OUT_OF_CONTACT_AFTER (docs/coordinator.md), and
+// COORDINATOR_PUBLISH_PERIOD and COORDINATOR_PUBLISH_INTERVAL for the sets
+// it publishes (docs/indicators.md); for the login of
 // people to its pages COORDINATOR_PUBLIC_URL, OIDC_CLIENT_ID,
 // SESSION_COOKIE_SECURE, SESSION_IDLE_TIMEOUT and SESSION_ABSOLUTE_TIMEOUT.
 // The identity providers it trusts are those of the members in
@@ -117,6 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	reg := httpapi.NewRegistry()
 	c, err := coordinator.New(coordinator.Config{
 		Notify:            notify,
+		Publish:           coordinator.PublishConfig{Period: coordinator.Period(cfg.PublishPeriod), Interval: cfg.PublishInterval},
 		OutOfContactAfter: cfg.OutOfContactAfter,
 		Pool:              pool,
 		Conn:              nc,

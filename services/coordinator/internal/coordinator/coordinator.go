@@ -47,6 +47,8 @@ type Config struct {
 	OutOfContactAfter time.Duration
 	// Notify configures overdue notices (notify.go).
 	Notify NotifyConfig
+	// Publish configures the publisher of indicator sets (publisher.go).
+	Publish PublishConfig
 
 	// Timeout bounds one database or NATS call made outside a request (5 s).
 	Timeout time.Duration
@@ -72,6 +74,7 @@ func (c *Config) setDefaults() {
 		c.OutOfContactAfter = 72 * time.Hour
 	}
 	c.Notify.setDefaults()
+	c.Publish.setDefaults()
 	if c.Timeout <= 0 {
 		c.Timeout = 5 * time.Second
 	}
@@ -188,7 +191,8 @@ func (c *Coordinator) EnsureStreams(ctx context.Context) (jetstream.Consumer, er
 }
 
 // Run sets up the streams and consumes the INBOX until ctx ends, and
-// meanwhile notifies overdue steps (runNotifier). While NATS
+// meanwhile notifies overdue steps (runNotifier) and publishes indicator
+// sets (runPublisher). While NATS
 // cannot be reached it keeps trying (and /readyz says so); on a server it
 // must not run on (streams.ErrServerUnsuitable) it returns the error, and
 // the service stops.
@@ -199,6 +203,12 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	notifierCtx, stopNotifier := context.WithCancel(ctx)
 	defer stopNotifier()
 	go func() { defer close(notifierDone); c.runNotifier(notifierCtx) }()
+	// So does the publisher of indicator sets.
+	publisherDone := make(chan struct{})
+	defer func() { <-publisherDone }()
+	publisherCtx, stopPublisher := context.WithCancel(ctx)
+	defer stopPublisher()
+	go func() { defer close(publisherDone); c.runPublisher(publisherCtx) }()
 
 	inbox := streams.InboxReader{
 		SetUp:          c.EnsureStreams,

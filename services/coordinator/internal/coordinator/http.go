@@ -38,6 +38,7 @@ func (c *Coordinator) Handler() (http.Handler, error) {
 	mux.Handle("GET /api/v1/indicators", c.coordinatorsOnly(c.handleIndicators))
 	mux.Handle("GET /api/v1/indicators/targets", c.coordinatorsOnly(c.handleTargets))
 	mux.Handle("POST /api/v1/indicators/sets", c.coordinatorsOnly(c.handlePublishSet))
+	mux.Handle("GET /api/v1/indicators/sets", c.coordinatorsOnly(c.handleListSets))
 	mux.Handle("GET /api/v1/indicators/sets/{id}", c.coordinatorsOnly(c.handleGetSet))
 	return httpapi.Middleware(c.logger, httpMetrics, mux), nil
 }

@@ -151,6 +151,28 @@ func TestIndicatorsAPI(t *testing.T) {
 		if created.From != "2026-01-01" {
 			t.Errorf("set from %q", created.From)
 		}
+		// The same again: nothing changed, so the same set.
+		status, body = post(`{"period":"quarter","from":"2026-01","to":"2026-03"}`)
+		if status != http.StatusOK || !strings.Contains(body, `"id":"`+created.ID+`"`) {
+			t.Errorf("POST sets again = %d %.100s, want 200 with set %s", status, body, created.ID)
+		}
+		status, body = get(t, srv.URL+"/api/v1/indicators/sets?period=quarter", token)
+		var list struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(body), &list); status != http.StatusOK || err != nil || len(list.Items) != 1 || list.Items[0]["id"] != created.ID {
+			t.Errorf("GET sets = %d %s, want set %s alone", status, body, created.ID)
+		}
+		for _, item := range list.Items {
+			for _, problem := range doc.schema(t, "IndicatorSetSummary").check(item) {
+				t.Errorf("IndicatorSetSummary %v: %s", item, problem)
+			}
+		}
+		for _, query := range []string{"period=week", "limit=0", "colour=red"} {
+			if status, body := get(t, srv.URL+"/api/v1/indicators/sets?"+query, token); status != http.StatusUnprocessableEntity {
+				t.Errorf("GET sets?%s = %d %s, want 422", query, status, body)
+			}
+		}
 		status, body = get(t, srv.URL+"/api/v1/indicators/sets/"+url.PathEscape(created.ID), token)
 		if status != http.StatusOK {
 			t.Fatalf("GET set = %d %s", status, body)

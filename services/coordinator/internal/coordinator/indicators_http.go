@@ -206,7 +206,7 @@ func (c *Coordinator) handlePublishSet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	set, err := PublishSet(r.Context(), c.cfg.Pool, dir, c.cfg.SetSigner, p, from, to, c.cfg.Now())
+	set, created, err := PublishSet(r.Context(), c.cfg.Pool, dir, c.cfg.SetSigner, p, from, to, c.cfg.Now())
 	if err != nil {
 		if corridor.KindOf(err) != corridor.KindUnavailable {
 			err = unavailable(err)
@@ -214,7 +214,39 @@ func (c *Coordinator) handlePublishSet(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, c.logger, err)
 		return
 	}
-	c.writeSet(w, r, dir, set, http.StatusCreated)
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK // the newest set of the range says the same
+	}
+	c.writeSet(w, r, dir, set, status)
+}
+
+type setList struct {
+	Items []SetSummary `json:"items"`
+}
+
+// handleListSets answers GET /api/v1/indicators/sets: the newest published
+// sets, of one period length with ?period=, so that a member finds the set
+// to verify.
+func (c *Coordinator) handleListSets(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	fields := checkParams(q, "period", "limit")
+	limit, more := httpapi.LimitParam(q, defaultListLimit, maxListLimit)
+	fields = append(fields, more...)
+	p := Period(q.Get("period"))
+	if p != "" && !p.Valid() {
+		fields = append(fields, corridor.FieldError{Field: "period", Message: "must be month, quarter or year"})
+	}
+	if len(fields) > 0 {
+		httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.", fields...))
+		return
+	}
+	items, err := ListSets(r.Context(), c.cfg.Pool, p, limit)
+	if err != nil {
+		httpapi.Error(w, r, c.logger, unavailable(err))
+		return
+	}
+	_ = httpapi.WriteJSON(w, http.StatusOK, setList{Items: nonNil(items)})
 }
 
 func (c *Coordinator) handleGetSet(w http.ResponseWriter, r *http.Request) {

@@ -284,9 +284,12 @@ func TestPublishedSetCoversTheSignedEvents(t *testing.T) {
 	}
 	check := func(ctx context.Context) map[corridor.MemberCode]string {
 		t.Helper()
-		set, err := coordinator.PublishSet(ctx, pool, dir, key, coordinator.PeriodQuarter, from, to, time.Now())
+		set, created, err := coordinator.PublishSet(ctx, pool, dir, key, coordinator.PeriodQuarter, from, to, time.Now())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !created {
+			t.Errorf("set %s was not created, though its content is new", set.ID)
 		}
 		stored, err := coordinator.GetSet(ctx, pool, set.ID)
 		if err != nil {
@@ -325,11 +328,19 @@ func TestPublishedSetCoversTheSignedEvents(t *testing.T) {
 	if other := bf; evs[0].Member != other && diffs[other] != "" {
 		t.Errorf("%s's share is unaltered but its check says %q", other, diffs[other])
 	}
-	// A set altered after signing does not open.
-	set, err := coordinator.PublishSet(t.Context(), pool, dir, key, coordinator.PeriodQuarter, from, to, time.Now())
+	// Publishing again with nothing changed gives the newest set again.
+	var newest string
+	if err := pool.QueryRow(t.Context(), `SELECT id FROM indicator_sets ORDER BY created_at DESC LIMIT 1`).Scan(&newest); err != nil {
+		t.Fatal(err)
+	}
+	set, created, err := coordinator.PublishSet(t.Context(), pool, dir, key, coordinator.PeriodQuarter, from, to, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if created || set.ID != newest {
+		t.Errorf("publishing unchanged content gave set %s (created %v), want the newest, %s", set.ID, created, newest)
+	}
+	// A set altered after signing does not open.
 	tampered := slices.Clone(set.Signed)
 	tampered[len(tampered)/2] ^= 1
 	if _, err := indicatorset.Open(dir, tampered); err == nil {

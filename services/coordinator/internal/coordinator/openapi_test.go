@@ -110,7 +110,7 @@ func TestOpenAPIListsTheAPI(t *testing.T) {
 	}
 	sort.Strings(got)
 	want := []string{"get /api/v1/cases", "get /api/v1/cases/{case_ref}", "get /api/v1/indicators",
-		"get /api/v1/indicators/sets/{id}", "get /api/v1/indicators/targets", "get /api/v1/members/freshness",
+		"get /api/v1/indicators/sets", "get /api/v1/indicators/sets/{id}", "get /api/v1/indicators/targets", "get /api/v1/members/freshness",
 		"get /api/v1/notifications", "get /api/v1/overdue", "get /api/v1/quarantine", "post /api/v1/indicators/sets"}
 	if !slices.Equal(got, want) {
 		t.Errorf("documented operations %v, want %v", got, want)
