@@ -91,7 +91,7 @@ func up(ctx context.Context, args []string, getenv func(string) string, stdout i
 	if err != nil {
 		return err
 	}
-	printSummary(stdout, sb, *root)
+	printSummary(stdout, sb, *root, *bin)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nstopping the sandbox")
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
@@ -104,7 +104,7 @@ func up(ctx context.Context, args []string, getenv func(string) string, stdout i
 }
 
 // printSummary tells the person at the terminal where everything is.
-func printSummary(w io.Writer, sb *sandbox.Sandbox, root string) {
+func printSummary(w io.Writer, sb *sandbox.Sandbox, root, bin string) {
 	e := sb.Endpoints()
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "The corridor is up.")
@@ -134,6 +134,24 @@ func printSummary(w io.Writer, sb *sandbox.Sandbox, root string) {
 	}
 	fmt.Fprintf(w, "Try: %stour.sh (one referral), %stour-lifecycle.sh (a whole lifecycle)\n", tour, tour)
 	fmt.Fprintf(w, "Logs: %s/logs/    Stop: Ctrl-C\n", dir)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "A member checks the coordinator's published figures (the newest set of the month, re-issued")
+	fmt.Fprintln(w, "within seconds of a change) against its own records:")
+	fmt.Fprintf(w, "  . %s/env.sh; %s\n", dir, verifyCommand(e, "CI", displayPath(bin), dir))
+}
+
+// verifyCommand is how member verifies the newest indicator set of the
+// sandbox's coordinator against its own database (docs/indicators.md); the
+// coordinator's token comes from env.sh.
+func verifyCommand(e sandbox.Endpoints, member, bin, dir string) string {
+	return fmt.Sprintf("DATABASE_URL='%s' CORRIDOR_TOKEN=\"$COORDINATOR_TOKEN\" %s indicators verify -member %s -directory %s -url '%s'",
+		e.Members[member].Database, filepath.Join(bin, "corridorctl"), member, filepath.Join(dir, "directory.json"), LatestSetURL(e))
+}
+
+// LatestSetURL is where the sandbox's coordinator serves its newest set of
+// the sandbox's period length.
+func LatestSetURL(e sandbox.Endpoints) string {
+	return e.Coordinator.URL + "/api/v1/indicators/sets/latest?period=" + sandbox.PublishPeriod
 }
 
 func displayPath(p string) string {

@@ -168,6 +168,15 @@ func TestIndicatorsAPI(t *testing.T) {
 				t.Errorf("IndicatorSetSummary %v: %s", item, problem)
 			}
 		}
+		status, body = get(t, srv.URL+"/api/v1/indicators/sets/latest?period=quarter", token)
+		if status != http.StatusOK || !strings.Contains(body, `"id":"`+created.ID+`"`) {
+			t.Errorf("GET sets/latest = %d %.100s, want set %s", status, body, created.ID)
+		}
+		for query, want := range map[string]int{"period=month": http.StatusNotFound, "period=week": http.StatusUnprocessableEntity} {
+			if status, body := get(t, srv.URL+"/api/v1/indicators/sets/latest?"+query, token); status != want {
+				t.Errorf("GET sets/latest?%s = %d %s, want %d", query, status, body, want)
+			}
+		}
 		for _, query := range []string{"period=week", "limit=0", "colour=red"} {
 			if status, body := get(t, srv.URL+"/api/v1/indicators/sets?"+query, token); status != http.StatusUnprocessableEntity {
 				t.Errorf("GET sets?%s = %d %s, want 422", query, status, body)

@@ -249,13 +249,38 @@ func (c *Coordinator) handleListSets(w http.ResponseWriter, r *http.Request) {
 	_ = httpapi.WriteJSON(w, http.StatusOK, setList{Items: nonNil(items)})
 }
 
+// LatestSet is the id that names the newest published set of the most
+// recent range (of the period length given by ?period=): the one URL a
+// member's verification can keep using while sets are re-issued.
+const LatestSet = "latest"
+
 func (c *Coordinator) handleGetSet(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !corridor.IsCode(id) {
 		httpapi.Error(w, r, c.logger, corridor.Errorf(corridor.KindNotFound, "No indicator set has this id."))
 		return
 	}
+	if id == LatestSet {
+		q := r.URL.Query()
+		fields := checkParams(q, "period")
+		p := Period(q.Get("period"))
+		if p != "" && !p.Valid() {
+			fields = append(fields, corridor.FieldError{Field: "period", Message: "must be month, quarter or year"})
+		}
+		if len(fields) > 0 {
+			httpapi.Error(w, r, c.logger, corridor.Invalid("Invalid query parameters.", fields...))
+			return
+		}
+		newest, err := NewestSet(r.Context(), c.cfg.Pool, p)
+		c.serveSet(w, r, newest, err)
+		return
+	}
 	set, err := GetSet(r.Context(), c.cfg.Pool, id)
+	c.serveSet(w, r, set, err)
+}
+
+// serveSet answers with set, or with the error of reading it.
+func (c *Coordinator) serveSet(w http.ResponseWriter, r *http.Request, set PublishedSet, err error) {
 	if corridor.KindOf(err) == corridor.KindNotFound {
 		httpapi.Error(w, r, c.logger, err)
 		return

@@ -242,6 +242,23 @@ func GetSet(ctx context.Context, db DB, id string) (PublishedSet, error) {
 	return s, nil
 }
 
+// NewestSet returns the newest set of the most recent range, of period
+// length p or of every length when p is "", or a KindNotFound error.
+func NewestSet(ctx context.Context, db DB, p Period) (PublishedSet, error) {
+	var s PublishedSet
+	err := db.QueryRow(ctx, `
+		SELECT id, signed FROM indicator_sets
+		WHERE $1 = '' OR period = $1
+		ORDER BY range_to DESC, created_at DESC, id DESC LIMIT 1`, string(p)).Scan(&s.ID, &s.Signed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return PublishedSet{}, corridor.Errorf(corridor.KindNotFound, "No indicator set is published yet.")
+	}
+	if err != nil {
+		return PublishedSet{}, fmt.Errorf("get the newest indicator set: %w", err)
+	}
+	return s, nil
+}
+
 // SetSummary describes a published set without its contents.
 type SetSummary struct {
 	ID        string    `json:"id"`

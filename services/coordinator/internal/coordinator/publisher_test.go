@@ -55,8 +55,12 @@ func TestPublishRound(t *testing.T) {
 	if _, err := n.pool.Exec(ctx, `UPDATE tracking_events SET age_band = '5-11' WHERE event_id = $1`, evs[0].EventID); err != nil {
 		t.Fatal(err)
 	}
-	if again := round(); len(again) != 1 || again[0].ID == sets[0].ID {
-		t.Errorf("after an event changed a round published %v, want one new set", again)
+	again := round()
+	if len(again) != 1 || again[0].ID == sets[0].ID {
+		t.Fatalf("after an event changed a round published %d sets, want one new set", len(again))
+	}
+	if newest, err := coordinator.NewestSet(ctx, n.pool, coordinator.PeriodQuarter); err != nil || newest.ID != again[0].ID {
+		t.Errorf("the newest set is %s (%v), want %s", newest.ID, err, again[0].ID)
 	}
 	list, err := coordinator.ListSets(ctx, n.pool, coordinator.PeriodQuarter, 10)
 	if err != nil {

@@ -122,16 +122,23 @@ func validJSONOr(b []byte) []byte {
 
 // seedOverdue gives the demo an overdue case: the coordinator's record of a
 // synthetic referral from CI's labour inspection to BF's child protection,
-// sent and delivered five days ago and still undecided, two days past the
-// corridor's 72-hour limit. No casework holds it: casework stamps every
-// step with the time it happens, so a case that is overdue on the first
-// start can only be a history written for the demo. Its two tracking
-// events are signed with CI's and BF's own keys, as their relays sign
-// theirs, and published to their OUTBOX streams; the coordinator verifies
-// them like any other, finds the decision overdue and notifies BF-DPE.
+// sent and delivered at least five days ago, still undecided, so at least
+// two days past the corridor's 72-hour limit. No casework holds it:
+// casework stamps every step with the time it happens, so a case that is
+// overdue on the first start can only be a history written for the demo.
+// Its two tracking events are signed with CI's and BF's own keys, as their
+// relays sign theirs, and published to their OUTBOX streams; the
+// coordinator verifies them like any other, finds the decision overdue and
+// notifies BF-DPE. Both events are dated in the month before this one: no
+// member's records hold this history, so the indicator sets of the month
+// in progress, which the demo's members verify against their records, must
+// not cover it.
 func (s *Sandbox) seedOverdue(ctx context.Context, natsEnv map[string]natsconf.MemberEnv, trust trustFiles) (string, error) {
 	now := time.Now().UTC()
 	sent := now.Add(-5 * 24 * time.Hour)
+	if lastMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Add(-2 * time.Hour); lastMonth.Before(sent) {
+		sent = lastMonth
+	}
 	caseRef, referral := corridor.NewID("case-"), corridor.NewID("ref-")
 	base := trackingv1.TrackingEvent{
 		Corridor: corridorID, CaseRef: caseRef, ReferralId: referral,

@@ -75,6 +75,10 @@ type Sandbox struct {
 // longest retry interval (2 minutes) and then some.
 const streamsTimeout = 4 * time.Minute
 
+// PublishPeriod is the length of the period of the indicator sets the
+// sandbox's coordinator publishes.
+const PublishPeriod = "month"
+
 // lockWait is how long a start waits for the lock of a sandbox directory.
 const lockWait = time.Second
 
@@ -545,6 +549,11 @@ func (s *Sandbox) startServices(ctx context.Context, ports map[string]int, pg *p
 		"COORDINATOR_KEYS_FILE=" + trust.Keys[coordinatorMember().Code],
 		// Overdue steps are noticed within seconds, for the demo.
 		"COORDINATOR_NOTIFY_INTERVAL=5s",
+		// A set of the month in progress is re-issued within seconds of
+		// the figures changing, so that a member can verify what it just
+		// did (docs/indicators.md).
+		"COORDINATOR_PUBLISH_PERIOD=" + PublishPeriod,
+		"COORDINATOR_PUBLISH_INTERVAL=10s",
 		"NATS_URL=" + natsURL(coord.Port),
 		"NATS_NKEY_SEED_FILE=" + s.natsSeedFile(coordinatorMember().domain(), natsconf.UserRelay),
 	}, ports["coordinator"]})
