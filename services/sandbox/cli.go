@@ -140,19 +140,31 @@ func printSummary(w io.Writer, sb *sandbox.Sandbox, root, bin string) {
 	fmt.Fprintf(w, "  . %s/env.sh; %s\n", dir, verifyCommand(e, "CI", displayPath(bin), dir))
 }
 
-// verifyCommand is how member verifies the newest indicator set of the
+// verifyCommand is how a member verifies the newest indicator set of the
 // sandbox's coordinator against its own database (docs/indicators.md); the
-// coordinator's token comes from env.sh.
+// database and the coordinator's token come from env.sh.
 func verifyCommand(e sandbox.Endpoints, member, bin, dir string) string {
-	return fmt.Sprintf("DATABASE_URL='%s' CORRIDOR_TOKEN=\"$COORDINATOR_TOKEN\" %s indicators verify -member %s -directory %s -url '%s'",
-		e.Members[member].Database, filepath.Join(bin, "corridorctl"), member, filepath.Join(dir, "directory.json"), LatestSetURL(e))
+	args := verifyArgs(e, member, dir)
+	for i, a := range args {
+		if strings.ContainsAny(a, "?&") {
+			args[i] = "'" + a + "'"
+		}
+	}
+	return fmt.Sprintf("DATABASE_URL=\"$%s_DATABASE\" CORRIDOR_TOKEN=\"$COORDINATOR_TOKEN\" %s %s",
+		member, filepath.Join(bin, "corridorctl"), strings.Join(args, " "))
 }
 
-// LatestSetURL is where the sandbox's coordinator serves its newest set of
-// the sandbox's period length.
-func LatestSetURL(e sandbox.Endpoints) string {
-	return e.Coordinator.URL + "/api/v1/indicators/sets/latest?period=" + sandbox.PublishPeriod
+// verifyArgs are corridorctl's arguments for verifyCommand.
+func verifyArgs(e sandbox.Endpoints, member, dir string) []string {
+	return []string{"indicators", "verify", "-member", member, "-directory", filepath.Join(dir, "directory.json"), "-url", LatestSetURL(e)}
 }
+
+// latestSetPath is where the sandbox's coordinator serves its newest set
+// of the sandbox's period length.
+const latestSetPath = "/api/v1/indicators/sets/latest?period=" + sandbox.PublishPeriod
+
+// LatestSetURL is latestSetPath at the sandbox's coordinator.
+func LatestSetURL(e sandbox.Endpoints) string { return e.Coordinator.URL + latestSetPath }
 
 func displayPath(p string) string {
 	wd, err := os.Getwd()

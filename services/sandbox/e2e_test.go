@@ -38,9 +38,11 @@ import (
 // caseworker sees it arrive and accepts it, CI sees it accepted, and the
 // coordinator's timeline shows the milestones. It then kills BF's relay to
 // see it restarted, runs the README's curl tours, takes referrals through
-// every status with crossing messages (lifecycle_e2e_test.go), checks that
-// the child's identity and the free text of every event are nowhere but in
-// CI's and BF's databases, and starts the sandbox a second time to see its
+// every status with crossing messages (lifecycle_e2e_test.go), has CI and
+// BF verify the indicator set the coordinator published against their own
+// databases (indicators_e2e_test.go), checks that the child's identity and
+// the free text of every event are nowhere but in CI's and BF's databases
+// (nor in anything the coordinator serves), and starts the sandbox a second time to see its
 // state reused.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
@@ -239,13 +241,21 @@ func TestEndToEnd(t *testing.T) {
 	}
 	phase("docs/tour-lifecycle.sh run")
 
+	// After all that traffic, the figures the coordinator published agree
+	// with each member's records, and not once the coordinator's copy of
+	// an event is altered (indicators_e2e_test.go).
+	t.Run("published figures", func(t *testing.T) {
+		checkPublishedFigures(t, bin, cfg.Dir, e, coordinator.Token, filed.CaseRef)
+	})
+	phase("published indicator sets verified by CI and BF")
+
 	needles := map[string]string{
 		"given names":   child.GivenNames,
 		"family names":  child.FamilyNames,
 		"date of birth": child.DateOfBirth,
 	}
 	maps.Copy(needles, l.pii)
-	checkPersonalData(t, cfg.Dir, e, needles)
+	checkPersonalData(t, cfg.Dir, e, coordinator, needles)
 	checkAuditTrails(t, cfg.Dir, e, needles)
 	phase("personal data and audit trails checked")
 
@@ -496,8 +506,9 @@ func historyHas(history []map[string]any, statuses ...string) error {
 // lifecycle's events (questions and answers, handover places and people,
 // notes), each needle a value unique to this run. They must be in CI's and
 // BF's databases, and nowhere else (NATS stores, logs, keys,
-// configurations, the coordinator's database).
-func checkPersonalData(t *testing.T, dir string, e sandbox.Endpoints, needles map[string]string) {
+// configurations, the agencies' overdue notices, the coordinator's
+// database and everything its API serves).
+func checkPersonalData(t *testing.T, dir string, e sandbox.Endpoints, coordinator sandbox.API, needles map[string]string) {
 	t.Helper()
 	holds := func(data []byte, n string, alsoHex bool) bool {
 		return bytes.Contains(data, []byte(n)) || (alsoHex && bytes.Contains(data, []byte(hex.EncodeToString([]byte(n)))))
@@ -517,6 +528,7 @@ func checkPersonalData(t *testing.T, dir string, e sandbox.Endpoints, needles ma
 	// identity provider configurations, endpoints.json, env.sh.
 	scanned := 0
 	var storeFiles int
+	notices := false
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -535,6 +547,8 @@ func checkPersonalData(t *testing.T, dir string, e sandbox.Endpoints, needles ma
 		if strings.HasPrefix(path, filepath.Join(dir, "nats")+string(filepath.Separator)) {
 			storeFiles++
 		}
+		// The webhook bodies the agencies received, as received.
+		notices = notices || (path == filepath.Join(dir, "logs", "notices.log") && len(data) > 0)
 		for _, leak := range leaks(path, data, false) {
 			t.Errorf("personal data leaked: %s", leak)
 		}
@@ -546,12 +560,22 @@ func checkPersonalData(t *testing.T, dir string, e sandbox.Endpoints, needles ma
 	if storeFiles == 0 {
 		t.Error("no NATS store files scanned: the check looked in the wrong place")
 	}
+	if !notices {
+		t.Error("no overdue notice scanned: logs/notices.log is missing or empty")
+	}
 	t.Logf("scanned %d files (%d in NATS stores) for %d pieces of personal data", scanned, storeFiles, len(needles))
 
 	dumpCoord := pgDump(t, e.Coordinator.Database)
 	for _, leak := range leaks("the coordinator's database", dumpCoord, true) {
 		t.Errorf("personal data leaked: %s", leak)
 	}
+	outputs := coordinatorOutputs(t, coordinator)
+	for path, body := range outputs {
+		for _, leak := range leaks("the coordinator's "+path, body, false) {
+			t.Errorf("personal data leaked: %s", leak)
+		}
+	}
+	t.Logf("scanned %d responses of the coordinator's API", len(outputs))
 	// The same search finds them where they belong, so it can fail: in the
 	// records, or in the messages of the exchange tables (bytea, dumped in
 	// hex), which keep a free-text note the records do not.
