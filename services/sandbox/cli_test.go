@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/corridor-org/corridor/services/sandbox/internal/sandbox"
 )
 
 func TestRunCommands(t *testing.T) {
@@ -37,5 +39,18 @@ func TestRunCommands(t *testing.T) {
 				t.Errorf("output %q lacks %q", out.String(), tt.wantOut)
 			}
 		})
+	}
+}
+
+// TestVerifyCommand checks the command the demo prints: the arguments the
+// end-to-end test runs, with the URL quoted for the shell.
+func TestVerifyCommand(t *testing.T) {
+	t.Parallel()
+	e := sandbox.Endpoints{Coordinator: sandbox.CoordinatorEndpoint{URL: "http://127.0.0.1:8090"}}
+	got := verifyCommand(e, "BF", ".bin", ".sandbox")
+	want := `DATABASE_URL="$BF_DATABASE" CORRIDOR_TOKEN="$COORDINATOR_TOKEN" .bin/corridorctl indicators verify -member BF ` +
+		`-directory .sandbox/directory.json -url 'http://127.0.0.1:8090/api/v1/indicators/sets/latest?period=month'`
+	if got != want {
+		t.Errorf("verifyCommand =\n%s\nwant\n%s", got, want)
 	}
 }
