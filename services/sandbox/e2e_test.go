@@ -569,13 +569,13 @@ func checkPersonalData(t *testing.T, dir string, e sandbox.Endpoints, coordinato
 	for _, leak := range leaks("the coordinator's database", dumpCoord, true) {
 		t.Errorf("personal data leaked: %s", leak)
 	}
-	outputs := coordinatorOutputs(t, coordinator)
+	outputs := coordinatorOutputs(t, e, coordinator)
 	for path, body := range outputs {
 		for _, leak := range leaks("the coordinator's "+path, body, false) {
 			t.Errorf("personal data leaked: %s", leak)
 		}
 	}
-	t.Logf("scanned %d responses of the coordinator's API", len(outputs))
+	t.Logf("scanned %d responses of the coordinator's API and pages", len(outputs))
 	// The same search finds them where they belong, so it can fail: in the
 	// records, or in the messages of the exchange tables (bytea, dumped in
 	// hex), which keep a free-text note the records do not.

@@ -6,7 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"io"
+	"maps"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -14,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corridor-org/corridor/services/sandbox/internal/sandbox"
 )
@@ -113,11 +118,10 @@ func checkPublishedFigures(t *testing.T, bin, dir string, e sandbox.Endpoints, c
 // indicators with every breakdown, targets, and the published sets, with
 // the signed bytes of the newest one as well).
 //
-// The coordinator's web pages and CSV exports (/cases, /cases/{case_ref},
-// /overdue, /members, /indicators, /targets, /report and the .csv exports)
-// belong here too, but they take a session, not a bearer token: see the
-// seam below.
-func coordinatorOutputs(t *testing.T, coordinator sandbox.API) map[string][]byte {
+// Its web pages and CSV exports (/cases, /cases/{case_ref}, /overdue,
+// /members, /indicators, /targets, /report and the .csv exports) are read
+// too, signed in as a person (coordinatorPages).
+func coordinatorOutputs(t *testing.T, e sandbox.Endpoints, coordinator sandbox.API) map[string][]byte {
 	t.Helper()
 	ctx := t.Context()
 	out := map[string][]byte{}
@@ -155,9 +159,79 @@ func coordinatorOutputs(t *testing.T, coordinator sandbox.API) map[string][]byte
 		t.Errorf("the newest set has no signed bytes (%v)", err)
 	}
 	out[latest+" (signed bytes)"] = set.Signed
-	// Seam: the coordinator's pages and CSV exports join here once the
-	// test signs in to them (the OIDC code flow as the coordinator user,
-	// with a cookie jar) and gets each page and export.
+	maps.Copy(out, coordinatorPages(t, e))
+	return out
+}
+
+// coordinatorPages signs in to the coordinator's pages as the coordinator
+// user, through the code flow of the coordinator's identity provider as a
+// browser does (a cookie jar, the provider's login form), and returns each
+// page and CSV export, with the timelines of the cases the list shows.
+func coordinatorPages(t *testing.T, e sandbox.Endpoints) map[string][]byte {
+	t.Helper()
+	var user sandbox.User
+	for _, u := range e.Users {
+		if u.Role == "coordinator" {
+			user = u
+		}
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	read := func(resp *http.Response, err error) (*http.Response, []byte) {
+		t.Helper()
+		if err != nil {
+			t.Errorf("coordinator's pages: %v", err)
+			return nil, nil
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Errorf("coordinator's pages: %v", err)
+		}
+		return resp, body
+	}
+	resp, login := read(browser.Get(e.Coordinator.URL + "/login?provider=" + url.QueryEscape(user.Country) + "&return=%2Fcases"))
+	form := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindSubmatch(login)
+	id := regexp.MustCompile(`name="authRequestID" value="([^"]+)"`).FindSubmatch(login)
+	if resp == nil || form == nil || id == nil {
+		t.Errorf("signing in to the coordinator's pages as %q did not reach the provider's login form", user.Username)
+		return nil
+	}
+	action, err := resp.Request.URL.Parse(html.UnescapeString(string(form[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = read(browser.PostForm(action.String(), url.Values{
+		"authRequestID": {html.UnescapeString(string(id[1]))}, "username": {user.Username}, "password": {user.Password},
+	}))
+	if resp == nil || resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/cases" {
+		t.Errorf("signing in to the coordinator's pages as %q did not end on the case list", user.Username)
+		return nil
+	}
+	out := map[string][]byte{}
+	get := func(path string) []byte {
+		resp, body := read(browser.Get(e.Coordinator.URL + path))
+		if resp != nil && resp.StatusCode != http.StatusOK {
+			t.Errorf("the coordinator's page %s: %d", path, resp.StatusCode)
+		}
+		out["page "+path] = body
+		return body
+	}
+	list := get("/cases")
+	timelines := regexp.MustCompile(`href="(/cases/[^"?#]+)"`).FindAllSubmatch(list, 20)
+	if len(timelines) == 0 {
+		t.Error("the coordinator's case list links to no case")
+	}
+	for _, m := range timelines {
+		get(html.UnescapeString(string(m[1])))
+	}
+	for _, path := range []string{"/overdue", "/members", "/indicators", "/targets", "/report",
+		"/cases.csv", "/overdue.csv", "/indicators.csv"} {
+		get(path)
+	}
 	return out
 }
 
