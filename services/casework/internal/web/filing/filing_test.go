@@ -533,7 +533,7 @@ func TestSentListAndTimeline(t *testing.T) {
 		{"a colleague of the agency", "colleague", filing.PathSent, http.StatusOK, []string{`id="sent-` + id + `"`}},
 		{"another agency's list", "caseworker", filing.PathSent, http.StatusOK, []string{`id="sent-none"`}},
 		{"the timeline", "inspector", filing.PathSent + "/" + id + "?filed=1", http.StatusOK, []string{`class="notice"`, "The referral was sent.", `id="timeline"`, `data-delivered="false"`, "Sent, not yet received"}},
-		{"another agency's timeline", "caseworker", filing.PathSent + "/" + id, http.StatusNotFound, nil},
+		{"another agency's timeline", "caseworker", filing.PathSent + "/" + id, http.StatusForbidden, nil}, // pkg/policy: another agency's case is refused, not hidden
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
