@@ -76,8 +76,7 @@ func timeCell(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// exportCases answers GET /cases.csv: every case the list's filters select,
-// read a batch at a time.
+// exportCases answers GET /cases.csv: every case the list's filters select.
 func (s *Site) exportCases(w http.ResponseWriter, r *http.Request) {
 	f, err := coordinator.ParseCaseFilter(filtersOf(r.URL.Query(), caseFilterKeys), exportBatch)
 	if err != nil {
@@ -85,31 +84,14 @@ func (s *Site) exportCases(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	// The first batch is read before answering, so that a database
-	// failure still gets its error page.
-	page, err := coordinator.ListCases(r.Context(), s.cfg.DB, f, now)
-	if err != nil {
-		s.ui.Fail(w, r, unavailable(err))
-		return
-	}
-	out := startCSV(w, "cases.csv")
-	out.row(caseHeader...)
-	for {
-		for _, c := range page.Items {
-			out.row(caseCells(c)...)
-		}
-		if page.Next == nil {
-			break
+	s.exportCaseRows(w, r, "cases.csv", func() ([]coordinator.CaseSummary, bool, error) {
+		page, err := coordinator.ListCases(r.Context(), s.cfg.DB, f, now)
+		if err != nil {
+			return nil, false, err
 		}
 		f.Before = page.Next
-		if page, err = coordinator.ListCases(r.Context(), s.cfg.DB, f, now); err != nil {
-			// The answer has begun: all that can be done is to cut it
-			// short, which the client sees as a failed download.
-			s.cfg.Logger.ErrorContext(r.Context(), "export cases", "err", err)
-			panic(http.ErrAbortHandler)
-		}
-	}
-	out.flush()
+		return page.Items, page.Next != nil, nil
+	})
 }
 
 // exportOverdue answers GET /overdue.csv: every overdue case, most overdue
@@ -121,23 +103,38 @@ func (s *Site) exportOverdue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	page, err := coordinator.ListOverdue(r.Context(), s.cfg.DB, f, now)
+	s.exportCaseRows(w, r, "overdue.csv", func() ([]coordinator.CaseSummary, bool, error) {
+		page, err := coordinator.ListOverdue(r.Context(), s.cfg.DB, f, now)
+		if err != nil {
+			return nil, false, err
+		}
+		f.Before = page.Next
+		return page.Items, page.Next != nil, nil
+	})
+}
+
+// exportCaseRows writes the cases next yields, a batch at a time, until it
+// says no more follow. The first batch is read before answering, so that a
+// database failure still gets its error page.
+func (s *Site) exportCaseRows(w http.ResponseWriter, r *http.Request, filename string, next func() ([]coordinator.CaseSummary, bool, error)) {
+	items, more, err := next()
 	if err != nil {
 		s.ui.Fail(w, r, unavailable(err))
 		return
 	}
-	out := startCSV(w, "overdue.csv")
+	out := startCSV(w, filename)
 	out.row(caseHeader...)
 	for {
-		for _, c := range page.Items {
+		for _, c := range items {
 			out.row(caseCells(c)...)
 		}
-		if page.Next == nil {
+		if !more {
 			break
 		}
-		f.Before = page.Next
-		if page, err = coordinator.ListOverdue(r.Context(), s.cfg.DB, f, now); err != nil {
-			s.cfg.Logger.ErrorContext(r.Context(), "export overdue cases", "err", err)
+		if items, more, err = next(); err != nil {
+			// The answer has begun: all that can be done is to cut it
+			// short, which the client sees as a failed download.
+			s.cfg.Logger.ErrorContext(r.Context(), "export "+filename, "err", err)
 			panic(http.ErrAbortHandler)
 		}
 	}
