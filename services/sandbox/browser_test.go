@@ -165,14 +165,28 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("administrator sees the failed messages", func(t *testing.T) {
-		if !slices.ContainsFunc(e.Users, func(u sandbox.User) bool { return u.Username == "bf-admin" }) {
-			t.Skip("the sandbox has no country administrator (bf-admin) among its demo users")
-		}
+	t.Run("administrator sees the failed and quarantined messages", func(t *testing.T) {
 		p := b.Phone(t, "fr-BF,fr")
 		signIn(t, p, e, bf.Casework, "/admin/messages", "bf-admin", "")
 		checkPage(t, p, "the failed messages", "admin-messages")
+		// The relay's quarantine pages share the country's sessions.
+		p.Navigate(bf.Relay + "/admin/quarantine")
+		p.WaitFor("the relay's quarantine", `location.origin + location.pathname === `+jsString(bf.Relay+"/admin/quarantine"))
+		checkPage(t, p, "the relay's quarantine", "")
 		signOut(t, p, bf.Casework)
+	})
+
+	t.Run("coordinator's pages", func(t *testing.T) {
+		p := b.Phone(t, "fr-FR,fr")
+		p.Navigate(e.Coordinator.URL + "/login?provider=COORD&return=%2Fcases")
+		p.WaitFor("the identity provider's sign-in page", `document.getElementById("username")`)
+		p.SignIn("coordinator", demoPassword(t, e, "coordinator"))
+		p.WaitFor("the case list", `location.pathname === "/cases"`)
+		for _, path := range []string{"/cases", "/overdue", "/members", "/indicators", "/targets", "/report"} {
+			p.Navigate(e.Coordinator.URL + path)
+			p.WaitFor("the coordinator's "+path, `location.pathname === `+jsString(path))
+			checkPage(t, p, "the coordinator's "+path, "")
+		}
 	})
 
 	t.Run("language switch", func(t *testing.T) {
